@@ -1,0 +1,77 @@
+"""Every path the project uses, and nothing else.
+
+No other module builds a path from ``__file__``: they ask this module. Paths are relative
+to the project root (the folder holding ``pyproject.toml``), so a clone works anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Project root when running from a source checkout (src layout: <root>/src/divides).
+PROJECT_ROOT = PACKAGE_DIR.parent.parent
+
+#: Data that is data: catalogues, aliases, excluded aggregates, demo parameters.
+PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
+INDICATORS_CSV = PACKAGE_DATA_DIR / "indicators.csv"
+DOWNLOADS_CSV = PACKAGE_DATA_DIR / "downloads.csv"
+AGGREGATES_CSV = PACKAGE_DATA_DIR / "aggregates.csv"
+COUNTRIES_CSV = PACKAGE_DATA_DIR / "countries.csv"
+ALIASES_DIR = PACKAGE_DATA_DIR / "countries"
+DEMO_PARAMS_TOML = PACKAGE_DATA_DIR / "demo_params.toml"
+NATURAL_EARTH_DIR = PACKAGE_DATA_DIR / "natural_earth"
+
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+DEMO_RAW_DIR = RAW_DIR / "demo"
+#: Where ``divides fetch`` downloads the publishers' files (laid out like ../shared/data/real).
+FETCHED_RAW_DIR = RAW_DIR / "real"
+PROCESSED_DIR = DATA_DIR / "processed"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+TESTS_DIR = PROJECT_ROOT / "tests"
+
+REAL_DIR_ENV = "DIVIDES_REAL_DIR"
+_SHARED_REAL_DIR = PROJECT_ROOT.parent / "shared" / "data" / "real"
+
+
+def real_dir() -> Path | None:
+    """The folder of real published files, or None when there is none.
+
+    ``$DIVIDES_REAL_DIR`` wins; else ``../shared/data/real`` beside the project when it
+    exists; else ``data/raw/real`` when ``divides fetch`` has filled it.
+    """
+    env = os.environ.get(REAL_DIR_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    for candidate in (_SHARED_REAL_DIR, FETCHED_RAW_DIR):
+        if candidate.is_dir() and any(candidate.iterdir()):
+            return candidate
+    return None
+
+
+def raw_dir(data: str) -> Path:
+    """Raw input folder for a data kind: ``demo`` or ``real``."""
+    if data == "demo":
+        return DEMO_RAW_DIR
+    if data == "real":
+        found = real_dir()
+        if found is None:
+            raise FileNotFoundError(
+                f"no real data folder: set ${REAL_DIR_ENV}, put the files in {_SHARED_REAL_DIR}, "
+                f"or run `divides fetch` to download them into {FETCHED_RAW_DIR}"
+            )
+        return found
+    raise ValueError(f"data must be 'demo' or 'real', got {data!r}")
+
+
+def processed_dir(data: str) -> Path:
+    """Derived tables for a data kind (``data/processed/<data>``)."""
+    return PROCESSED_DIR / data
+
+
+def reports_dir(data: str) -> Path:
+    """Figures, tables, executed notebooks and the HTML report for a data kind."""
+    return REPORTS_DIR / data

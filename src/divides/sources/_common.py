@@ -1,0 +1,186 @@
+"""Shared steps of the readers: open safely, check columns, parse numbers, harmonise.
+
+Every reader follows the same shape: open the file (errors name the file), check the
+header (errors list missing and present columns), reshape to one record per candidate
+value, resolve countries, parse values (missing markers counted), map series to
+catalogue indicators, then :func:`finish` validates and balances the ledger.
+
+The ledger unit is the *record*: a line of a long file, a (row, year) cell of a wide
+file, one footer line. ``rows_read`` counts records, so drops by reason add up to it.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from divides.countries import Harmoniser
+from divides.errors import SourceFormatError
+from divides.observations import ReadReport, finalize
+from divides.schemas import validate_observations
+
+#: Strings publishers use for "no value". Compared after stripping whitespace.
+MISSING_MARKERS = frozenset({"", "..", "...", "-", "–", "—", "n/a", "N/A", "na", "NA", "nan", "NaN",
+                             "None", "x", "…"})
+
+
+def read_csv_checked(path: Path, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` with errors that name the file and say what was expected."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceFormatError(path, "file", "an existing file", found="no such file")
+    if path.stat().st_size == 0:
+        raise SourceFormatError(path, "file", "a non-empty CSV", found="an empty file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
+    except UnicodeDecodeError as exc:
+        enc = kwargs.get("encoding", "utf-8")
+        line = _line_of_byte(path, exc.start)
+        raise SourceFormatError(path, f"line {line} (byte {exc.start})", f"text in {enc}",
+                                found=f"undecodable byte {exc.object[exc.start:exc.start + 1]!r}"
+                                ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceFormatError(path, "file", "a CSV table", found=str(exc).strip()) from None
+
+
+def read_excel_checked(path: Path, sheet_name, **kwargs) -> pd.DataFrame:
+    """``pd.read_excel`` with errors naming the file and sheet (missing sheet, broken zip)."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceFormatError(path, "file", "an existing file", found="no such file")
+    if path.stat().st_size == 0:
+        raise SourceFormatError(path, "file", "a non-empty workbook", found="an empty file")
+    try:
+        book = pd.ExcelFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SourceFormatError(path, "file", "a readable Excel workbook",
+                                found=f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # xlrd and openpyxl raise their own types for damaged files
+        raise SourceFormatError(path, "file", "a readable Excel workbook",
+                                found=f"{type(exc).__name__}: {exc}") from None
+    with book:
+        names = book.sheet_names
+        if isinstance(sheet_name, str) and sheet_name not in names:
+            raise SourceFormatError(path, f"sheet {sheet_name!r}", "present",
+                                    found=f"sheets {names}")
+        if isinstance(sheet_name, int) and sheet_name >= len(names):
+            raise SourceFormatError(path, f"sheet number {sheet_name}", "present",
+                                    found=f"sheets {names}")
+        return book.parse(sheet_name, header=None, dtype=object, **kwargs)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """Sheet names of a workbook, with the same clear errors as :func:`read_excel_checked`."""
+    path = Path(path)
+    try:
+        with pd.ExcelFile(path) as book:
+            return list(book.sheet_names)
+    except Exception as exc:
+        raise SourceFormatError(path, "file", "a readable Excel workbook",
+                                found=f"{type(exc).__name__}: {exc}") from None
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    with open(path, "rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
+
+
+def require_columns(frame: pd.DataFrame, required: Iterable[str], path: Path,
+                    where: str = "header") -> None:
+    """Raise naming the missing and the present columns (PUDL-style loud rename)."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SourceFormatError(path, f"{where}: column(s) {missing}", "present",
+                                found=f"columns {list(map(str, frame.columns))[:20]}")
+
+
+def find_header_row(raw: pd.DataFrame, must_contain: Iterable[str], path: Path,
+                    max_rows: int = 15) -> int:
+    """Index of the first row (within ``max_rows``) whose cells include all ``must_contain``."""
+    wanted = [w.casefold() for w in must_contain]
+    for i in range(min(max_rows, len(raw))):
+        cells = {str(v).strip().casefold() for v in raw.iloc[i].tolist()}
+        if all(w in cells for w in wanted):
+            return i
+    raise SourceFormatError(path, f"first {max_rows} rows", f"a header row with {list(must_contain)}",
+                            found="none")
+
+
+def parse_values(values: pd.Series, path: Path, column_of: pd.Series | None = None,
+                 row_of: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """Strings -> floats; return (values, is_missing). Unknown text raises, naming where.
+
+    Numbers may carry thousands separators (``"1,234"``). Anything else that is neither a
+    number nor a missing marker is an error, never a silent NaN.
+    """
+    text = values.astype("string").str.strip().fillna("")
+    is_missing = text.isin(MISSING_MARKERS)
+    cleaned = text.where(~is_missing, None).str.replace(r"(?<=\d),(?=\d{3}\b)", "", regex=True)
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    bad = numbers.isna() & ~is_missing
+    if bad.any():
+        idx = bad[bad].index[:5]
+        where = []
+        for i in idx:
+            col = f" column {column_of[i]!r}" if column_of is not None else ""
+            row = f"row {row_of[i]}" if row_of is not None else f"record {i}"
+            where.append(f"{row}{col} = {values[i]!r}")
+        raise SourceFormatError(path, "; ".join(where), "a number or a missing marker "
+                                f"{sorted(m for m in MISSING_MARKERS if m)}",
+                                found=f"{int(bad.sum())} non-numeric cells")
+    return numbers.astype("float64"), is_missing
+
+
+YEAR_RE = re.compile(r"^\s*(\d{4})(?:\s*\[YR\d{4}\])?\s*$")
+
+
+def year_columns(columns: Iterable[object]) -> dict[object, int]:
+    """Columns that are years (``2020``, ``"2020"``, ``"2020 [YR2020]"``) -> the year."""
+    out = {}
+    for col in columns:
+        m = YEAR_RE.match(str(col))
+        if m:
+            out[col] = int(m.group(1))
+    return out
+
+
+def resolve_countries(frame: pd.DataFrame, harmoniser: Harmoniser, report: ReadReport,
+                      path: Path, code_col: str | None = None,
+                      name_col: str | None = None) -> pd.DataFrame:
+    """Add ``iso3``; drop (and count) aggregates and unmapped entries.
+
+    When both columns are given, codes decide and names are only used where the code is
+    empty. Aggregates are always recognised by code first.
+    """
+    if code_col is not None:
+        resolved = harmoniser.resolve_codes(frame[code_col])
+        if name_col is not None:
+            by_name = frame[code_col].astype(str).str.strip() == ""
+            if by_name.any():
+                resolved.loc[by_name] = harmoniser.resolve_names(frame.loc[by_name, name_col])
+        shown = frame[code_col].astype(str) + (" " + frame[name_col].astype(str)
+                                               if name_col else "")
+    else:
+        resolved = harmoniser.resolve_names(frame[name_col])
+        shown = frame[name_col].astype(str)
+    report.unmapped_names = sorted(set(report.unmapped_names) |
+                                   set(harmoniser.warn_unmapped(shown, resolved, Path(path).name)))
+    for reason, n in resolved["reason"].value_counts().items():
+        report.drop(reason, int(n))
+    keep = resolved["reason"].isna()
+    out = frame.loc[keep].copy()
+    out["iso3"] = resolved.loc[keep, "iso3"].astype(str)
+    return out
+
+
+def finish(obs: pd.DataFrame, report: ReadReport, path: Path) -> tuple[pd.DataFrame, ReadReport]:
+    """Canonical layout, schema and range checks, balanced ledger."""
+    obs = finalize(obs.assign(source=report.source, file=Path(path).name))
+    validate_observations(obs, Path(path).name)
+    report.observations = len(obs)
+    report.check()
+    return obs, report

@@ -1,0 +1,168 @@
+"""World Bank World Development Indicators: bulk-API CSVs and DataBank exports.
+
+Layouts handled:
+
+* API CSV (``API_<code>_DS2_en_csv_v2_<n>.csv``): UTF-8 with BOM, 4 preamble lines before
+  the header, a trailing comma on every line (an empty last column), years 1960.. as
+  columns, missing = empty; aggregates (``WLD``, ``ARB``...) mixed in with countries.
+* The bulk file ``WDICSV.csv`` (all indicators, no preamble): same columns; only the
+  catalogue's series are kept, read in chunks so that memory stays bounded.
+* DataBank export: ``Country Name, Country Code, Series Name, Series Code, 1991 [YR1991]..``,
+  missing = ``..``, 5 footer lines (3 empty, "Data from database", "Last Updated").
+* ``Metadata_Country_*.csv``: region and income group per code (read by
+  :func:`read_country_metadata`; empty region = aggregate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from divides import catalogue
+from divides.countries import Harmoniser
+from divides.errors import SourceFormatError
+from divides.observations import ReadReport
+from divides.sources import _common as c
+
+SOURCE = "wdi"
+#: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
+PATTERNS = ("wb_wdi/api_csv/API_*.csv", "wb_wdi/databank_extract/*.csv", "wb_wdi/bulk/WDICSV.csv")
+METADATA_PATTERNS = ("wb_wdi/api_csv/Metadata_Country_*.csv",)
+
+ID_COLUMNS_API = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
+ID_COLUMNS_DATABANK = ["Country Name", "Country Code", "Series Name", "Series Code"]
+FOOTER_PREFIXES = ("Data from database", "Last Updated")
+
+
+def _sniff(path: Path) -> str:
+    """'api' (preamble), 'bulk' (header first, Indicator Code) or 'databank' (Series Code)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        raise SourceFormatError(path, "file", "a WDI CSV", found="an empty file")
+    text = head.decode("utf-8-sig", errors="replace")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    if first.startswith('"Data Source"') or first.startswith("Data Source"):
+        return "api"
+    if "Series Code" in first:
+        return "databank"
+    if "Indicator Code" in first:
+        return "bulk"
+    raise SourceFormatError(
+        path, "line 1", "a WDI API preamble ('\"Data Source\",\"World Development Indicators\"'),"
+        " or a header with 'Indicator Code' or 'Series Code'", found=repr(first[:80]))
+
+
+def _series_map() -> dict[str, tuple[str, str, str]]:
+    cat = catalogue.for_source(SOURCE)
+    return {code: (ind, b, g) for code, ind, b, g in
+            zip(cat["publisher_code"], cat["indicator"], cat["breakdown"], cat["group"])}
+
+
+def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
+    """Read one WDI file into observations and a read report."""
+    path = Path(path)
+    kind = _sniff(path)
+    if kind == "api":
+        frame = c.read_csv_checked(path, skiprows=4, encoding="utf-8-sig")
+        return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code")
+    if kind == "bulk":
+        return read_bulk(path)
+    frame = c.read_csv_checked(path, encoding="utf-8-sig")
+    return _from_wide(frame, path, ID_COLUMNS_DATABANK, "Series Code")
+
+
+def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: str,
+               report: ReadReport | None = None,
+               harmoniser: Harmoniser | None = None) -> tuple[pd.DataFrame, ReadReport]:
+    c.require_columns(frame, id_cols, path)
+    report = report or ReadReport(SOURCE, path.name)
+    harmoniser = harmoniser or Harmoniser(SOURCE)
+    years = c.year_columns(frame.columns)
+    if not years:
+        raise SourceFormatError(path, "header", "year columns such as '2020' or '2020 [YR2020]'",
+                                found=f"columns {list(frame.columns)[:8]}")
+    # Trailing-comma column (``Unnamed: 69``) must be empty; anything else is unexpected.
+    extra = [col for col in frame.columns if col not in id_cols and col not in years]
+    for col in extra:
+        if not str(col).startswith("Unnamed") or (frame[col].str.strip() != "").any():
+            raise SourceFormatError(path, f"column {col!r}", "only ID and year columns "
+                                    "(plus the empty trailing-comma column)",
+                                    found="an unexpected non-empty column")
+
+    # Footer lines: empty code and name, or "Data from database..." / "Last Updated...".
+    name = frame["Country Name"].str.strip()
+    footer = (frame["Country Code"].str.strip() == "") & (
+        (name == "") | name.str.startswith(FOOTER_PREFIXES))
+    report.rows_read += int(footer.sum())
+    report.drop("footer", int(footer.sum()))
+    frame = frame.loc[~footer]
+
+    long = frame.melt(id_vars=id_cols, value_vars=list(years), var_name="year_col",
+                      value_name="raw")
+    long["row"] = long.index % max(len(frame), 1)
+    report.rows_read += len(long)
+
+    series = _series_map()
+    in_cat = long[code_col].isin(series)
+    report.drop("not_in_catalogue", int((~in_cat).sum()))
+    long = long.loc[in_cat]
+
+    long = c.resolve_countries(long, harmoniser, report, path, code_col="Country Code")
+    values, missing = c.parse_values(long["raw"], path, column_of=long["year_col"])
+    report.drop("missing", int(missing.sum()))
+    long = long.loc[~missing].assign(value=values[~missing])
+    mapped = long[code_col].map(series)
+    obs = pd.DataFrame({
+        "iso3": long["iso3"],
+        "year": long["year_col"].map(years).astype("int64"),
+        "indicator": mapped.str[0],
+        "breakdown": mapped.str[1],
+        "group": mapped.str[2],
+        "value": long["value"],
+    })
+    report.rows_kept += len(obs)
+    return c.finish(obs, report, path)
+
+
+def read_bulk(path: str | Path, chunksize: int = 20_000) -> tuple[pd.DataFrame, ReadReport]:
+    """Read the all-indicator bulk ``WDICSV.csv`` keeping only catalogue series.
+
+    The file is streamed in chunks and each chunk is filtered on ``Indicator Code``
+    before melting, so peak memory is a chunk plus the kept rows (see benchmarks/).
+    """
+    path = Path(path)
+    report = ReadReport(SOURCE, path.name)
+    harmoniser = Harmoniser(SOURCE)
+    series = _series_map()
+    kept = []
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                             chunksize=chunksize)
+        for chunk in reader:
+            c.require_columns(chunk, ID_COLUMNS_API, path)
+            years = c.year_columns(chunk.columns)
+            wanted = chunk["Indicator Code"].isin(series)
+            report.rows_read += int((~wanted).sum()) * len(years)
+            report.drop("not_in_catalogue", int((~wanted).sum()) * len(years))
+            kept.append(chunk.loc[wanted])
+    except pd.errors.ParserError as exc:
+        raise SourceFormatError(path, "file", "a CSV table", found=str(exc).strip()) from None
+    frame = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=ID_COLUMNS_API)
+    return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report, harmoniser)
+
+
+def read_country_metadata(path: str | Path) -> pd.DataFrame:
+    """``Metadata_Country`` -> iso3, region, income_group for economies (aggregates out)."""
+    path = Path(path)
+    frame = c.read_csv_checked(path, encoding="utf-8-sig")
+    c.require_columns(frame, ["Country Code", "Region", "IncomeGroup"], path)
+    frame = frame[frame["Region"].str.strip() != ""]
+    resolved = Harmoniser(SOURCE).resolve_codes(frame["Country Code"])
+    frame = frame.assign(iso3=resolved["iso3"]).dropna(subset=["iso3"])
+    return pd.DataFrame({
+        "iso3": frame["iso3"].astype(str),
+        "region": frame["Region"].str.strip(),
+        "income_group": frame["IncomeGroup"].str.strip().replace("", "Unclassified"),
+    }).sort_values("iso3").reset_index(drop=True)
