@@ -63,8 +63,8 @@ class Harmoniser:
     """Maps one source's names or codes to ISO3 and remembers which aliases were used.
 
     >>> h = Harmoniser("wdi")
-    >>> h.resolve_codes(pd.Series(["DNK", "WLD", "ZZZ"]))["reason"].tolist()
-    [None, 'aggregate', 'unmapped_name']
+    >>> h.resolve_codes(pd.Series(["DNK", "WLD", "ZZZ"]))["reason"].fillna("ok").tolist()
+    ['ok', 'aggregate', 'unmapped_name']
     """
 
     def __init__(self, source: str):

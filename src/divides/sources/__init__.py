@@ -1,6 +1,51 @@
 """One module per publisher, each with the same surface.
 
-Every module has ``SOURCE`` (its id), ``PATTERNS`` (globs of the files it reads, relative
-to a raw-data root laid out like ``../shared/data/real``) and ``read(path) ->
-(observations, ReadReport)``.
+Every module has ``SOURCE`` (its id), ``PATTERNS`` (globs of the files its ``read``
+takes, relative to a raw-data root laid out like ``../shared/data/real``),
+``OTHER_PATTERNS`` (glob -> name of another public reader for files that are not
+country observations: country metadata, aggregate tables, geometries) and
+``read(path) -> (observations, ReadReport)``.
 """
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+
+from divides.observations import ReadReport, empty_observations
+
+#: Observation sources in the order the panel reads them.
+SOURCE_IDS = ("wdi", "wgi", "cpi", "itu", "egov", "findex", "sdg", "unesco")
+#: Every module, including those that give no observations (geometries).
+MODULE_IDS = SOURCE_IDS + ("natural_earth",)
+
+
+def module(source: str) -> ModuleType:
+    """The reader module of a source id."""
+    if source not in MODULE_IDS:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(MODULE_IDS)}")
+    return importlib.import_module(f"divides.sources.{source}")
+
+
+def files(root: Path, source: str) -> list[Path]:
+    """Files under ``root`` that ``read`` of ``source`` takes, sorted."""
+    mod = module(source)
+    found = {p for pattern in mod.PATTERNS for p in Path(root).glob(pattern) if p.is_file()}
+    return sorted(found)
+
+
+def read_all(root: Path, sources: tuple[str, ...] = SOURCE_IDS
+             ) -> tuple[pd.DataFrame, list[ReadReport]]:
+    """Read every observation file of ``sources`` under ``root``."""
+    frames, reports = [], []
+    for source in sources:
+        mod = module(source)
+        for path in files(root, source):
+            obs, report = mod.read(path)
+            frames.append(obs)
+            reports.append(report)
+    obs = pd.concat(frames, ignore_index=True) if frames else empty_observations()
+    return obs, reports

@@ -28,7 +28,10 @@ from divides.sources import _common as c
 SOURCE = "wdi"
 #: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
 PATTERNS = ("wb_wdi/api_csv/API_*.csv", "wb_wdi/databank_extract/*.csv", "wb_wdi/bulk/WDICSV.csv")
-METADATA_PATTERNS = ("wb_wdi/api_csv/Metadata_Country_*.csv",)
+OTHER_PATTERNS = {
+    "wb_wdi/api_csv/Metadata_Country_*.csv": "read_country_metadata",
+    "wb_wdi/api_csv/Metadata_Indicator_*.csv": "read_indicator_metadata",
+}
 
 ID_COLUMNS_API = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
 ID_COLUMNS_DATABANK = ["Country Name", "Country Code", "Series Name", "Series Code"]
@@ -166,3 +169,17 @@ def read_country_metadata(path: str | Path) -> pd.DataFrame:
         "region": frame["Region"].str.strip(),
         "income_group": frame["IncomeGroup"].str.strip().replace("", "Unclassified"),
     }).sort_values("iso3").reset_index(drop=True)
+
+
+def read_indicator_metadata(path: str | Path) -> pd.DataFrame:
+    """``Metadata_Indicator`` -> the publisher's definition and source note per series."""
+    path = Path(path)
+    frame = c.read_csv_checked(path, encoding="utf-8-sig")
+    c.require_columns(frame, ["INDICATOR_CODE", "INDICATOR_NAME", "SOURCE_NOTE",
+                              "SOURCE_ORGANIZATION"], path)
+    return pd.DataFrame({
+        "publisher_code": frame["INDICATOR_CODE"].str.strip(),
+        "publisher_name": frame["INDICATOR_NAME"].str.strip(),
+        "definition": frame["SOURCE_NOTE"].str.strip(),
+        "source_organization": frame["SOURCE_ORGANIZATION"].str.strip(),
+    })

@@ -1,0 +1,140 @@
+"""The ``divides`` command: one subcommand per user task, nothing else.
+
+Each subcommand parses its arguments and calls one function of the package. Errors
+become a one-line message and a non-zero exit (2 for bad input, 1 otherwise); pass
+``--debug`` for the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from divides import __version__
+
+DATA_CHOICES = ("demo", "real")
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from divides import fetch
+
+    fetch.fetch(args.sources or None, dest=args.dest, base_url=args.base_url)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from divides import demo
+
+    demo.write_demo(out_dir=args.out, seed=args.seed)
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from divides import panel
+
+    panel.build(data=args.data, raw_dir=args.raw_dir, force=args.force)
+    return 0
+
+
+def _cmd_codebook(args: argparse.Namespace) -> int:
+    from divides import codebook
+
+    codebook.write_codebook(data=args.data)
+    return 0
+
+
+def _cmd_specs(args: argparse.Namespace) -> int:
+    from divides.models import speccurve
+
+    speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
+                      workers=args.workers)
+    return 0
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from divides.figures import gallery
+
+    gallery.write_all(data=args.data)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from divides import runner
+
+    return runner.run(data=args.data, only=args.only, jobs=args.jobs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="divides",
+        description="Digital divides and good governance: fetch, build, model, plot, report.",
+    )
+    parser.add_argument("--version", action="version", version=f"divides {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("fetch", help="download the publishers' files into data/raw/real/")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (default: all)")
+    p.add_argument("--dest", default=None, help="target folder (default: data/raw/real)")
+    p.add_argument("--base-url", default=None,
+                   help="fetch every file from this mirror instead of the publishers' URLs")
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("demo", help="write the synthetic demo data set into data/raw/demo/")
+    p.add_argument("--out", default=None, help="target folder (default: data/raw/demo)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: demo_params.toml)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("build", help="build observations, panel, gaps, drops and coverage")
+    p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.add_argument("--raw-dir", default=None, help="raw-data root (default by --data)")
+    p.add_argument("--force", action="store_true", help="rebuild even when inputs are unchanged")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("codebook", help="write reports/<data>/codebook.md and .csv")
+    p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.set_defaults(func=_cmd_codebook)
+
+    p = sub.add_parser("specs", help="run the specification curve")
+    p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
+    p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=_cmd_specs)
+
+    p = sub.add_parser("figures", help="write every figure and map into reports/<data>/figures/")
+    p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.set_defaults(func=_cmd_figures)
+
+    p = sub.add_parser("run", help="execute the notebooks and write the HTML report")
+    p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="notebook names (or prefixes such as 03) to run")
+    p.add_argument("--jobs", type=int, default=2)
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("divides: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's one place for a one-line error
+        if args.debug:
+            raise
+        from divides.errors import DividesError
+
+        code = 2 if isinstance(exc, (DividesError, FileNotFoundError, ValueError)) else 1
+        print(f"divides {args.command}: error: {exc}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

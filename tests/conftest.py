@@ -1,0 +1,28 @@
+"""Shared fixtures. Integration tests read the real files from ../shared/data/real (or
+$DIVIDES_REAL_DIR) and skip with a clear reason when that folder is absent."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from divides import config
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    found = config.real_dir()
+    if found is None or not found.is_dir():
+        pytest.skip(f"real data folder absent (set ${config.REAL_DIR_ENV} or put the files in "
+                    "../shared/data/real)")
+    return found
+
+
+@pytest.fixture
+def quiet():
+    """Silence the unmapped-country warnings of a reader call inside a test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
