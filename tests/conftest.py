@@ -26,3 +26,13 @@ def quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_report():
+    """Run every notebook on the demo data once per session (``divides run --data demo``)."""
+    from divides import runner
+
+    code = runner.run(data="demo", jobs=2)
+    assert code == 0, "divides run --data demo failed"
+    return config.reports_dir("demo")
