@@ -16,9 +16,12 @@ DATA_CHOICES = ("demo", "real")
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from divides import fetch
+    from divides import config, fetch
 
-    fetch.fetch(args.sources or None, dest=args.dest, base_url=args.base_url)
+    # A progress bar only on a terminal, so logs and error output stay one line per event.
+    paths = fetch.fetch(args.sources or None, dest=args.dest, base_url=args.base_url,
+                        progress=sys.stderr.isatty())
+    print(f"divides fetch: {len(paths)} files verified in {args.dest or config.FETCHED_RAW_DIR}")
     return 0
 
 

@@ -1,0 +1,320 @@
+"""``divides fetch``: download the published files of the catalogue, verified by sha256.
+
+Files land in ``data/raw/real/<path>`` (``config.FETCHED_RAW_DIR``), laid out exactly like
+``../shared/data/real``, so the readers take either folder. Downloads go through pooch,
+which streams into a temporary file beside the target and moves it into place only when
+the sha256 matches: a failed or mismatching download leaves no file behind (a stale local
+file with the wrong hash is removed too). Files that the catalogue lists as members of a
+zip archive are extracted from the downloaded archive into a temporary file, checked
+against their own sha256 and then moved into place; the archive itself is kept only for
+the duration of the call. ``base_url`` fetches every file from a mirror laid out like
+``../shared/data/real`` instead (no archives there).
+
+Beside the files, ``PROVENANCE.csv`` records per file the URL used, sha256, size, the date
+retrieved, licence and citation; rows are sorted by path and a file that is already present
+and verified keeps its earlier record, so a re-run rewrites identical bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import warnings
+import zipfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlsplit
+
+import pooch
+
+from divides import config
+from divides.downloads import Download, load_catalogue, source_ids
+from divides.errors import DividesError, DownloadError
+
+#: Seconds without data before a connection or read is given up (requests' timeout).
+DEFAULT_TIMEOUT_S = 60.0
+#: Extra attempts after a failed download or a hash mismatch (pooch waits 1 s, 2 s, ...).
+DEFAULT_RETRIES = 2
+PROVENANCE_CSV = "PROVENANCE.csv"
+PROVENANCE_COLUMNS = ("path", "source", "url", "archive_member", "sha256", "size_bytes",
+                      "retrieved_on", "licence", "citation")
+
+
+def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path | None = None,
+          base_url: str | None = None, progress: bool = True, *,
+          catalogue: str | Path | tuple[Download, ...] | None = None,
+          timeout_s: float | None = None, retries: int | None = None) -> list[Path]:
+    """Download the files of ``sources`` (default: all) into ``dest``; return their paths.
+
+    Every file is verified against the catalogue's sha256; files already present with the
+    right hash are not downloaded again. All selected files are attempted; if any failed,
+    DownloadError names each failed file and URL after the others are in place.
+    ``catalogue`` is a CSV path or loaded entries (default: the package's downloads.csv);
+    ``timeout_s`` and ``retries`` default to DEFAULT_TIMEOUT_S and DEFAULT_RETRIES.
+    """
+    timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
+    retries = DEFAULT_RETRIES if retries is None else int(retries)
+    entries = catalogue if isinstance(catalogue, tuple) else load_catalogue(catalogue)
+    selected = select(entries, sources)
+    dest = Path(dest) if dest is not None else config.FETCHED_RAW_DIR
+    dest.mkdir(parents=True, exist_ok=True)
+    downloader = _RecordingDownloader(progress=progress, timeout_s=timeout_s)
+    old_records = _read_provenance(dest / PROVENANCE_CSV)
+    records: dict[str, dict[str, str]] = {}
+    failures: list[str] = []
+    present: list[Download] = []
+
+    def note(entry: Download, url: str, downloaded: bool, member: str = "") -> None:
+        present.append(entry)
+        old = old_records.get(entry.path)
+        if not downloaded and old is not None and old.get("sha256") == entry.sha256:
+            records[entry.path] = old
+            return
+        records[entry.path] = {
+            "path": entry.path, "source": entry.source, "url": url, "archive_member": member,
+            "sha256": entry.sha256, "size_bytes": str(entry.size_bytes),
+            "retrieved_on": _today() if downloaded else "",
+            "licence": entry.licence, "citation": entry.citation}
+
+    with _pooch_log(progress), tempfile.TemporaryDirectory(prefix=".archives-", dir=dest) as work:
+        archives: dict[str, list[Download]] = {}
+        for entry in selected:
+            if base_url is not None:
+                url = mirror_url(base_url, entry.path)
+            elif not entry.url:
+                warnings.warn(f"{entry.path}: no public URL ({entry.note}); not fetched, use a "
+                              "mirror (--base-url) for it", stacklevel=2)
+                continue
+            elif entry.in_archive:
+                archives.setdefault(entry.url, []).append(entry)
+                continue
+            else:
+                url = entry.url
+            try:
+                note(entry, url, _fetch_file(entry, url, dest, downloader, retries, timeout_s))
+            except DownloadError as exc:
+                failures.append(str(exc))
+        for number, (url, members) in enumerate(archives.items()):
+            done, errors = _fetch_archive(url, members, dest, Path(work) / str(number),
+                                          downloader, retries, timeout_s)
+            for entry, downloaded in done:
+                note(entry, url, downloaded, entry.archive_member)
+            failures.extend(errors)
+
+    all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()}, **records}
+    _write_provenance(dest / PROVENANCE_CSV, all_records)
+    if failures:
+        head = failures[0] if len(failures) == 1 else (
+            f"{len(failures)} of {len(selected)} downloads failed: " + "; ".join(failures))
+        error = DownloadError(head)
+        error.failures = failures  # type: ignore[attr-defined]
+        raise error
+    order = {e.path: i for i, e in enumerate(selected)}
+    return [dest / e.path for e in sorted(present, key=lambda e: order[e.path])]
+
+
+def select(entries: tuple[Download, ...], sources) -> list[Download]:
+    """Catalogue rows of ``sources`` (all when None or empty); unknown ids raise DividesError."""
+    known = source_ids(entries)
+    if not sources:
+        return list(entries)
+    unknown = [s for s in sources if s not in known]
+    if unknown:
+        raise DividesError(f"unknown source {', '.join(map(repr, unknown))}; "
+                           f"known: {', '.join(sorted(known))}")
+    wanted = set(sources)
+    return [e for e in entries if e.source in wanted]
+
+
+def mirror_url(base_url: str, path: str) -> str:
+    """URL of ``path`` on a mirror laid out like ``../shared/data/real`` (percent-encoded)."""
+    return base_url.rstrip("/") + "/" + quote(path)
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _RecordingDownloader:
+    """pooch's HTTPDownloader (bounded timeout, optional tqdm bar) that remembers the sha256
+    and size of the last body it wrote, so a mismatch can be reported with both hashes."""
+
+    def __init__(self, progress: bool, timeout_s: float):
+        self._http = pooch.HTTPDownloader(progressbar=progress, timeout=timeout_s)
+        self.last: tuple[str, int] | None = None
+
+    def __call__(self, url, output_file, pooch_obj, check_only=False):
+        self.last = None
+        result = self._http(url, output_file, pooch_obj, check_only=check_only)
+        if not check_only and isinstance(output_file, (str, Path)) and os.path.exists(output_file):
+            self.last = (sha256_of(output_file), os.path.getsize(output_file))
+        return result
+
+
+def _verified(target: Path, sha256: str) -> bool:
+    return target.is_file() and sha256_of(target) == sha256
+
+
+def _discard_mismatch(target: Path, sha256: str) -> None:
+    """Remove a file at ``target`` whose hash is not the catalogue's (never leave a bad file)."""
+    if target.is_file() and sha256_of(target) != sha256:
+        target.unlink()
+
+
+def _fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDownloader,
+                retries: int, timeout_s: float) -> bool:
+    """Download one plain file via pooch; True when downloaded, False when already there."""
+    target = dest / entry.path
+    if _verified(target, entry.sha256):
+        return False
+    pup = pooch.create(path=dest, base_url="", registry={entry.path: entry.sha256},
+                       urls={entry.path: url}, retry_if_failed=retries)
+    try:
+        pup.fetch(entry.path, downloader=downloader)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one DownloadError
+        _discard_mismatch(target, entry.sha256)
+        raise DownloadError(_describe(entry.path, url, exc, downloader, entry, timeout_s,
+                                      retries)) from exc
+    return True
+
+
+def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
+                   downloader: _RecordingDownloader, retries: int, timeout_s: float
+                   ) -> tuple[list[tuple[Download, bool]], list[str]]:
+    """Download a zip once and extract the catalogue's members, each verified by sha256."""
+    done = [(m, False) for m in members if _verified(dest / m.path, m.sha256)]
+    todo = [m for m in members if not _verified(dest / m.path, m.sha256)]
+    if not todo:
+        return done, []
+    name = PurePosixPath(urlsplit(url).path).name or "archive.zip"
+    label = f"{name} (archive of {', '.join(m.path for m in todo)})"
+    # The catalogue pins the members' hashes, not the archive's: pooch takes it unchecked.
+    pup = pooch.create(path=work, base_url="", registry={name: None}, urls={name: url},
+                       retry_if_failed=retries)
+    try:
+        archive = pup.fetch(name, downloader=downloader)
+    except Exception as exc:  # noqa: BLE001
+        for m in todo:
+            _discard_mismatch(dest / m.path, m.sha256)
+        return done, [_describe(label, url, exc, downloader, None, timeout_s, retries)]
+    errors: list[str] = []
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            names = set(zipped.namelist())
+            for m in todo:
+                try:
+                    _extract_member(zipped, names, m, dest / m.path, url)
+                    done.append((m, True))
+                except DownloadError as exc:
+                    errors.append(str(exc))
+    except zipfile.BadZipFile as exc:
+        errors.append(f"{label}: {url}: expected a zip archive, found {_one_line(exc)}")
+    for m in todo:
+        _discard_mismatch(dest / m.path, m.sha256)
+    return done, errors
+
+
+def _extract_member(zipped: zipfile.ZipFile, names: set[str], entry: Download, target: Path,
+                    url: str) -> None:
+    """Copy one member into a temporary file beside ``target``; move it there if it matches."""
+    if entry.archive_member not in names:
+        shown = ", ".join(sorted(names)[:6]) + (", ..." if len(names) > 6 else "")
+        raise DownloadError(f"{entry.path}: {url}: expected archive member "
+                            f"{entry.archive_member!r}, found members {shown}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".divides-", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, zipped.open(entry.archive_member) as member:
+            shutil.copyfileobj(member, out)
+        found = sha256_of(tmp)
+        if found != entry.sha256:
+            raise DownloadError(
+                f"{entry.path}: {url} member {entry.archive_member}: expected sha256 "
+                f"{entry.sha256} ({entry.size_bytes} bytes), found sha256 {found} "
+                f"({os.path.getsize(tmp)} bytes)")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _describe(what: str, url: str, exc: BaseException, downloader: _RecordingDownloader,
+              entry: Download | None, timeout_s: float, retries: int) -> str:
+    """One line: what failed, from where, expected what, found what."""
+    import requests
+
+    text = _one_line(exc)
+    tries = f" (after {retries + 1} attempts)" if retries else ""
+    if isinstance(exc, ValueError) and entry is not None and downloader.last is not None:
+        found, size = downloader.last
+        detail = (f"expected sha256 {entry.sha256} ({entry.size_bytes} bytes), "
+                  f"found sha256 {found} ({size} bytes)")
+    elif isinstance(exc, requests.HTTPError) and exc.response is not None:
+        detail = f"expected HTTP 200, found HTTP {exc.response.status_code} {exc.response.reason}"
+    elif isinstance(exc, requests.Timeout) or "timed out" in text.lower():
+        detail = f"expected data within {timeout_s:g} s, found none (timed out)"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+        size = f"{entry.size_bytes} bytes" if entry is not None else "the whole body"
+        detail = f"expected {size}, found the connection closed early ({text})"
+    elif isinstance(exc, requests.ConnectionError):
+        detail = f"expected a connection, found {text}"
+    else:
+        detail = f"download failed: {type(exc).__name__}: {text}"
+    return f"{what}: {url}: {detail}{tries}"
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _today() -> str:
+    """The retrieval date (UTC, day precision, so records do not change within a day)."""
+    return datetime.now(timezone.utc).date().isoformat()
+
+
+@contextmanager
+def _pooch_log(progress: bool):
+    """pooch logs every download at INFO; keep that only when a progress bar is wanted."""
+    logger = pooch.get_logger()
+    level = logger.level
+    if not progress:
+        logger.setLevel("WARNING")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _read_provenance(path: Path) -> dict[str, dict[str, str]]:
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {row["path"]: {c: row.get(c, "") for c in PROVENANCE_COLUMNS}
+                for row in csv.DictReader(handle)}
+
+
+def _write_provenance(path: Path, records: dict[str, dict[str, str]]) -> None:
+    """Write the records sorted by path, atomically, with LF line ends."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=PROVENANCE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for key in sorted(records):
+        writer.writerow(records[key])
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".divides-", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(buffer.getvalue())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

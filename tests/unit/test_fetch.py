@@ -1,0 +1,309 @@
+"""divides fetch against a loopback HTTP server (127.0.0.1 only) serving tiny generated
+files: success, re-run, archives, and the faults (wrong hash, truncated body, 404, slow
+response, retry) that must each give a clear DownloadError and leave no partial file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from divides import cli, config, fetch
+from divides.downloads import COLUMNS, load_catalogue
+from divides.errors import DividesError, DownloadError, SourceFormatError
+from divides.sources import MODULE_IDS
+
+pytestmark = pytest.mark.unit
+
+SLOW_HANDLER_MAX_S = 5.0  # the slow route never stalls longer than this
+
+
+class _Server:
+    """Routes: URL path -> (status, body, mode); mode is 'ok', 'truncate' or 'slow'."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple[int, bytes, str]] = {}
+        self.hits: list[str] = []
+        self.fail_first: set[str] = set()
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server's name
+                path = unquote(self.path)
+                server.hits.append(path)
+                if path in server.fail_first:
+                    server.fail_first.discard(path)
+                    self.send_error(503, "try again")
+                    return
+                status, body, mode = server.routes.get(path, (404, b"not found", "ok"))
+                if mode == "slow":
+                    server.release.wait(SLOW_HANDLER_MAX_S)
+                    return
+                self.send_response(status)
+                length = len(body) + 1000 if mode == "truncate" else len(body)
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2] if mode == "truncate" else body)
+                self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+@pytest.fixture
+def server(monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    srv = _Server()
+    srv.thread.start()
+    yield srv
+    srv.release.set()
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+    srv.thread.join(timeout=5)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _catalogue(tmp_path: Path, rows: list[dict]) -> Path:
+    """Write a catalogue CSV with defaults for the columns a test does not care about."""
+    path = tmp_path / "downloads.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"archive_member": "", "licence": "test licence",
+                             "citation": "test citation", "publisher_url": "", "note": "",
+                             **row})
+    return path
+
+
+def _row(source: str, path: str, body: bytes, url: str = "", **extra) -> dict:
+    return {"source": source, "path": path, "url": url, "sha256": _sha(body),
+            "size_bytes": str(len(body)), **extra}
+
+
+def _files(folder: Path) -> list[str]:
+    """Every file under ``folder`` (temporary ones included), relative, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+BODY_A = b"country,year,value\nDNK,2020,96.5\n"
+BODY_B = "name;rate\nC\u00f4te d'Ivoire;0,5\n".encode("cp1252")
+
+
+def test_package_catalogue_covers_every_source_with_pinned_urls():
+    entries = load_catalogue()
+    assert {e.source for e in entries} == set(MODULE_IDS)
+    assert all(e.licence and e.citation and e.size_bytes > 0 for e in entries)
+    for e in entries:
+        if not e.url:
+            assert e.path.endswith(".geojson") and "derived" in e.note
+            continue
+        assert e.url.startswith("https://raw.githubusercontent.com/"), e.url
+        commit = e.url.split("/")[5]
+        assert len(commit) == 40 and int(commit, 16) >= 0, e.url
+        assert " " not in e.url
+        assert e.url.endswith(".zip") == e.in_archive, e.path
+
+
+def test_catalogue_rejects_bad_hash_naming_row(tmp_path):
+    path = _catalogue(tmp_path, [{**_row("wdi", "a/x.csv", BODY_A), "sha256": "abc"}])
+    with pytest.raises(SourceFormatError, match=r"row 2 .*sha256.*64 lowercase hex"):
+        load_catalogue(path)
+
+
+def test_unknown_source_names_the_known_ones(tmp_path, capsys):
+    with pytest.raises(DividesError, match=r"unknown source 'nope'; known: cpi, .*natural_earth, .*wdi, wgi$"):
+        fetch.fetch(["nope"], dest=tmp_path / "out", progress=False)
+    assert cli.main(["fetch", "nope", "--dest", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown source 'nope'" in err
+
+
+def test_fetch_from_mirror_verifies_and_records_provenance(server, tmp_path):
+    server.routes = {"/a/x.csv": (200, BODY_A, "ok"), "/b dir/y (1).csv": (200, BODY_B, "ok")}
+    cat = _catalogue(tmp_path, [_row("wdi", "a/x.csv", BODY_A),
+                                _row("unesco", "b dir/y (1).csv", BODY_B)])
+    dest = tmp_path / "out"
+    paths = fetch.fetch(None, dest=dest, base_url=server.url + "/", progress=False,
+                        catalogue=cat, timeout_s=2, retries=0)
+    assert paths == [dest / "a/x.csv", dest / "b dir/y (1).csv"]
+    assert (dest / "a/x.csv").read_bytes() == BODY_A
+    assert (dest / "b dir/y (1).csv").read_bytes() == BODY_B
+    assert _files(dest) == ["PROVENANCE.csv", "a/x.csv", "b dir/y (1).csv"]
+    record = list(csv.DictReader(io.StringIO((dest / "PROVENANCE.csv").read_text())))
+    assert [r["path"] for r in record] == ["a/x.csv", "b dir/y (1).csv"]
+    assert record[1]["url"] == server.url + "/b%20dir/y%20%281%29.csv"
+    assert record[0]["sha256"] == _sha(BODY_A) and record[0]["size_bytes"] == str(len(BODY_A))
+    assert record[0]["retrieved_on"] == fetch._today()
+
+    # a re-run downloads nothing and rewrites identical provenance bytes
+    before, hits = (dest / "PROVENANCE.csv").read_bytes(), len(server.hits)
+    fetch.fetch(["wdi"], dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                timeout_s=2, retries=0)
+    assert len(server.hits) == hits
+    assert (dest / "PROVENANCE.csv").read_bytes() == before
+
+
+def test_fetch_uses_catalogue_url_and_extracts_archive_members(server, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.writestr("x.csv", BODY_A)
+        zipped.writestr("y.csv", BODY_B)
+        zipped.writestr("README.html", b"<p>not catalogued</p>")
+    server.routes = {"/pkg/data.zip": (200, buffer.getvalue(), "ok"),
+                     "/plain.csv": (200, BODY_B, "ok")}
+    zip_url = server.url + "/pkg/data.zip"
+    cat = _catalogue(tmp_path, [
+        _row("wdi", "w/x.csv", BODY_A, url=zip_url, archive_member="x.csv"),
+        _row("wdi", "w/y.csv", BODY_B, url=zip_url, archive_member="y.csv"),
+        _row("itu", "i/plain.csv", BODY_B, url=server.url + "/plain.csv"),
+    ])
+    dest = tmp_path / "out"
+    paths = fetch.fetch(None, dest=dest, progress=False, catalogue=cat, timeout_s=2, retries=0)
+    assert sorted(p.relative_to(dest).as_posix() for p in paths) == [
+        "i/plain.csv", "w/x.csv", "w/y.csv"]
+    assert (dest / "w/x.csv").read_bytes() == BODY_A
+    assert (dest / "w/y.csv").read_bytes() == BODY_B
+    assert server.hits.count("/pkg/data.zip") == 1  # one download for both members
+    assert _files(dest) == ["PROVENANCE.csv", "i/plain.csv", "w/x.csv", "w/y.csv"]
+    record = {r["path"]: r for r in csv.DictReader(open(dest / "PROVENANCE.csv"))}
+    assert record["w/y.csv"]["url"] == zip_url and record["w/y.csv"]["archive_member"] == "y.csv"
+
+
+def test_archive_member_with_wrong_hash_or_missing_leaves_no_file(server, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.writestr("x.csv", BODY_A + b"changed\n")
+    server.routes = {"/data.zip": (200, buffer.getvalue(), "ok")}
+    zip_url = server.url + "/data.zip"
+    cat = _catalogue(tmp_path, [
+        _row("wdi", "w/x.csv", BODY_A, url=zip_url, archive_member="x.csv"),
+        _row("wdi", "w/gone.csv", BODY_B, url=zip_url, archive_member="gone.csv"),
+    ])
+    dest = tmp_path / "out"
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, progress=False, catalogue=cat, timeout_s=2, retries=0)
+    message = str(info.value)
+    assert message.startswith("2 of 2 downloads failed")
+    assert f"w/x.csv: {zip_url} member x.csv: expected sha256 {_sha(BODY_A)}" in message
+    assert "w/gone.csv" in message and "expected archive member 'gone.csv', found members x.csv" \
+        in message
+    assert _files(dest) == ["PROVENANCE.csv"]
+
+
+def _single(tmp_path, server, route_mode, status=200):
+    server.routes = {"/f/x.csv": (status, BODY_A, route_mode)}
+    cat = _catalogue(tmp_path, [_row("wdi", "f/x.csv", BODY_A)])
+    return cat, server.url + "/f/x.csv"
+
+
+def _assert_clean_failure(dest: Path, message: str, url: str, expected: str):
+    assert message.startswith(f"f/x.csv: {url}: "), message
+    assert expected in message, message
+    assert "\n" not in message
+    assert _files(dest) == ["PROVENANCE.csv"]  # no partial or temporary file
+    assert (dest / "PROVENANCE.csv").read_text().strip() == ",".join(fetch.PROVENANCE_COLUMNS)
+
+
+def test_wrong_hash_gives_clear_error_and_no_file(server, tmp_path):
+    cat, url = _single(tmp_path, server, "ok")
+    server.routes["/f/x.csv"] = (200, b"tampered\n", "ok")
+    dest = tmp_path / "out"
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=2, retries=0)
+    _assert_clean_failure(dest, str(info.value), url,
+                          f"expected sha256 {_sha(BODY_A)} ({len(BODY_A)} bytes), found sha256 "
+                          f"{_sha(b'tampered' + bytes([10]))} (9 bytes)")
+
+
+def test_truncated_body_gives_clear_error_and_no_file(server, tmp_path):
+    cat, url = _single(tmp_path, server, "truncate")
+    dest = tmp_path / "out"
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=2, retries=0)
+    _assert_clean_failure(dest, str(info.value), url,
+                          f"expected {len(BODY_A)} bytes, found the connection closed early")
+
+
+def test_404_gives_clear_error_and_removes_stale_mismatching_file(server, tmp_path):
+    cat, url = _single(tmp_path, server, "ok", status=404)
+    dest = tmp_path / "out"
+    (dest / "f").mkdir(parents=True)
+    (dest / "f/x.csv").write_bytes(b"an older edition\n")  # wrong hash: must not survive
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=2, retries=0)
+    _assert_clean_failure(dest, str(info.value), url, "expected HTTP 200, found HTTP 404")
+
+
+def test_slow_response_times_out_within_bound(server, tmp_path):
+    cat, url = _single(tmp_path, server, "slow")
+    dest = tmp_path / "out"
+    start = time.monotonic()
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=1, retries=0)
+    elapsed_s = time.monotonic() - start
+    assert elapsed_s < SLOW_HANDLER_MAX_S - 1, elapsed_s
+    _assert_clean_failure(dest, str(info.value), url, "expected data within 1 s, found none")
+
+
+def test_failed_attempt_is_retried(server, tmp_path):
+    cat, url = _single(tmp_path, server, "ok")
+    server.fail_first = {"/f/x.csv"}
+    dest = tmp_path / "out"
+    paths = fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                        timeout_s=2, retries=1)
+    assert paths == [dest / "f/x.csv"] and paths[0].read_bytes() == BODY_A
+    assert server.hits == ["/f/x.csv", "/f/x.csv"]
+
+
+def test_file_without_url_is_skipped_with_warning(tmp_path):
+    cat = _catalogue(tmp_path, [_row("natural_earth", "n/derived.geojson", BODY_A,
+                                     note="derived here")])
+    with pytest.warns(UserWarning, match=r"n/derived.geojson: no public URL"):
+        assert fetch.fetch(None, dest=tmp_path / "out", progress=False, catalogue=cat) == []
+
+
+def test_cli_download_failure_exits_nonzero_with_one_line(server, tmp_path, monkeypatch, capsys):
+    cat, url = _single(tmp_path, server, "ok", status=404)
+    monkeypatch.setattr(config, "DOWNLOADS_CSV", cat)
+    monkeypatch.setattr(fetch, "DEFAULT_RETRIES", 0)
+    monkeypatch.setattr(fetch, "DEFAULT_TIMEOUT_S", 2.0)
+    dest = tmp_path / "out"
+    code = cli.main(["fetch", "wdi", "--dest", str(dest), "--base-url", server.url])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"divides fetch: error: f/x.csv: {url}: expected HTTP 200"), err
+    assert _files(dest) == ["PROVENANCE.csv"]
+
+    server.routes["/f/x.csv"] = (200, BODY_A, "ok")
+    assert cli.main(["fetch", "wdi", "--dest", str(dest), "--base-url", server.url]) == 0
+    assert "1 files verified" in capsys.readouterr().out
