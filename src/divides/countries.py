@@ -80,6 +80,7 @@ class Harmoniser:
         self._agg_codes = set(agg.loc[agg["code"] != "", "code"])
         self._agg_kind = dict(zip(agg["code"], agg["kind"]))
         self._agg_names = {normalise_name(n) for n in agg["name"]}
+        self._agg_name_kind = {normalise_name(n): k for n, k in zip(agg["name"], agg["kind"])}
 
     def _reason_for_aggregate_code(self, code: str) -> str:
         return "not_a_country" if self._agg_kind.get(code) == "not_a_country" else "aggregate"
@@ -112,7 +113,8 @@ class Harmoniser:
             key = normalise_name(raw)
             if key in self._agg_names:
                 out_iso.append(None)
-                out_reason.append("aggregate")
+                out_reason.append("not_a_country" if self._agg_name_kind.get(key) == "not_a_country"
+                                  else "aggregate")
             elif key in self._alias_by_key:
                 self._used.add(key)
                 out_iso.append(self._alias_by_key[key])
