@@ -26,7 +26,7 @@ import tempfile
 import warnings
 import zipfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
 
@@ -180,7 +180,7 @@ def _fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDow
                        urls={entry.path: url}, retry_if_failed=retries)
     try:
         pup.fetch(entry.path, downloader=downloader)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one DownloadError
+    except Exception as exc:  # every failure becomes one DownloadError
         _discard_mismatch(target, entry.sha256)
         raise DownloadError(_describe(entry.path, url, exc, downloader, entry, timeout_s,
                                       retries)) from exc
@@ -202,7 +202,7 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
                        retry_if_failed=retries)
     try:
         archive = pup.fetch(name, downloader=downloader)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - reported for each member
         for m in todo:
             _discard_mismatch(dest / m.path, m.sha256)
         return done, [_describe(label, url, exc, downloader, None, timeout_s, retries)]
@@ -279,7 +279,7 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
 
 def _today() -> str:
     """The retrieval date (UTC, day precision, so records do not change within a day)."""
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()
 
 
 @contextmanager

@@ -40,7 +40,7 @@ class _Server:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-            def do_GET(self):  # noqa: N802 - http.server's name
+            def do_GET(self):  # http.server's name
                 path = unquote(self.path)
                 server.hits.append(path)
                 if path in server.fail_first:
@@ -190,7 +190,8 @@ def test_fetch_uses_catalogue_url_and_extracts_archive_members(server, tmp_path)
     assert (dest / "w/y.csv").read_bytes() == BODY_B
     assert server.hits.count("/pkg/data.zip") == 1  # one download for both members
     assert _files(dest) == ["PROVENANCE.csv", "i/plain.csv", "w/x.csv", "w/y.csv"]
-    record = {r["path"]: r for r in csv.DictReader(open(dest / "PROVENANCE.csv"))}
+    with open(dest / "PROVENANCE.csv", encoding="utf-8", newline="") as handle:
+        record = {r["path"]: r for r in csv.DictReader(handle)}
     assert record["w/y.csv"]["url"] == zip_url and record["w/y.csv"]["archive_member"] == "y.csv"
 
 
@@ -275,7 +276,7 @@ def test_slow_response_times_out_within_bound(server, tmp_path):
 
 
 def test_failed_attempt_is_retried(server, tmp_path):
-    cat, url = _single(tmp_path, server, "ok")
+    cat, _url = _single(tmp_path, server, "ok")
     server.fail_first = {"/f/x.csv"}
     dest = tmp_path / "out"
     paths = fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
