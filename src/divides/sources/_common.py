@@ -78,11 +78,13 @@ def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
         return book.parse(sheet_name, header=None, dtype=object, **kwargs)
 
 
-def sheet_names(path: Path) -> list[str]:
+def sheet_names(path: Path, engine: str | None = None) -> list[str]:
     """Sheet names of a workbook, with the same clear errors as :func:`read_excel_checked`."""
     path = Path(path)
+    if not path.exists():
+        raise SourceFormatError(path, "file", "an existing file", found="no such file")
     try:
-        with pd.ExcelFile(path) as book:
+        with pd.ExcelFile(path, engine=engine) as book:
             return list(book.sheet_names)
     except Exception as exc:
         raise SourceFormatError(path, "file", "a readable Excel workbook",

@@ -72,6 +72,8 @@ FOOTNOTE_RE = re.compile(rf"^{FOOTNOTE}$")
 NAME_NOTE_RE = re.compile(r"^(.*?\S)\s*(\(\d{1,2}\)|\*{1,3})$")
 YEAR_RE = re.compile(rf"^(\d{{4}})(?:\.0)?\s*({FOOTNOTE})?$")
 SUB_COLUMN_RE = re.compile(r"^(\d{4})_(value|notes|source)$")
+#: calamine reads both the legacy .xls and the .xlsx files (xlrd is deprecated in pandas).
+ENGINE = "calamine"
 
 
 def _text(value: object) -> str:
@@ -110,14 +112,14 @@ def _split_note(text: str) -> tuple[str, str]:
 def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     """Read one ITU country file (latest-year internet use, or subscriptions)."""
     path = Path(path)
-    sheets = c.sheet_names(path)
+    sheets = c.sheet_names(path, engine=ENGINE)
     if DEFINITIONS_SHEET in sheets or _looks_like_subscriptions(path, sheets[0]):
         return _read_subscriptions(path, sheets)
     return _read_latest(path, sheets)
 
 
 def _looks_like_subscriptions(path: Path, sheet: str) -> bool:
-    head = c.read_excel_checked(path, sheet, nrows=5)
+    head = c.read_excel_checked(path, sheet, nrows=5, engine=ENGINE)
     return any({"indicator", "country"} <= {_text(v).casefold() for v in row}
                for row in head.itertuples(index=False))
 
@@ -172,7 +174,7 @@ def _read_latest(path: Path, sheets: list[str]) -> tuple[pd.DataFrame, ReadRepor
                                     f"{IN_SCOPE_SHEET!r}", found=f"sheets {sheets}")
         report.notes.append(f"sheet {extra!r}: survey age scope per country, read by "
                             "itu.read_in_scope (not observations)")
-    raw = c.read_excel_checked(path, sheets[0])
+    raw = c.read_excel_checked(path, sheets[0], engine=ENGINE)
     lower, name_col, year_col, columns = _latest_layout(raw, path)
     spacers = [col for col in range(raw.shape[1]) if col not in columns
                and col not in (name_col, year_col)]
@@ -233,11 +235,11 @@ def read_in_scope(path: str | Path) -> pd.DataFrame:
     6+; 1+ (2019)"), and age_from/age_to of its first range (age_to empty for "15+").
     """
     path = Path(path)
-    sheets = c.sheet_names(path)
+    sheets = c.sheet_names(path, engine=ENGINE)
     sheet = next((s for s in sheets if s.casefold() == IN_SCOPE_SHEET), None)
     if sheet is None:
         raise SourceFormatError(path, f"sheet {IN_SCOPE_SHEET!r}", "present", found=f"sheets {sheets}")
-    raw = c.read_excel_checked(path, sheet)
+    raw = c.read_excel_checked(path, sheet, engine=ENGINE)
     head = c.find_header_row(raw, ["Country", "In-scope population"], path)
     cells = [_text(v).casefold() for v in raw.iloc[head]]
     name_col, scope_col = cells.index("country"), cells.index("in-scope population")
@@ -270,7 +272,7 @@ def read_in_scope(path: str | Path) -> pd.DataFrame:
 
 def _subscription_sheet(path: Path, sheet: str) -> tuple[pd.DataFrame, dict[str, int]]:
     """One data sheet -> frame with Indicator, Country, <year>_<kind> columns; {col: year}."""
-    raw = c.read_excel_checked(path, sheet)
+    raw = c.read_excel_checked(path, sheet, engine=ENGINE)
     head = c.find_header_row(raw, ["Indicator", "Country"], path)
     names = [_text(v) for v in raw.iloc[head]]
     value_cols, seen = {}, set()
@@ -350,7 +352,7 @@ def read_value_notes(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     harmoniser = Harmoniser(SOURCE)
     out = []
-    for sheet in c.sheet_names(path):
+    for sheet in c.sheet_names(path, engine=ENGINE):
         if sheet == DEFINITIONS_SHEET:
             continue
         frame, value_cols = _subscription_sheet(path, sheet)
@@ -373,7 +375,7 @@ def read_value_notes(path: str | Path) -> pd.DataFrame:
 def read_definitions(path: str | Path) -> pd.DataFrame:
     """The ``Definitions`` sheet: publisher_code, description, definition."""
     path = Path(path)
-    raw = c.read_excel_checked(path, DEFINITIONS_SHEET)
+    raw = c.read_excel_checked(path, DEFINITIONS_SHEET, engine=ENGINE)
     head = c.find_header_row(raw, ["Indicator Name", "Indicator Description",
                                    "Indicator Definition"], path)
     cells = [_text(v) for v in raw.iloc[head]]
@@ -431,8 +433,8 @@ def read_aggregates_report(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     path = Path(path)
     report = ReadReport(SOURCE, path.name)
     out = []
-    for sheet in c.sheet_names(path):
-        raw = c.read_excel_checked(path, sheet)
+    for sheet in c.sheet_names(path, engine=ENGINE):
+        raw = c.read_excel_checked(path, sheet, engine=ENGINE)
         out.extend(_aggregate_sheet(raw, sheet, path, report))
     table = pd.DataFrame(out, columns=AGGREGATE_COLUMNS + ["raw", "where"])
     report.rows_read += len(table)
