@@ -61,7 +61,8 @@ FOOTER_PREFIXES = ("Data from database", "Last Updated")
 GROUPS_CSV = config.PACKAGE_DATA_DIR / "findex_groups.csv"
 #: ``<series name> [<code>] - 2017 [YR2017]`` (the name may hold commas and newlines).
 WIDE_COLUMN_RE = re.compile(
-    r"^(?P<name>.*?)\s*\[(?P<code>[^\[\]]+)\]\s*-\s*(?P<year>\d{4})\s*\[YR\d{4}\]\s*$", re.S)
+    r"^(?P<name>.*?)\s*\[(?P<code>[^\[\]]+)\]\s*-\s*(?P<year>\d{4})\s*\[YR\d{4}\]\s*$",
+    re.DOTALL)
 GROUP_SUFFIX_RE = re.compile(r"^(?P<stem>.+)\.(?P<suffix>\d{1,2})$")
 YEAR_VARIANT_RE = re.compile(r"\.(?:19|20)\d\d(?:\.|$)")
 #: calamine reads the 27k-row Data sheet in 0.3 s, openpyxl in 1.4 s (same values).
@@ -144,13 +145,15 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
 
 
 def _read_workbook(path: Path) -> tuple[pd.DataFrame, ReadReport]:
-    names = c.sheet_names(path)
-    if "Data" not in names:
-        hint = (" (this is the metadata workbook: use read_country_metadata)"
-                if "Country - Metadata" in names else "")
-        raise SourceFormatError(path, "sheet 'Data'", "present" + hint, found=f"sheets {names}")
-    raw = c.read_excel_checked(path, "Data", engine=EXCEL_ENGINE)
-    header = ["" if pd.isna(v) else str(v).strip() for v in raw.iloc[0].tolist()] if len(raw) else []
+    try:
+        raw = c.read_excel_checked(path, "Data", engine=EXCEL_ENGINE)
+    except SourceFormatError as exc:
+        if exc.where == "sheet 'Data'" and "Country - Metadata" in (exc.found or ""):
+            raise SourceFormatError(path, exc.where, "present (this is the metadata workbook: "
+                                    "read it with read_country_metadata)", found=exc.found
+                                    ) from None
+        raise
+    header = _cells(raw.iloc[0]) if len(raw) else []
     if not all(col in header for col in ID_COLUMNS):
         raise SourceFormatError(path, "sheet 'Data' row 1", f"the DataBank header {ID_COLUMNS} "
                                 "+ year columns", found=f"{header[:8]}")
@@ -293,10 +296,14 @@ def read_series_metadata(path: str | Path) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def _cells(row: pd.Series) -> list[str]:
+    return ["" if pd.isna(v) else str(v).strip() for v in row.tolist()]
+
+
 def _header_first(raw: pd.DataFrame, path: Path, sheet: str, required: list[str]
                   ) -> pd.DataFrame:
     """A sheet whose first row is the header, as stripped strings."""
-    header = ["" if pd.isna(v) else str(v).strip() for v in raw.iloc[0].tolist()] if len(raw) else []
+    header = _cells(raw.iloc[0]) if len(raw) else []
     frame = raw.iloc[1:].copy()
     frame.columns = header
     c.require_columns(frame, required, path, where=f"sheet {sheet!r} row 1")
