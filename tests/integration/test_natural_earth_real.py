@@ -3,7 +3,8 @@
 import pytest
 
 from divides import config
-from divides.sources import files, natural_earth as ne
+from divides.sources import files
+from divides.sources import natural_earth as ne
 
 pytestmark = pytest.mark.integration
 

@@ -25,6 +25,7 @@ footer line. Entirely empty rows are layout, not records.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -78,7 +79,7 @@ ENGINE = "calamine"
 
 def _text(value: object) -> str:
     """A cell as stripped text ('' for empty/NaN)."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return " ".join(str(value).split())
 
@@ -292,7 +293,7 @@ def _subscription_sheet(path: Path, sheet: str) -> tuple[pd.DataFrame, dict[str,
     lost = sorted(y for y in seen if f"{y}_value" not in value_cols)
     if lost:
         raise SourceFormatError(path, f"sheet {sheet!r} row {head + 1}",
-                                f"a '<year>_value' column for each year", found=f"none for {lost}")
+                                "a '<year>_value' column for each year", found=f"none for {lost}")
     if not value_cols:
         raise SourceFormatError(path, f"sheet {sheet!r} row {head + 1}",
                                 "columns such as '2000_value'", found=f"headers {names[:8]}")
@@ -410,7 +411,8 @@ HEADER_YEAR_RE = re.compile(r"^(\d{4})(?:\.0)?\s*\*{0,2}$")
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and not math.isnan(value))
 
 
 def read_aggregates(path: str | Path) -> pd.DataFrame:

@@ -65,7 +65,7 @@ def read_countries_report(path: str | Path) -> tuple[gpd.GeoDataFrame, ReadRepor
         raise SourceFormatError(path, "file", "an existing file", found="no such file")
     try:
         frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises its own types for damaged files
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises its own types for damaged files
         raise SourceFormatError(path, "file", "a readable shapefile or GeoJSON",
                                 found=f"{type(exc).__name__}: {exc}") from None
     missing = [f for f in FIELDS if f not in frame.columns]
