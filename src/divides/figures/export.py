@@ -1,0 +1,54 @@
+"""Save a figure as PNG, SVG and PDF, byte-identical across runs.
+
+matplotlib stamps its version and the time into every file; the metadata below removes
+them, and the fixed SVG hash salt makes element ids stable (TECH-NOTES, "Deterministic
+figures"). A figure without a footer is refused: every exported figure says where its
+numbers come from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+from divides.figures import style
+
+FORMATS = ("png", "svg", "pdf")
+#: Per-format metadata that keeps the files free of versions and timestamps.
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = FORMATS,
+                dpi: int = style.PRINT_DPI, close: bool = True) -> list[Path]:
+    """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format; returns the paths.
+
+    ``dpi`` applies to PNG (vector formats keep their geometry). The folder is created
+    when missing. ``close`` closes the figure afterwards (the gallery makes many).
+
+    >>> save_figure(fig, "cpi_vs_egdi", config.reports_dir("demo") / "figures")  # doctest: +SKIP
+    """
+    unknown = [f for f in formats if f not in METADATA]
+    if unknown:
+        raise ValueError(f"formats: expected some of {FORMATS}, found {unknown}")
+    if not name or "/" in name or "." in name:
+        raise ValueError(f"name: expected a bare file stem such as 'cpi_vs_egdi', found {name!r}")
+    if style.footer_of(fig) is None:
+        raise ValueError(f"figure {name!r}: expected a footer (style.add_footer), found none")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with mpl.rc_context(style.RC_PARAMS):
+        for fmt in formats:
+            path = out / f"{name}.{fmt}"
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt],
+                        facecolor="white")
+            paths.append(path)
+    if close:
+        plt.close(fig)
+    return paths

@@ -1,0 +1,229 @@
+"""Charts build from tidy fixture frames, say where their numbers come from, and save
+byte-identically. Fixture frames are built here (seeded), in the documented columns."""
+
+from __future__ import annotations
+
+import hashlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from divides import provenance  # noqa: E402
+from divides.figures import charts, export, style  # noqa: E402
+
+pytestmark = pytest.mark.unit
+
+CODES = ("AZE", "ARM", "GEO", "KAZ", "KGZ", "UZB", "TJK", "MDA", "UKR", "BLR", "RUS", "TKM",
+         "DNK", "FRA", "NOR", "KEN", "IND", "BRA", "MEX", "NGA", "EGY", "IDN", "VNM", "PER")
+INCOME = ("Low income", "Lower middle income", "Upper middle income", "High income")
+
+
+def make_panel(data: str = "demo", codes=CODES, years=range(2010, 2023), seed=1):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, iso3 in enumerate(codes):
+        base = rng.uniform(0.2, 0.9)
+        for year in years:
+            t = year - years[0]
+            rows.append({
+                "iso3": iso3, "country_name": f"Country {iso3}", "region": f"R{i % 3}",
+                "income_group": INCOME[i % 4], "year": year,
+                "internet_users_pct": min(99.0, 100 * base * (0.5 + 0.04 * t)),
+                "cpi_score": 20 + 60 * base + rng.normal(0, 4) if year >= 2012 else np.nan,
+                "egdi": base * 0.9 + rng.normal(0, 0.03) if year % 2 == 0 else np.nan,
+                "wgi_cc_estimate": 3 * base - 1.5,
+                "gdp_pc_ppp_const2021_usd": 2000 + 40000 * base,
+            })
+    panel = pd.DataFrame(rows)
+    panel.loc[panel["iso3"] == "TKM", "cpi_score"] = np.nan  # a country without CPI
+    return provenance.tag(panel, data=data)
+
+
+def make_gaps(data: str = "demo", codes=CODES, seed=2):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for iso3 in codes:
+        for dim, adv, dis in (("sex", "male", "female"), ("area", "urban", "rural")):
+            year = int(rng.choice([2017, 2019, 2021]))
+            a = rng.uniform(30, 95)
+            d = a * rng.uniform(0.5, 1.05)
+            rows.append({"iso3": iso3, "year": year, "dimension": dim,
+                         "indicator": "internet_use_pct", "source": "itu",
+                         "advantaged_group": adv, "disadvantaged_group": dis,
+                         "advantaged_pct": a, "disadvantaged_pct": d, "gap_pp": a - d,
+                         "parity_ratio": d / a, "relative_gap": (a - d) / a})
+    return provenance.tag(pd.DataFrame(rows), data=data)
+
+
+def make_results(data: str = "demo"):
+    rows = []
+    for outcome in ("cpi_score", "wgi_cc_estimate"):
+        for est, scale, n in (("pooled OLS", 1.0, 150), ("two-way FE", 0.1, 148)):
+            for term, coef in (("egdi", 40.0), ("log_gdp_pc_ppp", 5.0), ("Intercept", 3.0)):
+                c = coef * scale * (1 if outcome == "cpi_score" else 0.03)
+                rows.append({"term": term, "coef": c, "stderr": abs(c) / 3 + 0.01,
+                             "ci_low": c - abs(c) / 2 - 0.02, "ci_high": c + abs(c) / 2 + 0.02,
+                             "estimator": est, "n_obs": n * 8, "n_countries": n,
+                             "outcome": outcome, "data_kind": data, "sources": "egov;cpi;wdi",
+                             "years": "2012-2022"})
+    return pd.DataFrame(rows)
+
+
+def make_event_study(data: str = "demo"):
+    times = [t for t in range(-5, 6) if t != -1]
+    coef = [0.5 * max(0, t) + 0.1 * (t % 2) for t in times]
+    frame = pd.DataFrame({"event_time": times, "coef": coef,
+                          "ci_low": [c - 1.5 for c in coef], "ci_high": [c + 1.5 for c in coef],
+                          "n_countries": 11, "sources": "cpi", "outcome": "cpi_score",
+                          "years": "2012-2023"})
+    return provenance.tag(frame, data=data)
+
+
+def make_synth(data: str = "demo", n_donors: int = 9, seed=3):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, unit in enumerate(["AZE"] + list(CODES[1:1 + n_donors])):
+        role = "treated" if k == 0 else "placebo"
+        for year in range(2012, 2024):
+            synthetic = 25 + 0.3 * (year - 2012)
+            effect = 4.0 if role == "treated" and year >= 2013 else 0.0
+            rows.append({"year": year, "unit": unit, "role": role,
+                         "actual": synthetic + effect + rng.normal(0, 0.8),
+                         "synthetic": synthetic, "treatment_year": 2013,
+                         "outcome": "cpi_score", "sources": "cpi"})
+    return provenance.tag(pd.DataFrame(rows), data=data)
+
+
+def make_specs(data: str = "demo", seed=4):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for outcome in ("cpi_score", "wgi_cc_estimate"):
+        for est in ("pooled OLS", "two-way FE"):
+            for controls in ("none", "log GDP", "log GDP + urban"):
+                for lag in ("0", "1"):
+                    c = rng.normal(0.3 if est == "pooled OLS" else 0.02, 0.1)
+                    rows.append({"term": "egdi", "coef": c, "ci_low": c - 0.12,
+                                 "ci_high": c + 0.12, "outcome": outcome, "estimator": est,
+                                 "controls": controls, "lag": lag,
+                                 "n_countries": int(rng.integers(120, 160)), "n_obs": 900,
+                                 "sources": "egov;wgi;cpi;wdi", "years": "2012-2022"})
+    return provenance.tag(pd.DataFrame(rows), data=data)
+
+
+def footer_text(fig) -> str:
+    artist = style.footer_artist(fig)
+    assert artist is not None
+    return artist.get_text().replace("\n", " ")
+
+
+def all_figures(data: str = "demo"):
+    panel, gaps = make_panel(data), make_gaps(data)
+    return {
+        "gap_dumbbell_area": charts.gap_dumbbell(gaps, "area", panel=panel),
+        "gap_dumbbell_sex": charts.gap_dumbbell(gaps, "sex", panel=panel),
+        "parity_vs_internet": charts.parity_vs_internet(gaps, panel),
+        "cpi_vs_egdi": charts.cpi_vs_egdi(panel),
+        "coefficients": charts.coefficient_plot(make_results(data)),
+        "event_study": charts.event_study_plot(make_event_study(data), "ASAN launch (2013)"),
+        "synthetic_control": charts.synthetic_control_plot(make_synth(data)),
+        "spec_curve": charts.specification_curve(make_specs(data)),
+        "coverage": charts.coverage_heatmap(panel, gaps=gaps),
+    }
+
+
+def test_every_chart_builds_with_a_demo_footer():
+    import matplotlib.pyplot as plt
+
+    figures = all_figures("demo")
+    for name, fig in figures.items():
+        text = footer_text(fig)
+        assert provenance.DEMO_LABEL in text, name
+        assert "Sources:" in text and "Years:" in text and "n = " in text, name
+        plt.close(fig)
+
+
+def test_real_data_footer_has_no_demo_label():
+    import matplotlib.pyplot as plt
+
+    fig = charts.cpi_vs_egdi(make_panel("real"))
+    assert provenance.DEMO_LABEL not in footer_text(fig).lower()
+    plt.close(fig)
+
+
+def test_footer_counts_the_countries_plotted():
+    import matplotlib.pyplot as plt
+
+    panel = make_panel()
+    year = charts.best_year(panel, ["egdi", "cpi_score"])
+    fig = charts.cpi_vs_egdi(panel, year=year)
+    # TKM has no CPI: one country fewer than the panel holds.
+    assert style.footer_of(fig).n_countries == len(CODES) - 1
+    assert f"n = {len(CODES) - 1}." in footer_text(fig)
+    assert f"Years: {year}." in footer_text(fig)
+    plt.close(fig)
+
+    gaps = make_gaps()
+    gaps = gaps[gaps["iso3"] != "DNK"]
+    gaps.attrs = make_gaps().attrs
+    fig = charts.gap_dumbbell(gaps, "sex")
+    assert style.footer_of(fig).n_countries == len(CODES) - 1
+    plt.close(fig)
+
+    fig = charts.synthetic_control_plot(make_synth(n_donors=6))
+    assert style.footer_of(fig).n_countries == 7
+    plt.close(fig)
+
+
+def test_untagged_frame_is_refused():
+    panel = make_panel()
+    panel.attrs = {}
+    with pytest.raises(ValueError, match="provenance"):
+        charts.cpi_vs_egdi(panel)
+
+
+def test_dumbbell_sorted_by_gap_and_latest_year():
+    gaps = pd.concat([make_gaps(), make_gaps(seed=9).assign(year=2005)], ignore_index=True)
+    gaps.attrs = make_gaps().attrs
+    latest = charts.latest_gaps(gaps, "sex")
+    assert latest["iso3"].is_unique and (latest["year"] >= 2017).all()
+    import matplotlib.pyplot as plt
+
+    fig = charts.gap_dumbbell(gaps, "sex")
+    ax = fig.axes[0]
+    top_down = [t.get_text() for _, t in sorted(zip(ax.get_yticks(), ax.get_yticklabels()),
+                                                 key=lambda pair: -pair[0])]
+    expected = latest.sort_values("gap_pp", ascending=False)["iso3"].tolist()
+    assert top_down == expected  # largest gap at the top
+    plt.close(fig)
+
+
+def test_missing_columns_named():
+    with pytest.raises(ValueError, match=r"missing \['ci_high'\]"):
+        charts.coefficient_plot(make_results().drop(columns="ci_high"))
+
+
+def test_two_saves_byte_identical_at_print_dpi(tmp_path):
+    """One figure saved twice at print DPI: every format byte-identical."""
+    digests = []
+    for run in ("a", "b"):
+        fig = charts.cpi_vs_egdi(make_panel())
+        paths = export.save_figure(fig, "cpi_vs_egdi", tmp_path / run)
+        assert [p.suffix for p in paths] == [".png", ".svg", ".pdf"]
+        digests.append([hashlib.sha256(p.read_bytes()).hexdigest() for p in paths])
+    assert digests[0] == digests[1]
+    png = (tmp_path / "a" / "cpi_vs_egdi.png").read_bytes()
+    assert b"matplotlib" not in png.lower()  # no Software stamp
+    width_px = int.from_bytes(png[16:20], "big")
+    assert width_px == int(style.WIDTH_IN * style.PRINT_DPI)
+
+
+def test_save_refuses_figure_without_footer(tmp_path):
+    fig, _ = style.new_figure()
+    fig = fig.get_figure(root=True)
+    with pytest.raises(ValueError, match="footer"):
+        export.save_figure(fig, "bare", tmp_path)
