@@ -28,10 +28,11 @@ def test_shape_ledger_and_speed(read):
     obs, rep, seconds = read
     assert seconds < 15
     assert rep.balanced and rep.rows_read == 32_100 * 6  # six value columns per row
-    assert rep.dropped["not_in_catalogue"] == 32_100 * 2  # pctranklower, pctrankupper
+    # pctranklower, pctrankupper of the mapped rows
+    assert rep.dropped["not_in_catalogue"] == (32_100 - 150) * 2
     assert rep.unmapped_names == [] and "unmapped_name" not in rep.dropped
     # 214 economies: 213 mapped, ANT (former) counted as not_a_country, all 150 of its rows
-    assert obs.iso3.nunique() == 213 and rep.dropped["not_a_country"] == 150 * 4
+    assert obs.iso3.nunique() == 213 and rep.dropped["not_a_country"] == 150 * 6
     # 1,126 '..' estimates, 90 of them ANT's (which has values 2004-2013)
     assert rep.dropped["missing"] == (1126 - 90) * 4
     assert set(obs.indicator) == {f"wgi_{d}_{m}" for d in DIMENSIONS
