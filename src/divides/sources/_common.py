@@ -39,10 +39,17 @@ def read_csv_checked(path: Path, **kwargs) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
     except UnicodeDecodeError as exc:
         enc = kwargs.get("encoding", "utf-8")
-        line = _line_of_byte(path, exc.start)
-        raise SourceFormatError(path, f"line {line} (byte {exc.start})", f"text in {enc}",
-                                found=f"undecodable byte {exc.object[exc.start:exc.start + 1]!r}"
-                                ) from None
+        # pandas reports offsets within its decoded chunk (after a BOM): re-decode the
+        # whole file to find the absolute byte and its line.
+        raw = path.read_bytes()
+        try:
+            raw.decode("utf-8" if enc.lower().replace("_", "-") == "utf-8-sig" else enc)
+            start = exc.start
+        except UnicodeDecodeError as whole:
+            start = whole.start
+        line = _line_of_byte(path, start)
+        raise SourceFormatError(path, f"line {line} (byte {start})", f"text in {enc}",
+                                found=f"undecodable byte {raw[start:start + 1]!r}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceFormatError(path, "file", "a CSV table", found=str(exc).strip()) from None
 
