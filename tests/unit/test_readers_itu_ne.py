@@ -309,6 +309,11 @@ def test_aggregates_stacked_subtables(tmp_path):
     assert rep.balanced and len(table) == rep.rows_kept == 35
 
 
+def test_aggregates_workbook_refused_by_read(tmp_path):
+    with pytest.raises(SourceFormatError, match=r"expected an ITU country file"):
+        itu.read(_agg_book(tmp_path / "ITU_aggregates.xlsx"))
+
+
 def test_aggregates_damaged(tmp_path):
     f = _book(tmp_path / "bad.xlsx", {"s": [["A table"], [None, "Total", "Women"],
                                             ["World", 1, 2]]})

@@ -114,6 +114,10 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     """Read one ITU country file (latest-year internet use, or subscriptions)."""
     path = Path(path)
     sheets = c.sheet_names(path, engine=ENGINE)
+    if any(s.startswith("By ") for s in sheets):
+        raise SourceFormatError(path, f"sheets {sheets}", "an ITU country file (the "
+                                "aggregates workbook is read by itu.read_aggregates)",
+                                found="the regional/global aggregates workbook")
     if DEFINITIONS_SHEET in sheets or _looks_like_subscriptions(path, sheets[0]):
         return _read_subscriptions(path, sheets)
     return _read_latest(path, sheets)
