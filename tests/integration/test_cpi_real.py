@@ -75,7 +75,7 @@ def test_2022_edition_checks_and_agreement(read):
 
 
 def test_2012_layout_checks(read):
-    obs, rep = read["CPI2012"]
+    obs, _ = read["CPI2012"]
     score = obs[obs.indicator == "cpi_score"]
     assert len(score) == 176 and (score.value.min(), score.value.max()) == (8, 90)
     assert (_value(obs, "DNK", 2012), _value(obs, "DNK", 2012, "cpi_rank")) == (90, 1)

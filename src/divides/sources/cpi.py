@@ -74,7 +74,7 @@ HEADER_SEARCH_ROWS = 15
 
 def _norm(label: object) -> str:
     """Header label for comparison: trimmed, single spaces, case-folded ('' for empty)."""
-    if label is None or (isinstance(label, float) and label != label):
+    if label is None or (isinstance(label, float) and pd.isna(label)):
         return ""
     return " ".join(str(label).split()).casefold()
 
@@ -110,7 +110,7 @@ def _sheet_names(path: Path) -> list[str]:
     try:
         with pd.ExcelFile(path, engine=ENGINE) as book:
             return [str(s) for s in book.sheet_names]
-    except Exception as exc:  # the engines raise their own types for damaged workbooks
+    except Exception as exc:  # noqa: BLE001 -- each engine raises its own types
         raise SourceFormatError(path, "file", "a readable Excel workbook",
                                 found=f"{type(exc).__name__}: {exc}") from None
 
@@ -274,7 +274,7 @@ def read_datahub(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     report.drop("out_of_scope", int(rescaled.sum()))
     if rescaled.any():
         report.notes.append(
-            f"{int(rescaled.sum())} values for {FIRST_YEAR_0_100}-{long['year'].max()} dropped "
+            f"{int(rescaled.sum())} values of {FIRST_YEAR_0_100}-{long['year'].max()} dropped "
             "(out_of_scope): TI's 0-100 scores divided by 10 by the packagers; the TI "
             "workbooks are the 0-100 source")
     long = long.loc[~rescaled]
@@ -291,7 +291,7 @@ def read_datahub(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
             f"{int(dup.sum())} duplicate (iso3, year) values from other spellings dropped; "
             f"the first non-missing in file order is kept; {len(differ)} of them differ from "
             "the kept value" + (": " + ", ".join(
-                f"{r.country!r} {r.year} = {r.value:g}" for r in differ.head(10).itertuples())
+                f"'{r.country}' {r.year} = {r.value:g}" for r in differ.head(10).itertuples())
                 if len(differ) else ""))
     long = long.loc[~dup]
     obs = pd.DataFrame({"iso3": long["iso3"], "year": long["year"],
