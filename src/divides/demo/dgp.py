@@ -74,7 +74,7 @@ def _split(total: np.ndarray, r: np.ndarray, share_adv: float | np.ndarray
     """
     adv = total / (share_adv + (1 - share_adv) * (1 - r))
     adv = np.minimum(adv, 99.9)
-    dis = np.clip((total - share_adv * adv) / (1 - share_adv), 0.05, 100)
+    dis = np.clip((total - share_adv * adv) / (1 - share_adv), 0.05, 99.9)
     return adv, dis
 
 
@@ -278,9 +278,9 @@ def _itu_latest(w: World) -> pd.DataFrame:
             row["urban"] = round(urb, 1)
             row["rural"] = round(rur, 1)
             row["urban_male"], row["urban_female"] = (round(min(urb * (1 + r / 2), 99.9), 1),
-                                                      round(urb * (1 - r / 2), 1))
+                                                      round(min(urb * (1 - r / 2), 99.9), 1))
             row["rural_male"], row["rural_female"] = (round(min(rur * (1 + r / 2), 99.9), 1),
-                                                      round(rur * (1 - r / 2), 1))
+                                                      round(min(rur * (1 - r / 2), 99.9), 1))
         rows.append(row)
     cols = ["iso3", "year", "all", "male", "female", "urban", "urban_male", "urban_female",
             "rural", "rural_male", "rural_female"]

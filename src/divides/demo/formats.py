@@ -441,9 +441,9 @@ def write_egov(world: World, root: Path) -> pd.DataFrame:
             cell = f'"{name}"' if name != name.rstrip() else name
             vals = [f"{r[k]:.5f}" for _, k in inds]
             lines.append(",".join([str(year), cell, str(int(r["rank"])), *vals]))
-            for (ind, key), text in zip(inds, vals):
-                if not r["assessed"] and key in ("egdi", "epi", "osi"):
-                    continue  # 0.00000 = not assessed
+            if not r["assessed"]:
+                continue  # EGDI 0.00000 = not assessed: the reader drops the whole row
+            for (ind, _), text in zip(inds, vals):
                 truth.add(fname, iso, year, ind, text)
             truth.add(fname, iso, year, "egov_rank", r["rank"])
         write_text(root / "un_egov" / fname, "\n".join(lines) + "\n")
@@ -737,8 +737,8 @@ def write_sdg(world: World, root: Path) -> pd.DataFrame:
                 gap = world.grid["gap_sex_internet"][i, j]
                 for skill in skills:
                     level = base * (SKILLS[skill] if skill else 1.0)
-                    male, female = level * (1 + gap / 2), level * (1 - gap / 2)
-                    for sex, v in (("BOTHSEX", level), ("FEMALE", female), ("MALE", min(male, 99.9))):
+                    male, female = min(level * (1 + gap / 2), 99.9), min(level * (1 - gap / 2), 99.9)
+                    for sex, v in (("BOTHSEX", level), ("FEMALE", female), ("MALE", male)):
                         records.append((r, int(year), skill, sex, round(float(v), 5)))
         lines = [",".join(SDG_HEADER)]
         for n_row, (r, year, skill, sex, v) in enumerate(records):
@@ -799,7 +799,8 @@ def write_unesco(world: World, root: Path) -> pd.DataFrame:
                 if fem:
                     female, male = world.grid[fem][i, j], world.grid[mal][i, j]
                 else:
-                    female, male = total * (1 - gap_sex / 2), min(total * (1 + gap_sex / 2), 99.9)
+                    female = min(total * (1 - gap_sex / 2), 99.9)
+                    male = min(total * (1 + gap_sex / 2), 99.9)
                 for gender, v in (("female", female), ("male", male), ("total", total)):
                     share = f"{v / 100:.6f}"
                     lines.append(f"{r.unesco_name};{year};{age};{gender};{share.replace('.', ',')}")
