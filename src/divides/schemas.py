@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -23,9 +24,8 @@ OBSERVATION_SCHEMA = pa.DataFrameSchema(
         "iso3": pa.Column(str, pa.Check.str_matches(ISO3_PATTERN)),
         "year": pa.Column("int64", pa.Check.in_range(1950, 2100)),
         "indicator": pa.Column(str, pa.Check.isin(sorted(catalogue.indicator_codes()))),
-        "value": pa.Column("float64", pa.Check(lambda s: s.notna() & pd.Series(s).map(
-            lambda v: v == v and abs(v) != float("inf")), element_wise=False,
-            error="finite, non-missing value")),
+        "value": pa.Column("float64", pa.Check(lambda s: s.notna() & (s.abs() != np.inf),
+                                               error="finite, non-missing value")),
         "breakdown": pa.Column(str, pa.Check.str_length(min_value=1)),
         "group": pa.Column(str, pa.Check.str_length(min_value=1)),
         "source": pa.Column(str, pa.Check.str_length(min_value=1)),

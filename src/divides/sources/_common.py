@@ -82,7 +82,7 @@ def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
         if isinstance(sheet_name, int) and sheet_name >= len(names):
             raise SourceFormatError(path, f"sheet number {sheet_name}", "present",
                                     found=f"sheets {names}")
-        return book.parse(sheet_name, header=None, dtype=object, **kwargs)
+        return pd.read_excel(book, sheet_name=sheet_name, header=None, dtype=object, **kwargs)
 
 
 def sheet_names(path: Path, engine: str | None = None) -> list[str]:
