@@ -66,7 +66,7 @@ from pathlib import Path
 import pandas as pd
 
 from divides import config
-from divides.demo.dgp import World, simulate  # noqa: F401  (re-exported)
+from divides.demo.dgp import World, simulate
 from divides.demo.formats import WRITERS
 from divides.provenance import DEMO_LABEL
 

@@ -14,7 +14,6 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
 from xml.sax.saxutils import escape
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)

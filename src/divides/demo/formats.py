@@ -101,7 +101,7 @@ def _literacy_mask(world: World, which: str) -> np.ndarray:
             continue
         k = int(rng.integers(1, years_max + 1))
         for year in rng.choice(np.arange(lo, hi + 1), size=k, replace=False):
-            empty[i, world.col(int(year))] = True if year > world.years[-1] else False
+            empty[i, world.col(int(year))] = False
     return empty
 
 
@@ -200,7 +200,6 @@ def _write_wdi_databank(world: World, root: Path) -> pd.DataFrame:
     rng = world.rng("wdi:databank:missing")
     entries = [(r.wb_name, r.iso3, i) for i, r in enumerate(world.countries.itertuples())]
     entries += [(agg.loc[a, "name"], a, None) for a in ("WLD", "HIC", "SSF")]
-    entries.sort(key=lambda x: (x[2] is not None, x[0]))  # aggregates first? no: by name below
     entries.sort(key=lambda x: x[0].casefold())
     for cname, ccode, i in entries:
         for code, (name, kind, label, ind) in DATABANK_SERIES.items():
@@ -365,15 +364,9 @@ def write_cpi(world: World, root: Path) -> pd.DataFrame:
                     *src])
     write_xlsx(root / "ti_cpi" / fname, [(f"CPI {last}", one),
                                          (f"CPI Timeseries 2012 - {last}", ts)])
-    truth_one = _one_year_truth(fname, cur, last)
-    return pd.concat([truth.frame(), truth_one, _write_cpi_legacy(world, root)],
-                     ignore_index=True)
-
-
-def _one_year_truth(fname: str, cur: pd.DataFrame, year: int) -> pd.DataFrame:
-    # The one-year sheet repeats the timeseries values of its year; a reader that reads
-    # both sheets keeps one of each pair (the truth is the same value).
-    return pd.DataFrame(columns=TRUTH_COLUMNS)
+    # The one-year sheet repeats the timeseries values of its year (the CPI reader takes the
+    # timeseries sheet of a GlobalResultsTrends workbook), so it adds no truth rows.
+    return pd.concat([truth.frame(), _write_cpi_legacy(world, root)], ignore_index=True)
 
 
 def _write_cpi_legacy(world: World, root: Path) -> pd.DataFrame:
@@ -458,8 +451,8 @@ def write_itu(world: World, root: Path) -> pd.DataFrame:
     c = world.countries.set_index("iso3")
     lat = world.itu_latest.set_index("iso3")
     fname = "IndividualsUsingInternetByGender.xlsx"
-    title = ["Individuals using the Internet (from any location), by gender and urban/rural "
-             "location (%)"] + [None] * 23
+    title = [("Individuals using the Internet (from any location), by gender and urban/rural "
+              "location (%)")] + [None] * 23
     h1 = ["", None, "Latest", "All", None, "Gender", None, None, None, "", "Urban", None, None,
           None, None, None, "", "Rural", None, None, None, None, None, None]
     h2 = ["Economy name", None, "year", "Individuals", None, "Male", None, "Female", None, "",
@@ -486,8 +479,8 @@ def write_itu(world: World, root: Path) -> pd.DataFrame:
     rows += [[None] * 24, [None] * 24,
              ["Source:", "ITU World Telecommunication/ICT Indicators database."] + [None] * 22,
              [None] * 24,
-             ['Age scope of population varies across countries. See table on "in-scope '
-              'population"'] + [None] * 23]
+             [('Age scope of population varies across countries. See table on "in-scope '
+               'population"')] + [None] * 23]
     scope = [["Country", "In-scope population"]]
     rng = world.rng("itu:scope")
     for iso in order:
@@ -689,20 +682,7 @@ def write_findex(world: World, root: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # UN SDG Global Database CSVs (67 columns, M49 codes).
 
-SDG_HEADER = ("ID,Goal,Target,Indicator,ReleaseStatus,ReleaseName,SeriesID,SeriesCode,isDSDSeries,"
-              "SeriesDescription,SeriesObservationCount,GeoAreaCode,GeoAreaName,TimePeriod,Value,"
-              "ValueType,Time_Detail,TimeCoverage,UpperBound,LowerBound,BasePeriod,Source,GeoInfoUrl,"
-              "FootNote,ObservationID,Age,Freq,Location,Nature,Sex,UnitMultiplier,Units,Level/Status,"
-              "Name of international agreement,Education level,Type of product,Type of facilities,"
-              "Name of international institution,Type of occupation,Tariff regime (status),"
-              "Type of skill,Mode of transportation,Type of mobile technology,"
-              "Name of non-communicable disease,Type of speed,Migratory status,Disability status,"
-              "Hazard type,IHR Capacity,Cities,Reporting Type,Quantile,Activity,Observation Status,"
-              "Policy Domains,Policy instruments,Sampling Stations,Type of waste treatment,"
-              "Grounds of discrimination,Parliamentary committees,Cause of death,"
-              "Substance use disorders,Mountain Elevation,Deviation Level,"
-              "Frequency of Chlorophyll-a concentration,Food Waste Sector,Fiscal intervention stage"
-              ).split(",")
+SDG_HEADER = ["ID", "Goal", "Target", "Indicator", "ReleaseStatus", "ReleaseName", "SeriesID", "SeriesCode", "isDSDSeries", "SeriesDescription", "SeriesObservationCount", "GeoAreaCode", "GeoAreaName", "TimePeriod", "Value", "ValueType", "Time_Detail", "TimeCoverage", "UpperBound", "LowerBound", "BasePeriod", "Source", "GeoInfoUrl", "FootNote", "ObservationID", "Age", "Freq", "Location", "Nature", "Sex", "UnitMultiplier", "Units", "Level/Status", "Name of international agreement", "Education level", "Type of product", "Type of facilities", "Name of international institution", "Type of occupation", "Tariff regime (status)", "Type of skill", "Mode of transportation", "Type of mobile technology", "Name of non-communicable disease", "Type of speed", "Migratory status", "Disability status", "Hazard type", "IHR Capacity", "Cities", "Reporting Type", "Quantile", "Activity", "Observation Status", "Policy Domains", "Policy instruments", "Sampling Stations", "Type of waste treatment", "Grounds of discrimination", "Parliamentary committees", "Cause of death", "Substance use disorders", "Mountain Elevation", "Deviation Level", "Frequency of Chlorophyll-a concentration", "Food Waste Sector", "Fiscal intervention stage"]
 SKILLS = {"COPA": 1.0, "EMAIL": 0.85, "SOFT": 0.6, "EPRS": 0.45, "PCPR": 0.08, "INST": 0.55,
           "ARSP": 0.35, "TRAF": 0.7, "CMFL": 0.9}
 
@@ -713,8 +693,8 @@ def write_sdg(world: World, root: Path) -> pd.DataFrame:
     idx = {h: k for k, h in enumerate(SDG_HEADER)}
     specs = [
         ("sdg_database_ict_literacy.csv", "4", "4.4", "4.4.1", "2852", "SE_ADT_ACTS",
-         "Proportion of youth and adults with information and communications technology (ICT) "
-         "skills, by sex and type of skill (%)", range(2014, 2020),
+         ("Proportion of youth and adults with information and communications technology (ICT) "
+          "skills, by sex and type of skill (%)"), range(2014, 2020),
          world.params["sdg"]["ict_skills_countries"], list(SKILLS)),
         ("sdg_database_ind_own_mobile.csv", "5", "5.b", "5.b.1", "1897", "IT_MOB_OWN",
          "Proportion of individuals who own a mobile telephone, by sex (%)", range(2013, 2019),
