@@ -47,10 +47,21 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def _cmd_specs(args: argparse.Namespace) -> int:
+    from divides import config
     from divides.models import speccurve
 
-    speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
-                      workers=args.workers)
+    curve = speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
+                              workers=args.workers)
+    try:  # the figures layer owns the plot; draw it when that layer provides one
+        from divides.figures import charts
+        from divides.figures.export import save_figure
+    except ImportError:
+        return 0
+    if hasattr(charts, "specification_curve"):
+        out = config.reports_dir(args.data) / "figures"
+        for name, frame, kwargs in speccurve.figure_inputs(curve):
+            save_figure(charts.specification_curve(frame, **kwargs), name, out)
+            print(f"divides specs: wrote {out / name}.*")
     return 0
 
 

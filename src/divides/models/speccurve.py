@@ -678,14 +678,49 @@ def write(curve: SpecCurve, out_dir: str | Path) -> list[Path]:
     return paths
 
 
+FIGURE_CHOICES = ("outcome", "estimator", "controls", "lag", "sample")
+
+
+def figure_inputs(curve: SpecCurve, keys=None):
+    """(name, frame, kwargs) per key regressor for figures.charts.specification_curve.
+
+    The frame carries standardised estimates in ``coef/ci_low/ci_high`` (CPI and WGI
+    have different scales; see :data:`STD_NOTE`) and the choice columns as text.
+    """
+    table = curve.table[curve.table["status"] == "ok"]
+    for key in keys or sorted(table["key_regressor"].unique()):
+        sub = table[table["key_regressor"] == key]
+        if sub.empty:
+            continue
+        frame = pd.DataFrame({
+            "coef": sub["coef_std"], "ci_low": sub["ci_low_std"], "ci_high": sub["ci_high_std"],
+            "n_countries": sub["n_countries"], "sources": sub["sources"],
+            "data_kind": sub["data_kind"], "term": f"{key} (standardised)",
+            **{c: sub[c].astype(str) for c in FIGURE_CHOICES}}).reset_index(drop=True)
+        frame.attrs = {provenance.META_KEY: {"data": curve.data_kind}}
+        years = f"{int(sub['year_first'].min())}-{int(sub['year_last'].max())}"
+        yield f"speccurve_{key}", frame, {"choices": list(FIGURE_CHOICES), "years": years}
+
+
+def _load(data: str):
+    import divides
+
+    loader = getattr(divides, "load_panel", None)
+    gap_loader = getattr(divides, "load_gaps", None)
+    if loader is None:
+        from divides import api
+
+        loader, gap_loader = api.load_panel, getattr(api, "load_gaps", None)
+    return loader, gap_loader
+
+
 def run_cli(data: str = "demo", backend: str = "serial", scheduler: str | None = None,
             workers: int = 2, permutations: int | None = None) -> SpecCurve:
     """``divides specs``: load the panel and gaps, run the curve, write reports/<data>/tables."""
-    from divides import api
-
-    panel = api.load_panel(data=data)
+    load_panel, load_gaps = _load(data)
+    panel = load_panel(data=data)
     try:
-        gaps = api.load_gaps(data=data)
+        gaps = load_gaps(data=data)
     except Exception as exc:  # noqa: BLE001 - the curve runs without gap regressors
         print(f"divides specs: gaps table unavailable ({exc}); running without gap measures")
         gaps = None

@@ -1,0 +1,196 @@
+"""The ASAN case: event study and synthetic control with placebo runs on the donors.
+
+Exploratory evidence, not a causal estimate: one treated country, a handful of donors
+(``data/case_donors.csv``, post-Soviet peers), perception indices that move slowly.
+Inference is by placebo runs in space: every donor in turn is treated as if it were the
+treated country (the real one left out of its donor pool); the treated country's
+statistic is ranked among all of them, p = rank / number of units.
+
+The treatment year is a modelling choice (ASAN: decree July 2012, first centre serving
+the public from 15 January 2013), so :func:`case_specs` varies it (2012, 2013) with the
+outcome (CPI score, WGI control of corruption) and reports every combination.
+
+* :func:`event_study`: treated-unit x event-time coefficients in a two-way FE regression
+  on treated + donors, reference period -1; the interval is the placebo interval
+  (estimate minus the 97.5 and 2.5 percentiles of the donors' placebo estimates).
+* :func:`synthetic_control`: non-negative donor weights summing to one that fit the
+  treated pre-period path (Abadie, Diamond and Hainmueller 2010, outcome path only),
+  placebo runs, post/pre RMSPE ratios and their rank p-value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+
+from divides import config, provenance
+from divides.models.estimators import sources_for
+from divides.models.spec import ENTITY, TIME, ModelError, as_long
+
+DONORS_CSV = config.PACKAGE_DATA_DIR / "case_donors.csv"
+MIN_PRE_YEARS = 3
+
+
+def donors(group: str = "post_soviet") -> list[str]:
+    table = pd.read_csv(DONORS_CSV, dtype=str, keep_default_na=False)
+    return sorted(table.loc[table["group"] == group, "iso3"])
+
+
+def _wide(panel: pd.DataFrame, outcome: str, units: list[str], years=None) -> pd.DataFrame:
+    frame = as_long(panel)
+    sub = frame[frame[ENTITY].isin(units)]
+    wide = sub.pivot(index=TIME, columns=ENTITY, values=outcome).sort_index()
+    if years is not None:
+        wide = wide.loc[(wide.index >= years[0]) & (wide.index <= years[1])]
+    return wide.reindex(columns=[u for u in units if u in wide.columns])
+
+
+def _event_coefs(wide: pd.DataFrame, unit: str, others: list[str], treatment_year: int,
+                 reference: int) -> pd.Series:
+    """TWFE event-time coefficients of ``unit`` (balanced years of unit and others)."""
+    cols = [unit] + [o for o in others if o in wide.columns]
+    w = wide[cols]
+    w = w.loc[w[unit].notna()]
+    ref_year = treatment_year + reference
+    if ref_year not in w.index:
+        raise ModelError(f"event study {unit}: reference year {ref_year}: expected an "
+                         f"observed outcome, found none")
+    # with unit-specific event dummies the treated unit is fitted exactly, so its
+    # coefficient is its deviation from the donors' two-way fit, relative to reference
+    donors_w = w[cols[1:]]
+    donor_mean = donors_w.mean(axis=1)  # year effects from donors (each year's donors)
+    dev = w[unit] - donor_mean
+    return (dev - dev.loc[ref_year]).rename(unit)
+
+
+def event_study(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
+                donor_pool: list[str] | None = None, treatment_year: int = 2013,
+                window: tuple[int, int] = (-5, 5), reference: int = -1) -> pd.DataFrame:
+    """Event-time estimates for ``treated`` with placebo intervals (figures.event_study_plot).
+
+    Columns: outcome, event_time, coef, ci_low, ci_high, placebo_p, n_countries,
+    treatment_year, years, data_kind, sources.
+    """
+    pool = [d for d in (donor_pool or donors()) if d != treated]
+    years = (treatment_year + window[0], treatment_year + window[1])
+    wide = _wide(panel, outcome, [treated, *pool], years)
+    if treated not in wide.columns:
+        raise ModelError(f"event study: {treated}: expected {outcome} values, found none")
+    # donors observed in every year of the treated unit's window (balanced comparison)
+    present = wide.loc[wide[treated].notna()]
+    pool = [d for d in pool if d in present.columns and present[d].notna().all()]
+    if len(pool) < 3:
+        raise ModelError(f"event study {treated} on {outcome}: expected at least 3 donors "
+                         f"observed every year {years[0]}-{years[1]}, found {len(pool)}")
+    est = _event_coefs(wide, treated, pool, treatment_year, reference)
+    placebos = pd.DataFrame({d: _event_coefs(wide, d, [o for o in pool if o != d],
+                                             treatment_year, reference) for d in pool})
+    placebos = placebos.reindex(est.index)
+    lo_q = placebos.quantile(0.975, axis=1)
+    hi_q = placebos.quantile(0.025, axis=1)
+    rank_p = [(1 + (placebos.loc[y].abs() >= abs(est.loc[y])).sum()) / (1 + len(pool))
+              for y in est.index]
+    out = pd.DataFrame({"outcome": outcome, "event_time": (est.index - treatment_year).astype(int),
+                        "coef": est.to_numpy(), "ci_low": (est - lo_q).to_numpy(),
+                        "ci_high": (est - hi_q).to_numpy(), "placebo_p": rank_p,
+                        "n_countries": 1 + len(pool), "treatment_year": treatment_year,
+                        "years": f"{int(est.index.min())}-{int(est.index.max())}",
+                        "data_kind": provenance.data_kind(panel),
+                        "sources": sources_for(panel, [outcome])})
+    out.attrs = dict(panel.attrs)
+    return out.reset_index(drop=True)
+
+
+def _weights(target: np.ndarray, donors_x: np.ndarray) -> np.ndarray:
+    """Non-negative weights summing to one that fit ``target`` (pre-period rows)."""
+    scale = max(float(np.abs(donors_x).max()), 1.0) * 1e3
+    A = np.vstack([donors_x, np.full((1, donors_x.shape[1]), scale)])
+    b = np.concatenate([target, [scale]])
+    w, _ = nnls(A, b)
+    return w / w.sum() if w.sum() > 0 else np.full(donors_x.shape[1], 1 / donors_x.shape[1])
+
+
+@dataclass
+class SyntheticControl:
+    paths: pd.DataFrame  # year, unit, role, actual, synthetic, treatment_year, outcome, sources
+    weights: pd.DataFrame  # unit, donor, weight
+    summary: pd.DataFrame  # unit, role, pre_rmspe, post_rmspe, ratio, post_gap_mean
+    p_value: float
+
+
+def synthetic_control(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
+                      donor_pool: list[str] | None = None, treatment_year: int = 2013,
+                      years: tuple[int, int] | None = None,
+                      min_pre_years: int = MIN_PRE_YEARS) -> SyntheticControl:
+    """Synthetic control of ``treated`` with a placebo run for every donor."""
+    pool = [d for d in (donor_pool or donors()) if d != treated]
+    wide = _wide(panel, outcome, [treated, *pool], years)
+    if treated not in wide.columns:
+        raise ModelError(f"synthetic control: {treated}: expected {outcome} values, found none")
+    wide = wide.loc[wide[treated].notna()]
+    pool = [d for d in pool if d in wide.columns and wide[d].notna().all()]
+    pre = wide.index < treatment_year
+    if pre.sum() < min_pre_years:
+        raise ModelError(f"synthetic control {treated} on {outcome}: expected at least "
+                         f"{min_pre_years} pre-treatment years before {treatment_year}, "
+                         f"found {int(pre.sum())}")
+    if len(pool) < 3:
+        raise ModelError(f"synthetic control {treated} on {outcome}: expected at least 3 "
+                         f"complete donors, found {len(pool)}")
+    paths, weights, summary = [], [], []
+    for unit in [treated, *pool]:
+        others = [d for d in pool if d != unit]
+        w = _weights(wide.loc[pre, unit].to_numpy(), wide.loc[pre, others].to_numpy())
+        synth = wide[others].to_numpy() @ w
+        gap = wide[unit].to_numpy() - synth
+        role = "treated" if unit == treated else "placebo"
+        paths.append(pd.DataFrame({"year": wide.index.astype(int), "unit": unit, "role": role,
+                                   "actual": wide[unit].to_numpy(), "synthetic": synth}))
+        weights.append(pd.DataFrame({"unit": unit, "donor": others, "weight": w}))
+        pre_rmspe = float(np.sqrt(np.mean(gap[pre] ** 2)))
+        post_rmspe = float(np.sqrt(np.mean(gap[~pre] ** 2))) if (~pre).any() else np.nan
+        summary.append({"unit": unit, "role": role, "pre_rmspe": pre_rmspe,
+                        "post_rmspe": post_rmspe,
+                        "ratio": post_rmspe / pre_rmspe if pre_rmspe > 0 else np.inf,
+                        "post_gap_mean": float(np.mean(gap[~pre])) if (~pre).any() else np.nan})
+    summary = pd.DataFrame(summary)
+    ratios = summary.set_index("unit")["ratio"]
+    p_value = float((ratios >= ratios[treated]).sum() / len(ratios))
+    paths = pd.concat(paths, ignore_index=True).assign(
+        treatment_year=treatment_year, outcome=outcome,
+        sources=sources_for(panel, [outcome]), data_kind=provenance.data_kind(panel))
+    paths.attrs = dict(panel.attrs)
+    return SyntheticControl(paths=paths, weights=pd.concat(weights, ignore_index=True),
+                            summary=summary, p_value=p_value)
+
+
+def case_specs(panel: pd.DataFrame, treated: str = "AZE", donor_pool: list[str] | None = None,
+               outcomes=("wgi_cc_estimate", "cpi_score"), treatment_years=(2012, 2013),
+               years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Synthetic-control estimate per (outcome, treatment year): the data choices as specs.
+
+    A combination that cannot be estimated (e.g. CPI 0-100 starts in 2012, leaving no
+    pre-period) is kept with its reason in ``status``.
+    """
+    rows = []
+    for outcome in outcomes:
+        for ty in treatment_years:
+            rec = {"outcome": outcome, "treatment_year": ty, "treated": treated}
+            try:
+                sc = synthetic_control(panel, outcome, treated, donor_pool, ty, years)
+            except ModelError as exc:
+                rows.append({**rec, "status": str(exc)})
+                continue
+            s = sc.summary.set_index("unit")
+            rows.append({**rec, "status": "ok", "post_gap_mean": s.loc[treated, "post_gap_mean"],
+                         "pre_rmspe": s.loc[treated, "pre_rmspe"],
+                         "rmspe_ratio": s.loc[treated, "ratio"], "placebo_p": sc.p_value,
+                         "n_donors": len(s) - 1,
+                         "year_first": int(sc.paths["year"].min()),
+                         "year_last": int(sc.paths["year"].max())})
+    out = pd.DataFrame(rows)
+    out["data_kind"] = provenance.data_kind(panel)
+    return out
