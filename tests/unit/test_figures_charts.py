@@ -37,9 +37,10 @@ def make_panel(data: str = "demo", codes=CODES, years=range(2010, 2023), seed=1)
                 "cpi_score": 20 + 60 * base + rng.normal(0, 4) if year >= 2012 else np.nan,
                 "egdi": base * 0.9 + rng.normal(0, 0.03) if year % 2 == 0 else np.nan,
                 "wgi_cc_estimate": 3 * base - 1.5,
-                "gdp_pc_ppp_const2021_usd": 2000 + 40000 * base,
+                "gdp_pc_ppp_const2021_usd": 2000 + 40000 * base * (1 + 0.02 * t),
             })
     panel = pd.DataFrame(rows)
+    panel["log_gdp_pc_ppp"] = np.log(panel["gdp_pc_ppp_const2021_usd"])
     panel.loc[panel["iso3"] == "TKM", "cpi_score"] = np.nan  # a country without CPI
     return provenance.tag(panel, data=data)
 
