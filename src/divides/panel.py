@@ -1,0 +1,631 @@
+"""The analysis layer's build: raw files -> observations -> country-year panel -> gaps.
+
+``build(data)`` reads every source's files under the raw-data root, writes into
+``data/processed/<data>/``:
+
+* ``observations.parquet``: every harmonised observation of every file (tidy layer);
+* ``panel.parquet``: one row per (iso3, year), one column per catalogue ``panel_column``;
+* ``gaps.parquet``: advantaged vs disadvantaged rates (see :mod:`divides.gaps`);
+* ``drops.csv``: the ledger (stage, source, file, reason, rows, of_rows); within each
+  (stage, file) the rows add up to ``of_rows`` (rows read, observations, or gap candidates);
+* ``coverage.csv``: countries with data per variable and year, overall and per region;
+* ``overlaps.csv``: every value that lost to a higher-priority file or source, beside the
+  winner (the disagreement report); and ``manifest.json`` (data kind, input sha256s, versions).
+
+Which value wins where two overlap is data, not code:
+
+* ``data/panel_rules.csv`` lists, per panel column, the candidate series and their
+  ``priority`` (1 wins; a lower one only fills country-years the better one lacks) and
+  optional year limits (CPI 0-100 only from 2012, the 0-10 legacy scale only before 2012).
+  Catalogue rows with a ``panel_column`` are candidates of priority 1 unless listed there.
+* ``data/file_priority.csv`` ranks files of one source (newer release first) for the same
+  observation key; the first matching ``file_pattern`` row of the source applies.
+
+Caching: each file's read is cached under ``cache/`` by its sha256 and the reader code;
+the whole build is skipped when the build key (inputs, build code, library versions) is
+unchanged. A changed input re-reads only that file; the panel and gaps are re-derived.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from divides import __version__, catalogue, config, provenance
+from divides.countries import countries
+from divides.observations import KEY, ReadReport, empty_observations, finalize
+
+#: Identifier columns of the panel, in order.
+PANEL_ID_COLUMNS = ["iso3", "country_name", "region", "income_group", "year"]
+#: Columns the panel always has (NaN when their source gave nothing), in this order.
+REQUIRED_PANEL_COLUMNS = [
+    "cpi_score", "cpi_score_0_10_legacy",
+    "wgi_cc_estimate", "wgi_cc_stderr", "wgi_cc_pctrank",
+    "wgi_ge_estimate", "wgi_pv_estimate", "wgi_rl_estimate", "wgi_rq_estimate", "wgi_va_estimate",
+    "egdi", "osi", "tii", "hci", "epi",
+    "internet_users_pct", "mobile_subs_per100", "fixed_broadband_per100",
+    "mobile_broadband_per100", "literacy_adult_pct", "literacy_adult_female_pct",
+    "gdp_pc_ppp_const2021_usd", "log_gdp_pc_ppp", "population", "urban_pct",
+]
+#: Derived panel columns: name -> (input column, function, description).
+DERIVED_COLUMNS = {"log_gdp_pc_ppp": ("gdp_pc_ppp_const2021_usd", np.log)}
+
+OUTPUT_FILES = ("observations.parquet", "panel.parquet", "gaps.parquet", "drops.csv",
+                "coverage.csv", "overlaps.csv", "manifest.json")
+#: Schema-metadata key of our own provenance copy in the parquet files (pandas also keeps
+#: ``DataFrame.attrs`` under ``PANDAS_ATTRS`` with the pyarrow engine, since pandas 2.1,
+#: but that is undocumented, so we do not rely on it alone).
+PARQUET_META_KEY = b"divides"
+
+#: Reasons of the panel stage of the ledger (they partition each file's observations).
+PANEL_STAGE_REASONS = {
+    "used": "value is in the panel",
+    "not_a_panel_column": "series feeds no panel column (gaps, codebook or nothing)",
+    "out_of_scope": "outside the panel column's year limits (data/panel_rules.csv)",
+    "lower_priority_file": "same key in a file of the same source with higher priority",
+    "lower_priority_source": "panel column filled by a higher-priority series",
+}
+LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd")
+#: Code and data every reader's output depends on (with ``sources/<source>.py`` and
+#: ``data/countries/<source>.csv``): the cache key of one file's read.
+_READ_CODE = ("sources/__init__.py", "sources/_common.py", "countries.py", "catalogue.py",
+              "observations.py", "schemas.py", "errors.py", "data/indicators.csv",
+              "data/aggregates.csv", "data/countries.csv", "data/range_exceptions.csv")
+#: Code and data of the whole build (cache key of the build).
+_BUILD_CODE = ("sources", "countries.py", "catalogue.py", "observations.py", "schemas.py",
+               "errors.py", "data", "panel.py", "gaps.py", "panel_schemas.py", "provenance.py",
+               "config.py")
+
+
+@dataclass
+class BuildResult:
+    """What a build did: where its outputs are and whether any work was done."""
+
+    data: str
+    out_dir: Path
+    rebuilt: bool
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        return {name.split(".")[0]: self.out_dir / name for name in OUTPUT_FILES}
+
+    def summary(self) -> str:
+        m = self.manifest
+        state = "built" if self.rebuilt else "up to date (no work done)"
+        shape = m.get("panel_shape", ["?", "?"])
+        lines = [f"divides build --data {self.data}: {state} in {self.out_dir}",
+                 f"  panel {shape[0]} rows x {shape[1]} columns, {m.get('panel_countries')} "
+                 f"countries; gaps {m.get('gaps_rows')} rows; observations "
+                 f"{m.get('observations_rows')}"]
+        for source in m.get("sources_without_files", []):
+            lines.append(f"  warning: no input files for source {source!r} (its columns are "
+                         "empty; see coverage.csv)")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _hash_tree(parts: tuple[str, ...]) -> str:
+    """sha256 over the package files under ``parts`` (relative to the package)."""
+    h = hashlib.sha256()
+    for part in parts:
+        base = config.PACKAGE_DIR / part
+        found = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
+        for p in found:
+            if p.suffix == ".pyc" or "__pycache__" in p.parts or not p.exists():
+                continue  # a source without an alias table simply has none
+            h.update(str(p.relative_to(config.PACKAGE_DIR)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = importlib_metadata.version(lib)
+        except importlib_metadata.PackageNotFoundError:
+            out[lib] = "absent"
+    return out
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def file_priorities() -> pd.DataFrame:
+    """``data/file_priority.csv``: per source, file patterns and their priority (1 best)."""
+    table = pd.read_csv(config.PACKAGE_DATA_DIR / "file_priority.csv", dtype=str,
+                        keep_default_na=False)
+    table["priority"] = table["priority"].astype(int)
+    table["latest_year_table"] = table["latest_year_table"].astype(int).astype(bool)
+    return table
+
+
+def file_rule(source: str, file: str) -> dict:
+    """The first ``file_priority.csv`` row of ``source`` whose pattern matches ``file``."""
+    table = file_priorities()
+    for row in table[table["source"] == source].itertuples():
+        if fnmatch.fnmatchcase(file, row.file_pattern):
+            return {"priority": row.priority, "edition": row.edition,
+                    "latest_year_table": bool(row.latest_year_table)}
+    return {"priority": 9, "edition": "", "latest_year_table": False}
+
+
+@lru_cache(maxsize=1)
+def panel_candidates() -> pd.DataFrame:
+    """Every (series -> panel column) candidate with its priority and year limits.
+
+    Catalogue rows with a ``panel_column`` give priority-1 candidates; ``panel_rules.csv``
+    overrides them (same panel column and series) or adds lower-priority ones.
+    """
+    cat = catalogue.indicators()
+    base = cat.loc[cat["panel_column"] != "", ["panel_column", "indicator", "breakdown",
+                                               "group"]].drop_duplicates()
+    base = base.assign(priority=1, year_min=np.nan, year_max=np.nan, note="catalogue")
+    rules = pd.read_csv(config.PACKAGE_DATA_DIR / "panel_rules.csv", dtype=str,
+                        keep_default_na=False)
+    rules["priority"] = rules["priority"].astype(int)
+    for col in ("year_min", "year_max"):
+        rules[col] = pd.to_numeric(rules[col].replace("", np.nan))
+    keys = ["panel_column", "indicator", "breakdown", "group"]
+    known = set(zip(cat["indicator"], cat["breakdown"], cat["group"]))
+    wild = set(cat.loc[cat["breakdown"] == "*", "indicator"])
+    bad = [r for r in zip(rules["indicator"], rules["breakdown"], rules["group"])
+           if r not in known and r[0] not in wild]
+    if bad:
+        raise ValueError(f"panel_rules.csv: series not in indicators.csv: {bad}")
+    merged = pd.concat([rules, base], ignore_index=True).drop_duplicates(keys, keep="first")
+    ties = merged[merged.duplicated(["panel_column", "priority"], keep=False)]
+    if len(ties):
+        raise ValueError("panel_rules.csv / indicators.csv: two candidates of one panel column "
+                         f"share a priority: {ties[keys + ['priority']].to_dict('records')}")
+    multi = merged[merged.duplicated(["indicator", "breakdown", "group"], keep=False)]
+    if len(multi):
+        raise ValueError("one series feeds two panel columns: "
+                         f"{multi[keys].to_dict('records')}")
+    return merged.sort_values(["panel_column", "priority"]).reset_index(drop=True)
+
+
+def panel_columns() -> list[str]:
+    """All panel value columns: the required ones first, then other catalogue columns."""
+    extra = sorted(set(panel_candidates()["panel_column"]) - set(REQUIRED_PANEL_COLUMNS))
+    return REQUIRED_PANEL_COLUMNS + extra
+
+
+# --------------------------------------------------------------------------- reading
+
+def _module(source: str):
+    from divides import sources
+
+    try:
+        return sources.module(source)
+    except ModuleNotFoundError:
+        return None
+
+
+def input_files(root: Path) -> dict[str, list[Path]]:
+    """Observation files per source id (empty list: no files, or no reader yet)."""
+    from divides import sources
+
+    out = {}
+    for source in sources.SOURCE_IDS:
+        mod = _module(source)
+        out[source] = sources.files(root, source) if mod is not None else []
+    return out
+
+
+def country_metadata_files(root: Path) -> list[Path]:
+    from divides.sources import wdi
+
+    pats = [p for p, fn in wdi.OTHER_PATTERNS.items() if fn == "read_country_metadata"]
+    return sorted({p for pat in pats for p in Path(root).glob(pat) if p.is_file()})
+
+
+def _report_to_json(report: ReadReport) -> dict:
+    return {"source": report.source, "file": report.file, "rows_read": report.rows_read,
+            "rows_kept": report.rows_kept, "dropped": dict(sorted(report.dropped.items())),
+            "observations": report.observations, "unmapped_names": list(report.unmapped_names),
+            "notes": list(report.notes)}
+
+
+def _report_from_json(d: dict) -> ReadReport:
+    return ReadReport(d["source"], d["file"], d["rows_read"], d["rows_kept"],
+                      Counter(d["dropped"]), d["observations"], d["unmapped_names"], d["notes"])
+
+
+def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_key: str
+                     ) -> tuple[pd.DataFrame, ReadReport, bool]:
+    """One reader call, cached by file checksum and reader code; returns (obs, report, hit)."""
+    key = _key(sha, read_key)[:24]
+    obs_path = cache_dir / f"{source}-{key}.parquet"
+    rep_path = cache_dir / f"{source}-{key}.json"
+    if obs_path.exists() and rep_path.exists():
+        return (pd.read_parquet(obs_path), _report_from_json(json.loads(rep_path.read_text())),
+                True)
+    obs, report = _module(source).read(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    obs.to_parquet(obs_path, index=False)
+    rep_path.write_text(json.dumps(_report_to_json(report), indent=1, sort_keys=True))
+    return obs, report, False
+
+
+# --------------------------------------------------------------------------- panel
+
+def file_priority_of(frame: pd.DataFrame) -> pd.Series:
+    """Priority (1 best) of each row's (source, file), looked up once per distinct pair."""
+    pairs = frame[["source", "file"]].drop_duplicates()
+    lookup = {(s, f): file_rule(s, f)["priority"] for s, f in zip(pairs["source"], pairs["file"])}
+    keys = pd.MultiIndex.from_frame(frame[["source", "file"]])
+    return pd.Series(pd.Series(lookup).reindex(keys).to_numpy(), index=frame.index)
+
+
+def _dedupe_files(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one value per observation key across files (file priority); return (kept, lost)."""
+    ranked = obs.assign(file_priority=file_priority_of(obs))
+    ranked = ranked.sort_values(KEY + ["file_priority", "file"], kind="mergesort")
+    lost = ranked.duplicated(KEY, keep="first")
+    return ranked.loc[~lost], ranked.loc[lost]
+
+
+def _disagreements(winners: pd.DataFrame, losers: pd.DataFrame, on: list[str],
+                   rule: str) -> pd.DataFrame:
+    cols = [c for c in ("source", "indicator", "breakdown", "group", "file", "value")
+            if c not in on]
+    merged = losers[on + cols].merge(winners[on + cols], on=on, suffixes=("_loser", "_winner"))
+    for c in ("source", "indicator", "file"):
+        if c in on:
+            merged[f"{c}_loser"] = merged[f"{c}_winner"] = merged[c]
+    out = pd.DataFrame({
+        "iso3": merged["iso3"], "year": merged["year"],
+        "panel_column": merged["panel_column"] if "panel_column" in merged else "",
+        "rule": rule,
+        "winner_source": merged["source_winner"], "winner_indicator": merged["indicator_winner"],
+        "winner_file": merged["file_winner"], "winner_value": merged["value_winner"],
+        "loser_source": merged["source_loser"], "loser_indicator": merged["indicator_loser"],
+        "loser_file": merged["file_loser"], "loser_value": merged["value_loser"],
+    })
+    out["diff"] = out["loser_value"] - out["winner_value"]
+    return out
+
+
+def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Observations -> (panel, overlaps, panel-stage ledger).
+
+    The ledger has one row per (source, file, reason) and partitions each file's
+    observations into the PANEL_STAGE_REASONS.
+    """
+    cand = panel_candidates()
+    tagged = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
+                             "year_min", "year_max"]],
+                       on=["indicator", "breakdown", "group"], how="left")
+    reason = pd.Series("used", index=tagged.index, dtype=object)
+    reason[tagged["panel_column"].isna()] = "not_a_panel_column"
+    out_of_years = (tagged["year"] < tagged["year_min"]) | (tagged["year"] > tagged["year_max"])
+    reason[out_of_years & tagged["panel_column"].notna()] = "out_of_scope"
+    tagged["reason"] = reason
+
+    live = tagged[tagged["reason"] == "used"]
+    kept, lost_file = _dedupe_files(live)
+    tagged.loc[lost_file.index, "reason"] = "lower_priority_file"
+    kept = kept.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
+    lost_src = kept.duplicated(["iso3", "year", "panel_column"], keep="first")
+    tagged.loc[kept.index[lost_src], "reason"] = "lower_priority_source"
+    winners = kept.loc[~lost_src]
+
+    overlaps = pd.concat([
+        _disagreements(kept, lost_file, KEY + ["panel_column"], "file"),
+        _disagreements(winners, kept.loc[lost_src], ["iso3", "year", "panel_column"], "source"),
+    ], ignore_index=True).sort_values(["panel_column", "rule", "iso3", "year", "loser_file"],
+                                      kind="mergesort").reset_index(drop=True)
+
+    ledger = (tagged.groupby(["source", "file", "reason"]).size().rename("rows").reset_index())
+    of_rows = tagged.groupby(["source", "file"]).size().rename("of_rows")
+    ledger = ledger.join(of_rows, on=["source", "file"]).assign(stage="panel")
+
+    wide = winners.pivot(index=["iso3", "year"], columns="panel_column", values="value")
+    for col in panel_columns():
+        if col not in wide.columns and col not in DERIVED_COLUMNS:
+            wide[col] = np.nan
+    for col, (src, fn) in DERIVED_COLUMNS.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wide[col] = fn(wide[src].where(wide[src] > 0))
+    wide = wide.reset_index()
+    names = countries().set_index("iso3")["name"]
+    wide["country_name"] = wide["iso3"].map(names)
+    meta = (country_meta.set_index("iso3") if country_meta is not None and len(country_meta)
+            else pd.DataFrame(columns=["region", "income_group"]))
+    wide["region"] = wide["iso3"].map(meta["region"]) if len(meta) else np.nan
+    wide["income_group"] = wide["iso3"].map(meta["income_group"]) if len(meta) else np.nan
+    panel = wide[PANEL_ID_COLUMNS + panel_columns()].copy()
+    for col in ("iso3", "country_name", "region", "income_group"):
+        panel[col] = panel[col].astype("str")  # pandas 3: missing stays missing
+    panel["year"] = panel["year"].astype("int64")
+    for col in panel_columns():
+        panel[col] = panel[col].astype("float64")
+    panel = panel.sort_values(["iso3", "year"], kind="mergesort").reset_index(drop=True)
+    panel.columns.name = None
+    return panel, overlaps, ledger
+
+
+# --------------------------------------------------------------------------- coverage
+
+def coverage(panel: pd.DataFrame, gaps: pd.DataFrame, empty_notes: dict[str, str]
+             ) -> pd.DataFrame:
+    """Countries with data per variable and year, over all countries and per region.
+
+    ``empty_notes`` maps a variable without any data to why (e.g. no files for its source);
+    such a variable gets one row with ``n_countries`` 0, so that an absent source shows.
+    """
+    rows = []
+    region = panel.set_index("iso3")["region"].groupby(level=0).first()
+    long = panel.melt(id_vars=["iso3", "year", "region"], value_vars=panel_columns(),
+                      var_name="variable").dropna(subset=["value"])
+    long["table"] = "panel"
+    if len(gaps):
+        g = gaps.assign(variable=gaps["dimension"] + ":" + gaps["indicator"] + ":" +
+                        gaps["source"], table="gaps",
+                        region=gaps["iso3"].map(region))
+        long = pd.concat([long, g[["iso3", "year", "region", "variable", "table"]]],
+                         ignore_index=True)
+    long["region"] = long["region"].fillna("(no WDI region)")
+    for by_region in (False, True):
+        keys = ["table", "variable", "year"] + (["region"] if by_region else [])
+        counts = long.groupby(keys)["iso3"].nunique().rename("n_countries").reset_index()
+        if not by_region:
+            counts["region"] = "All"
+        rows.append(counts)
+    out = pd.concat(rows, ignore_index=True)
+    out["note"] = ""
+    present = set(out.loc[out["table"] == "panel", "variable"])
+    missing = [c for c in panel_columns() if c not in present]
+    empty = pd.DataFrame({"table": "panel", "variable": missing, "year": pd.NA, "region": "All",
+                          "n_countries": 0,
+                          "note": [empty_notes.get(c, "no data in the inputs") for c in missing]})
+    gap_empty = [v for v in empty_notes if ":" in v]
+    empty_g = pd.DataFrame({"table": "gaps", "variable": gap_empty, "year": pd.NA,
+                            "region": "All", "n_countries": 0,
+                            "note": [empty_notes[v] for v in gap_empty]})
+    out = pd.concat([x for x in (out, empty, empty_g) if len(x)], ignore_index=True)
+    out["year"] = out["year"].astype("Int64")
+    out["n_countries"] = out["n_countries"].astype("int64")
+    return out[["table", "variable", "year", "region", "n_countries", "note"]].sort_values(
+        ["table", "variable", "region", "year"], kind="mergesort").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- writing
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet with the provenance dict in the schema metadata (and in pandas' attrs)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[PARQUET_META_KEY] = json.dumps(frame.attrs.get(provenance.META_KEY, {}),
+                                        sort_keys=True).encode()
+    meta[b"PANDAS_ATTRS"] = json.dumps(frame.attrs, sort_keys=True).encode()
+    table = table.replace_schema_metadata(meta)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Read a processed parquet file and restore its provenance into ``attrs``."""
+    import pyarrow.parquet as pq
+
+    frame = pd.read_parquet(path)
+    meta = pq.read_schema(path).metadata or {}
+    if PARQUET_META_KEY in meta:
+        frame.attrs[provenance.META_KEY] = json.loads(meta[PARQUET_META_KEY])
+    return frame
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    frame.to_csv(tmp, index=False, lineterminator="\n")
+    tmp.replace(path)
+
+
+# --------------------------------------------------------------------------- build
+
+def resolve_raw_dir(data: str, raw_dir: str | Path | None = None) -> Path:
+    """The raw-data root; for demo data, writes the synthetic set first when it is missing."""
+    if raw_dir is not None:
+        root = Path(raw_dir).expanduser().resolve()
+        if not root.is_dir():
+            raise FileNotFoundError(f"raw-data folder {root} does not exist")
+        return root
+    root = config.raw_dir(data)
+    if data == "demo" and (not root.is_dir() or not any(root.iterdir())):
+        try:
+            from divides import demo
+        except ModuleNotFoundError as exc:
+            raise FileNotFoundError(f"{root} is missing and divides.demo (the synthetic data "
+                                    f"generator) is not available: {exc}") from None
+        root = Path(demo.write_demo(out_dir=root))
+    return root
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool | None):
+    try:
+        from tqdm.auto import tqdm
+    except ModuleNotFoundError:  # pragma: no cover - tqdm is a dependency
+        return iterable
+    disable = None if enabled is None else not enabled  # None: only on a terminal
+    return tqdm(iterable, total=total, desc=desc, unit="file", disable=disable, leave=False)
+
+
+def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = False,
+          progress: bool | None = None, out_dir: str | Path | None = None) -> BuildResult:
+    """Build the five outputs (plus overlaps.csv and manifest.json) for ``data``.
+
+    Does no work when the build key (input sha256s, build code, library versions) equals
+    the one in ``manifest.json`` and every output exists, unless ``force``.
+    """
+    if data not in provenance.DATA_KINDS:
+        raise ValueError(f"data must be one of {provenance.DATA_KINDS}, got {data!r}")
+    from divides import gaps as gaps_mod
+    from divides import panel_schemas
+
+    root = resolve_raw_dir(data, raw_dir)
+    out = Path(out_dir) if out_dir is not None else config.processed_dir(data)
+    out.mkdir(parents=True, exist_ok=True)
+    files = input_files(root)
+    meta_files = country_metadata_files(root)
+    all_files = [(s, p) for s, ps in files.items() for p in ps] + [("wdi_meta", p)
+                                                                   for p in meta_files]
+    shas = {str(p.relative_to(root)): sha256_file(p) for _, p in all_files}
+    versions = library_versions()
+    shared_read_code = _hash_tree(_READ_CODE)
+    read_keys = {s: _key(shared_read_code, versions, _hash_tree((f"sources/{s}.py",
+                                                                 f"data/countries/{s}.csv")))
+                 for s in files}
+    build_key = _key(shas, _hash_tree(_BUILD_CODE), versions, __version__, data)
+    manifest_path = out / "manifest.json"
+    if not force and manifest_path.exists() and all((out / f).exists() for f in OUTPUT_FILES):
+        old = json.loads(manifest_path.read_text())
+        if old.get("build_key") == build_key:
+            return BuildResult(data, out, rebuilt=False, manifest=old)
+
+    cache_dir = out / "cache"
+    frames, reports, cache_hits = [], [], 0
+    for source, path in _progress([(s, p) for s, p in all_files if s != "wdi_meta"],
+                                  len(all_files) - len(meta_files), f"reading {data}", progress):
+        obs, report, hit = read_file_cached(source, path, shas[str(path.relative_to(root))],
+                                            cache_dir, read_keys[source])
+        frames.append(obs)
+        reports.append(report)
+        cache_hits += hit
+    obs = finalize(pd.concat(frames, ignore_index=True)) if frames else empty_observations()
+    reader_missing = [s for s in files if _module(s) is None]
+    no_files = [s for s, ps in files.items() if not ps]
+    for source in no_files:
+        why = "no reader module yet" if source in reader_missing else f"no files under {root}"
+        warnings.warn(f"divides build: source {source!r} gives no observations ({why}); its "
+                      "panel columns stay empty and coverage.csv shows them empty",
+                      stacklevel=2)
+
+    from divides.sources import wdi
+
+    if meta_files:
+        country_meta = pd.concat([wdi.read_country_metadata(p) for p in meta_files])
+        country_meta = country_meta.drop_duplicates("iso3", keep="last")
+    else:
+        warnings.warn(f"divides build: no WDI Metadata_Country file under {root}; region and "
+                      "income_group are empty", stacklevel=2)
+        country_meta = None
+
+    panel, overlaps, panel_ledger = assemble_panel(obs, country_meta)
+    gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel)
+
+    read_ledger = pd.DataFrame([dict(r, stage="read", of_rows=rep.rows_read)
+                                for rep in reports for r in rep.as_rows()],
+                               columns=["stage", "source", "file", "reason", "rows", "of_rows"])
+    absent = pd.DataFrame({"stage": "read", "source": no_files, "file": "", "reason": "no_files",
+                           "rows": 0, "of_rows": 0})
+    drops = pd.concat([x for x in (read_ledger, absent, panel_ledger, gap_ledger) if len(x)],
+                      ignore_index=True)
+    drops = drops[["stage", "source", "file", "reason", "rows", "of_rows"]]
+    order = {"read": 0, "panel": 1, "gaps": 2}
+    drops = drops.assign(_o=drops["stage"].map(order)).sort_values(
+        ["_o", "source", "file", "reason"], kind="mergesort").drop(columns="_o")
+    drops = drops.reset_index(drop=True).astype({"rows": "int64", "of_rows": "int64"})
+    check_ledger(drops)
+
+    cat = panel_candidates()
+    src_of = cat.assign(source=cat["indicator"].map(
+        catalogue.indicators().drop_duplicates("indicator").set_index("indicator")["source"]))
+    empty_notes = {}
+    for col in panel_columns():
+        srcs = sorted(set(src_of.loc[src_of["panel_column"] == col, "source"]))
+        gone = [s for s in srcs if s in no_files]
+        if gone and len(gone) == len(srcs):
+            empty_notes[col] = f"no input files for source(s) {', '.join(gone)}"
+    empty_notes.update(gap_notes)
+    cov = coverage(panel, gaps, empty_notes)
+
+    input_meta = {"input_sha256": dict(sorted(shas.items())), "sources": sorted(
+        s for s, ps in files.items() if ps), "package_version": __version__,
+        "library_versions": versions, "build_key": build_key}
+    provenance.tag(obs, data=data, **input_meta)
+    provenance.tag(panel, data=data, **input_meta)
+    provenance.tag(gaps, data=data, **input_meta)
+    panel_schemas.validate_panel(panel)
+    panel_schemas.validate_gaps(gaps)
+
+    write_parquet(obs, out / "observations.parquet")
+    write_parquet(panel, out / "panel.parquet")
+    write_parquet(gaps, out / "gaps.parquet")
+    _write_csv(drops, out / "drops.csv")
+    _write_csv(cov, out / "coverage.csv")
+    _write_csv(overlaps, out / "overlaps.csv")
+    manifest = {
+        "data": data, **input_meta,
+        "raw_dir_name": root.name,
+        "sources_without_files": no_files,
+        "sources_without_reader": reader_missing,
+        "observations_rows": int(len(obs)),
+        "panel_shape": [int(panel.shape[0]), int(panel.shape[1])],
+        "panel_countries": int(panel["iso3"].nunique()),
+        "panel_years": [int(panel["year"].min()), int(panel["year"].max())] if len(panel) else [],
+        "gaps_rows": int(len(gaps)),
+        "overlap_summary": overlap_summary(overlaps).to_dict("records"),
+        "unmapped_names": {r.file: r.unmapped_names for r in reports if r.unmapped_names},
+        "rules": {"panel": "data/panel_rules.csv", "files": "data/file_priority.csv",
+                  "gaps": "data/gap_definitions.csv"},
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return BuildResult(data, out, rebuilt=True, manifest=manifest)
+
+
+def overlap_summary(overlaps: pd.DataFrame) -> pd.DataFrame:
+    """Per panel column and losing file: how many overlaps, how many differ, by how much."""
+    if overlaps.empty:
+        return pd.DataFrame(columns=["panel_column", "rule", "winner_source", "loser_source",
+                                     "loser_file", "n", "n_differ", "mean_abs_diff",
+                                     "max_abs_diff"])
+    g = overlaps.assign(abs_diff=overlaps["diff"].abs(),
+                        differ=overlaps["diff"].abs() > 0.05)
+    out = g.groupby(["panel_column", "rule", "winner_source", "loser_source", "loser_file"]).agg(
+        n=("diff", "size"), n_differ=("differ", "sum"), mean_abs_diff=("abs_diff", "mean"),
+        max_abs_diff=("abs_diff", "max")).reset_index()
+    out["n_differ"] = out["n_differ"].astype(int)
+    return out.round({"mean_abs_diff": 4, "max_abs_diff": 4})
+
+
+def check_ledger(drops: pd.DataFrame) -> None:
+    """Within each (stage, source, file) the rows must add up to ``of_rows``."""
+    sums = drops.groupby(["stage", "source", "file"]).agg(rows=("rows", "sum"),
+                                                          of_rows=("of_rows", "first"))
+    bad = sums[sums["rows"] != sums["of_rows"]]
+    if len(bad):
+        raise AssertionError(f"drop ledger does not reconcile: {bad.reset_index().to_dict('records')}")
+    # The panel stage partitions exactly the observations the read stage kept.
+    read = drops[(drops["stage"] == "read") & (drops["reason"] == "kept")].set_index("file")["rows"]
+    panel = drops[drops["stage"] == "panel"].groupby("file")["rows"].sum()
+    diff = read.sub(panel, fill_value=0)
+    if (diff != 0).any():
+        raise AssertionError(f"panel ledger != observations kept: {diff[diff != 0].to_dict()}")
