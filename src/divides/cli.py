@@ -35,14 +35,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from divides import panel
 
-    panel.build(data=args.data, raw_dir=args.raw_dir, force=args.force)
+    result = panel.build(data=args.data, raw_dir=args.raw_dir, force=args.force)
+    print(result.summary())
     return 0
 
 
 def _cmd_codebook(args: argparse.Namespace) -> int:
     from divides import codebook
 
-    codebook.write_codebook(data=args.data)
+    for path in codebook.write_codebook(data=args.data):
+        print(f"wrote {path}")
     return 0
 
 
