@@ -9,12 +9,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
-from divides import provenance  # noqa: E402
-from divides.figures import charts, export, style  # noqa: E402
+from divides import provenance
+from divides.figures import charts, export, style
 
 pytestmark = pytest.mark.unit
 
@@ -36,7 +36,8 @@ def make_panel(data: str = "demo", codes=CODES, years=range(2010, 2023), seed=1)
                 "internet_users_pct": min(99.0, 100 * base * (0.5 + 0.04 * t)),
                 "cpi_score": 20 + 60 * base + rng.normal(0, 4) if year >= 2012 else np.nan,
                 "egdi": base * 0.9 + rng.normal(0, 0.03) if year % 2 == 0 else np.nan,
-                "wgi_cc_estimate": 3 * base - 1.5,
+                "wgi_cc_estimate": 3 * base - 1.5 + 0.03 * t * (iso3 == "AZE" and year >= 2013)
+                + rng.normal(0, 0.05),
                 "gdp_pc_ppp_const2021_usd": 2000 + 40000 * base * (1 + 0.02 * t),
             })
     panel = pd.DataFrame(rows)

@@ -10,9 +10,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
+import pytest
 
-from divides.figures import gallery  # noqa: E402
+from divides.figures import gallery
 
 pytestmark = pytest.mark.unit
 
@@ -28,14 +28,15 @@ EXPECTED = ("gap_dumbbell_area", "gap_dumbbell_sex", "parity_vs_internet", "cpi_
 
 
 def _tables(tmp_path: Path) -> Path:
+    """A speccurve.csv in the models layer's columns (standardised estimates included)."""
     tables = tmp_path / "tables"
     tables.mkdir()
-    fx.make_specs().assign(key_regressor="egdi", status="ok", data_kind="demo").to_csv(
-        tables / "speccurve.csv", index=False)
-    fx.make_event_study().assign(data_kind="demo").to_csv(tables / "event_study.csv",
-                                                          index=False)
-    fx.make_synth().assign(data_kind="demo").to_csv(tables / "synthetic_control.csv",
-                                                    index=False)
+    specs = fx.make_specs().assign(key_regressor="egdi", status="ok", data_kind="demo",
+                                   sample="all", lag_rule="exact", year_first=2012,
+                                   year_last=2022)
+    specs = specs.assign(coef_std=specs["coef"], ci_low_std=specs["ci_low"],
+                         ci_high_std=specs["ci_high"])
+    specs.to_csv(tables / "speccurve.csv", index=False)
     return tables
 
 
@@ -50,11 +51,12 @@ def test_write_all_writes_every_figure(tmp_path, monkeypatch):
             assert (tmp_path / "figures" / f"{name}.{fmt}").stat().st_size > 1000
 
 
-def test_missing_model_table_is_skipped_with_reason(tmp_path, monkeypatch):
-    monkeypatch.setattr(gallery, "_load", lambda data: (fx.make_panel(), fx.make_gaps()))
-    empty = tmp_path / "none"
-    empty.mkdir()
+def test_case_without_treated_country_is_skipped_with_reason(tmp_path, monkeypatch):
+    panel = fx.make_panel()
+    panel = panel[panel["iso3"] != "AZE"]
+    panel.attrs = fx.make_panel().attrs
+    monkeypatch.setattr(gallery, "_load", lambda data: (panel, fx.make_gaps()))
     result = gallery.write_all("demo", out_dir=tmp_path / "f", dpi=30, formats=("png",),
-                               tables_dir=empty, only=["event_study_asan", "cpi_vs_egdi"])
+                               tables_dir=tmp_path, only=["event_study_asan", "cpi_vs_egdi"])
     assert list(result.written) == ["cpi_vs_egdi"]
-    assert "event_study.csv not found" in result.skipped["event_study_asan"]
+    assert "AZE" in result.skipped["event_study_asan"]

@@ -7,15 +7,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import geopandas as gpd  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from shapely.geometry import box  # noqa: E402
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
 
-from divides import provenance  # noqa: E402
-from divides.figures import maps, style  # noqa: E402
+from divides import provenance
+from divides.figures import maps, style
 
 pytestmark = pytest.mark.unit
 
@@ -33,7 +33,7 @@ def frame(values: dict, year=2020, data="demo"):
 
 
 def missing_artist_paths(fig) -> int:
-    ax = [a for a in fig.axes if a.get_legend() is not None][0]
+    ax = next(a for a in fig.axes if a.get_legend() is not None)
     colls = [c for c in ax.collections if c.get_gid() == "divides-missing"]
     assert len(colls) == 1 and colls[0].get_hatch() == maps.MISSING_HATCH
     return len(colls[0].get_paths())

@@ -377,6 +377,8 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
     with house_style():
         _require(es, ["event_time", "coef", "ci_low", "ci_high", "n_countries"], "event study")
         outcomes = list(dict.fromkeys(es["outcome"])) if "outcome" in es.columns else [None]
+        # models.case gives placebo intervals (donors' placebo estimates), not sampling CIs
+        interval = "placebo interval" if "placebo_p" in es.columns else "95% CI"
         fig, axes = style.new_figure(height_in=3.2, ncols=len(outcomes), squeeze=False)
         for ax, outcome in zip(axes[0], outcomes):
             sub = es if outcome is None else es[es["outcome"] == outcome]
@@ -389,7 +391,7 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
                 ax.vlines(part["event_time"], part["ci_low"], part["ci_high"], color=colour,
                           linewidth=1.3)
                 ax.scatter(part["event_time"], part["coef"], color=colour, s=18, zorder=3,
-                           label=f"{what} (95% CI)")
+                           label=f"{what} ({interval})")
             ax.scatter([reference_period], [0], facecolors="white", edgecolors="black", s=18,
                        zorder=4, label=f"reference period ({reference_period:+d})")
             ax.axhline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
@@ -397,9 +399,10 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
                        linestyle="--")
             ax.set_xticks(sorted(set(sub["event_time"]) | {reference_period}))
             ax.set_xlabel(f"Years relative to {treatment_label}")
-            ylab = "Coefficient (95% CI)"
+            ylab = f"Coefficient ({interval})"
             if outcome is not None:
-                ylab = f"{style.label(outcome)}\nrelative to reference period"
+                ylab = textwrap.fill(f"{style.label(outcome)}, relative to reference period",
+                                     44)
             ax.set_ylabel(ylab)
             ax.legend(loc="upper left")
         fig.suptitle(f"Event study around {treatment_label}: exploratory, not a causal "
@@ -407,7 +410,10 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
         footer = style.make_footer(es, sources=_result_sources(es),
                                    years=_result_years(es, years),
                                    n_countries=int(es["n_countries"].max()),
-                                   note="95% confidence intervals")
+                                   note="Intervals: " + (
+                                       "estimate minus the 97.5 and 2.5 percentiles of the "
+                                       "donors' placebo estimates" if interval ==
+                                       "placebo interval" else "95% confidence intervals"))
     return style.add_footer(fig, footer)
 
 
@@ -443,7 +449,7 @@ def synthetic_control_plot(paths: pd.DataFrame, treatment_year: int | None = Non
         ax_path.plot(treated["year"], treated["synthetic"],
                      color=style.ROLE_COLOURS["synthetic"], linestyle="--",
                      label=f"synthetic {treated_label}")
-        ylab = style.label(outcome) if outcome else "Outcome"
+        ylab = textwrap.fill(style.label(outcome), 40) if outcome else "Outcome"
         ax_path.set_ylabel(ylab)
         ax_path.set_title("Actual and synthetic path", loc="left", fontsize=8)
         ax_path.legend(loc="best")
@@ -620,7 +626,14 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
 
 
 __all__ = [
-    "gap_dumbbell", "parity_vs_internet", "cpi_vs_egdi", "coefficient_plot",
-    "event_study_plot", "synthetic_control_plot", "specification_curve", "coverage_heatmap",
-    "latest_gaps", "best_year",
+    "best_year",
+    "coefficient_plot",
+    "coverage_heatmap",
+    "cpi_vs_egdi",
+    "event_study_plot",
+    "gap_dumbbell",
+    "latest_gaps",
+    "parity_vs_internet",
+    "specification_curve",
+    "synthetic_control_plot",
 ]

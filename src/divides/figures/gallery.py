@@ -2,7 +2,7 @@
 
 :func:`write_all` loads the panel and gaps (``divides.api``), fits the pooled and two-way
 fixed-effects models behind the coefficient plot, reads the model tables the models layer
-writes into ``reports/<data>/tables/`` (spec curve, event study, synthetic control) and
+writes into ``reports/<data>/tables/`` (spec curve), runs the ASAN case models and
 saves each figure as PNG, SVG and PDF into ``reports/<data>/figures/``. A figure whose
 input is missing is reported as skipped with its reason, never drawn from made-up data.
 
@@ -10,11 +10,11 @@ Model tables read from ``reports/<data>/tables/`` (columns as documented in
 :mod:`divides.figures.charts`):
 
 * ``speccurve.csv`` (``divides specs``); when absent the curve is estimated here without
-  permutations;
-* ``event_study.csv``: ``event_time, coef, ci_low, ci_high, n_countries, sources,
-  data_kind`` (optional ``outcome, years, treatment_label``);
-* ``synthetic_control.csv``: ``year, unit, role, actual, synthetic, treatment_year,
-  sources, data_kind`` (optional ``outcome``).
+  permutations.
+
+The ASAN case (event study and synthetic control for Azerbaijan against its post-Soviet
+donors, treatment year 2013) comes from :mod:`divides.models.case`. Its outcome is WGI
+Control of Corruption, because the 0-100 CPI starts in 2012 and leaves one pre-year.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class GalleryResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        lines = [f"wrote {len(self.written)} figures"]
+        lines = [f"wrote {len(self.written)} figures (png, svg, pdf)"]
         lines += [f"  skipped {name}: {why}" for name, why in self.skipped.items()]
         return "\n".join(lines)
 
@@ -73,48 +73,52 @@ def pooled_vs_twfe(panel: pd.DataFrame, outcomes=("cpi_score", "wgi_cc_estimate"
     return table
 
 
-def _spec_table(tables_dir: Path, panel, gaps) -> pd.DataFrame:
+def spec_curve_figure(tables_dir: Path, panel, gaps, key_regressor: str = "egdi"):
+    """Spec curve of one key regressor on standardised coefficients (CPI and WGI differ in
+    scale), from ``speccurve.csv`` when ``divides specs`` wrote it, else estimated here
+    without permutations; the frame comes from ``speccurve.figure_inputs``."""
+    from types import SimpleNamespace
+
+    from divides.models import speccurve
+
     try:
         table = _table(tables_dir, "speccurve.csv")
+        curve = SimpleNamespace(table=table, data_kind=str(table["data_kind"].iloc[0]))
     except Unavailable:
-        from divides.models import speccurve
-
-        table = speccurve.run(panel, gaps, permutations=0).table
-    if "status" in table.columns:
-        table = table[table["status"] == "ok"]
-    return table
-
-
-def spec_curve_figure(specs: pd.DataFrame, key_regressor: str = "egdi"):
-    """Spec curve of one key regressor on standardised coefficients (outcomes differ in
-    scale), with the modelling choices the grid varies."""
-    if "key_regressor" in specs.columns:
-        specs = specs[specs["key_regressor"] == key_regressor]
-    if specs.empty:
+        curve = speccurve.run(panel, gaps, permutations=0)
+    inputs = list(speccurve.figure_inputs(curve, keys=[key_regressor]))
+    if not inputs:
         raise Unavailable(f"no estimated specification for {key_regressor}")
-    if {"coef_std", "ci_low_std", "ci_high_std"} <= set(specs.columns):
-        specs = specs.drop(columns=["coef", "ci_low", "ci_high"]).rename(columns={
-            "coef_std": "coef", "ci_low_std": "ci_low", "ci_high_std": "ci_high"})
-    choices = [c for c in ("outcome", "controls", "estimator", "lag", "sample")
-               if c in specs.columns and specs[c].nunique() > 1]
-    specs = specs.assign(**{c: specs[c].astype(str) for c in choices})
-    fig = charts.specification_curve(specs.assign(term=key_regressor), choices=choices,
-                                     term=key_regressor)
-    return fig
+    _, frame, kwargs = inputs[0]
+    kwargs["choices"] = [c for c in kwargs["choices"] if frame[c].nunique() > 1]
+    return charts.specification_curve(frame, **kwargs)
+
+
+def _case(what: str, panel: pd.DataFrame, outcome: str = "wgi_cc_estimate",
+          treated: str = "AZE", treatment_year: int = 2013):
+    from divides.models import case
+    from divides.models.spec import ModelError
+
+    try:
+        if what == "event_study":
+            return case.event_study(panel, outcome, treated=treated,
+                                    treatment_year=treatment_year)
+        return case.synthetic_control(panel, outcome, treated=treated,
+                                      treatment_year=treatment_year).paths
+    except ModelError as exc:
+        raise Unavailable(str(exc)) from None
 
 
 def builders(panel: pd.DataFrame, gaps: pd.DataFrame, tables_dir: Path
              ) -> dict[str, Callable[[], object]]:
     """Figure name -> a function drawing it (names are the saved file stems)."""
     def event_study():
-        es = _table(tables_dir, "event_study.csv")
-        label = str(es["treatment_label"].iloc[0]) if "treatment_label" in es.columns \
-            else "ASAN launch"
-        return charts.event_study_plot(es, label)
+        es = _case("event_study", panel)
+        return charts.event_study_plot(es, "ASAN launch (treatment year 2013)")
 
     def synth():
-        paths = _table(tables_dir, "synthetic_control.csv")
-        return charts.synthetic_control_plot(paths, treated_label=None)
+        return charts.synthetic_control_plot(_case("synth", panel),
+                                             treated_label="Azerbaijan")
 
     return {
         "gap_dumbbell_area": lambda: charts.gap_dumbbell(gaps, "area", panel=panel),
@@ -125,7 +129,7 @@ def builders(panel: pd.DataFrame, gaps: pd.DataFrame, tables_dir: Path
                                                                  terms=("egdi",)),
         "event_study_asan": event_study,
         "synth_asan": synth,
-        "spec_curve_egdi": lambda: spec_curve_figure(_spec_table(tables_dir, panel, gaps)),
+        "spec_curve_egdi": lambda: spec_curve_figure(tables_dir, panel, gaps),
         "coverage_heatmap": lambda: charts.coverage_heatmap(panel, gaps=gaps),
         "map_internet_users": lambda: maps.choropleth(panel, "internet_users_pct"),
         "map_gap_sex": lambda: maps.gap_map(gaps, "sex", scheme="fisherjenks"),
@@ -162,5 +166,5 @@ def write_all(data: str = "demo", out_dir: str | Path | None = None,
         kwargs = {} if dpi is None else {"dpi": dpi}
         result.written[name] = export.save_figure(fig, name, out, formats=formats, **kwargs)
         plt.close("all")
-    print(f"divides figures --data {data}: {result.summary()} into {out}")
+    print(f"divides figures --data {data} into {out}: {result.summary()}")
     return result

@@ -139,8 +139,8 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
                   handlelength=1.6, handleheight=1.1, alignment="left")
         fig.suptitle(title or f"{style.short_label(column)}, {rule}", x=0.01, ha="left",
                      fontsize=9, fontweight="bold")
-        parts = [f"{k_used} classes by {scheme_name} (mapclassify); Equal Earth projection, "
-                 "Antarctica left out",
+        parts = [(f"{k_used} classes by {scheme_name} (mapclassify); Equal Earth projection, "
+                 "Antarctica left out"),
                  f"{len(missing)} countries on the map without a value (hatched)"]
         if not_drawn:
             parts.append(f"{len(not_drawn)} countries with a value too small for a 1:110m "
