@@ -11,6 +11,7 @@ file, one footer line. ``rows_read`` counts records, so drops by reason add up t
 
 from __future__ import annotations
 
+import csv
 import re
 import zipfile
 from collections.abc import Iterable
@@ -36,7 +37,7 @@ def read_csv_checked(path: Path, **kwargs) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise SourceFormatError(path, "file", "a non-empty CSV", found="an empty file")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
     except UnicodeDecodeError as exc:
         enc = kwargs.get("encoding", "utf-8")
         # pandas reports offsets within its decoded chunk (after a BOM): re-decode the
@@ -52,6 +53,26 @@ def read_csv_checked(path: Path, **kwargs) -> pd.DataFrame:
                                 found=f"undecodable byte {raw[start:start + 1]!r}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceFormatError(path, "file", "a CSV table", found=str(exc).strip()) from None
+    _check_cut_last_line(frame, path, kwargs)
+    return frame
+
+
+def _check_cut_last_line(frame: pd.DataFrame, path: Path, kwargs: dict) -> None:
+    """A file that ends inside a line with fewer fields than the header was cut off (an
+    interrupted download); pandas would pad that line with empty cells, i.e. 'missing'."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 65536))
+        tail = fh.read()
+    if tail.endswith((b"\n", b"\r")):
+        return
+    last = tail.rsplit(b"\n", 1)[-1].decode(kwargs.get("encoding") or "utf-8", errors="replace")
+    fields = len(next(csv.reader([last], delimiter=kwargs.get("sep", ","))))
+    if fields < frame.shape[1]:
+        with open(path, "rb") as fh:
+            line = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) + 1
+        raise SourceFormatError(path, f"line {line}", f"{frame.shape[1]} fields (as in the "
+                                "header)", found=f"{fields} (the file ends inside this line: "
+                                "truncated?)")
 
 
 def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
@@ -141,7 +162,9 @@ def parse_values(values: pd.Series, path: Path, column_of: pd.Series | None = No
         where = []
         for i in idx:
             col = f" column {column_of[i]!r}" if column_of is not None else ""
-            row = f"row {row_of[i]}" if row_of is not None else f"record {i}"
+            # a bare number is a row number; "line 5", "sheet x row 5" are kept as written
+            row = (f"record {i}" if row_of is None else str(row_of[i])
+                   if str(row_of[i])[:1].isalpha() else f"row {row_of[i]}")
             where.append(f"{row}{col} = {values[i]!r}")
         raise SourceFormatError(path, "; ".join(where), "a number or a missing marker "
                                 f"{sorted(m for m in MISSING_MARKERS if m)}",

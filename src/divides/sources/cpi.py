@@ -236,10 +236,32 @@ def _from_wide(raw: pd.DataFrame, h: int, first: int, name_j: int, code_j: int |
     report.drop("missing", int(missing.sum()))
     long = long.loc[~missing].assign(value=values[~missing])
     target = long["col"].map(columns)
+    _check_0_100_scale(long, target.str[0] == _indicator_of("CPI score"), header, path)
     obs = pd.DataFrame({"iso3": long["iso3"], "year": target.str[1], "indicator": target.str[0],
                         "breakdown": "total", "group": "all", "value": long["value"]})
     report.rows_kept += len(obs)
     return c.finish(obs, report, path)
+
+
+def _check_0_100_scale(long: pd.DataFrame, is_score: pd.Series, header: dict[int, str],
+                       path: Path) -> None:
+    """TI's 0-100 scores are whole numbers, and a year's scores reach far above 10: a
+    fraction (4.5), or a column whose scores are all 10 or less, is a 0-10 score in the
+    0-100 column, which no range check would catch."""
+    scores = long.loc[is_score]
+    frac = scores["value"] % 1 != 0
+    if frac.any():
+        r = scores.loc[frac].iloc[0]
+        raise SourceFormatError(path, f"row {r['row']} column {header[r['col']]!r}",
+                                "a whole-number score on TI's 0-100 scale (0-10 scores "
+                                "belong to cpi_score_0_10_legacy)", found=repr(r["raw"]))
+    top = scores.groupby("col")["value"].agg(["max", "size"])
+    low = top[(top["max"] <= 10) & (top["size"] >= 5)]
+    if len(low):
+        j = low.index[0]
+        raise SourceFormatError(path, f"column {header[j]!r}", "scores on TI's 0-100 scale",
+                                found=f"{int(low.at[j, 'size'])} scores, all 10 or less "
+                                "(a 0-10 column?)")
 
 
 def read_datahub(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:

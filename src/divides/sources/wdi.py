@@ -113,7 +113,8 @@ def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: st
     long = long.loc[in_cat]
 
     long = c.resolve_countries(long, harmoniser, report, path, code_col="Country Code")
-    values, missing = c.parse_values(long["raw"], path, column_of=long["year_col"])
+    values, missing = c.parse_values(long["raw"], path, column_of=long["year_col"],
+                                     row_of=(long["row"] + 1).map("data row {}".format))
     report.drop("missing", int(missing.sum()))
     long = long.loc[~missing].assign(value=values[~missing])
     mapped = long[code_col].map(series)
