@@ -104,6 +104,8 @@ def test_exact_lag_never_crosses_a_missing_year():
                                                           nan_ok=True)
     latest = lagged(p, "x", 1, rule="latest", max_lookback_years=2).tolist()
     assert latest[:4] == pytest.approx([np.nan, 1.0, 2.0, 3.0], nan_ok=True)
+    # B is missing from the 2012 survey: its 2013 lag stays missing (no older survey)
+    assert latest[4:] == pytest.approx([np.nan, 10.0], nan_ok=True)
     tight = lagged(p, "x", 1, rule="latest", max_lookback_years=0).tolist()
     assert tight[:4] == pytest.approx([np.nan, np.nan, 2.0, 3.0], nan_ok=True)
 
@@ -128,8 +130,20 @@ def test_interaction_and_standardised_coefficients(panel):
     inter = fit(panel, Spec("wgi_cc_estimate", ("egdi", "gap_sex_pp"), estimator="twfe",
                             interactions=(("egdi", "gap_sex_pp"),), min_countries=5))
     assert "egdi_x_gap_sex_pp" in inter.terms
+    # a moderator that does not enter alone (time-invariant under country effects)
+    frame = panel.assign(region_gap=panel["iso3"].map(
+        panel.groupby("iso3")["gap_sex_pp"].mean()))
+    frame.attrs = dict(panel.attrs)
+    mod = fit(frame, Spec("wgi_cc_estimate", ("egdi",), estimator="twfe", lag=1,
+                          interactions=(("egdi", "region_gap"),)))
+    assert mod.terms == ("egdi_lag1", "egdi_lag1_x_region_gap")
+    sub = frame.assign(x=lagged(frame, "egdi", 1)).dropna(
+        subset=["wgi_cc_estimate", "x", "region_gap"])
+    ols = smf.ols("wgi_cc_estimate ~ x + x:region_gap + C(iso3) + C(year)", sub).fit()
+    assert mod["egdi_lag1_x_region_gap"]["coef"] == pytest.approx(ols.params["x:region_gap"],
+                                                                  abs=1e-8)
     with pytest.raises(ModelError, match="interaction"):
-        Spec("y", ("a",), interactions=(("a", "b"),))
+        Spec("y", ("a",), interactions=(("b", "a"),))
 
 
 def test_bad_estimator_and_column_are_named():

@@ -14,9 +14,11 @@ Lag rule. EGOV is biennial, so a lag is counted in calendar years, within countr
 * ``lag_rule="exact"`` (default): lag k at year t is the value observed at year t-k
   exactly; when that year is missing the row is dropped (counted as ``lag_unavailable``),
   never filled from an earlier observation.
-* ``lag_rule="latest"``: the latest non-missing value at or before t-k, at most
-  ``max_lookback_years`` earlier (default 2, one EGOV edition); an explicit, documented
-  fill, for surveys that are not annual.
+* ``lag_rule="latest"``: the value of the latest *survey year* at or before t-k (a
+  survey year is a year in which any country has a value; the survey must be at most
+  ``max_lookback_years`` before t-k, default 2, one EGOV edition). A country missing from
+  that survey (e.g. not assessed) gets no value: an older survey is never substituted.
+  This is the lag of the biennial EGOV editions ("EGDI of the latest survey before t").
 
 Standardised coefficients (``standardise=True``): the outcome and every regressor and
 control are z-scored over the estimation sample (pooled mean and standard deviation
@@ -60,8 +62,9 @@ class Spec:
 
     ``regressors`` are the terms of interest (lagged by ``lag`` years within country);
     ``controls`` are contemporaneous unless ``lag_controls``. ``interactions`` are pairs
-    of regressor/control names; their product enters as ``a_x_b`` (built from the lagged
-    columns when lagged). ``sample`` is a ``DataFrame.query`` expression applied before
+    ``(a, b)``: ``a`` a regressor or control, ``b`` any panel column (a moderator that
+    need not enter alone, e.g. a time-invariant gap under country fixed effects); the
+    product enters as ``a_x_b``, each part lagged when it is a lagged term. ``sample`` is a ``DataFrame.query`` expression applied before
     anything else (e.g. ``"income_group == 'High income'"``); ``year`` selects the year of
     a cross-section.
     """
@@ -105,10 +108,9 @@ class Spec:
         if self.estimator == "cross_section" and self.year is None:
             raise ModelError(f"spec {self.label}: cross_section needs year=<int>")
         for a, b in self.interactions:
-            for part in (a, b):
-                if part not in self.regressors + self.controls:
-                    raise ModelError(f"spec {self.label}: interaction ({a}, {b}): expected "
-                                     f"{part!r} among regressors or controls")
+            if a not in self.regressors + self.controls:
+                raise ModelError(f"spec {self.label}: interaction ({a}, {b}): expected "
+                                 f"{a!r} among regressors or controls")
 
     @property
     def label(self) -> str:
@@ -194,7 +196,7 @@ def lagged(panel: pd.DataFrame, column: str, lag_years: int, rule: str = "exact"
     >>> p = pd.DataFrame({"iso3": ["A"] * 3, "year": [2010, 2012, 2013], "x": [1., 2., 3.]})
     >>> lagged(p, "x", 1).tolist()     # 2011 missing: no value for 2012, never 2010's
     [nan, nan, 2.0]
-    >>> lagged(p, "x", 1, rule="latest").tolist()
+    >>> lagged(p, "x", 1, rule="latest").tolist()   # survey years 2010, 2012, 2013
     [nan, 1.0, 2.0]
     """
     frame = as_long(panel)
@@ -210,16 +212,16 @@ def lagged(panel: pd.DataFrame, column: str, lag_years: int, rule: str = "exact"
                          name=f"{column}_lag{lag_years}")
     if rule != "latest":
         raise ModelError(f"lag rule: expected one of {LAG_RULES}, found {rule!r}")
-    obs = frame.loc[frame[column].notna(), [ENTITY, TIME, column]].copy()
-    obs["_t"] = obs[TIME].astype("int64")
-    left = pd.DataFrame({ENTITY: frame[ENTITY].to_numpy(),
-                         "_t": (years - lag_years).astype("int64").to_numpy(),
-                         "_row": np.arange(len(frame))}).sort_values("_t")
-    merged = pd.merge_asof(left, obs.sort_values("_t")[[ENTITY, "_t", column]], on="_t",
-                           by=ENTITY, direction="backward", tolerance=max_lookback_years)
-    out = np.full(len(frame), np.nan)
-    out[merged["_row"].to_numpy()] = merged[column].to_numpy(dtype=float)
-    return pd.Series(out, index=frame.index, name=f"{column}_lag{lag_years}")
+    survey_years = np.sort(frame.loc[frame[column].notna(), TIME].astype(int).unique())
+    target = (years - lag_years).to_numpy()
+    pos = np.searchsorted(survey_years, target, side="right") - 1
+    found = pos >= 0
+    survey = np.where(found, survey_years[np.maximum(pos, 0)], -10**6)
+    found &= (target - survey) <= max_lookback_years
+    source = frame.set_index([ENTITY, TIME])[column].astype(float)
+    values = source.reindex(pd.MultiIndex.from_arrays([frame[ENTITY], survey])).to_numpy()
+    return pd.Series(np.where(found, values, np.nan), index=frame.index,
+                     name=f"{column}_lag{lag_years}")
 
 
 def prepare(panel: pd.DataFrame, spec: Spec) -> Design:
@@ -227,7 +229,9 @@ def prepare(panel: pd.DataFrame, spec: Spec) -> Design:
     frame = as_long(panel)
     rows_in = len(frame)
     drops: dict[str, int] = {}
-    needed = {spec.outcome, *spec.regressors, *spec.controls}
+    moderators = tuple(dict.fromkeys(b for _, b in spec.interactions
+                                     if b not in spec.regressors + spec.controls))
+    needed = {spec.outcome, *spec.regressors, *spec.controls, *moderators}
     missing_cols = sorted(c for c in needed if c not in frame.columns)
     if missing_cols:
         raise ModelError(f"spec {spec.label}: panel columns {missing_cols}: expected present")
@@ -236,7 +240,7 @@ def prepare(panel: pd.DataFrame, spec: Spec) -> Design:
                         index=frame.index)
     work[spec.outcome] = frame[spec.outcome].astype(float)
     lag_cols = set(spec.regressors) | (set(spec.controls) if spec.lag_controls else set())
-    for col in dict.fromkeys(spec.regressors + spec.controls):
+    for col in dict.fromkeys(spec.regressors + spec.controls + moderators):
         name = spec.lagged_name(col)
         if col in lag_cols and spec.lag:
             work[name] = lagged(frame, col, spec.lag, spec.lag_rule, spec.max_lookback_years)
@@ -257,7 +261,9 @@ def prepare(panel: pd.DataFrame, spec: Spec) -> Design:
         drops["other_year"] = int((keep & ~in_year).sum())
         keep &= in_year
     # attribute each dropped row to the first missing column, in design order
-    for col in [spec.outcome] + [spec.lagged_name(c) for c in spec.regressors + spec.controls]:
+    design_cols = [spec.outcome] + [spec.lagged_name(c) for c in
+                                    spec.regressors + spec.controls + moderators]
+    for col in dict.fromkeys(design_cols):
         miss = keep & work[col].isna()
         if miss.any():
             lagged_col = col.endswith(f"_lag{spec.lag}") and spec.lag > 0
@@ -281,9 +287,8 @@ def prepare(panel: pd.DataFrame, spec: Spec) -> Design:
             f"countries, found {n_countries} ({len(est)} rows of {rows_in}; drops {drops})")
 
     scales: dict[str, float] = {}
-    base_terms = [spec.outcome] + [spec.lagged_name(c) for c in spec.regressors + spec.controls]
     if spec.standardise:
-        for col in dict.fromkeys(base_terms):
+        for col in dict.fromkeys(design_cols):
             sd = float(est[col].std(ddof=1))
             if not np.isfinite(sd) or sd == 0:
                 raise ModelError(f"spec {spec.label}: column {col!r}: expected variation to "
