@@ -133,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # --debug is accepted anywhere on the line (``divides build --debug`` too).
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    args = parser.parse_args([a for a in argv if a != "--debug"])
+    args.debug = debug
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -148,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         from divides.errors import DividesError
 
         code = 2 if isinstance(exc, (DividesError, FileNotFoundError, ValueError)) else 1
-        print(f"divides {args.command}: error: {exc}", file=sys.stderr)
+        # One line, whatever the exception holds (pandera and pandas messages span lines).
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if code == 1:  # not a known input problem: probably a bug, say how to see more
+            message = f"{type(exc).__name__}: {message} (run with --debug for the traceback)"
+        print(f"divides {args.command}: error: {message}", file=sys.stderr)
         return code
 
 

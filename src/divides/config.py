@@ -63,6 +63,9 @@ def raw_dir(data: str) -> Path:
                 f"no real data folder: set ${REAL_DIR_ENV}, put the files in {_SHARED_REAL_DIR}, "
                 f"or run `divides fetch` to download them into {FETCHED_RAW_DIR}"
             )
+        if not found.is_dir():
+            raise FileNotFoundError(f"real data folder {found} (from ${REAL_DIR_ENV}) does not "
+                                    "exist")
         return found
     raise ValueError(f"data must be 'demo' or 'real', got {data!r}")
 

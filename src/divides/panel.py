@@ -494,6 +494,9 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     out = Path(out_dir) if out_dir is not None else config.processed_dir(data)
     out.mkdir(parents=True, exist_ok=True)
     files = input_files(root)
+    if not any(files.values()):
+        raise FileNotFoundError(f"no input files under {root} (expected folders such as "
+                                "wb_wdi/, ti_cpi/, un_egov/ laid out like ../shared/data/real)")
     meta_files = country_metadata_files(root)
     all_files = [(s, p) for s, ps in files.items() for p in ps] + [("wdi_meta", p)
                                                                    for p in meta_files]
