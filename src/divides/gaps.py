@@ -13,8 +13,10 @@ youth 15-24 vs 65+). For rates a (advantaged) and d (disadvantaged), in %:
 
 Pairing rules, each counted in the ledger (``drops.csv``, stage ``gaps``):
 
-* both rates must come from the same source, file (edition) and survey year, else the
-  rate is ``unpaired`` and no gap is computed;
+* both rates must come from the same source, edition (``edition`` in
+  ``data/file_priority.csv``, else the file) and survey year, else the rate is
+  ``unpaired`` and no gap is computed (WDI female and total literacy come in two files of
+  one release; two ITU editions are never mixed);
 * ITU latest-year tables (``latest_year_table`` in ``data/file_priority.csv``) of two
   editions can give one country twice: the newer edition's gap is kept and the other is
   ``superseded_edition``;
@@ -86,12 +88,18 @@ def expand_definitions(obs: pd.DataFrame, defs: pd.DataFrame | None = None) -> p
     return pd.DataFrame(rows, columns=cols)
 
 
-_RATE_COLUMNS = ["iso3", "year", "file", "value"]
+_RATE_COLUMNS = ["iso3", "year", "file", "edition", "value"]
 
 
 def _rate_index(obs: pd.DataFrame, sources: set[str]) -> dict[tuple, pd.DataFrame]:
     """(source, indicator, breakdown, group) -> its rates, grouped once (not filtered per gap)."""
+    from divides.panel import file_rule
+
     sub = obs[obs["source"].isin(sources)]
+    pairs = sub[["source", "file"]].drop_duplicates()
+    edition = {(s, f): file_rule(s, f)["edition"] or f for s, f in zip(pairs["source"],
+                                                                       pairs["file"])}
+    sub = sub.assign(edition=[edition[k] for k in zip(sub["source"], sub["file"])])
     return {key: grp[_RATE_COLUMNS] for key, grp in
             sub.groupby(["source", "indicator", "breakdown", "group"], sort=False)}
 
@@ -116,7 +124,8 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
         elif got.empty:
             notes[name] = f"no {d['source']} series matches {d['indicator']!r}"
     index = _rate_index(obs, set(concrete["source"]))
-    empty = pd.DataFrame({c: pd.Series(dtype=obs[c].dtype) for c in _RATE_COLUMNS})
+    empty = pd.DataFrame({c: pd.Series(dtype=obs[c].dtype if c in obs else object)
+                          for c in _RATE_COLUMNS})
     for d in concrete.to_dict("records"):
         a = index.get((d["source"], d["advantaged_indicator"], d["advantaged_breakdown"],
                        d["advantaged_group"]), empty)
@@ -139,7 +148,12 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
                               f"the series has {sorted(map(tuple, found.to_numpy()))}",
                               GapDefinitionWarning, stacklevel=2)
             continue
-        m = a.merge(b, on=["iso3", "year", "file"], how="outer", suffixes=("_a", "_d"))
+        m = a.merge(b, on=["iso3", "year", "edition"], how="outer", suffixes=("_a", "_d"))
+        one = m["file_a"].isna() | m["file_d"].isna() | (m["file_a"] == m["file_d"])
+        m["file"] = np.where(one,
+                             m["file_a"].fillna(m["file_d"]),
+                             m["file_a"].astype(object) + " + " + m["file_d"].astype(object))
+        m = m.drop(columns=["file_a", "file_d", "edition"])
         m = m.assign(dimension=d["dimension"], indicator=d["indicator"], source=d["source"],
                      advantaged_group=d["advantaged_label"],
                      disadvantaged_group=d["disadvantaged_label"])
@@ -152,7 +166,8 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
                                      "disadvantaged_group"])
     cand["reason"] = np.where(cand["value_a"].notna() & cand["value_d"].notna(), "computed",
                               "unpaired")
-    rules = {(s, f): file_rule(s, f) for s, f in set(zip(cand["source"], cand["file"]))}
+    rules = {(s, f): file_rule(s, f.split(" + ")[0])
+             for s, f in set(zip(cand["source"], cand["file"]))}
     cand["file_priority"] = [rules[(s, f)]["priority"] for s, f in zip(cand["source"],
                                                                       cand["file"])]
     cand["latest_year_table"] = [rules[(s, f)]["latest_year_table"]

@@ -1,0 +1,151 @@
+"""The real build checked against ../shared/data/real/SOURCES.md (values quoted there)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from divides import api, config, panel, panel_schemas, provenance
+from divides.countries import aggregates
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def built(real_dir):
+    """Build once per session into data/processed/real (warm runs do no work)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = panel.build("real", raw_dir=real_dir, progress=False)
+    return result
+
+
+@pytest.fixture(scope="session")
+def p(built):
+    return api.load_panel("real", build=False)
+
+
+@pytest.fixture(scope="session")
+def g(built):
+    return api.load_gaps("real", build=False)
+
+
+def _at(p, iso3, year, col):
+    row = p[(p.iso3 == iso3) & (p.year == year)]
+    assert len(row) == 1, (iso3, year)
+    return row[col].iloc[0]
+
+
+def test_outputs_exist_and_are_tagged(built, p, g):
+    assert all((built.out_dir / f).exists() for f in panel.OUTPUT_FILES)
+    assert provenance.data_kind(p) == "real" and provenance.data_kind(g) == "real"
+    meta = p.attrs["divides"]
+    assert meta["library_versions"]["pandas"] and meta["package_version"]
+    assert any(k.startswith("wb_wgi/") for k in meta["input_sha256"])
+    assert built.manifest["sources_without_files"] == []
+
+
+def test_schemas_pass_and_structure(p, g):
+    panel_schemas.validate_panel(p)
+    panel_schemas.validate_gaps(g)
+    assert not p.duplicated(["iso3", "year"]).any()
+    codes = set(aggregates()["code"]) - {""}
+    assert not p.iso3.isin(codes).any() and not g.iso3.isin(codes).any()
+    assert not p.iso3.isin(["WLD", "ARB", "INX", "EUU", "HIC", "SSF"]).any()
+    # the CPI's two scales never share a column
+    assert p.loc[p.cpi_score.notna(), "year"].min() == 2012
+    assert p.loc[p.cpi_score_0_10_legacy.notna(), "year"].max() <= 2011
+    assert p.cpi_score_0_10_legacy.max() <= 10 and p.cpi_score.max() > 10
+
+
+def test_panel_values_match_sources_md(p):
+    assert _at(p, "DNK", 2023, "cpi_score") == 90
+    assert _at(p, "AZE", 2021, "cpi_score") == 30
+    assert _at(p, "SOM", 2023, "cpi_score") == 11
+    assert _at(p, "AZE", 2023, "wgi_cc_estimate") == pytest.approx(-1.195, abs=5e-4)
+    assert _at(p, "AZE", 2023, "wgi_cc_pctrank") == pytest.approx(12.3, abs=0.05)
+    assert _at(p, "DNK", 2023, "wgi_cc_estimate") == pytest.approx(2.376, abs=5e-4)
+    assert _at(p, "DNK", 2023, "internet_users_pct") == pytest.approx(98.8, abs=0.05)
+    assert _at(p, "AZE", 2015, "internet_users_pct") == pytest.approx(77.0, abs=0.05)
+    assert _at(p, "AZE", 2022, "egdi") == pytest.approx(0.6937, abs=1e-4)
+    assert _at(p, "AZE", 2020, "mobile_subs_per100") == pytest.approx(102.02, abs=0.005)
+    assert _at(p, "SOM", 2020, "fixed_broadband_per100") == pytest.approx(0.749, abs=5e-4)
+    assert _at(p, "DNK", 2020, "mobile_broadband_per100") == pytest.approx(138.7, abs=0.05)
+    assert _at(p, "LUX", 2023, "gdp_pc_ppp_const2021_usd") == pytest.approx(130049, abs=1)
+    assert _at(p, "NER", 2022, "literacy_adult_female_pct") == pytest.approx(25.7, abs=0.05)
+    assert _at(p, "AZE", 2020, "region") == "Europe & Central Asia"
+    assert _at(p, "VEN", 2020, "income_group") == "Unclassified"
+
+
+def test_itu_gaps_azerbaijan(g):
+    aze = g[(g.iso3 == "AZE") & (g.source == "itu")].set_index("dimension")
+    assert set(aze.index) == {"sex", "area"} and set(aze["year"]) == {2020}
+    assert aze.loc["sex", "advantaged_pct"] == pytest.approx(87.0)
+    assert aze.loc["sex", "disadvantaged_pct"] == pytest.approx(82.2)
+    assert round(aze.loc["sex", "parity_ratio"], 3) == 0.945
+    assert aze.loc["area", "advantaged_pct"] == pytest.approx(94.9)
+    assert aze.loc["area", "disadvantaged_pct"] == pytest.approx(72.7)
+    tur = g[(g.iso3 == "TUR") & (g.source == "itu") & (g.dimension == "sex")]
+    assert tur["gap_pp"].iloc[0] == pytest.approx(83.3 - 72.1)
+    # one ITU latest-year gap per country and dimension (newer edition wins)
+    itu = g[g.source == "itu"]
+    assert not itu.duplicated(["iso3", "dimension", "indicator"]).any()
+
+
+def test_findex_and_other_gap_sources(g):
+    ken = g[(g.iso3 == "KEN") & (g.year == 2021)
+            & (g.indicator == "findex_paid_bills_online_pct")].set_index("dimension")
+    assert ken.loc["sex", "disadvantaged_pct"] == pytest.approx(37.6, abs=0.05)
+    assert ken.loc["sex", "advantaged_pct"] == pytest.approx(52.6, abs=0.05)
+    assert ken.loc["income", "disadvantaged_pct"] == pytest.approx(33.1, abs=0.05)
+    assert ken.loc["income", "advantaged_pct"] == pytest.approx(52.8, abs=0.05)
+    aze = g[(g.iso3 == "AZE") & (g.year == 2014) & (g.indicator == "sdg_mobile_own_pct")]
+    assert aze["parity_ratio"].iloc[0] == pytest.approx(70.7 / 77.2, abs=1e-3)
+    afg = g[(g.iso3 == "AFG") & (g.year == 2018) & (g.source == "unesco")]
+    sex = afg[afg.indicator == "unesco_literacy_15plus_pct"]
+    assert sex["advantaged_pct"].iloc[0] == pytest.approx(55.5, abs=0.05)
+    assert sex["disadvantaged_pct"].iloc[0] == pytest.approx(29.8, abs=0.05)
+    age = afg[afg.dimension == "age"]
+    assert age["advantaged_pct"].iloc[0] == pytest.approx(65.4, abs=0.05)
+    assert age["disadvantaged_pct"].iloc[0] == pytest.approx(13.3, abs=0.05)
+    assert set(g["dimension"]) == {"sex", "area", "income", "age", "literacy"}
+    assert {"itu", "findex", "sdg", "unesco", "wdi"} <= set(g["source"])
+
+
+def test_drop_ledger_reconciles(built):
+    drops = api.load_drops("real", build=False)
+    panel.check_ledger(drops)
+    read = drops[drops.stage == "read"]
+    assert (read.groupby("file")["rows"].sum() == read.groupby("file")["of_rows"].first()).all()
+    wdi_int = read[read.file.str.startswith("API_IT.NET.USER")].set_index("reason")["rows"]
+    assert wdi_int["kept"] == 6038 and wdi_int["aggregate"] == 48 * 65
+    assert (drops[(drops.stage == "gaps")].reason == "superseded_edition").any()
+
+
+def test_overlap_rule_and_disagreement_report(built):
+    ov = api.load_overlaps("real", build=False)
+    src = ov[(ov.panel_column == "internet_users_pct") & (ov.rule == "source")]
+    assert set(src.winner_source) == {"wdi"} and set(src.loser_source) == {"itu"}
+    aze = src[(src.iso3 == "AZE") & (src.year == 2020)]
+    assert aze["loser_value"].iloc[0] == pytest.approx(84.6)
+
+
+def test_coverage_counts(built, p):
+    cov = api.load_coverage("real", build=False)
+    row = cov[(cov.variable == "cpi_score") & (cov.year == 2023) & (cov.region == "All")]
+    assert row["n_countries"].iloc[0] == p[(p.year == 2023) & p.cpi_score.notna()].iso3.nunique()
+    assert row["n_countries"].iloc[0] == 180
+    assert (cov.region != "All").any()
+
+
+def test_codebook_lists_every_variable(built, p, g):
+    from divides import codebook
+
+    table = codebook.codebook_table(p, g)
+    assert set(p.columns) <= set(table.loc[table.table == "panel", "variable"])
+    cpi = table.set_index("variable").loc["cpi_score"]
+    assert cpi["first_year"] == 2012 and cpi["n_countries"] >= 180
+    assert table["definition"].str.len().gt(0).all()
+    assert config.processed_dir("real") == built.out_dir
