@@ -138,7 +138,8 @@ def sample_masks(frame: pd.DataFrame, grid: dict) -> dict[str, np.ndarray]:
         if choice == "all":
             masks["all"] = np.ones(len(frame), bool)
         elif choice in frame.columns:
-            for value in sorted(frame[choice].dropna().unique()):
+            values = grid.get("sample_values", {}).get(choice)
+            for value in values or sorted(frame[choice].dropna().unique()):
                 masks[f"{choice}={value}"] = (frame[choice] == value).to_numpy()
         else:
             raise ValueError(f"speccurve grid: samples: expected 'all' or a panel column, "
