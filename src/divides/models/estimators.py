@@ -106,7 +106,10 @@ def sources_for(frame: pd.DataFrame, columns) -> str:
         elif base in ("egdi", "osi", "tii", "hci", "epi"):
             found.add("egov")
         elif base.startswith("gap_"):
-            found.add("gaps")
+            # gap_<dimension>_<source>_<indicator...> (models.frames) names its source
+            parts = base.split("_")
+            found.add(parts[2] if len(parts) > 3 and parts[2] in set(table["source"])
+                      else "gaps")
         else:
             found.add("derived")
     if isinstance(given, (list, tuple)):
