@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from divides.sources import SOURCE_IDS, files, module
-from divides.sources import natural_earth
+from divides.sources import SOURCE_IDS, files, module, natural_earth
 
 pytestmark = pytest.mark.integration
 
