@@ -33,7 +33,7 @@ def _extent(frame: pd.DataFrame, col: str | None = None) -> dict:
     if sub.empty:
         return {"first_year": pd.NA, "last_year": pd.NA, "n_countries": 0, "n_values": 0}
     return {"first_year": int(sub["year"].min()), "last_year": int(sub["year"].max()),
-            "n_countries": int(sub["iso3"].nunique()), "n_values": int(len(sub))}
+            "n_countries": int(sub["iso3"].nunique()), "n_values": len(sub)}
 
 
 def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:

@@ -91,8 +91,8 @@ def test_build_outputs_cache_and_partial_rebuild(raw, tmp_path):
 
 
 def test_build_is_deterministic(raw, tmp_path):
-    a, _ = _build(raw, tmp_path / "a")
-    b, _ = _build(raw, tmp_path / "b")
+    _build(raw, tmp_path / "a")
+    _build(raw, tmp_path / "b")
     for f in ("panel.parquet", "gaps.parquet", "observations.parquet", "drops.csv",
               "coverage.csv", "manifest.json"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
