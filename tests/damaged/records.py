@@ -51,11 +51,11 @@ def _cpi(path: Path) -> int | None:
     if path.suffix == ".csv":
         frame = _csv(path, encoding="cp1252")
         return len(frame) * (len(frame.columns) - 1)
-    book = pd.ExcelFile(path, engine="calamine")
-    sheet = next((s for s in book.sheet_names if s.startswith("CPI Timeseries")), None)
-    if sheet is None:
-        return None
-    raw = book.parse(sheet, header=None, dtype=object)
+    with pd.ExcelFile(path, engine="calamine") as book:
+        sheet = next((s for s in book.sheet_names if s.startswith("CPI Timeseries")), None)
+        if sheet is None:
+            return None
+        raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
     h = next(i for i in range(15) if "ISO3" in [str(v).strip() for v in raw.iloc[i]])
     labels = [str(v).strip() for v in raw.iloc[h]]
     body = raw.iloc[h + 1:]
@@ -66,14 +66,14 @@ def _cpi(path: Path) -> int | None:
 
 
 def _itu(path: Path) -> int | None:
-    book = pd.ExcelFile(path, engine="calamine")
-    if "Definitions" not in book.sheet_names:
-        return None
+    with pd.ExcelFile(path, engine="calamine") as book:
+        if "Definitions" not in book.sheet_names:
+            return None
+        sheets = {s: pd.read_excel(book, sheet_name=s, header=None, dtype=object)
+                  for s in book.sheet_names
+                  if s != "Definitions"}
     total = 0
-    for sheet in book.sheet_names:
-        if sheet == "Definitions":
-            continue
-        raw = book.parse(sheet, header=None, dtype=object)
+    for raw in sheets.values():
         h = next(i for i in range(10) if "Country" in [str(v).strip() for v in raw.iloc[i]])
         values = [v for v in raw.iloc[h] if str(v).endswith("_value")]
         total += int((~_blank(raw.iloc[h + 1:])).sum()) * len(values)
