@@ -147,3 +147,13 @@ def test_written_tables_are_byte_identical(tmp_path, curve):
     b = sc.write(curve, tmp_path / "b")
     for pa, pb in zip(a, b):
         assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_library_engines_give_the_numpy_table(panel, curve):
+    grid = small_grid()
+    grid["grid"].update(key_regressors=["egdi"], gap_dimensions=[], samples=["all"])
+    ours = sc.run(panel, None, grid=grid, permutations=0).table
+    lm = sc.run(panel, None, grid=grid, engine="linearmodels").table
+    cols = ["coef", "stderr", "p", "ci_low", "ci_high", "coef_std"]
+    pd.testing.assert_frame_equal(ours[cols], lm[cols], rtol=1e-7)
+    pd.testing.assert_frame_equal(ours.drop(columns=cols), lm.drop(columns=cols))

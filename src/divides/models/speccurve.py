@@ -88,7 +88,11 @@ def gap_columns(gaps: pd.DataFrame | None, dimensions, measure: str = "gap_pp") 
         sub = sub[sub["source"] == src]
         col = f"gap_{dim}_{measure}".replace("_gap_pp", "_pp")
         wide = (sub.groupby([ENTITY, TIME])[measure].mean().rename(col).reset_index())
+        wide.attrs["gap_choice"] = {col: f"{indicator} ({src})"}
+        choice = {**(out.attrs.get("gap_choice", {}) if out is not None else {}),
+                  **wide.attrs["gap_choice"]}
         out = wide if out is None else out.merge(wide, on=[ENTITY, TIME], how="outer")
+        out.attrs["gap_choice"] = choice
     return out if out is not None else pd.DataFrame(columns=[ENTITY, TIME])
 
 
@@ -118,6 +122,7 @@ def analysis_frame(panel: pd.DataFrame, gaps: pd.DataFrame | None, grid: dict) -
                 frame[f"{key}_lag{lag}"] = lagged(frame, key, lag, g.get("lag_rule", "exact"))
     frame = frame.sort_values([ENTITY, TIME], kind="mergesort").reset_index(drop=True)
     frame.attrs = dict(panel.attrs)
+    frame.attrs["gap_choice"] = dict(wide.attrs.get("gap_choice", {}))
     return frame
 
 
@@ -359,7 +364,10 @@ def estimate_with_library(frame: pd.DataFrame, row: SpecRow, engine: str,
     out = {"spec_id": row.spec_id, "n_obs": len(sub), "term": key_col,
            "n_countries": int(sub[ENTITY].nunique())}
     if out["n_countries"] < min_countries:
-        return {**out, "status": "too few countries"}
+        return {**out, "status": f"too few countries ({out['n_countries']} < {min_countries})"}
+    years = np.sort(frame[TIME].unique())
+    out["year_first_code"] = int(np.searchsorted(years, sub[TIME].min()))
+    out["year_last_code"] = int(np.searchsorted(years, sub[TIME].max()))
     try:
         if engine == "linearmodels":
             from linearmodels import PanelOLS, PooledOLS
@@ -636,8 +644,14 @@ def curve_inference(observed: pd.DataFrame, permuted: list[pd.DataFrame],
 
 def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "serial",
         scheduler: str | None = None, workers: int = 2, permutations: int | None = None,
-        grid: dict | None = None, client=None, seed: int | None = None) -> SpecCurve:
-    """Estimate the whole grid (and the permutation inference) on one backend."""
+        grid: dict | None = None, client=None, seed: int | None = None,
+        engine: str = "numpy") -> SpecCurve:
+    """Estimate the whole grid (and the permutation inference) on one backend.
+
+    ``engine="numpy"`` (default) uses :class:`CurveEngine` on any backend; ``"pyfixest"``
+    or ``"linearmodels"`` estimate each spec with that library, serially, and no
+    permutations (a cross-check; benchmarks/RESULTS.md has the timings).
+    """
     grid = grid or load_grid()
     frame = analysis_frame(panel, gaps, grid)
     rows = enumerate_specs(frame, grid)
@@ -646,6 +660,16 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
     n_perm = int(inf.get("permutations", 0) if permutations is None else permutations)
     base_seed = int(inf.get("seed", 2020) if seed is None else seed)
     alpha = float(inf.get("alpha", 0.05))
+    if engine != "numpy":
+        results = [estimate_with_library(frame, r, engine, payload.masks, alpha,
+                                         payload.min_countries) for r in rows]
+        table = _assemble(frame, rows, results, grid)
+        inference = curve_inference(table, [], alpha)
+        inference.insert(0, "data_kind", provenance.data_kind(frame))
+        return SpecCurve(table=table, inference=inference,
+                         data_kind=provenance.data_kind(frame),
+                         notes={"n_specs": len(rows), "engine": engine, "permutations": 0,
+                                "n_ok": int((table["status"] == "ok").sum())})
     with Backend(backend, workers, scheduler, client) as be:
         results = be.map_specs(payload, rows)
         table = _assemble(frame, rows, results, grid)
@@ -659,6 +683,7 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
     inference = curve_inference(table, permuted, alpha)
     inference.insert(0, "data_kind", provenance.data_kind(frame))
     notes = {"n_specs": len(rows), "n_ok": int((table["status"] == "ok").sum()),
+             "gap_columns": frame.attrs.get("gap_choice", {}),
              "permutations": n_perm, "standardised": STD_NOTE,
              "permutation": "country blocks: key regressors of country pi(i) at the same year"}
     return SpecCurve(table=table, inference=inference, data_kind=provenance.data_kind(frame),
@@ -732,4 +757,6 @@ def run_cli(data: str = "demo", backend: str = "serial", scheduler: str | None =
     print(f"divides specs: {curve.notes['n_ok']} of {curve.notes['n_specs']} specifications "
           f"estimated, {curve.notes['permutations']} permutations ({backend}); wrote "
           + ", ".join(str(p) for p in paths))
+    for col, what in curve.notes.get("gap_columns", {}).items():
+        print(f"divides specs: {col} = gap_pp of {what}")
     return curve
