@@ -471,7 +471,7 @@ def resolve_raw_dir(data: str, raw_dir: str | Path | None = None) -> Path:
 
 def _progress(iterable, total: int, desc: str, enabled: bool | None):
     try:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bar: tqdm.auto warns in kernels without ipywidgets
     except ModuleNotFoundError:  # pragma: no cover - tqdm is a dependency
         return iterable
     disable = None if enabled is None else not enabled  # None: only on a terminal

@@ -160,7 +160,7 @@ def write_index(data: str) -> Path:
 def run(data: str = "demo", only: list[str] | None = None, jobs: int = 2,
         retries: int = 2) -> int:
     """Execute the notebooks in parallel, render HTML and the index; 0 when all succeed."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     selected = notebooks(only)
     if not selected:
