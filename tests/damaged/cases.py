@@ -34,6 +34,10 @@ from divides.errors import SourceFormatError, ValidationError
 BOM = b"\xef\xbb\xbf"
 
 
+class NotApplicable(Exception):
+    """This clean file cannot carry the damage (e.g. no accented names): use the next root."""
+
+
 @dataclass
 class Damaged:
     path: Path
@@ -344,6 +348,37 @@ def add_aggregate_row(source: str, name: str, code: str | None):
     return fn
 
 
+def datahub_duplicate_row(src: Path, root: Path, out: Path) -> Damaged:
+    """A country row of the datahub CSV repeated: its in-scope scores count as duplicate."""
+    t = read_text(src, _datahub_encoding(src))
+    years = {j: int(c) for j, c in enumerate(t.rows[0]) if re.fullmatch(r"\d{4}", c.strip())}
+    i = next(country_rows("cpi", t.rows, 1, None, 0))
+    n = sum(1 for j, y in years.items() if y < 2012 and _number(t.rows[i][j])
+            and float(t.rows[i][j]) != 0)
+    t.rows.insert(i + 1, list(t.rows[i]))
+    dst = write_text(out / src.name, t, _datahub_encoding(src))
+    # the repeated row's other cells (not assessed, 2012+) are counted again: not strict
+    return Damaged(dst, n=n, added=len(years), strict=False)
+
+
+def _datahub_encoding(path: Path) -> str:
+    try:
+        path.read_bytes().decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def datahub_resaved_utf8(src: Path, root: Path, out: Path) -> Damaged:
+    """The cp1252 CSV re-saved as UTF-8 (names with accents must still resolve)."""
+    data = src.read_bytes()
+    if _datahub_encoding(src) != "cp1252" or not any(b > 127 for b in data):
+        raise NotApplicable(f"{src.name} has no cp1252 letters to re-encode")
+    dst = out / src.name
+    dst.write_bytes(data.decode("cp1252").encode("utf-8"))
+    return Damaged(dst)
+
+
 def wdi_extra_preamble_line(t: Text, layout) -> int:
     h = layout[0]
     t.rows.insert(h, ["Note", "Series revised; see the metadata file"])
@@ -555,6 +590,7 @@ WDI_API = "wb_wdi/api_csv/API_*.csv"
 WDI_DB = "wb_wdi/databank_extract/*.csv"
 WGI = "wb_wgi/*.xlsx"
 CPI_TS = "ti_cpi/CPI*GlobalResultsTrends*.xlsx"
+CPI_DATAHUB = "ti_cpi/datahub_core/cpi.csv"
 ITU_SUBS = "itu/*Subscriptions_*.xlsx"
 EGOV = "un_egov/EGOV_DATA_*.csv"
 FINDEX_XLSX = "wb_findex/Data_Extract_From_*Inclusion.xlsx"
@@ -581,6 +617,10 @@ CASES = [
          csv_damage("wdi", set_value("wdi", "not available")), "error", SFE,
          r"{file}: data row \d+ column '\d{4} \[YR\d{4}\]' = 'not available': expected a "
          r"number or a missing marker"),
+    Case("wdi_decimal_comma", "wdi", WDI_API, "a decimal comma ('45,3') in a value",
+         csv_damage("wdi", set_value("wdi", "45,3")), "error", SFE,
+         r"{file}: data row \d+ column '\d{4}' = '45,3': expected a number or a missing "
+         r"marker"),
     Case("wdi_bom_removed", "wdi", WDI_API, "the UTF-8 BOM removed", bom_removed, "same"),
     Case("wdi_empty_file", "wdi", WDI_API, "a zero-byte file", empty_file, "error", SFE,
          r"{file}: file: expected a WDI CSV, found an empty file"),
@@ -639,6 +679,10 @@ CASES = [
     Case("cpi_other_source_file", "cpi", CPI_TS, "the WGI workbook saved as CPI2099.xlsx",
          other_source(WGI, "CPI2099_GlobalResultsTrends.xlsx"), "error", SFE,
          r"{file}: sheets: expected a 'CPI Timeseries 2012 - <year>' sheet"),
+    Case("cpi_datahub_duplicate_row", "cpi", CPI_DATAHUB, "a country row repeated",
+         datahub_duplicate_row, "drop", reason="duplicate"),
+    Case("cpi_datahub_resaved_utf8", "cpi", CPI_DATAHUB, "the cp1252 CSV re-saved as UTF-8",
+         datahub_resaved_utf8, "same"),
     # --- ITU -------------------------------------------------------------------------
     Case("itu_dash_marker", "itu", ITU_SUBS, "'-' for a missing value",
          book_damage(itu_set(lambda v: "-")), "drop", reason="missing"),

@@ -96,15 +96,25 @@ def trim_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("trimmed")
 
 
-def clean_file(case, roots: list[Path], trim_dir: Path) -> tuple[Path, Path]:
+def clean_files(case, roots: list[Path], trim_dir: Path):
+    """(root, clean file) candidates for a case, demo first."""
     for root in roots:
         found = sorted(p for p in root.glob(case.pick) if p.is_file())
         if found:
             path = found[0]
             if path.suffix == ".xlsx" and path.stat().st_size > TRIM_BYTES:
                 path = _trimmed(path, trim_dir / path.parent.relative_to(root))
-            return root, path
-    raise LookupError(f"{case.id}: no clean file {case.pick}")
+            yield root, path
+
+
+def damage(case, roots: list[Path], trim_dir: Path, out: Path):
+    """Apply the case to the first clean file that can carry it: (clean file, Damaged)."""
+    for root, src in clean_files(case, roots, trim_dir):
+        try:
+            return src, case.damage(src, root, out)
+        except cases.NotApplicable:
+            continue
+    raise LookupError(f"{case.id}: no clean file {case.pick} can carry this damage")
 
 
 def clean_read(source: str, path: Path):
@@ -116,9 +126,8 @@ def clean_read(source: str, path: Path):
 
 @pytest.mark.parametrize("case", cases.CASES, ids=cases.CASE_IDS)
 def test_damaged_input(case, clean_roots, trim_dir, tmp_path):
-    root, src = clean_file(case, clean_roots, trim_dir)
+    src, damaged = damage(case, clean_roots, trim_dir, tmp_path)
     clean_obs, clean_rep = clean_read(case.source, src)
-    damaged = case.damage(src, root, tmp_path)
     assert damaged.path.exists() and damaged.path.read_bytes() != src.read_bytes() or \
         damaged.path.name != src.name, "the case did not change the file"
 
