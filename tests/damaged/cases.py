@@ -370,13 +370,21 @@ def _datahub_encoding(path: Path) -> str:
 
 
 def datahub_resaved_utf8(src: Path, root: Path, out: Path) -> Damaged:
-    """The cp1252 CSV re-saved as UTF-8 (names with accents must still resolve)."""
+    """The cp1252 CSV re-saved as UTF-8: every record of an accented name is unmapped."""
     data = src.read_bytes()
     if _datahub_encoding(src) != "cp1252" or not any(b > 127 for b in data):
         raise NotApplicable(f"{src.name} has no cp1252 letters to re-encode")
     dst = out / src.name
-    dst.write_bytes(data.decode("cp1252").encode("utf-8"))
-    return Damaged(dst)
+    text = data.decode("cp1252")
+    # cp1252 is kept as published (the CPI reader's decision): accented names come out as
+    # mojibake, unmapped and counted, with a warning naming them.
+    garbled = {line.split(",")[0] for line in text.splitlines()[1:]
+               if any(ord(ch) > 127 for ch in line.split(",")[0])}
+    rows = [line for line in text.splitlines()[1:] if line.split(",")[0] in garbled]
+    n = sum(len(line.split(",")) - 1 for line in rows)
+    dst.write_bytes(text.encode("utf-8"))
+    name = sorted(garbled)[0].encode("utf-8").decode("cp1252")
+    return Damaged(dst, n=n, name=name, strict=False)
 
 
 def wdi_extra_preamble_line(t: Text, layout) -> int:
@@ -682,7 +690,7 @@ CASES = [
     Case("cpi_datahub_duplicate_row", "cpi", CPI_DATAHUB, "a country row repeated",
          datahub_duplicate_row, "drop", reason="duplicate"),
     Case("cpi_datahub_resaved_utf8", "cpi", CPI_DATAHUB, "the cp1252 CSV re-saved as UTF-8",
-         datahub_resaved_utf8, "same"),
+         datahub_resaved_utf8, "drop", reason="unmapped_name"),
     # --- ITU -------------------------------------------------------------------------
     Case("itu_dash_marker", "itu", ITU_SUBS, "'-' for a missing value",
          book_damage(itu_set(lambda v: "-")), "drop", reason="missing"),

@@ -75,16 +75,6 @@ def _check_cut_last_line(frame: pd.DataFrame, path: Path, kwargs: dict) -> None:
                                 "truncated?)")
 
 
-def utf8_or(path: Path, fallback: str) -> str:
-    """``utf-8-sig`` when the file's bytes are valid UTF-8, else ``fallback`` (e.g. the
-    cp1252 a publisher exports): a re-saved copy then reads the same, without mojibake."""
-    try:
-        Path(path).read_bytes().decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return fallback
-
-
 def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
                        **kwargs) -> pd.DataFrame:
     """``pd.read_excel`` with errors naming the file and sheet (missing sheet, broken zip).

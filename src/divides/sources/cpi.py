@@ -267,8 +267,7 @@ def _check_0_100_scale(long: pd.DataFrame, is_score: pd.Series, header: dict[int
 def read_datahub(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     """The datahub.io legacy CSV: 0-10 scores up to 2011 as ``cpi_score_0_10_legacy``."""
     path = Path(path)
-    # cp1252 as published; a copy re-saved as UTF-8 must not turn 'Côte' into 'CÃ´te'.
-    frame = c.read_csv_checked(path, encoding=c.utf8_or(path, "cp1252"))
+    frame = c.read_csv_checked(path, encoding="cp1252")
     c.require_columns(frame, ["country"], path)
     years = c.year_columns(frame.columns)
     if not years:
