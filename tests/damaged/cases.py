@@ -383,7 +383,7 @@ def datahub_resaved_utf8(src: Path, root: Path, out: Path) -> Damaged:
     rows = [line for line in text.splitlines()[1:] if line.split(",")[0] in garbled]
     n = sum(len(line.split(",")) - 1 for line in rows)
     dst.write_bytes(text.encode("utf-8"))
-    name = sorted(garbled)[0].encode("utf-8").decode("cp1252")
+    name = min(garbled).encode("utf-8").decode("cp1252")
     return Damaged(dst, n=n, name=name, strict=False)
 
 
@@ -614,7 +614,7 @@ CASES = [
     Case("wdi_header_moved", "wdi", WDI_API, "an extra note line above the header",
          csv_damage("wdi", wdi_extra_preamble_line), "error", SFE,
          r"{file}: header: column\(s\) \['Country Name', 'Country Code'"),
-    Case("wdi_year_column_renamed", "wdi", WDI_API, "a year column '2019' -> '2019 (est.)'",
+    Case("wdi_year_column_renamed", "wdi", WDI_API, "the first year column '<year>' -> '<year> (est.)'",
          csv_damage("wdi", rename_year_column("wdi", " (est.)")), "error", SFE,
          r"{file}: column '\d{4} \(est\.\)': expected only ID and year columns"),
     Case("wdi_dotdot_in_api_csv", "wdi", WDI_API, "'..' where the API CSV leaves cells empty",

@@ -254,7 +254,7 @@ def _check_0_100_scale(long: pd.DataFrame, is_score: pd.Series, header: dict[int
         r = scores.loc[frac].iloc[0]
         raise SourceFormatError(path, f"row {r['row']} column {header[r['col']]!r}",
                                 "a whole-number score on TI's 0-100 scale (0-10 scores "
-                                "belong to cpi_score_0_10_legacy)", found=repr(r["raw"]))
+                                "belong to cpi_score_0_10_legacy)", found=f"{r['value']:g}")
     top = scores.groupby("col")["value"].agg(["max", "size"])
     low = top[(top["max"] <= 10) & (top["size"] >= 5)]
     if len(low):
