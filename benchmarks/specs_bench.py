@@ -31,8 +31,8 @@ import warnings
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 
 def load(data: str, panel_path: str | None):
@@ -156,8 +156,8 @@ def main(argv=None) -> int:
         warnings.simplefilter("ignore")
         for engine in ("linearmodels", "pyfixest"):
             sc.estimate_with_library(frame, subset[1], engine, masks)  # warm-up (numba)
-            _, t = timed(lambda: [sc.estimate_with_library(frame, r, engine, masks)
-                                  for r in subset])
+            _, t = timed(lambda eng=engine: [sc.estimate_with_library(frame, r, eng, masks)
+                                             for r in subset])
             timings.append((f"{engine} loop", "serial", t * len(rows) / len(subset),
                             f"extrapolated from {len(subset)} specs"))
 

@@ -74,7 +74,7 @@ def test_twfe_covers_planted_within_effect(demo):
 
 
 def test_pooled_estimate_is_much_larger_than_within(demo):
-    panel, _, params = demo
+    panel, _, _ = demo
     pooled = fit(panel, Spec("wgi_cc_estimate", ("egdi",), estimator="pooled"))
     twfe = fit(panel, Spec("wgi_cc_estimate", ("egdi",), estimator="twfe", lag=1,
                            lag_rule="latest"))

@@ -185,7 +185,7 @@ def _fit_twfe(design: Design):
                             **common)
         else:
             res = model.fit(cov_type="kernel", **common, **_dk_config(design.spec))
-    except Exception as exc:  # absorbed regressors, rank problems: say which spec
+    except Exception as exc:  # noqa: BLE001 - absorbed regressors, rank: say which spec
         raise ModelError(f"spec {design.spec.label}: two-way FE: expected estimable "
                          f"within-country variation, found error: {exc}") from None
     return _from_linearmodels(res, design)

@@ -251,7 +251,7 @@ def prepare(panel: pd.DataFrame, spec: Spec) -> Design:
     if spec.sample:
         try:
             chosen = frame.index.isin(frame.query(spec.sample).index)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any query error: name the spec
             raise ModelError(f"spec {spec.label}: sample {spec.sample!r}: expected a valid "
                              f"DataFrame.query expression, found error {exc}") from None
         drops["sample_filter"] = int((~chosen).sum())

@@ -14,7 +14,9 @@ What this adds to R specr / speccurvieR and Python specification_curve / robusti
   gives every country the whole key-regressor trajectory of another country (years kept),
   so serial correlation within a trajectory is kept and only the link to the outcome
   is broken; the whole curve is re-estimated per permutation (:func:`curve_inference`);
-* data choices (outcome source; ASAN treatment year in models/case.py) as dimensions;
+* data choices as dimensions: the outcome source (TI CPI vs WGI) in the grid, and the
+  ASAN treatment year (2012 vs 2013) x outcome in ``case_specs.csv`` (models/case.py),
+  which ``divides specs`` writes beside the curve;
 * demeaning cached across specifications that share an estimation sample (same rows):
   the country-demeaned year-dummy basis and every demeaned column are computed once
   per sample (:class:`CurveEngine`), and the cache survives permutations (only the
@@ -753,6 +755,14 @@ def run_cli(data: str = "demo", backend: str = "serial", scheduler: str | None =
     curve = run(panel, gaps, backend=backend, scheduler=scheduler, workers=workers,
                 permutations=permutations)
     paths = write(curve, config.reports_dir(data) / "tables")
+    # the ASAN case's data choices (outcome source x treatment year 2012/2013), see case.py
+    from divides.models import case
+
+    case_table = case.case_specs(panel)
+    case_path = config.reports_dir(data) / "tables" / "case_specs.csv"
+    case_path.write_bytes(case_table.to_csv(index=False, float_format="%.10g",
+                                            lineterminator="\n").encode("utf-8"))
+    paths.append(case_path)
     curve.notes["paths"] = [str(p) for p in paths]
     print(f"divides specs: {curve.notes['n_ok']} of {curve.notes['n_specs']} specifications "
           f"estimated, {curve.notes['permutations']} permutations ({backend}); wrote "
