@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lab demo build clean-processed
+.PHONY: setup run test test-fast lab demo build notebooks
 
 setup: $(STAMP)
 
@@ -39,3 +39,10 @@ demo: setup
 
 build: setup
 	$(BIN)/divides build --data demo
+
+## Refresh the committed notebooks: sync the jupytext pairs, then store outputs of a demo run
+## (what nbval compares in `make test`).
+notebooks: setup
+	cd notebooks && ../$(BIN)/jupytext --sync [0-9][0-9]_*.py
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]_*.ipynb
+	cd notebooks && ../$(BIN)/jupytext --sync [0-9][0-9]_*.ipynb
