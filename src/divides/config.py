@@ -22,6 +22,8 @@ COUNTRIES_CSV = PACKAGE_DATA_DIR / "countries.csv"
 ALIASES_DIR = PACKAGE_DATA_DIR / "countries"
 DEMO_PARAMS_TOML = PACKAGE_DATA_DIR / "demo_params.toml"
 NATURAL_EARTH_DIR = PACKAGE_DATA_DIR / "natural_earth"
+#: The demo generator's code (its checksum marks a demo folder as current or stale).
+DEMO_PACKAGE_DIR = PACKAGE_DIR / "demo"
 
 DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"

@@ -459,13 +459,13 @@ def resolve_raw_dir(data: str, raw_dir: str | Path | None = None) -> Path:
             raise FileNotFoundError(f"raw-data folder {root} does not exist")
         return root
     root = config.raw_dir(data)
-    if data == "demo" and (not root.is_dir() or not any(root.iterdir())):
-        try:
-            from divides import demo
-        except ModuleNotFoundError as exc:
-            raise FileNotFoundError(f"{root} is missing and divides.demo (the synthetic data "
-                                    f"generator) is not available: {exc}") from None
-        root = Path(demo.write_demo(out_dir=root))
+    if data == "demo":
+        from divides import demo
+
+        # Missing, or made by another generator version / parameters: write it afresh.
+        if not root.is_dir() or not any(root.iterdir()) or (
+                demo.is_demo_dir(root) and not demo.is_current(root)):
+            root = Path(demo.write_demo(out_dir=root))
     return root
 
 
