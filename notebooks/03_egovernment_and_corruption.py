@@ -139,9 +139,10 @@ print(inter[inter["term"].str.contains("_x_|^egdi|^gap", regex=True)][
 #
 # Read the tables together: the pooled and between estimates are the cross-country
 # pattern that much of the literature reports; the within estimate is what a country could
-# expect from its own e-government improving, and it is far smaller (on the real data it
-# is close to zero, as Zhao, Ahn and Manoharan 2017 found). Standardised coefficients
-# z-score outcome and regressors over the estimation sample (pooled SDs).
+# expect from its own e-government improving, and it is far smaller: compare the rows
+# (Zhao, Ahn and Manoharan 2017 found the association mostly gone with fixed effects).
+# Standardised coefficients z-score outcome and regressors over the estimation sample
+# (pooled SDs).
 #
 # ## Limits
 #
