@@ -8,6 +8,7 @@ numbers come from.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib as mpl
@@ -48,7 +49,31 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
             path = out / f"{name}.{fmt}"
             fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt],
                         facecolor="white")
+            if fmt == "svg":
+                _renumber_svg_ids(path)
             paths.append(path)
     if close:
         plt.close(fig)
     return paths
+
+
+_SVG_ID = re.compile(r'(?<=id=")([a-z])[0-9a-f]{10}(?=")')
+
+
+def _renumber_svg_ids(path: Path) -> None:
+    """Replace matplotlib's hashed SVG ids by sequential ones (``p1``, ``p2``, ...).
+
+    matplotlib hashes each clip rectangle's float bounds into its id (with the fixed
+    ``svg.hashsalt``), so a last-bit difference in a computed axis limit, invisible in the
+    drawn coordinates, changes the bytes. Ids numbered by first appearance are stable.
+    """
+    text = path.read_text(encoding="utf-8")
+    mapping: dict[str, str] = {}
+    for m in _SVG_ID.finditer(text):
+        old = m.group(0)
+        if old not in mapping:
+            mapping[old] = f"{m.group(1)}{len(mapping) + 1}"
+    if mapping:
+        pattern = re.compile("|".join(re.escape(k) for k in mapping))
+        text = pattern.sub(lambda m: mapping[m.group(0)], text)
+    path.write_text(text, encoding="utf-8", newline="\n")
