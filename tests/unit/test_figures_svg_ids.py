@@ -2,6 +2,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -27,4 +29,13 @@ def test_svg_bytes_ignore_last_bit_differences_in_limits(tmp_path):
     a = save_figure(_figure(1.0), "f", tmp_path / "a", formats=("svg",))[0]
     b = save_figure(_figure(1.0 + 1e-15), "f", tmp_path / "b", formats=("svg",))[0]
     assert a.read_bytes() == b.read_bytes()
-    assert b'clip-path="url(#p1)"' in a.read_bytes()
+    assert re.search(rb'clip-path="url\(#p\d+\)"', a.read_bytes())
+
+
+def test_without_renumbering_the_bytes_differ(tmp_path, monkeypatch):
+    from divides.figures import export
+
+    monkeypatch.setattr(export, "_renumber_svg_ids", lambda path: None)
+    a = save_figure(_figure(1.0), "f", tmp_path / "a", formats=("svg",))[0]
+    b = save_figure(_figure(1.0 + 1e-15), "f", tmp_path / "b", formats=("svg",))[0]
+    assert a.read_bytes() != b.read_bytes()
