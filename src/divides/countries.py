@@ -139,6 +139,10 @@ class Harmoniser:
             )
         return unmapped
 
+    def used_aliases(self) -> list[str]:
+        """Aliases of this source's table that some call has used so far."""
+        return sorted(self._alias_label[k] for k in self._used)
+
     def unused_aliases(self) -> list[str]:
         """Aliases of this source's table that no call has used so far."""
         return sorted(self._alias_label[k] for k in set(self._alias_by_key) - self._used)

@@ -58,6 +58,9 @@ class ReadReport:
     observations: int = 0
     unmapped_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Entries of the source's alias table that this file used (unused ones are reported
+    #: by the panel build across all files of the source).
+    aliases_used: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, n: int = 1) -> None:
         """Count ``n`` rows dropped for ``reason`` (one of DROP_REASONS)."""

@@ -246,12 +246,13 @@ def _report_to_json(report: ReadReport) -> dict:
     return {"source": report.source, "file": report.file, "rows_read": report.rows_read,
             "rows_kept": report.rows_kept, "dropped": dict(sorted(report.dropped.items())),
             "observations": report.observations, "unmapped_names": list(report.unmapped_names),
-            "notes": list(report.notes)}
+            "notes": list(report.notes), "aliases_used": list(report.aliases_used)}
 
 
 def _report_from_json(d: dict) -> ReadReport:
     return ReadReport(d["source"], d["file"], d["rows_read"], d["rows_kept"],
-                      Counter(d["dropped"]), d["observations"], d["unmapped_names"], d["notes"])
+                      Counter(d["dropped"]), d["observations"], d["unmapped_names"], d["notes"],
+                      d.get("aliases_used", []))
 
 
 def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_key: str
@@ -597,11 +598,38 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
         "gaps_rows": len(gaps),
         "overlap_summary": overlap_summary(overlaps).to_dict("records"),
         "unmapped_names": {r.file: r.unmapped_names for r in reports if r.unmapped_names},
+        "unused_aliases": unused_aliases(reports),
         "rules": {"panel": "data/panel_rules.csv", "files": "data/file_priority.csv",
                   "gaps": "data/gap_definitions.csv"},
     }
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return BuildResult(data, out, rebuilt=True, manifest=manifest)
+
+
+class UnusedAliasWarning(UserWarning):
+    """Entries of a source's alias table that no file of the build used."""
+
+
+def unused_aliases(reports: list[ReadReport]) -> dict[str, list[str]]:
+    """Per source with files in the build: alias-table entries no file used (warned).
+
+    An unused alias is a stale or mistyped mapping, or one for an edition not in the
+    build; either way the table's reviewer should see it (OWID-style harmoniser report).
+    """
+    from divides.countries import aliases
+
+    used: dict[str, set[str]] = {}
+    for r in reports:
+        used.setdefault(r.source, set()).update(r.aliases_used)
+    out = {}
+    for source in sorted(used):
+        table = aliases(source)
+        unused = sorted(set(table["alias"]) - used[source])
+        if unused:
+            out[source] = unused
+            warnings.warn(f"{source}: {len(unused)} alias-table entries unused by this build: "
+                          f"{unused}", UnusedAliasWarning, stacklevel=2)
+    return out
 
 
 def overlap_summary(overlaps: pd.DataFrame) -> pd.DataFrame:

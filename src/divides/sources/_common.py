@@ -206,6 +206,7 @@ def resolve_countries(frame: pd.DataFrame, harmoniser: Harmoniser, report: ReadR
         shown = frame[name_col].astype(str)
     report.unmapped_names = sorted(set(report.unmapped_names) |
                                    set(harmoniser.warn_unmapped(shown, resolved, Path(path).name)))
+    report.aliases_used = sorted(set(report.aliases_used) | set(harmoniser.used_aliases()))
     for reason, n in resolved["reason"].value_counts().items():
         report.drop(reason, int(n))
     keep = resolved["reason"].isna()

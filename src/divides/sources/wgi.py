@@ -78,6 +78,7 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     for reason, n in per_row.dropped.items():
         report.drop(reason, n * len(VALUE_COLUMNS))
     report.unmapped_names = per_row.unmapped_names
+    report.aliases_used = per_row.aliases_used
 
     long = frame.melt(id_vars=ID_COLUMNS + ["row", "iso3"], value_vars=VALUE_COLUMNS,
                       var_name="measure", value_name="raw")
