@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("divides: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI's one place for a one-line error
+    except Exception as exc:
         if args.debug:
             raise
         from divides.errors import DividesError

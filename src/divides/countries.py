@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -46,7 +46,7 @@ def aggregates() -> pd.DataFrame:
     return pd.read_csv(config.AGGREGATES_CSV, dtype=str, keep_default_na=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def aliases(source: str) -> pd.DataFrame:
     """A source's alias table (``alias,iso3``); empty when the source has none."""
     path = config.ALIASES_DIR / f"{source}.csv"

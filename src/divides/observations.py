@@ -77,7 +77,7 @@ class ReadReport:
     def balanced(self) -> bool:
         return self.rows_read == self.rows_kept + self.rows_dropped
 
-    def check(self) -> "ReadReport":
+    def check(self) -> ReadReport:
         """Raise when the ledger does not add up (a reader bug, never a data problem)."""
         if not self.balanced:
             raise AssertionError(

@@ -65,7 +65,7 @@ def test_gdp_and_literacy_checks(api):
 
 def test_databank_export(real_dir):
     obs, rep = wdi.read(real_dir / "wb_wdi" / "databank_extract" / "world_bank_internet_data.csv")
-    v = lambda i, ind: _value(obs, i, 2020, ind)  # noqa: E731
+    v = lambda i, ind: _value(obs, i, 2020, ind)
     assert v("DNK", "wdi_mobile_subs_per100") == pytest.approx(125.2, abs=0.05)
     assert v("AZE", "wdi_mobile_subs_per100") == pytest.approx(102.0, abs=0.05)
     assert v("SOM", "wdi_mobile_subs_per100") == pytest.approx(55.6, abs=0.05)

@@ -2,14 +2,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import re  # noqa: E402
+import re
 
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import pandas as pd
+import pytest
 
-from divides import provenance  # noqa: E402
-from divides.figures import style  # noqa: E402
-from divides.figures.export import save_figure  # noqa: E402
+from divides import provenance
+from divides.figures import style
+from divides.figures.export import save_figure
 
 pytestmark = pytest.mark.unit
 
