@@ -229,3 +229,15 @@ def test_save_refuses_figure_without_footer(tmp_path):
     fig = fig.get_figure(root=True)
     with pytest.raises(ValueError, match="footer"):
         export.save_figure(fig, "bare", tmp_path)
+
+
+def test_parity_colours_by_income_group_when_gaps_carry_it_too():
+    # the real gaps table carries income_group itself; the merge must not suffix it away
+    panel = make_panel()
+    gaps = make_gaps().merge(panel[["iso3", "year", "income_group"]].drop_duplicates(),
+                             on=["iso3", "year"], how="left")
+    gaps.attrs = make_gaps().attrs
+    fig = charts.parity_vs_internet(gaps, panel)
+    legends = list(fig.legends) + [leg for sub in fig.subfigs for leg in sub.legends]
+    labels = [t.get_text() for leg in legends for t in leg.get_texts()]
+    assert labels and not any(lab.startswith("all ") for lab in labels), labels

@@ -195,8 +195,10 @@ def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str =
     with house_style():
         latest = latest_gaps(gaps, dimension, indicator)
         _require(panel, ["iso3", "year", "internet_users_pct"], "panel")
+        # the gaps table may carry income_group/country_name itself: take them once
         cols = ["iso3", "year", "internet_users_pct"] + [
-            c for c in ("income_group", "country_name") if c in panel.columns]
+            c for c in ("income_group", "country_name")
+            if c in panel.columns and c not in latest.columns]
         joined = latest.merge(panel[cols], on=["iso3", "year"], how="left")
         no_use = int(joined["internet_users_pct"].isna().sum())
         joined = joined.dropna(subset=["internet_users_pct", "parity_ratio"])
