@@ -575,17 +575,30 @@ COVERAGE_COLUMNS = (
 )
 
 
+#: The heatmap starts in the first year any of these has a value (population and urban
+#: share go back to 1960 and would otherwise fill half the figure with empty years).
+COVERAGE_START_COLUMNS = ("internet_users_pct", "cpi_score", "wgi_cc_estimate", "egdi")
+
+
 def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
-                     gaps: pd.DataFrame | None = None):
+                     gaps: pd.DataFrame | None = None, first_year: int | None = None):
     """Countries with a value, by variable (rows) and year (columns).
 
     ``columns`` defaults to the :data:`COVERAGE_COLUMNS` present in the panel. With
     ``gaps``, one row per gap dimension is added (countries with that gap that year).
+    ``first_year`` defaults to the first year with a value of any
+    :data:`COVERAGE_START_COLUMNS` (the footer states the years shown).
     """
     with house_style():
         _require(panel, ["iso3", "year"], "panel")
         columns = [c for c in (columns or COVERAGE_COLUMNS) if c in panel.columns]
         years = sorted(panel["year"].dropna().astype(int).unique())
+        if first_year is None:
+            starts = [panel.loc[panel[c].notna(), "year"].min()
+                      for c in COVERAGE_START_COLUMNS if c in panel.columns]
+            starts = [int(y) for y in starts if pd.notna(y)]
+            first_year = min(starts) if starts else years[0] if years else None
+        years = [y for y in years if first_year is None or y >= first_year]
         rows, labels = [], []
         for col in columns:
             counts = panel.dropna(subset=[col]).groupby("year")["iso3"].nunique()
@@ -601,7 +614,7 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
         n_total = panel["iso3"].nunique()
         image = ax.imshow(matrix, aspect="auto", cmap=style.SEQUENTIAL_CMAP, vmin=0,
                           vmax=max(1, n_total), interpolation="nearest")
-        if len(years) <= 40:
+        if len(years) <= 24:  # beyond that, three-digit counts no longer fit a cell
             for (r, c), value in np.ndenumerate(matrix):
                 if value:
                     ax.text(c, r, str(int(value)), ha="center", va="center", fontsize=5,
