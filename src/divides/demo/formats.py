@@ -266,7 +266,8 @@ def write_wgi(world: World, root: Path) -> pd.DataFrame:
                          p["stderr_min"], p["stderr_max"])
             for i in order:
                 code, cname, iso = codes[i], names[i], isos[i]
-                key = [f"{code}{dim}{year}", code, cname, str(year), dim]
+                # as in the real file: numbers are numeric cells, '..' a text cell
+                key = [f"{code}{dim}{year}", code, cname, int(year), dim]
                 if missing[i]:
                     rows.append(key + [".."] * 6)
                     continue
@@ -274,7 +275,7 @@ def write_wgi(world: World, root: Path) -> pd.DataFrame:
                 vals = [repr(float(est[i])), repr(float(sd[i])), str(int(ns[i])),
                         repr(float(pct[i])), repr(float(max(pct[i] - width, 0.0))),
                         repr(float(min(pct[i] + width, 100.0)))]
-                rows.append(key + vals)
+                rows.append(key + [int(v) if k == 2 else float(v) for k, v in enumerate(vals)])
                 for stat, text in zip(("estimate", "stderr", "nsource", "pctrank"), vals[:4]):
                     ind = f"wgi_{dim}_{stat}"
                     truth.add(fname, iso, year, ind, text)
