@@ -45,4 +45,5 @@ build: setup
 notebooks: setup
 	cd notebooks && ../$(BIN)/jupytext --sync [0-9][0-9]_*.py
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/python -c "from divides.runner import strip_timing; strip_timing()"
 	cd notebooks && ../$(BIN)/jupytext --sync [0-9][0-9]_*.ipynb

@@ -198,3 +198,20 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int = 2,
         print(f"{r.name}: {r.seconds:.1f} s, {r.attempts} attempt(s), {status}")
     print(f"report: {index}")
     return 1 if failed else 0
+
+
+def strip_timing(paths: list[Path] | None = None) -> list[Path]:
+    """Drop per-cell execution timestamps from the committed notebooks (``make notebooks``).
+
+    The stored outputs are what nbval compares; the timestamps only make every refresh a
+    diff of hundreds of lines.
+    """
+    import nbformat
+
+    paths = paths or notebooks()
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+        nbformat.write(nb, path)
+    return paths
