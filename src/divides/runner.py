@@ -58,6 +58,8 @@ def kernel_name() -> str:
 
 
 def _execute(nb: Path, out_dir: Path, data: str, kernel: str, retries: int) -> NotebookRun:
+    # No ``cwd=`` for papermill: it would os.chdir the whole process from several threads
+    # at once and can leave it in another folder. The notebooks use no relative paths.
     import papermill as pm
 
     output = out_dir / nb.name
@@ -67,7 +69,7 @@ def _execute(nb: Path, out_dir: Path, data: str, kernel: str, retries: int) -> N
             pm.execute_notebook(
                 str(nb), str(output), parameters={"data": data}, kernel_name=kernel,
                 progress_bar=False, request_save_on_cell_execute=False,
-                autosave_cell_every=0, cwd=str(config.NOTEBOOKS_DIR), start_timeout=120,
+                autosave_cell_every=0, start_timeout=120,
             )
             return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt)
         except pm.PapermillExecutionError as exc:

@@ -31,3 +31,11 @@ def test_build_and_run_twice_byte_identical(demo_report):
     assert second.keys() == first.keys()
     changed = sorted(k for k in first if first[k] != second[k])
     assert not changed, f"outputs differ between two runs: {changed}"
+
+
+def test_parallel_run_leaves_the_working_directory_alone(demo_report):
+    import os
+
+    before = os.getcwd()
+    assert runner.run(data="demo", only=["00", "01"], jobs=2) == 0
+    assert os.getcwd() == before

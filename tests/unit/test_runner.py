@@ -1,0 +1,29 @@
+import papermill
+import pytest
+
+from divides import config, runner
+
+pytestmark = pytest.mark.unit
+
+
+def test_papermill_gets_no_cwd(monkeypatch, tmp_path):
+    # papermill's cwd= does os.chdir for the whole process: from two threads at once it
+    # can leave the process in notebooks/ (seen in CI: relative paths then broke).
+    seen = {}
+
+    def fake(input_path, output_path, **kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake)
+    nb = runner.notebooks()[0]
+    run = runner._execute(nb, tmp_path, "demo", "python3", retries=0)
+    assert run.error is None
+    assert "cwd" not in seen
+    assert seen["parameters"] == {"data": "demo"}
+
+
+def test_only_filters_and_unknown_names_raise():
+    assert [p.stem[:2] for p in runner.notebooks(["03"])] == ["03"]
+    with pytest.raises(ValueError, match="no notebook matches"):
+        runner.notebooks(["99_nothing"])
+    assert all(p.parent == config.NOTEBOOKS_DIR for p in runner.notebooks())
