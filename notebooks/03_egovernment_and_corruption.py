@@ -38,7 +38,7 @@ controls = ["log_gdp_pc_ppp"]
 # %%
 import divides
 from divides import config
-from divides.figures import charts
+from divides.figures import charts, maps
 from divides.figures.export import save_figure
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.frames import with_latest_gap
@@ -57,6 +57,18 @@ tables_dir = config.reports_dir(data) / "tables"
 # %%
 fig = charts.cpi_vs_egdi(panel)
 _ = save_figure(fig, "cpi_vs_egdi", figures_dir, close=False)
+
+# %% [markdown]
+# Where the two are high and low: EGDI and the CPI score on the map, latest year with data
+# (classes by Fisher-Jenks natural breaks and quantiles; countries without a value hatched).
+
+# %%
+fig = maps.choropleth(panel, "egdi", scheme="fisherjenks")
+_ = save_figure(fig, "map_egdi", figures_dir, close=False)
+
+# %%
+fig = maps.choropleth(panel, "cpi_score")
+_ = save_figure(fig, "map_cpi_score", figures_dir, close=False)
 
 # %% [markdown]
 # ## Pooled, between and within, side by side
