@@ -14,7 +14,7 @@ import pandera.pandas as pa
 from divides import catalogue
 from divides.countries import aggregates
 from divides.errors import ValidationError
-from divides.schemas import ISO3_PATTERN, _range_exceptions
+from divides.schemas import ISO3_PATTERN, _range_exceptions, describe_failures
 
 CPI_0_100_FIRST_YEAR = 2012
 
@@ -55,17 +55,24 @@ def _not_aggregate(s: pd.Series) -> pd.Series:
     return ~s.isin(codes)
 
 
-def panel_schema() -> pa.DataFrameSchema:
-    from divides.panel import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_columns
-
-    ranges = _panel_ranges()
-    cols = {
+def _id_columns() -> dict[str, pa.Column]:
+    """iso3 (never an aggregate), names and classifications, year: shared by both tables."""
+    return {
         "iso3": pa.Column(str, [pa.Check.str_matches(ISO3_PATTERN),
                                 pa.Check(_not_aggregate, error="not an aggregate code")]),
         "country_name": pa.Column(str, nullable=True),
         "region": pa.Column(str, nullable=True),
         "income_group": pa.Column(str, nullable=True),
         "year": pa.Column("int64", pa.Check.in_range(1950, 2100)),
+    }
+
+
+def panel_schema() -> pa.DataFrameSchema:
+    from divides.panel import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_columns
+
+    ranges = _panel_ranges()
+    cols = {
+        **_id_columns(),
     }
     for col in panel_columns():
         checks = []
@@ -98,12 +105,7 @@ def gaps_schema() -> pa.DataFrameSchema:
 
     pct = [pa.Check.ge(0)]
     cols = {
-        "iso3": pa.Column(str, [pa.Check.str_matches(ISO3_PATTERN),
-                                pa.Check(_not_aggregate, error="not an aggregate code")]),
-        "country_name": pa.Column(str, nullable=True),
-        "region": pa.Column(str, nullable=True),
-        "income_group": pa.Column(str, nullable=True),
-        "year": pa.Column("int64", pa.Check.in_range(1950, 2100)),
+        **_id_columns(),
         "dimension": pa.Column(str, pa.Check.isin(DIMENSIONS)),
         "indicator": pa.Column(str, pa.Check.str_length(min_value=1)),
         "source": pa.Column(str, pa.Check.str_length(min_value=1)),
@@ -141,13 +143,8 @@ def _validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.head(8)
-        detail = "; ".join(
-            f"column {c!r} check {k!r} failed at row {i} (value {v!r})"
-            for c, k, i, v in zip(cases["column"], cases["check"], cases["index"],
-                                  cases["failure_case"]))
-        raise ValidationError(f"{what}: {len(exc.failure_cases)} schema failures: {detail}"
-                              ) from None
+        raise ValidationError(f"{what}: {len(exc.failure_cases)} schema failures: "
+                              f"{describe_failures(exc, limit=8)}") from None
     return frame
 
 

@@ -73,6 +73,15 @@ def check_ranges(obs: pd.DataFrame, file: str) -> None:
         )
 
 
+def describe_failures(exc: pa.errors.SchemaErrors, limit: int = 5) -> str:
+    """The first pandera failure cases as 'column X check Y failed at row i (value v)'."""
+    cases = exc.failure_cases.head(limit)
+    return "; ".join(
+        f"column {c!r} check {k!r} failed at row {i} (value {v!r})"
+        for c, k, i, v in zip(cases["column"], cases["check"], cases["index"],
+                              cases["failure_case"]))
+
+
 def validate_observations(obs: pd.DataFrame, file: str) -> pd.DataFrame:
     """Enforce the observation contract and the indicator ranges; return ``obs``."""
     dupes = obs[obs.duplicated(KEY, keep=False)]
@@ -84,12 +93,7 @@ def validate_observations(obs: pd.DataFrame, file: str) -> pd.DataFrame:
     try:
         OBSERVATION_SCHEMA.validate(obs, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.head(5)
-        detail = "; ".join(
-            f"column {c!r} check {k!r} failed at row {i} (value {v!r})"
-            for c, k, i, v in zip(cases["column"], cases["check"], cases["index"],
-                                  cases["failure_case"])
-        )
-        raise ValidationError(f"{file}: observations break the contract: {detail}") from None
+        raise ValidationError(f"{file}: observations break the contract: "
+                              f"{describe_failures(exc)}") from None
     check_ranges(obs, file)
     return obs
