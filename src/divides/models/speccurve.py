@@ -395,7 +395,8 @@ def estimate_with_library(frame: pd.DataFrame, row: SpecRow, engine: str,
                                                 if row.estimator == "twfe" else "")
             fit = pf.feols(fml, data=sub, vcov={"CRV1": ENTITY}, fixef_rm="none",
                            ssc=pf.ssc(k_adj=True, k_fixef="none", G_adj=True),
-                           fixef_tol=1e-10, lean=True, copy_data=False, store_data=False)
+                           demeaner=pf.MapDemeaner(fixef_tol=1e-10), lean=True,
+                           copy_data=False, store_data=False)
             n = len(sub)
             k = 1 + len(row.controls) + (0 if row.estimator == "twfe" else 1)
             # ssc(k_adj, k_fixef="none", G_adj) is the CR1 G/(G-1)*(N-1)/(N-K) of estimators.py
