@@ -109,9 +109,10 @@ _ = save_figure(fig, "map_internet_users", figures_dir, close=False)
 # %% [markdown]
 # ## Are the gaps closing?
 #
-# The ITU tables give one survey year per country, so trends come from Global Findex
-# (2014, 2017, 2021): the median difference (pp) across countries observed in every wave of
-# the chosen series, so that a changing country mix does not fake a trend.
+# The ITU tables give one survey year per country, so trends come from the Global Findex
+# waves (2014, 2017, 2021, as far as the chosen series has them): the median difference
+# (pp) across countries observed in every wave of the series, so that a changing country
+# mix does not fake a trend.
 
 # %%
 # NBVAL_CHECK_OUTPUT

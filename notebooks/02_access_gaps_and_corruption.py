@@ -110,10 +110,11 @@ _ = save_figure(fig, "02_access_gap_coefficients", figures_dir, close=False)
 #
 # A positive coefficient on internet use means more connected countries are perceived as
 # cleaner *at the same income*; a negative one on a gap means wider gaps go with more
-# perceived corruption. Income itself carries most of the cross-country variation, so
-# what is left for access and gaps is small and imprecise, and the gap samples are smaller
-# (only countries with the survey). The next notebook asks whether any of this survives
-# within countries over time.
+# perceived corruption. Income carries much of the cross-country variation, so read each
+# access or gap coefficient with its interval and its sample: the gap samples are smaller
+# (only countries with the survey) and tilted towards the countries ITU and Findex
+# survey. The next notebook asks whether associations like these survive within countries
+# over time.
 #
 # ## Limits
 #
