@@ -7,28 +7,21 @@ Runs every case the way ``test_damaged.py`` does (demo set first, seed files sec
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-
-def _load(name: str):
-    full = f"divides_tests_damaged_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[full] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[full]
+# run as a script: make tests/ importable, as pytest does through its pythonpath setting
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
+    from damaged import test_damaged as t
+
     from divides.demo import write_demo
     from divides.errors import DividesError
 
-    t = _load("test_damaged")
     cases, seeds = t.cases, t.seeds
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -7,14 +7,13 @@ the generator cannot run, uses the seed files of ``seeds.py`` instead.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from damaged import cases, seeds  # tests/ is on pythonpath (pyproject)
 
 from divides.countries import UnmappedCountryWarning
 from divides.errors import DividesError
@@ -23,19 +22,8 @@ from divides.sources import module
 pytestmark = pytest.mark.unit
 
 
-def _load(name: str):
-    """Sibling modules (tests are imported with --import-mode=importlib, no package)."""
-    full = f"divides_tests_damaged_{name}"
-    if full not in sys.modules:
-        spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(f"{name}.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[full] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[full]
 
 
-cases = _load("cases")
-seeds = _load("seeds")
 
 
 @pytest.fixture(scope="session")

@@ -9,31 +9,18 @@ exactly the observations the readers kept.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from damaged import records  # tests/ is on pythonpath (pyproject)
 
 from divides.sources import SOURCE_IDS, files, module
 
 pytestmark = pytest.mark.unit
 
 
-def _records_module():
-    name = "divides_tests_damaged_records"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "damaged" / "records.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-records = _records_module()
 
 
 @pytest.fixture(scope="module")
