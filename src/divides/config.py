@@ -77,6 +77,11 @@ def processed_dir(data: str) -> Path:
     return PROCESSED_DIR / data
 
 
+def cache_dir(data: str) -> Path:
+    """Cached intermediate results for a data kind (``data/processed/<data>/cache``)."""
+    return processed_dir(data) / "cache"
+
+
 def reports_dir(data: str) -> Path:
     """Figures, tables, executed notebooks and the HTML report for a data kind."""
     return REPORTS_DIR / data

@@ -157,3 +157,48 @@ def test_library_engines_give_the_numpy_table(panel, curve):
     cols = ["coef", "stderr", "p", "ci_low", "ci_high", "coef_std"]
     pd.testing.assert_frame_equal(ours[cols], lm[cols], rtol=1e-7)
     pd.testing.assert_frame_equal(ours.drop(columns=cols), lm.drop(columns=cols))
+
+
+def test_curve_inference_counts_extreme_permutations_by_hand():
+    def table(coefs, ps, status="ok"):
+        return pd.DataFrame({"spec_id": [0, 1], "key_regressor": "egdi", "estimator": "pooled",
+                             "status": status, "coef_std": coefs, "p": ps})
+
+    observed = table([0.5, 0.3], [0.01, 0.2])  # median 0.4, half significant and positive
+    permuted = [table([0.1, 0.2], [0.5, 0.5]),       # less extreme on both statistics
+                table([-0.6, -0.4], [0.01, 0.01]),   # median more extreme, share_sig_pos 0
+                table([0.6, 0.4], [0.01, 0.6]),      # both at least as extreme
+                table([9.0, 9.0], [0.0, 0.0], status="too few countries")]  # family absent
+    inf = sc.curve_inference(observed, permuted).set_index(["key_regressor", "estimator"])
+    for est in ("all", "pooled"):
+        row = inf.loc[("egdi", est)]
+        assert row["median_coef_std"] == pytest.approx(0.4)
+        assert row["share_sig_pos"] == pytest.approx(0.5)
+        assert row["n_permutations"] == 4
+        assert row["p_median"] == pytest.approx((1 + 2) / (1 + 4))
+        assert row["p_share_sig"] == pytest.approx((1 + 1) / (1 + 4))
+
+
+def test_permutation_cache_is_keyed_by_the_inputs(tmp_path, panel):
+    grid = small_grid()
+    grid["grid"].update(key_regressors=["egdi"], gap_dimensions=[], lags=[0])
+    fresh = sc.run(panel, None, grid=grid, permutations=5)
+    first = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
+    again = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
+    assert (first.notes["permutations_cache"], again.notes["permutations_cache"]) == (
+        "written", "hit")
+    pd.testing.assert_frame_equal(first.inference, fresh.inference)
+    pd.testing.assert_frame_equal(again.inference, fresh.inference)
+    [cached] = tmp_path.glob("speccurve-perm-*.parquet")
+    changed = panel.copy()
+    changed.loc[changed.index[0], "wgi_cc_estimate"] += 0.5
+    other = sc.run(changed, None, grid=grid, permutations=5, cache_dir=tmp_path)
+    assert other.notes["permutations_cache"] == "written"
+    assert len(list(tmp_path.glob("speccurve-perm-*.parquet"))) == 2
+    more = sc.run(panel, None, grid=grid, permutations=6, cache_dir=tmp_path)
+    assert more.notes["permutations_cache"] == "written"
+    cached.write_bytes(b"not parquet")
+    with pytest.warns(UserWarning, match="unreadable permutation cache"):
+        mended = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
+    assert mended.notes["permutations_cache"] == "written"
+    pd.testing.assert_frame_equal(mended.inference, fresh.inference)

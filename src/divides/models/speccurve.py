@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -591,69 +592,85 @@ def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
     return table[list(TABLE_COLUMNS)]
 
 
-def curve_summary(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+def curve_summary(table: pd.DataFrame, alpha: float = 0.05, by: tuple[str, ...] = ()
+                  ) -> pd.DataFrame:
     """Curve-level statistics per key regressor and estimator (and 'all' estimators).
 
     median_coef_std; share of estimable specs significant (p < alpha) and positive,
-    significant and negative.
+    significant and negative. ``by``: further grouping columns (e.g. ``permutation``),
+    placed first.
     """
-    recs = []
-    ok = table[table["status"] == "ok"]
-    for (key, est), sub in _families(ok):
-        recs.append({"key_regressor": key, "estimator": est, "n_specs": len(sub),
-                     "median_coef_std": float(np.median(sub["coef_std"])) if len(sub) else np.nan,
-                     "share_sig_pos": float(((sub["p"] < alpha) & (sub["coef_std"] > 0)).mean())
-                     if len(sub) else np.nan,
-                     "share_sig_neg": float(((sub["p"] < alpha) & (sub["coef_std"] < 0)).mean())
-                     if len(sub) else np.nan})
-    return pd.DataFrame(recs)
+    ok = table.loc[table["status"] == "ok", [*by, "key_regressor", "estimator", "coef_std", "p"]]
+    sig = ok["p"] < alpha
+    ok = ok.assign(sig_pos=sig & (ok["coef_std"] > 0), sig_neg=sig & (ok["coef_std"] < 0))
+    stats_ = {"n_specs": ("coef_std", "size"), "median_coef_std": ("coef_std", "median"),
+              "share_sig_pos": ("sig_pos", "mean"), "share_sig_neg": ("sig_neg", "mean")}
+    per_estimator = ok.groupby([*by, "key_regressor", "estimator"], sort=False).agg(**stats_)
+    overall = ok.groupby([*by, "key_regressor"], sort=False).agg(**stats_)
+    overall = overall.assign(estimator="all").set_index("estimator", append=True)
+    out = pd.concat([overall, per_estimator]).reset_index()
+    # "all" sorts before the estimator names, as the tables have always listed it
+    out = out.sort_values([*by, "key_regressor", "estimator"], kind="mergesort")
+    out["n_specs"] = out["n_specs"].astype("int64")
+    for c in ("median_coef_std", "share_sig_pos", "share_sig_neg"):
+        out[c] = out[c].astype(float)
+    return out.reset_index(drop=True)
 
 
-def _families(ok: pd.DataFrame):
-    for key in sorted(ok["key_regressor"].unique()):
-        sub = ok[ok["key_regressor"] == key]
-        yield (key, "all"), sub
-        for est in sorted(sub["estimator"].unique()):
-            yield (key, est), sub[sub["estimator"] == est]
-
-
-def curve_inference(observed: pd.DataFrame, permuted: list[pd.DataFrame],
+def curve_inference(observed: pd.DataFrame, permuted: list[pd.DataFrame] | pd.DataFrame,
                     alpha: float = 0.05) -> pd.DataFrame:
     """Permutation p-values of the curve statistics (Simonsohn et al. 2020, Table 2 style).
 
     p = (1 + #permutations at least as extreme) / (1 + #permutations): for the median
     by absolute value, for the shares of significant specs by the share in the observed
-    dominant direction.
+    dominant direction. ``permuted``: one table per permutation, or one long table with a
+    ``permutation`` column. A family absent from a permutation (no estimable spec) counts
+    as not extreme.
     """
     obs = curve_summary(observed, alpha).set_index(["key_regressor", "estimator"])
-    perm = [curve_summary(t, alpha).set_index(["key_regressor", "estimator"]) for t in permuted]
+    if isinstance(permuted, pd.DataFrame):
+        long = permuted
+    else:
+        long = pd.concat([t.assign(permutation=i) for i, t in enumerate(permuted)],
+                         ignore_index=True) if len(permuted) else None
+    n_perm = 0 if long is None or long.empty else int(long["permutation"].nunique())
     out = obs.copy()
-    n_perm = len(perm)
     out["n_permutations"] = n_perm
-    for name in ("p_median", "p_share_sig"):
-        out[name] = np.nan
+    out["p_median"] = np.nan
+    out["p_share_sig"] = np.nan
     if n_perm:
-        for idx, row in obs.iterrows():
-            med = np.array([p.loc[idx, "median_coef_std"] if idx in p.index else np.nan
-                            for p in perm])
-            pos = row["share_sig_pos"] >= row["share_sig_neg"]
-            col = "share_sig_pos" if pos else "share_sig_neg"
-            share = np.array([p.loc[idx, col] if idx in p.index else np.nan for p in perm])
-            out.loc[idx, "p_median"] = (1 + np.sum(np.abs(med) >= abs(row["median_coef_std"]))
-                                        ) / (1 + n_perm)
-            out.loc[idx, "p_share_sig"] = (1 + np.sum(share >= row[col])) / (1 + n_perm)
+        perm = curve_summary(long, alpha, by=("permutation",))
+        perm = perm.set_index(["key_regressor", "estimator", "permutation"])
+
+        def wide(col):
+            return perm[col].unstack("permutation").reindex(obs.index).to_numpy()
+
+        med = wide("median_coef_std")
+        pos = (obs["share_sig_pos"] >= obs["share_sig_neg"]).to_numpy()
+        share = np.where(pos[:, None], wide("share_sig_pos"), wide("share_sig_neg"))
+        obs_share = np.where(pos, obs["share_sig_pos"], obs["share_sig_neg"])
+        with np.errstate(invalid="ignore"):
+            out["p_median"] = (1 + np.sum(np.abs(med) >= np.abs(obs["median_coef_std"].to_numpy()
+                                                                  )[:, None], axis=1)) / (1 + n_perm)
+            out["p_share_sig"] = (1 + np.sum(share >= obs_share[:, None], axis=1)) / (1 + n_perm)
     return out.reset_index()
 
 
 def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "serial",
         scheduler: str | None = None, workers: int = 2, permutations: int | None = None,
         grid: dict | None = None, client=None, seed: int | None = None,
-        engine: str = "numpy") -> SpecCurve:
+        engine: str = "numpy", cache_dir: str | Path | None = None) -> SpecCurve:
     """Estimate the whole grid (and the permutation inference) on one backend.
 
     ``engine="numpy"`` (default) uses :class:`CurveEngine` on any backend; ``"pyfixest"``
     or ``"linearmodels"`` estimate each spec with that library, serially, and no
     permutations (a cross-check; benchmarks/RESULTS.md has the timings).
+
+    ``cache_dir``: keep the permuted curves there (``speccurve-perm-<key>.parquet``), keyed
+    by the estimation inputs, the observed curve, the seeds, alpha and this module's code;
+    the observed curve is always re-estimated (it is cheap), the permutations (40 times the
+    work) are read back when nothing they depend on changed. The backend is not part of
+    the key: every backend gives the same table.
     """
     grid = grid or load_grid()
     frame = analysis_frame(panel, gaps, grid)
@@ -673,24 +690,78 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
                          data_kind=provenance.data_kind(frame),
                          notes={"n_specs": len(rows), "engine": engine, "permutations": 0,
                                 "n_ok": int((table["status"] == "ok").sum())})
+    seeds = [base_seed + i for i in range(n_perm)]
+    cache_path = None
     with Backend(backend, workers, scheduler, client) as be:
         results = be.map_specs(payload, rows)
         table = _assemble(frame, rows, results, grid)
-        permuted = []
-        if n_perm:
-            seeds = [base_seed + i for i in range(n_perm)]
-            for perm_rows in be.map_specs(payload, rows, seeds=seeds):
-                t = pd.DataFrame(perm_rows).merge(
-                    table[["spec_id", "key_regressor", "estimator"]], on="spec_id")
-                permuted.append(t)
+        cached = None
+        if n_perm and cache_dir is not None:
+            key = _perm_key(payload, table, seeds, alpha)
+            cache_path = Path(cache_dir) / f"speccurve-perm-{key}.parquet"
+            cached = _read_perm_cache(cache_path)
+        if n_perm and cached is None:
+            long = pd.concat([pd.DataFrame(r).assign(permutation=i)
+                              for i, r in enumerate(be.map_specs(payload, rows, seeds=seeds))],
+                             ignore_index=True)
+            if cache_path is not None:
+                _write_perm_cache(long, cache_path)
+        else:
+            long = cached
+    permuted = []
+    if n_perm:
+        permuted = long.merge(table[["spec_id", "key_regressor", "estimator"]], on="spec_id")
     inference = curve_inference(table, permuted, alpha)
     inference.insert(0, "data_kind", provenance.data_kind(frame))
     notes = {"n_specs": len(rows), "n_ok": int((table["status"] == "ok").sum()),
              "gap_columns": frame.attrs.get("gap_choice", {}),
              "permutations": n_perm, "standardised": STD_NOTE,
-             "permutation": "country blocks: key regressors of country pi(i) at the same year"}
+             "permutation": "country blocks: key regressors of country pi(i) at the same year",
+             "permutations_cache": None if cache_path is None else
+             ("hit" if cached is not None else "written")}
     return SpecCurve(table=table, inference=inference, data_kind=provenance.data_kind(frame),
                      notes=notes)
+
+
+_PERM_COLUMNS = ("permutation", "spec_id", "status", "coef_std", "p")
+
+
+def _perm_key(payload: Payload, table: pd.DataFrame, seeds: list[int], alpha: float) -> str:
+    """Hash of everything the permuted curves depend on."""
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(payload.token.encode())
+    for name in sorted(payload.masks):
+        digest.update(name.encode())
+        digest.update(np.packbits(payload.masks[name]).tobytes())
+    digest.update(np.ascontiguousarray(payload.lookup).tobytes())
+    digest.update(table.to_csv(index=False, float_format="%.17g").encode())
+    digest.update(repr((seeds, alpha, payload.min_countries, payload.key_columns,
+                        np.__version__)).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _read_perm_cache(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    try:
+        long = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - an unreadable cache is recomputed, not fatal
+        warnings.warn(f"{path}: unreadable permutation cache ({type(exc).__name__}); "
+                      "recomputing", stacklevel=3)
+        return None
+    if tuple(long.columns) != _PERM_COLUMNS:
+        warnings.warn(f"{path}: columns {list(long.columns)}: expected {list(_PERM_COLUMNS)}; "
+                      "recomputing", stacklevel=3)
+        return None
+    return long
+
+
+def _write_perm_cache(long: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    long[list(_PERM_COLUMNS)].to_parquet(tmp, index=False)
+    tmp.replace(path)
 
 
 def write(curve: SpecCurve, out_dir: str | Path) -> list[Path]:
