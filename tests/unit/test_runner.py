@@ -27,3 +27,17 @@ def test_only_filters_and_unknown_names_raise():
     with pytest.raises(ValueError, match="no notebook matches"):
         runner.notebooks(["99_nothing"])
     assert all(p.parent == config.NOTEBOOKS_DIR for p in runner.notebooks())
+
+
+def test_longest_notebook_from_the_last_run_starts_first(tmp_path):
+    import json
+
+    names = ["00_a.ipynb", "01_b.ipynb", "02_c.ipynb", "03_never_run.ipynb"]
+    for name, seconds in zip(names, (2.0, 9.5, None)):
+        meta = {"papermill": {"duration": seconds}} if seconds is not None else {}
+        (tmp_path / name).write_text(json.dumps({"metadata": meta, "cells": []}))
+    (tmp_path / "01_b.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 9.5}}}))
+    selected = [tmp_path / "src" / n for n in names]
+    order = [p.name for p in runner.longest_first(selected, tmp_path)]
+    assert order == ["01_b.ipynb", "00_a.ipynb", "02_c.ipynb", "03_never_run.ipynb"]
+    assert runner.previous_seconds(selected[3], tmp_path) == 0.0

@@ -44,14 +44,22 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    with mpl.rc_context(style.RC_PARAMS):
-        for fmt in formats:
-            path = out / f"{name}.{fmt}"
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt],
-                        facecolor="white")
-            if fmt == "svg":
-                _renumber_svg_ids(path)
-            paths.append(path)
+    engine = fig.get_layout_engine()
+    try:
+        with mpl.rc_context(style.RC_PARAMS):
+            for fmt in formats:
+                path = out / f"{name}.{fmt}"
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt],
+                            facecolor="white")
+                if fmt == "svg":
+                    _renumber_svg_ids(path)
+                paths.append(path)
+                # The layout solved for the first format serves the others: one geometry
+                # in every format, and constrained layout is not solved three times.
+                fig.set_layout_engine("none")
+    finally:
+        if not close and engine is not None:
+            fig.set_layout_engine(engine)
     if close:
         plt.close(fig)
     return paths
