@@ -488,9 +488,6 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     """
     if data not in provenance.DATA_KINDS:
         raise ValueError(f"data must be one of {provenance.DATA_KINDS}, got {data!r}")
-    from divides import gaps as gaps_mod
-    from divides import panel_schemas
-
     root = resolve_raw_dir(data, raw_dir)
     out = Path(out_dir) if out_dir is not None else config.processed_dir(data)
     out.mkdir(parents=True, exist_ok=True)
@@ -513,6 +510,10 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
         old = json.loads(manifest_path.read_text())
         if old.get("build_key") == build_key:
             return BuildResult(data, out, rebuilt=False, manifest=old)
+
+    # imported only when there is work to do (pandera alone takes about 0.4 s to import)
+    from divides import gaps as gaps_mod
+    from divides import panel_schemas
 
     cache_dir = out / "cache"
     frames, reports, cache_hits = [], [], 0

@@ -22,7 +22,6 @@ import pandas as pd
 from divides.countries import Harmoniser
 from divides.errors import SourceFormatError
 from divides.observations import ReadReport, finalize
-from divides.schemas import validate_observations
 
 #: Strings publishers use for "no value". Compared after stripping whitespace.
 MISSING_MARKERS = frozenset({"", "..", "...", "-", "–", "—", "n/a", "N/A", "na", "NA", "nan", "NaN",
@@ -218,6 +217,8 @@ def resolve_countries(frame: pd.DataFrame, harmoniser: Harmoniser, report: ReadR
 def finish(obs: pd.DataFrame, report: ReadReport, path: Path) -> tuple[pd.DataFrame, ReadReport]:
     """Canonical layout, schema and range checks, balanced ledger."""
     obs = finalize(obs.assign(source=report.source, file=Path(path).name))
+    from divides.schemas import validate_observations  # pandera: only when a file is read
+
     validate_observations(obs, Path(path).name)
     report.observations = len(obs)
     report.check()
