@@ -29,6 +29,7 @@ unchanged. A changed input re-reads only that file; the panel and gaps are re-de
 from __future__ import annotations
 
 import fnmatch
+import re
 import hashlib
 import json
 import warnings
@@ -255,12 +256,35 @@ def _report_from_json(d: dict) -> ReadReport:
                       d.get("aliases_used", []))
 
 
+def cache_stem(source: str, sha: str, read_key: str) -> str:
+    """``<source>-<24 hex>``: the cache files of one file's read (``.parquet`` + ``.json``)."""
+    return f"{source}-{_key(sha, read_key)[:24]}"
+
+
+_READ_CACHE_FILE = re.compile(r"^(?P<source>[a-z_]+)-[0-9a-f]{24}\.(parquet|json)$")
+
+
+def prune_read_cache(cache_dir: Path, keep: set[str], sources: set[str]) -> int:
+    """Delete the read-cache files of ``sources`` whose stem is not in ``keep``; their count.
+
+    Every change of a file or of the reader code leaves the old entry behind; without
+    pruning the cache only grows. Other files in the folder (the spec curve's) stay.
+    """
+    removed = 0
+    for path in sorted(cache_dir.glob("*")) if cache_dir.is_dir() else []:
+        m = _READ_CACHE_FILE.match(path.name)
+        if m and m.group("source") in sources and path.name.rsplit(".", 1)[0] not in keep:
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_key: str
                      ) -> tuple[pd.DataFrame, ReadReport, bool]:
     """One reader call, cached by file checksum and reader code; returns (obs, report, hit)."""
-    key = _key(sha, read_key)[:24]
-    obs_path = cache_dir / f"{source}-{key}.parquet"
-    rep_path = cache_dir / f"{source}-{key}.json"
+    stem = cache_stem(source, sha, read_key)
+    obs_path = cache_dir / f"{stem}.parquet"
+    rep_path = cache_dir / f"{stem}.json"
     if obs_path.exists() and rep_path.exists():
         return (pd.read_parquet(obs_path), _report_from_json(json.loads(rep_path.read_text())),
                 True)
@@ -605,6 +629,9 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
                   "gaps": "data/gap_definitions.csv"},
     }
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    keep = {cache_stem(s, shas[str(p.relative_to(root))], read_keys[s])
+            for s, p in all_files if s != "wdi_meta"}
+    prune_read_cache(cache_dir, keep, set(read_keys))
     return BuildResult(data, out, rebuilt=True, manifest=manifest)
 
 

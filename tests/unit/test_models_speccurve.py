@@ -179,7 +179,8 @@ def test_curve_inference_counts_extreme_permutations_by_hand():
         assert row["p_share_sig"] == pytest.approx((1 + 1) / (1 + 4))
 
 
-def test_permutation_cache_is_keyed_by_the_inputs(tmp_path, panel):
+def test_permutation_cache_is_keyed_by_the_inputs(tmp_path, panel, monkeypatch):
+    monkeypatch.setattr(sc, "KEEP_PERM_CACHES", 2)
     grid = small_grid()
     grid["grid"].update(key_regressors=["egdi"], gap_dimensions=[], lags=[0])
     fresh = sc.run(panel, None, grid=grid, permutations=5)
@@ -195,8 +196,12 @@ def test_permutation_cache_is_keyed_by_the_inputs(tmp_path, panel):
     other = sc.run(changed, None, grid=grid, permutations=5, cache_dir=tmp_path)
     assert other.notes["permutations_cache"] == "written"
     assert len(list(tmp_path.glob("speccurve-perm-*.parquet"))) == 2
+    hit = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
+    assert hit.notes["permutations_cache"] == "hit"  # now the most recently used
     more = sc.run(panel, None, grid=grid, permutations=6, cache_dir=tmp_path)
     assert more.notes["permutations_cache"] == "written"
+    # at most KEEP_PERM_CACHES files: the changed panel's, least recently used, is gone
+    assert len(list(tmp_path.glob("speccurve-perm-*.parquet"))) == 2 and cached.exists()
     cached.write_bytes(b"not parquet")
     with pytest.warns(UserWarning, match="unreadable permutation cache"):
         mended = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)

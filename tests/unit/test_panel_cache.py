@@ -77,14 +77,19 @@ def test_build_outputs_cache_and_partial_rebuild(raw, tmp_path):
     assert {f: (out / f).stat().st_mtime_ns for f in panel.OUTPUT_FILES} == stamp
 
     # change one input: rebuild, and only that file is re-read (the other is a cache hit)
-    cache_before = set((out / "cache").iterdir())
     f = next((raw / "wb_wdi" / "api_csv").glob("API_SP*.csv"))
     f.write_text(f.read_text(encoding="utf-8").replace("5800000.0", "5900000.0"),
                  encoding="utf-8")
+    (out / "cache" / "speccurve-perm-0123.parquet").write_bytes(b"kept")
+    cache_before = set((out / "cache").iterdir())
     third, _ = _build(raw, out)
     assert third.rebuilt
+    assert (out / "cache" / "speccurve-perm-0123.parquet").exists()
     new = set((out / "cache").iterdir()) - cache_before
     assert {p.name.split("-")[0] for p in new} == {"wdi"} and len(new) == 2  # parquet + json
+    # the entry of the file's old content is pruned; other files in the folder stay
+    gone = cache_before - set((out / "cache").iterdir())
+    assert {p.suffix for p in gone} == {".parquet", ".json"} and len(gone) == 2
     assert panel.read_parquet(out / "panel.parquet")["population"].max() == 5.9e6
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["input_sha256"].keys() >= {f"wb_wdi/api_csv/{f.name}"}

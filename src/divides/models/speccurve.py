@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -724,6 +725,8 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
 
 
 _PERM_COLUMNS = ("permutation", "spec_id", "status", "coef_std", "p")
+#: Permutation caches kept per folder (the most recently used; about 1 MB each on the demo).
+KEEP_PERM_CACHES = 4
 
 
 def _perm_key(payload: Payload, table: pd.DataFrame, seeds: list[int], alpha: float) -> str:
@@ -754,6 +757,7 @@ def _read_perm_cache(path: Path) -> pd.DataFrame | None:
         warnings.warn(f"{path}: columns {list(long.columns)}: expected {list(_PERM_COLUMNS)}; "
                       "recomputing", stacklevel=3)
         return None
+    os.utime(path)  # most recently used: the last to be pruned
     return long
 
 
@@ -762,6 +766,10 @@ def _write_perm_cache(long: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     long[list(_PERM_COLUMNS)].to_parquet(tmp, index=False)
     tmp.replace(path)
+    older = sorted(path.parent.glob("speccurve-perm-*.parquet"),
+                   key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    for stale in older[KEEP_PERM_CACHES:]:
+        stale.unlink()
 
 
 def write(curve: SpecCurve, out_dir: str | Path) -> list[Path]:
