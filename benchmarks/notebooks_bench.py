@@ -8,7 +8,7 @@ the two loops write into temporary folders;
 an untimed warm-up run comes first (panel build, spec-curve permutation cache, OS file
 cache), so no variant pays for those.
 
-Run: python benchmarks/notebooks_bench.py [--data demo] [--jobs 2]
+Run: python benchmarks/notebooks_bench.py [--data demo] [--jobs N]
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def _cell_seconds(executed: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="demo")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None, help="default: one per usable CPU")
     args = parser.parse_args()
+    args.jobs = args.jobs or runner.default_jobs()
     notebooks = runner.notebooks()
     # One untimed run first: it builds the panel, fills the spec curve's permutation cache
     # and warms the OS file cache, so that no variant pays for them (or profits from a

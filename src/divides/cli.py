@@ -15,6 +15,16 @@ from divides import __version__
 DATA_CHOICES = ("demo", "real")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {text!r}")
+    return value
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from divides import config, fetch
 
@@ -115,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=_positive_int, default=2)
     p.set_defaults(func=_cmd_specs)
 
     p = sub.add_parser("figures", help="write every figure and map into reports/<data>/figures/")
@@ -126,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="notebook names (or prefixes such as 03) to run")
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--jobs", type=_positive_int, default=None,
+                   help="notebooks at once (default: the CPUs this process may use)")
     p.set_defaults(func=_cmd_run)
     return parser
 

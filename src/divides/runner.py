@@ -184,9 +184,21 @@ def write_index(data: str) -> Path:
     return out
 
 
-def run(data: str = "demo", only: list[str] | None = None, jobs: int = 2,
+def default_jobs() -> int:
+    """The CPUs this process may use: each notebook's kernel is single-threaded CPU work."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
         retries: int = 2) -> int:
-    """Execute the notebooks in parallel, render HTML and the index; 0 when all succeed."""
+    """Execute the notebooks in parallel, render HTML and the index; 0 when all succeed.
+
+    ``jobs``: notebooks at once, by default :func:`default_jobs` (never more than there are
+    notebooks).
+    """
     from tqdm import tqdm
 
     selected = notebooks(only)
@@ -206,6 +218,7 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int = 2,
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     kernel = kernel_name()
     runs: list[NotebookRun] = []
+    jobs = min(len(selected), jobs if jobs is not None else default_jobs())
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
             tqdm(total=len(selected), desc=f"notebooks ({data})", unit="nb") as bar:
         futures = {pool.submit(_execute_and_render, nb, out_dir, html_dir, data, kernel,

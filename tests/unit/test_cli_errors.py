@@ -26,6 +26,8 @@ def _one_line_error(capsys, command: str) -> str:
     (["nosuch"], "usage: divides "),
     (["build", "--data", "bogus"], "usage: divides build "),
     (["run", "--jobs", "many"], "usage: divides run "),
+    (["run", "--jobs", "0"], "usage: divides run "),
+    (["specs", "--workers", "-1"], "usage: divides specs "),
     (["demo", "--seed", "abc"], "usage: divides demo "),
     (["specs", "--backend", "gpu"], "usage: divides specs "),
     (["build", "--no-such-option"], "usage: divides "),

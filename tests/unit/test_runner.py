@@ -41,3 +41,8 @@ def test_longest_notebook_from_the_last_run_starts_first(tmp_path):
     order = [p.name for p in runner.longest_first(selected, tmp_path)]
     assert order == ["01_b.ipynb", "00_a.ipynb", "02_c.ipynb", "03_never_run.ipynb"]
     assert runner.previous_seconds(selected[3], tmp_path) == 0.0
+
+
+def test_default_jobs_is_the_usable_cpus(monkeypatch):
+    monkeypatch.setattr(runner.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert runner.default_jobs() == 3
