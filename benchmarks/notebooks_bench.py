@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from divides import api, runner
+from divides import config, runner
 
 BIN = Path(sys.executable).parent
 
@@ -58,7 +58,6 @@ def main() -> None:
     # One untimed run first: it builds the panel, fills the spec curve's permutation cache
     # and warms the OS file cache, so that no variant pays for them (or profits from a
     # predecessor having paid).
-    api.load_panel(args.data)
     warmup = _timed(lambda: runner.run(data=args.data, jobs=args.jobs))
     kernel = runner.kernel_name()
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -95,7 +94,6 @@ def main() -> None:
             str(empty), str(tmp / "empty_out.ipynb"), kernel_name=kernel, progress_bar=False))
             for _ in range(3)]
         kernel_floor = min(starts)
-        from divides import config
 
         compute = sum(_cell_seconds(config.reports_dir(args.data) / "notebooks" / nb.name)
                       for nb in notebooks)

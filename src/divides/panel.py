@@ -29,9 +29,9 @@ unchanged. A changed input re-reads only that file; the panel and gaps are re-de
 from __future__ import annotations
 
 import fnmatch
-import re
 import hashlib
 import json
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -261,22 +261,19 @@ def cache_stem(source: str, sha: str, read_key: str) -> str:
     return f"{source}-{_key(sha, read_key)[:24]}"
 
 
-_READ_CACHE_FILE = re.compile(r"^(?P<source>[a-z_]+)-[0-9a-f]{24}\.(parquet|json)$")
+_READ_CACHE_FILE = re.compile(r"^(?P<stem>(?P<source>[a-z_]+)-[0-9a-f]{24})\.(parquet|json)$")
 
 
-def prune_read_cache(cache_dir: Path, keep: set[str], sources: set[str]) -> int:
-    """Delete the read-cache files of ``sources`` whose stem is not in ``keep``; their count.
+def prune_read_cache(cache_dir: Path, keep: set[str], sources: set[str]) -> None:
+    """Delete the read-cache files of ``sources`` whose stem is not in ``keep``.
 
     Every change of a file or of the reader code leaves the old entry behind; without
     pruning the cache only grows. Other files in the folder (the spec curve's) stay.
     """
-    removed = 0
     for path in sorted(cache_dir.glob("*")) if cache_dir.is_dir() else []:
         m = _READ_CACHE_FILE.match(path.name)
-        if m and m.group("source") in sources and path.name.rsplit(".", 1)[0] not in keep:
+        if m and m.group("source") in sources and m.group("stem") not in keep:
             path.unlink()
-            removed += 1
-    return removed
 
 
 def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_key: str

@@ -669,8 +669,8 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
 
     ``cache_dir``: keep the permuted curves there (``speccurve-perm-<key>.parquet``), keyed
     by the estimation inputs, the observed curve, the seeds, alpha and this module's code;
-    the observed curve is always re-estimated (it is cheap), the permutations (40 times the
-    work) are read back when nothing they depend on changed. The backend is not part of
+    the observed curve is always re-estimated (it is cheap), the permutations (one whole
+    curve each) are read back when nothing they depend on changed. The backend is not part of
     the key: every backend gives the same table.
     """
     grid = grid or load_grid()
@@ -696,22 +696,19 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
     with Backend(backend, workers, scheduler, client) as be:
         results = be.map_specs(payload, rows)
         table = _assemble(frame, rows, results, grid)
-        cached = None
         if n_perm and cache_dir is not None:
             key = _perm_key(payload, table, seeds, alpha)
             cache_path = Path(cache_dir) / f"speccurve-perm-{key}.parquet"
-            cached = _read_perm_cache(cache_path)
-        if n_perm and cached is None:
+        long = _read_perm_cache(cache_path) if cache_path is not None else None
+        hit = long is not None
+        if n_perm and not hit:
             long = pd.concat([pd.DataFrame(r).assign(permutation=i)
                               for i, r in enumerate(be.map_specs(payload, rows, seeds=seeds))],
                              ignore_index=True)
             if cache_path is not None:
                 _write_perm_cache(long, cache_path)
-        else:
-            long = cached
-    permuted = []
-    if n_perm:
-        permuted = long.merge(table[["spec_id", "key_regressor", "estimator"]], on="spec_id")
+    permuted = [] if long is None else long.merge(
+        table[["spec_id", "key_regressor", "estimator"]], on="spec_id")
     inference = curve_inference(table, permuted, alpha)
     inference.insert(0, "data_kind", provenance.data_kind(frame))
     notes = {"n_specs": len(rows), "n_ok": int((table["status"] == "ok").sum()),
@@ -719,7 +716,7 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
              "permutations": n_perm, "standardised": STD_NOTE,
              "permutation": "country blocks: key regressors of country pi(i) at the same year",
              "permutations_cache": None if cache_path is None else
-             ("hit" if cached is not None else "written")}
+             ("hit" if hit else "written")}
     return SpecCurve(table=table, inference=inference, data_kind=provenance.data_kind(frame),
                      notes=notes)
 
