@@ -43,6 +43,8 @@ DROP_REASONS = {
     "footer": "footer or note line of the export",
     "duplicate": "duplicate key; the first occurrence is kept",
     "out_of_scope": "a series or sub-table the project does not use",
+    "impossible_value": "a value no unit allows (a share above 100 %), set aside and listed "
+                        "in the read report's notes; only where a reader says so",
 }
 
 
@@ -61,6 +63,11 @@ class ReadReport:
     #: Entries of the source's alias table that this file used (unused ones are reported
     #: by the panel build across all files of the source).
     aliases_used: list[str] = field(default_factory=list)
+    #: The publisher's release (edition) of the file's values, read from its content; a
+    #: sortable string (a year such as ``2024``, or an ISO date such as the World Bank
+    #: API's ``lastupdated``), empty when the source has no releases that revise history.
+    #: See ``data/releases.csv`` and :func:`divides.panel.choose_releases`.
+    release: str = ""
 
     def drop(self, reason: str, n: int = 1) -> None:
         """Count ``n`` rows dropped for ``reason`` (one of DROP_REASONS)."""

@@ -75,13 +75,19 @@ PANEL_STAGE_REASONS = {
     "out_of_scope": "outside the panel column's year limits (data/panel_rules.csv)",
     "lower_priority_file": "same key in a file of the same source with higher priority",
     "lower_priority_source": "panel column filled by a higher-priority series",
+    "other_release": "series taken whole from another release of the publisher "
+                     "(data/releases.csv; manifest 'releases')",
 }
 LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd")
 #: Code and data every reader's output depends on (with ``sources/<source>.py`` and
 #: ``data/countries/<source>.csv``): the cache key of one file's read.
-_READ_CODE = ("sources/__init__.py", "sources/_common.py", "countries.py", "catalogue.py",
-              "observations.py", "schemas.py", "errors.py", "data/indicators.csv",
-              "data/aggregates.csv", "data/countries.csv", "data/range_exceptions.csv")
+#: Every shared reader helper (``sources/_*.py``) is in it, found by name, so a new one
+#: can never be left out of the key.
+_READ_CODE = ("sources/__init__.py", *sorted(
+    f"sources/{p.name}" for p in (config.PACKAGE_DIR / "sources").glob("_*.py")),
+    "countries.py", "catalogue.py", "observations.py", "schemas.py", "errors.py",
+    "data/indicators.csv", "data/aggregates.csv", "data/countries.csv",
+    "data/range_exceptions.csv", "data/data360_dimensions.csv", "data/releases.csv")
 #: Code and data of the whole build (cache key of the build).
 _BUILD_CODE = ("sources", "countries.py", "catalogue.py", "observations.py", "schemas.py",
                "errors.py", "data", "panel.py", "gaps.py", "panel_schemas.py", "provenance.py",
@@ -247,13 +253,14 @@ def _report_to_json(report: ReadReport) -> dict:
     return {"source": report.source, "file": report.file, "rows_read": report.rows_read,
             "rows_kept": report.rows_kept, "dropped": dict(sorted(report.dropped.items())),
             "observations": report.observations, "unmapped_names": list(report.unmapped_names),
-            "notes": list(report.notes), "aliases_used": list(report.aliases_used)}
+            "notes": list(report.notes), "aliases_used": list(report.aliases_used),
+            "release": report.release}
 
 
 def _report_from_json(d: dict) -> ReadReport:
     return ReadReport(d["source"], d["file"], d["rows_read"], d["rows_kept"],
                       Counter(d["dropped"]), d["observations"], d["unmapped_names"], d["notes"],
-                      d.get("aliases_used", []))
+                      d.get("aliases_used", []), d.get("release", ""))
 
 
 def cache_stem(source: str, sha: str, read_key: str) -> str:
@@ -274,6 +281,23 @@ def prune_read_cache(cache_dir: Path, keep: set[str], sources: set[str]) -> None
         m = _READ_CACHE_FILE.match(path.name)
         if m and m.group("source") in sources and m.group("stem") not in keep:
             path.unlink()
+
+
+def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, str]
+               ) -> dict[Path, str]:
+    """Per observation file, the checksum its read is cached under: its own sha256, or
+    that of the file and its companions (files the reader reads beside it)."""
+    from divides import sources
+
+    out = {}
+    for source, path in all_files:
+        if source == "wdi_meta":
+            continue
+        own = shas[str(path.relative_to(root))]
+        extra = [sha256_file(p) if p.exists() else "absent"
+                 for p in sources.companions(source, path)]
+        out[path] = _key(own, *extra) if extra else own
+    return out
 
 
 def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_key: str
@@ -302,10 +326,22 @@ def file_priority_of(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.Series(lookup).reindex(keys).to_numpy(), index=frame.index)
 
 
-def _dedupe_files(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep one value per observation key across files (file priority); return (kept, lost)."""
-    ranked = obs.assign(file_priority=file_priority_of(obs))
-    ranked = ranked.sort_values(KEY + ["file_priority", "file"], kind="mergesort")
+def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one value per observation key across files; return (kept, lost).
+
+    Files rank by ``data/file_priority.csv``, then by the release their reader found in
+    the content (newest first: a CPI 2025 workbook beats the 2023 one whatever its name),
+    then by name.
+    """
+    file_release = file_release or {}
+    release = pd.Series([file_release.get((s, f), "") for s, f in zip(obs["source"],
+                                                                        obs["file"])],
+                        index=obs.index, dtype=object)
+    ranked = obs.assign(file_priority=file_priority_of(obs), _release=release)
+    ranked = ranked.sort_values(KEY + ["file_priority", "_release", "file"],
+                                ascending=[True] * len(KEY) + [True, False, True],
+                                kind="mergesort").drop(columns="_release")
     lost = ranked.duplicated(KEY, keep="first")
     return ranked.loc[~lost], ranked.loc[lost]
 
@@ -331,12 +367,71 @@ def _disagreements(winners: pd.DataFrame, losers: pd.DataFrame, on: list[str],
     return out
 
 
-def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None
+@lru_cache(maxsize=1)
+def release_rules() -> pd.DataFrame:
+    """``data/releases.csv``: sources whose releases revise history (one release a series)."""
+    table = pd.read_csv(config.PACKAGE_DATA_DIR / "releases.csv", dtype=str,
+                        keep_default_na=False)
+    table["revises_history"] = table["revises_history"].astype(int).astype(bool)
+    return table
+
+
+def choose_releases(obs: pd.DataFrame, file_release: dict[tuple[str, str], str]
+                    ) -> tuple[pd.Series, list[dict]]:
+    """Which observations a one-release-per-series rule sets aside, and the record of it.
+
+    For each source that revises history (``data/releases.csv``) and each series
+    (indicator, breakdown, group) observed in more than one release, the series is taken
+    whole from the newest release whose years cover the years of every other release; a
+    newer release that covers fewer years (partial) is set aside, never mixed in. When no
+    release covers all years, the one with most years wins (ties: the newest). Returns a
+    boolean Series (True = set aside) aligned with ``obs`` and one record per series and
+    release: source, indicator, breakdown, group, release, files, years, status.
+    """
+    rules = release_rules()
+    revising = set(rules.loc[rules["revises_history"], "source"])
+    aside = pd.Series(False, index=obs.index)
+    records: list[dict] = []
+    sub = obs[obs["source"].isin(revising)]
+    if sub.empty:
+        return aside, records
+    rel = pd.Series([file_release.get((s, f), "") for s, f in zip(sub["source"], sub["file"])],
+                    index=sub.index)
+    sub = sub.assign(release=rel)
+    for (source, ind, brk, grp), series in sub.groupby(["source", "indicator", "breakdown",
+                                                         "group"], sort=True):
+        years = {r: set(g["year"]) for r, g in series.groupby("release")}
+        all_years = set().union(*years.values())
+        newest_first = sorted(years, reverse=True)
+        covering = [r for r in newest_first if years[r] >= all_years]
+        chosen = covering[0] if covering else max(newest_first,
+                                                  key=lambda r: (len(years[r]), r))
+        for r in newest_first:
+            rows = series[series["release"] == r]
+            status = "used" if r == chosen else "set_aside"
+            if status == "set_aside":
+                aside.loc[rows.index] = True
+            records.append({
+                "source": source, "indicator": ind, "breakdown": brk, "group": grp,
+                "release": r, "status": status, "files": sorted(set(rows["file"])),
+                "years": [int(min(years[r])), int(max(years[r]))], "n_years": len(years[r]),
+                "n_values": len(rows),
+                "why": ("newest release covering all years" if r == chosen and covering
+                        else "most years (no release covers all)" if r == chosen
+                        else "partial newer release" if r > chosen else "older release"),
+            })
+    return aside, records
+
+
+def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
+                   file_release: dict[tuple[str, str], str] | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Observations -> (panel, overlaps, panel-stage ledger).
 
     The ledger has one row per (source, file, reason) and partitions each file's
-    observations into the PANEL_STAGE_REASONS.
+    observations into the PANEL_STAGE_REASONS. ``file_release`` maps (source, file) to
+    the release its reader found; series of sources that revise history then come from
+    one release each (:func:`choose_releases`; the others are ``other_release``).
     """
     cand = panel_candidates()
     tagged = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
@@ -346,10 +441,12 @@ def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None
     reason[tagged["panel_column"].isna()] = "not_a_panel_column"
     out_of_years = (tagged["year"] < tagged["year_min"]) | (tagged["year"] > tagged["year_max"])
     reason[out_of_years & tagged["panel_column"].notna()] = "out_of_scope"
+    aside, _ = choose_releases(tagged, file_release or {})
+    reason[aside & (reason == "used")] = "other_release"
     tagged["reason"] = reason
 
     live = tagged[tagged["reason"] == "used"]
-    kept, lost_file = _dedupe_files(live)
+    kept, lost_file = _dedupe_files(live, file_release)
     tagged.loc[lost_file.index, "reason"] = "lower_priority_file"
     kept = kept.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
     lost_src = kept.duplicated(["iso3", "year", "panel_column"], keep="first")
@@ -525,6 +622,7 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     read_keys = {s: _key(shared_read_code, versions, _hash_tree((f"sources/{s}.py",
                                                                  f"data/countries/{s}.csv")))
                  for s in files}
+    read_shas = _read_shas(all_files, root, shas)
     build_key = _key(shas, _hash_tree(_BUILD_CODE), versions, __version__, data)
     manifest_path = out / "manifest.json"
     if not force and manifest_path.exists() and all((out / f).exists() for f in OUTPUT_FILES):
@@ -540,8 +638,8 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     frames, reports, cache_hits = [], [], 0
     for source, path in _progress([(s, p) for s, p in all_files if s != "wdi_meta"],
                                   len(all_files) - len(meta_files), f"reading {data}", progress):
-        obs, report, hit = read_file_cached(source, path, shas[str(path.relative_to(root))],
-                                            cache_dir, read_keys[source])
+        obs, report, hit = read_file_cached(source, path, read_shas[path], cache_dir,
+                                            read_keys[source])
         frames.append(obs)
         reports.append(report)
         cache_hits += hit
@@ -564,7 +662,9 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
                       "income_group are empty", stacklevel=2)
         country_meta = None
 
-    panel, overlaps, panel_ledger = assemble_panel(obs, country_meta)
+    file_release = {(r.source, r.file): r.release for r in reports if r.release}
+    _, release_records = choose_releases(obs, file_release)
+    panel, overlaps, panel_ledger = assemble_panel(obs, country_meta, file_release)
     gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel)
 
     read_ledger = pd.DataFrame([dict(r, stage="read", of_rows=rep.rows_read)
@@ -623,10 +723,14 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
         # the demo set uses only some of each table's names: recorded, not warned
         "unused_aliases": unused_aliases(reports, warn=data == "real"),
         "rules": {"panel": "data/panel_rules.csv", "files": "data/file_priority.csv",
-                  "gaps": "data/gap_definitions.csv"},
+                  "gaps": "data/gap_definitions.csv", "releases": "data/releases.csv"},
+        # the release (edition) each reader found in its file's content
+        "file_releases": {f"{s}/{f}": r for (s, f), r in sorted(file_release.items())},
+        # per series of a source that revises history: which release is used, which not
+        "releases": release_records,
     }
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    keep = {cache_stem(s, shas[str(p.relative_to(root))], read_keys[s])
+    keep = {cache_stem(s, read_shas[p], read_keys[s])
             for s, p in all_files if s != "wdi_meta"}
     prune_read_cache(cache_dir, keep, set(read_keys))
     return BuildResult(data, out, rebuilt=True, manifest=manifest)

@@ -39,7 +39,26 @@ def _wdi(path: Path) -> int:
     return int((~footer).sum()) * len(years) + int(footer.sum())
 
 
+def _wb_api(path: Path) -> int:
+    """Records of a World Bank API v2 file (one response or a list of its pages)."""
+    import json
+
+    doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    pages = [doc] if isinstance(doc[0], dict) else doc
+    return sum(len(records or []) for _, records in pages)
+
+
+def _data360(path: Path) -> int:
+    """Cells of a Data360 WIDEF file (rows x year columns), or lines of a long one."""
+    frame = _csv(path, encoding="utf-8-sig")
+    if "OBS_VALUE" in frame.columns:
+        return len(frame)
+    return len(frame) * sum(bool(YEAR.match(str(c))) for c in frame.columns)
+
+
 def _wgi(path: Path) -> int:
+    if path.suffix == ".json":
+        return _wb_api(path)
     raw = pd.read_excel(path, header=None, dtype=object, engine="calamine")
     h = next(i for i in range(15) if "estimate" in [str(v).strip() for v in raw.iloc[i]])
     body = raw.iloc[h + 1:]
@@ -66,6 +85,8 @@ def _cpi(path: Path) -> int | None:
 
 
 def _itu(path: Path) -> int | None:
+    if path.suffix == ".csv":
+        return _data360(path)
     with pd.ExcelFile(path, engine="calamine") as book:
         if "Definitions" not in book.sheet_names:
             return None
@@ -81,6 +102,8 @@ def _itu(path: Path) -> int | None:
 
 
 def _egov(path: Path) -> int:
+    if path.name.startswith("UN_EGDI_"):
+        return _data360(path)
     return len(_csv(path, encoding="utf-8-sig")) * 6
 
 

@@ -22,7 +22,8 @@ def _value(obs, iso3, year, indicator="cpi_score"):
 @pytest.fixture(scope="module")
 def read(real_dir):
     out = {}
-    for name in ("CPI2023_GlobalResultsTrends.xlsx", "CPI2022_GlobalResultsTrends.xlsx",
+    for name in ("CPI2025_Results.xlsx", "CPI2023_GlobalResultsTrends.xlsx",
+                 "CPI2022_GlobalResultsTrends.xlsx",
                  "CPI2012.xlsx", "CPI2017.xlsx", "datahub_core/cpi.csv"):
         out[Path(name).stem] = cpi.read(real_dir / "ti_cpi" / name)
     return out
@@ -32,7 +33,7 @@ def test_every_file_has_a_reader(real_dir):
     taken = set(files(real_dir, "cpi"))
     others = {p for pat in cpi.OTHER_PATTERNS for p in real_dir.glob(pat)}
     present = {p for p in (real_dir / "ti_cpi").rglob("*") if p.is_file()}
-    assert present == taken | others and len(taken) == 5 and not taken & others
+    assert present == taken | others and len(taken) == 6 and not taken & others
 
 
 def test_reports_balance_and_no_unmapped_names(read):
@@ -119,3 +120,34 @@ def test_datapackage_metadata(real_dir):
     meta = cpi.read_datapackage(real_dir / "ti_cpi" / "datahub_core" / "datapackage.json")
     assert meta.loc[0, "path"] == "cpi.csv" and meta.loc[0, "declared_encoding"] == "utf-8"
     assert meta.loc[0, "n_fields"] == 24
+
+
+def _score(obs, iso3, year):
+    sel = obs[(obs.iso3 == iso3) & (obs.year == year) & (obs.indicator == "cpi_score")]
+    assert len(sel) == 1, (iso3, year)
+    return sel["value"].iloc[0]
+
+
+def test_2025_edition_checks(read):
+    """SOURCES.md 12a: Strict Open XML read by calamine; 2025 and 2024 checks."""
+    obs, rep = read["CPI2025_Results"]
+    assert rep.release == "2025"
+    for iso3, score in [("DNK", 89), ("FIN", 88), ("VEN", 10), ("SOM", 9), ("SSD", 9),
+                        ("AZE", 30)]:
+        assert _score(obs, iso3, 2025) == score, iso3
+    rank = obs[(obs.iso3 == "AZE") & (obs.year == 2025) & (obs.indicator == "cpi_rank")]
+    assert rank["value"].tolist() == [130]
+    assert (obs[(obs.year == 2025) & (obs.indicator == "cpi_score")].iso3.nunique()) == 182
+    for iso3, score in [("DNK", 90), ("SOM", 9), ("AZE", 22)]:
+        assert _score(obs, iso3, 2024) == score, iso3
+
+
+def test_2025_edition_equals_2023_edition_on_2012_2023(read):
+    new = read["CPI2025_Results"][0]
+    old = read["CPI2023_GlobalResultsTrends"][0]
+    key = ["iso3", "year", "indicator"]
+    a = new[(new.indicator == "cpi_score") & (new.year <= 2023)].set_index(key)["value"]
+    b = old[old.indicator == "cpi_score"].set_index(key)["value"]
+    both = a.index.intersection(b.index)
+    assert len(both) == 2129  # SOURCES.md: all 2,129 scores 2012-2023 equal
+    assert (a[both] == b[both]).all()

@@ -4,7 +4,9 @@ Every module has ``SOURCE`` (its id), ``PATTERNS`` (globs of the files its ``rea
 takes, relative to a raw-data root laid out like ``../shared/data/real``),
 ``OTHER_PATTERNS`` (glob -> name of another public reader for files that are not
 country observations: country metadata, aggregate tables, geometries) and
-``read(path) -> (observations, ReadReport)``.
+``read(path) -> (observations, ReadReport)``. A module may also have
+``companions(path) -> list[Path]``: other files its ``read(path)`` reads (the build keys
+its cache on them too, so a changed companion is never served from a stale cache).
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def files(root: Path, source: str) -> list[Path]:
     mod = module(source)
     found = {p for pattern in mod.PATTERNS for p in Path(root).glob(pattern) if p.is_file()}
     return sorted(found)
+
+
+def companions(source: str, path: Path) -> list[Path]:
+    """Files besides ``path`` that ``read`` of ``source`` reads (none for most readers)."""
+    fn = getattr(module(source), "companions", None)
+    return [Path(p) for p in fn(path)] if fn is not None else []
 
 
 def read_all(root: Path, sources: tuple[str, ...] = SOURCE_IDS

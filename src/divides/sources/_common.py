@@ -110,6 +110,8 @@ def sheet_names(path: Path, engine: str | None = None) -> list[str]:
     path = Path(path)
     if not path.exists():
         raise SourceFormatError(path, "file", "an existing file", found="no such file")
+    if path.stat().st_size == 0:
+        raise SourceFormatError(path, "file", "a non-empty workbook", found="an empty file")
     try:
         with pd.ExcelFile(path, engine=engine) as book:
             return list(book.sheet_names)

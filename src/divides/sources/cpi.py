@@ -151,6 +151,7 @@ def _read_timeseries(path: Path, sheet: str) -> tuple[pd.DataFrame, ReadReport]:
         raise SourceFormatError(path, f"{where}", "'CPI score <year>' columns",
                                 found=f"columns {raw.iloc[h].tolist()[:12]}")
     report = ReadReport(SOURCE, path.name)
+    report.release = TIMESERIES_SHEET.match(sheet).group(1)  # the edition, from the sheet
     report.notes.append(f"read sheet {sheet!r} (header on row {h + 1}); other sheets not read")
     return _from_wide(raw, h, h + 1, labels.index("country / territory"), labels.index("iso3"),
                       columns, path, report)
@@ -196,6 +197,7 @@ def _read_single_year(path: Path, sheet: str) -> tuple[pd.DataFrame, ReadReport]
         raise SourceFormatError(path, f"{where}: column(s) {sorted(required - found)}",
                                 "present", found=f"columns {raw.iloc[h].tolist()[:12]}")
     report = ReadReport(SOURCE, path.name)
+    report.release = str(year)  # a single-year edition
     report.notes.append(f"read sheet {sheet!r} (header on row {h + 1}"
                         f"{' and ' + str(h + 2) if two_rows else ''}); other sheets not read")
     code_j = None if two_rows else labels.index("iso3")

@@ -46,10 +46,12 @@ from divides.countries import Harmoniser
 from divides.errors import SourceFormatError
 from divides.observations import ReadReport
 from divides.sources import _common as c
+from divides.sources import _data360
 
 SOURCE = "egov"
 #: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
-PATTERNS = ("un_egov/EGOV_DATA_*.csv", "un_egov/modified/EGOV_DATA_*.csv")
+PATTERNS = ("un_egov/EGOV_DATA_*.csv", "un_egov/modified/EGOV_DATA_*.csv",
+            "un_egov/data360/*_WIDEF.csv")
 OTHER_PATTERNS: dict[str, str] = {}
 
 #: Header -> short name, per layout. Values are the catalogue's publisher codes' short names.
@@ -93,9 +95,24 @@ def _layout(frame: pd.DataFrame, path: Path) -> str:
                             found=f"columns {list(frame.columns)[:10]}")
 
 
-def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
-    """Read one E-Government Survey CSV into observations and a read report."""
+#: Data360 ``UN_EGDI`` files: one index per file; the EGDI file tells not-assessed states.
+DATA360_EGDI = "UN_EGDI_EGDI_WIDEF.csv"
+
+
+def companions(path: str | Path) -> list[Path]:
+    """Other files ``read(path)`` reads: a Data360 OSI, HCI or TTI file needs the EGDI file
+    beside it (EGDI = 0 marks a state the survey did not assess)."""
     path = Path(path)
+    if path.name.startswith("UN_EGDI_") and path.name != DATA360_EGDI:
+        return [path.with_name(DATA360_EGDI)]
+    return []
+
+
+def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
+    """Read one E-Government Survey CSV (UN data centre or Data360) into observations."""
+    path = Path(path)
+    if path.name.startswith("UN_EGDI_"):
+        return _read_data360(path)
     frame = c.read_csv_checked(path, encoding="utf-8-sig")
     frame.columns = [str(col).strip() for col in frame.columns]
     layout = _layout(frame, path)
@@ -147,6 +164,34 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     obs = pd.DataFrame({"iso3": long["iso3"], "year": long["year"],
                         "indicator": long["measure"].map(PUBLISHER_CODE).map(indicator),
                         "breakdown": "total", "group": "all", "value": long["value"]})
+    report.rows_kept += len(obs)
+    return c.finish(obs, report, path)
+
+
+def _read_data360(path: Path) -> tuple[pd.DataFrame, ReadReport]:
+    """One ``UN_EGDI_<index>_WIDEF.csv`` from World Bank Data360 (EGOV 2003-2024).
+
+    ISO3 codes, no ranks, no EPI; the telecom index is coded ``UN_EGDI_TTI``. The
+    not-assessed rules of the UN CSVs apply cell by cell: where the EGDI file has 0 for a
+    (country, year), the cell is ``not_assessed`` in every index file; HCI 0 before 2012
+    too. The EGDI comes from :func:`companions` (an error when that file is absent).
+    """
+    report = ReadReport(SOURCE, path.name)
+    rec = _data360.to_observations(path, SOURCE, Harmoniser(SOURCE), report)
+    egdi_file = ([path] + companions(path))[-1]
+    if not egdi_file.exists():
+        raise SourceFormatError(egdi_file, "file", f"the Data360 EGDI file beside {path.name} "
+                                "(it tells which states were not assessed)",
+                                found="no such file")
+    egdi, _ = _data360.read_table(egdi_file)
+    values, _ = c.parse_values(egdi["raw"], egdi_file, row_of=egdi["row"])
+    zero = set(zip(egdi.loc[values == 0.0, "ref_area"], egdi.loc[values == 0.0, "year"]))
+    cell = pd.Series(list(zip(rec["ref_area"], rec["year"])), index=rec.index)
+    not_assessed = cell.isin(zero) | ((rec["indicator"] == "egov_hci") & (rec["value"] == 0.0)
+                                      & (rec["year"] < FIRST_YEAR_HCI_NORMALISED))
+    report.drop("not_assessed", int(not_assessed.sum()))
+    rec = rec.loc[~not_assessed]
+    obs = rec[["iso3", "year", "indicator", "breakdown", "group", "value"]]
     report.rows_kept += len(obs)
     return c.finish(obs, report, path)
 

@@ -37,6 +37,7 @@ from divides.countries import Harmoniser
 from divides.errors import SourceFormatError
 from divides.observations import ReadReport
 from divides.sources import _common as c
+from divides.sources import _data360
 
 SOURCE = "itu"
 #: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
@@ -44,6 +45,7 @@ PATTERNS = (
     "itu/*Individuals using the Internet by gender*.xls",
     "itu/IndividualsUsingInternetByGender*.xlsx",
     "itu/*Subscriptions_*.xlsx",
+    "itu/data360/*.csv",
 )
 OTHER_PATTERNS = {
     "itu/ITU_regional_global_*aggregates*.xlsx": "read_aggregates",
@@ -75,6 +77,8 @@ YEAR_RE = re.compile(rf"^(\d{{4}})(?:\.0)?\s*({FOOTNOTE})?$")
 SUB_COLUMN_RE = re.compile(r"^(\d{4})_(value|notes|source)$")
 #: calamine reads both the legacy .xls and the .xlsx files (xlrd is deprecated in pandas).
 ENGINE = "calamine"
+#: A share of individuals cannot exceed this (Data360 series are checked against it).
+PERCENT_MAX = 100.0
 
 
 def _text(value: object) -> str:
@@ -113,6 +117,8 @@ def _split_note(text: str) -> tuple[str, str]:
 def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     """Read one ITU country file (latest-year internet use, or subscriptions)."""
     path = Path(path)
+    if path.suffix.casefold() == ".csv":
+        return _read_data360(path)
     sheets = c.sheet_names(path, engine=ENGINE)
     if any(s.startswith("By ") for s in sheets):
         raise SourceFormatError(path, f"sheets {sheets}", "an ITU country file (the "
@@ -127,6 +133,33 @@ def _looks_like_subscriptions(path: Path, sheet: str) -> bool:
     head = c.read_excel_checked(path, sheet, nrows=5, engine=ENGINE)
     return any({"indicator", "country"} <= {_text(v).casefold() for v in row}
                for row in head.itertuples(index=False))
+
+
+# --------------------------------------------------------------------------------------
+# ITU DataHub series through World Bank Data360 (long CSV with SEX, AGE, URBANISATION)
+# --------------------------------------------------------------------------------------
+
+def _read_data360(path: Path) -> tuple[pd.DataFrame, ReadReport]:
+    """An ITU DataHub series from Data360 (e.g. ``ITU_DH_INT_USR_DAY``, daily internet use).
+
+    Unlike the latest-year tables, these are time series (2003-2024) with one breakdown
+    at a time (sex, age group or urban/rural), the first country-level internet data by
+    age; regional aggregates (``EUU``, ``ECS``, ...) are mixed in and dropped by code.
+    """
+    report = ReadReport(SOURCE, path.name)
+    rec = _data360.to_observations(path, SOURCE, Harmoniser(SOURCE), report)
+    # ITU_DH_INT_USR_DAY (2026 snapshot) carries nine shares above 100 % (Mexico 75+ in
+    # 2014: 347 %; UK 25-74 in 2005-2007; Egypt 2013): impossible, so set aside and listed.
+    above = rec["value"] > PERCENT_MAX
+    if above.any():
+        report.drop("impossible_value", int(above.sum()))
+        report.notes.append("set aside, share above 100 %: " + "; ".join(
+            f"{r.iso3} {r.year} {r.breakdown}/{r.group} = {r.value:g} ({r.row})"
+            for r in rec.loc[above].itertuples()))
+        rec = rec.loc[~above]
+    obs = rec[["iso3", "year", "indicator", "breakdown", "group", "value"]]
+    report.rows_kept += len(obs)
+    return c.finish(obs, report, path)
 
 
 # --------------------------------------------------------------------------------------
