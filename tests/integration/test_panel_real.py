@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pandas as pd
 import pytest
 
 from divides import api, config, panel, panel_schemas, provenance
@@ -79,17 +80,18 @@ def test_panel_values_match_sources_md(p):
 
 
 def test_itu_gaps_azerbaijan(g):
-    aze = g[(g.iso3 == "AZE") & (g.source == "itu")].set_index("dimension")
+    latest = g[g.indicator == "itu_internet_users_pct"]
+    aze = latest[(latest.iso3 == "AZE") & (latest.source == "itu")].set_index("dimension")
     assert set(aze.index) == {"sex", "area"} and set(aze["year"]) == {2020}
     assert aze.loc["sex", "advantaged_pct"] == pytest.approx(87.0)
     assert aze.loc["sex", "disadvantaged_pct"] == pytest.approx(82.2)
     assert round(aze.loc["sex", "parity_ratio"], 3) == 0.945
     assert aze.loc["area", "advantaged_pct"] == pytest.approx(94.9)
     assert aze.loc["area", "disadvantaged_pct"] == pytest.approx(72.7)
-    tur = g[(g.iso3 == "TUR") & (g.source == "itu") & (g.dimension == "sex")]
+    tur = latest[(latest.iso3 == "TUR") & (latest.source == "itu") & (latest.dimension == "sex")]
     assert tur["gap_pp"].iloc[0] == pytest.approx(83.3 - 72.1)
     # one ITU latest-year gap per country and dimension (newer edition wins)
-    itu = g[g.source == "itu"]
+    itu = latest[latest.source == "itu"]
     assert not itu.duplicated(["iso3", "dimension", "indicator"]).any()
 
 
@@ -148,3 +150,52 @@ def test_codebook_lists_every_variable(built, p, g):
     assert cpi["first_year"] == 2012 and cpi["n_countries"] >= 180
     assert table["definition"].str.len().gt(0).all()
     assert config.processed_dir("real") == built.out_dir
+
+
+def test_itu_daily_use_gaps_by_sex_area_and_age(g):
+    """SOURCES.md 12d: ITU daily internet use (Data360) gives time-series gaps, including
+    the first digital age gaps (15-24 vs 25-74 and vs 75+)."""
+    daily = g[(g.source == "itu") & g.indicator.str.startswith("itu_internet_daily_users")]
+    assert set(zip(daily.dimension, daily.indicator)) == {
+        ("sex", "itu_internet_daily_users_pct"), ("area", "itu_internet_daily_users_pct"),
+        ("age", "itu_internet_daily_users_15_24_vs_25_74_pct"),
+        ("age", "itu_internet_daily_users_15_24_vs_75plus_pct")}
+    tur = daily[(daily.iso3 == "TUR") & (daily.year == 2022) & (daily.dimension == "sex")]
+    assert tur["advantaged_pct"].iloc[0] == pytest.approx(96.29, abs=0.005)
+    assert tur["disadvantaged_pct"].iloc[0] == pytest.approx(95.48, abs=0.005)
+    assert daily.year.max() == 2024 and daily.iso3.nunique() > 50
+    assert not daily.duplicated(["iso3", "year", "dimension", "indicator"]).any()
+
+
+def test_current_editions_in_the_panel(p):
+    """CPI to 2025 (the 2025 edition), EGDI to 2024 (Data360 beside the UN files)."""
+    assert _at(p, "AZE", 2025, "cpi_score") == 30 and _at(p, "DNK", 2025, "cpi_score") == 89
+    assert _at(p, "AZE", 2024, "egdi") == pytest.approx(0.76073)
+    assert p.dropna(subset=["internet_daily_users_pct"]).year.max() == 2024
+
+
+def test_no_wgi_series_mixes_releases(built):
+    """The 2025 API response (2015 only) is recorded and set aside: the WGI panel columns
+    keep the 2024 release for all years (AZE 2015: -0.9526, not the 2025 -0.9368)."""
+    records = built.manifest["releases"]
+    used = {(r["indicator"], r["release"]) for r in records if r["status"] == "used"}
+    by_ind: dict = {}
+    for ind, rel in used:
+        by_ind.setdefault(ind, set()).add(rel)
+    assert all(len(rels) == 1 for rels in by_ind.values()), by_ind
+    aside = [r for r in records if r["status"] == "set_aside"]
+    assert [(r["indicator"], r["release"], r["why"]) for r in aside] == [
+        ("wgi_cc_estimate", "2026-03-18", "partial newer release")]
+    assert built.manifest["file_releases"]["cpi/CPI2025_Results.xlsx"] == "2025"
+
+
+def test_wgi_2015_value_is_the_2024_release(p):
+    assert _at(p, "AZE", 2015, "wgi_cc_estimate") == pytest.approx(-0.9526, abs=5e-5)
+    assert _at(p, "DNK", 2015, "wgi_cc_estimate") == pytest.approx(2.1859, abs=5e-5)
+
+
+def test_data360_and_un_egov_files_agree(built):
+    overlaps = pd.read_csv(built.out_dir / "overlaps.csv")
+    egov = overlaps[overlaps.panel_column.isin(["egdi", "osi", "hci", "tii"])]
+    assert len(egov) > 8000 and set(egov.winner_file.str[:8]) == {"UN_EGDI_"}
+    assert egov["diff"].abs().max() < 5e-5

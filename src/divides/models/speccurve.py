@@ -69,13 +69,17 @@ def load_grid(path: str | Path = GRID_TOML) -> dict:
         return tomllib.load(fh)
 
 
-def gap_columns(gaps: pd.DataFrame | None, dimensions, measure: str = "gap_pp") -> pd.DataFrame:
+def gap_columns(gaps: pd.DataFrame | None, dimensions, measure: str = "gap_pp",
+                preference: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Wide gap columns ``gap_<dimension>_<measure>`` keyed by iso3, year.
 
     Per dimension one indicator and one source are used (a gap means something only
-    within one survey and source): the indicator whose name mentions ``internet``
-    with most rows (else the one with most rows), then its source with most rows.
+    within one survey and source): the first of ``preference[dimension]`` that the gaps
+    table has (the grid's ``[gap_preference]``), else the indicator whose name mentions
+    ``internet`` with most rows (else the one with most rows); then its source with most
+    rows. The choice is in ``attrs["gap_choice"]``.
     """
+    preference = preference or {}
     if gaps is None or len(gaps) == 0:
         return pd.DataFrame(columns=[ENTITY, TIME])
     out = None
@@ -84,9 +88,10 @@ def gap_columns(gaps: pd.DataFrame | None, dimensions, measure: str = "gap_pp") 
         if sub.empty:
             continue
         counts = sub.groupby("indicator").size()
+        preferred = [i for i in preference.get(dim, []) if i in counts.index]
         internet = counts[[("internet" in str(i)) for i in counts.index]]
         pick = (internet if len(internet) else counts).sort_index()
-        indicator = pick.idxmax()
+        indicator = preferred[0] if preferred else pick.idxmax()
         sub = sub[sub["indicator"] == indicator]
         src = sub.groupby("source").size().sort_index().idxmax()
         sub = sub[sub["source"] == src]
@@ -116,7 +121,8 @@ def analysis_frame(panel: pd.DataFrame, gaps: pd.DataFrame | None, grid: dict) -
     """Panel + gap columns + lagged key regressors (``<x>_lag<k>``), tagged like the panel."""
     g = grid["grid"]
     frame = as_long(panel).copy()
-    wide = gap_columns(gaps, g.get("gap_dimensions", []), g.get("gap_measure", "gap_pp"))
+    wide = gap_columns(gaps, g.get("gap_dimensions", []), g.get("gap_measure", "gap_pp"),
+                       grid.get("gap_preference", {}))
     if len(wide.columns) > 2:
         frame = frame.merge(wide, on=[ENTITY, TIME], how="left")
     keys = [k for k in key_regressors(frame, grid)]

@@ -233,9 +233,9 @@ def _read_workbook_2025(path: Path, sheets: list[str]) -> tuple[pd.DataFrame, Re
         frame["year"] = years.astype("int64")
         long = frame.melt(id_vars=["code", "countryname", "year", "row"], value_vars=value_cols,
                           var_name="measure", value_name="raw")
-        suffix = long["measure"].map(_workbook_2025_measure)
-        long["indicator"] = ("gov_wgi_" + dim + "." + suffix.fillna("").str.casefold()).map(series)
-        long["row"] = long["row"] + " column " + long["measure"].map(repr)
+        suffix = long["measure"].map(_workbook_2025_measure).astype("string").fillna("")
+        long["indicator"] = ("gov_wgi_" + dim + "." + suffix.str.casefold()).map(series)
+        long["row"] = long["row"].astype(str) + " column " + long["measure"].map(repr).astype(str)
         frames.append(long)
     long = pd.concat(frames, ignore_index=True)
     report.rows_read += len(long)
