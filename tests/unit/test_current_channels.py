@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -16,7 +17,7 @@ from divides import panel
 from divides.errors import SourceFormatError
 from divides.models import speccurve as sc
 from divides.observations import finalize
-from divides.sources import egov, itu, wgi
+from divides.sources import egov, itu, wdi, wgi
 
 pytestmark = pytest.mark.unit
 
@@ -339,3 +340,40 @@ def test_gap_preference_picks_the_digital_age_gap_where_available():
     assert (fallback["gap_age_pp"] == 2.0).all()  # the rule: an internet indicator first
     grid = sc.load_grid()
     assert grid["gap_preference"]["age"] == pref["age"]
+
+
+# --- WDI through the API v2 and the bulk indicator ZIP ----------------------------------
+
+def test_wdi_api_json_and_renamed_series_is_named(tmp_path):
+    recs = [dict(_record("IT.NET.USER.ZS", "AZE", "Azerbaijan", 2020, 84.6), indicator={
+                "id": "IT.NET.USER.ZS", "value": "Individuals using the Internet"}),
+            dict(_record("NY.GDP.PCAP.PP.KD.21", "AZE", "Azerbaijan", 2020, 15000.0),
+                 indicator={"id": "NY.GDP.PCAP.PP.KD.21", "value": "GDP per capita"})]
+    path = _write(tmp_path / "IT.NET.USER.ZS.json", [_meta(1, 1, 2, "2026-02-24"), recs])
+    obs, rep = wdi.read(path)
+    assert rep.release == "2026-02-24" and rep.dropped == {"not_in_catalogue": 1}
+    assert obs[["iso3", "indicator", "value"]].values.tolist() == [
+        ["AZE", "wdi_internet_users_pct", 84.6]]
+    assert "NY.GDP.PCAP.PP.KD.21" in " ".join(rep.notes)
+
+
+def test_wdi_bulk_zip_reads_its_api_member(tmp_path):
+    csv_text = ('"Data Source","World Development Indicators",\n\n'
+                '"Last Updated Date","2026-02-24",\n\n'
+                '"Country Name","Country Code","Indicator Name","Indicator Code","2019","2020",\n'
+                '"Azerbaijan","AZE","Individuals using the Internet (% of population)",'
+                '"IT.NET.USER.ZS","81.1","84.6",\n'
+                '"World","WLD","Individuals using the Internet (% of population)",'
+                '"IT.NET.USER.ZS","53.5","59.3",\n')
+    path = tmp_path / "IT.NET.USER.ZS.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv", csv_text)
+        archive.writestr("Metadata_Country_API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv", "x\n")
+    obs, rep = wdi.read(path)
+    assert rep.balanced and rep.dropped == {"aggregate": 2}
+    assert obs.set_index("year")["value"].to_dict() == {2019: 81.1, 2020: 84.6}
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w") as archive:
+        archive.writestr("readme.txt", "no data")
+    with pytest.raises(SourceFormatError, match=r"empty\.zip: archive members: expected "
+                                                r"exactly one API_"):
+        wdi.read(tmp_path / "empty.zip")

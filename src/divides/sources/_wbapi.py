@@ -118,3 +118,40 @@ def values(frame: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
         raise SourceFormatError(path, f"{r['row']} 'value'", "a number or null",
                                 found=repr(r["raw"]))
     return pd.to_numeric(raw.where(~missing), errors="coerce").astype("float64"), missing
+
+
+def to_observations(path: Path, source: str, series: dict[str, tuple[str, str, str]],
+                    report) -> pd.DataFrame:
+    """An API v2 file -> observation rows of ``source`` (before ``finish``).
+
+    ``series`` maps a case-folded publisher code to (indicator, breakdown, group); other
+    codes count as ``not_in_catalogue`` (and are named in the notes: a renamed series
+    must be seen, e.g. ``NY.GDP.PCAP.PP.KD`` becoming ``...KD.21``). Entities with an
+    empty ISO3 code are resolved by name. Sets ``report.release`` to ``lastupdated``.
+    """
+    from divides.countries import Harmoniser
+    from divides.sources import _common as c
+
+    records, meta = read_response(path)
+    report.rows_read += len(records)
+    report.release = str(meta["lastupdated"]).strip()
+    report.notes.append(f"release: World Bank API source {meta.get('sourceid', '?')}, "
+                        f"lastupdated {report.release}")
+    records["year"] = years(records, path)
+    records = c.resolve_countries(records, Harmoniser(source), report, path, code_col="iso3",
+                                  name_col="name")
+    mapped = records["code"].astype(str).str.strip().str.casefold().map(series)
+    known = mapped.notna()
+    report.drop("not_in_catalogue", int((~known).sum()))
+    if (~known).any():
+        report.notes.append("codes not in the catalogue: "
+                            + ", ".join(sorted(set(records.loc[~known, "code"].astype(str)))))
+    records, mapped = records.loc[known], mapped.loc[known]
+    vals, missing = values(records, path)
+    report.drop("missing", int(missing.sum()))
+    keep = ~missing
+    triples = list(mapped[keep])
+    return pd.DataFrame({"iso3": records.loc[keep, "iso3"], "year": records.loc[keep, "year"],
+                         "indicator": [t[0] for t in triples],
+                         "breakdown": [t[1] for t in triples],
+                         "group": [t[2] for t in triples], "value": vals[keep]})

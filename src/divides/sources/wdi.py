@@ -15,6 +15,8 @@ Layouts handled:
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -24,10 +26,12 @@ from divides.countries import Harmoniser
 from divides.errors import SourceFormatError
 from divides.observations import ReadReport
 from divides.sources import _common as c
+from divides.sources import _wbapi
 
 SOURCE = "wdi"
 #: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
-PATTERNS = ("wb_wdi/api_csv/API_*.csv", "wb_wdi/databank_extract/*.csv", "wb_wdi/bulk/WDICSV.csv")
+PATTERNS = ("wb_wdi/api_csv/API_*.csv", "wb_wdi/databank_extract/*.csv", "wb_wdi/bulk/WDICSV.csv",
+            "wb_wdi/api_v2_json/*.json", "wb_wdi/api_zip/*.zip")
 OTHER_PATTERNS = {
     "wb_wdi/api_csv/Metadata_Country_*.csv": "read_country_metadata",
     "wb_wdi/api_csv/Metadata_Indicator_*.csv": "read_indicator_metadata",
@@ -66,6 +70,14 @@ def _series_map() -> dict[str, tuple[str, str, str]]:
 def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     """Read one WDI file into observations and a read report."""
     path = Path(path)
+    if path.suffix.casefold() == ".json":
+        report = ReadReport(SOURCE, path.name)
+        series = {code.casefold(): v for code, v in _series_map().items()}
+        obs = _wbapi.to_observations(path, SOURCE, series, report)
+        report.rows_kept += len(obs)
+        return c.finish(obs, report, path)
+    if path.suffix.casefold() == ".zip":
+        return read_zip(path)
     kind = _sniff(path)
     if kind == "api":
         frame = c.read_csv_checked(path, skiprows=4, encoding="utf-8-sig")
@@ -74,6 +86,32 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
         return read_bulk(path)
     frame = c.read_csv_checked(path, encoding="utf-8-sig")
     return _from_wide(frame, path, ID_COLUMNS_DATABANK, "Series Code")
+
+
+def read_zip(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
+    """A World Bank bulk indicator ZIP (``...?downloadformat=csv``): its one
+    ``API_<code>_DS2_...csv`` member, read like the extracted file (the ``Metadata_*``
+    members beside it are not observations)."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist()
+                       if Path(n).name.startswith("API_") and n.casefold().endswith(".csv")]
+            if len(members) != 1:
+                raise SourceFormatError(path, "archive members", "exactly one API_<code>_DS2_"
+                                        "...csv", found=f"{archive.namelist()}")
+            data = archive.read(members[0])
+    except zipfile.BadZipFile as exc:
+        raise SourceFormatError(path, "file", "a ZIP archive", found=str(exc)) from None
+    try:
+        frame = pd.read_csv(io.BytesIO(data), skiprows=4, encoding="utf-8-sig", dtype=str,
+                            keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SourceFormatError(path, f"member {members[0]}", "a WDI API CSV (4-line "
+                                "preamble, then the header)", found=str(exc).strip()) from None
+    report = ReadReport(SOURCE, path.name)
+    report.notes.append(f"read archive member {members[0]}")
+    return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report=report)
 
 
 def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: str,

@@ -158,29 +158,9 @@ def _read_api(path: Path) -> tuple[pd.DataFrame, ReadReport]:
     The old codes (``CC.EST``) answer 404 since 2025; a saved response of an old code
     would carry them in ``indicator.id`` and is counted as ``not_in_catalogue``.
     """
-    records, meta = _wbapi.read_response(path)
     report = ReadReport(SOURCE, path.name)
-    report.rows_read += len(records)
-    report.release = str(meta["lastupdated"]).strip()
-    report.notes.append(f"release: World Bank API source {meta.get('sourceid', '?')}, "
-                        f"lastupdated {report.release}")
-    records["year"] = _wbapi.years(records, path)
-    records = c.resolve_countries(records, Harmoniser(SOURCE), report, path, code_col="iso3",
-                                  name_col="name")
-    series = _api_series_map()
-    records["indicator"] = records["code"].astype(str).str.strip().str.casefold().map(series)
-    known = records["indicator"].notna()
-    report.drop("not_in_catalogue", int((~known).sum()))
-    if (~known).any():
-        report.notes.append("codes not in the catalogue: "
-                            + ", ".join(sorted(set(records.loc[~known, "code"].astype(str)))))
-    records = records.loc[known]
-    values, missing = _wbapi.values(records, path)
-    report.drop("missing", int(missing.sum()))
-    records = records.loc[~missing].assign(value=values[~missing])
-    obs = pd.DataFrame({"iso3": records["iso3"], "year": records["year"],
-                        "indicator": records["indicator"], "breakdown": "total",
-                        "group": "all", "value": records["value"]})
+    series = {code: (ind, "total", "all") for code, ind in _api_series_map().items()}
+    obs = _wbapi.to_observations(path, SOURCE, series, report)
     report.rows_kept += len(obs)
     return c.finish(obs, report, path)
 
