@@ -169,7 +169,7 @@ def test_release_from_manifest_releases(outputs):
         {"source": "wgi", "indicator": "wgi_cc_estimate", "release": "2025 release",
          "status": "set_aside", "files": ["CC.EST.json"], "years": [2015]},
         {"source": "cpi", "indicator": "cpi_score", "release": "CPI 2025", "status": "used",
-         "files": ["CPI2025_Results.xlsx"], "years": [2012, 2025]},
+         "files": ["CPI2025_Results.xlsx"], "years": [2012, 2025], "retrieved": "2026-02-11"},
     ])
     t = codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations, manifest,
                                 outputs.definitions, outputs.input_files)
@@ -179,6 +179,15 @@ def test_release_from_manifest_releases(outputs):
     assert _row(t, "wgi_ge_estimate")["release"] == "wgi 2024 update (1996-2023) [wgidataset.xlsx]"
     assert _row(t, "cpi_score")["release"] == "cpi CPI 2025 (2012-2025) [CPI2025_Results.xlsx]"
     assert "edition" not in _row(t, "cpi_score")["release"]
+    assert _row(t, "cpi_score")["retrieved"] == "2026-02-11"
+    # entries without a retrieval date leave the file dates
+    assert _row(t, "wgi_cc_estimate")["retrieved"] == _row(
+        codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations,
+                                outputs.manifest, outputs.definitions, outputs.input_files),
+        "wgi_cc_estimate")["retrieved"]
+    # an entry of another source or indicator does not apply
+    legacy = _row(t, "cpi_score_0_10_legacy")["release"]
+    assert "CPI 2025" not in legacy and "cpi.csv (edition datahub)" in legacy
 
 
 def test_breaks_are_data_and_shown(table):
