@@ -53,7 +53,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_codebook(args: argparse.Namespace) -> int:
     from divides import codebook
 
-    for path in codebook.write_codebook(data=args.data):
+    for path in codebook.write_codebook(data=args.data, build=False if args.no_build else None):
         print(f"wrote {path}")
     return 0
 
@@ -117,8 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even when inputs are unchanged")
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("codebook", help="write reports/<data>/codebook.md and .csv")
+    p = sub.add_parser("codebook", help="write reports/<data>/codebook.md, .csv, .json and "
+                       "citations.bib/.json")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.add_argument("--no-build", action="store_true",
+                   help="use the existing build in data/processed/<data>/ as it is (no raw "
+                   "files needed; by default it builds, or falls back to the build when the "
+                   "raw files are absent)")
     p.set_defaults(func=_cmd_codebook)
 
     p = sub.add_parser("specs", help="run the specification curve")

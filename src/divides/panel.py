@@ -45,6 +45,7 @@ import pandas as pd
 from divides import __version__, catalogue, config, provenance
 from divides.countries import countries
 from divides.observations import KEY, ReadReport, empty_observations, finalize
+from divides.sources import capture
 
 #: Identifier columns of the panel, in order.
 PANEL_ID_COLUMNS = ["iso3", "country_name", "region", "income_group", "year"]
@@ -708,6 +709,7 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     _write_csv(drops, out / "drops.csv")
     _write_csv(cov, out / "coverage.csv")
     _write_csv(overlaps, out / "overlaps.csv")
+    capture.write_build_metadata(root, out)  # definitions.csv, input_files.csv (codebook)
     manifest = {
         "data": data, **input_meta,
         "raw_dir_name": root.name,

@@ -53,6 +53,8 @@ SOURCE = "findex"
 PATTERNS = ("wb_findex/Data_Extract_From_*Inclusion.xlsx", "wb_findex/*.csv")
 OTHER_PATTERNS = {
     "wb_findex/*_Metadata.xlsx": "read_country_metadata",
+    # the same workbook's other sheet (a second glob, as a dict holds one reader per glob)
+    "wb_findex/*Inclusion_Metadata.xlsx": "read_series_metadata",
 }
 
 ID_COLUMNS = ["Country Name", "Country Code", "Series Name", "Series Code"]
