@@ -121,11 +121,14 @@ def load_build(processed: Path) -> BuildOutputs:
         definitions=csv("definitions.csv"), input_files=csv("input_files.csv"))
 
 
-def panel_winners(obs: pd.DataFrame) -> pd.DataFrame:
+def panel_winners(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
+                  ) -> pd.DataFrame:
     """The observation behind every panel cell: iso3, year, panel_column, source, file, value.
 
-    Applies the build's own rules (``panel_rules.csv`` priorities and year limits, then
-    ``file_priority.csv``), as :func:`divides.panel.assemble_panel` does.
+    Uses the build's own functions, in the order :func:`divides.panel.assemble_panel`
+    applies them (year limits, one release per series, file rank by priority and release,
+    then series priority), so the attribution cannot drift from the panel.
+    ``file_release`` is the manifest's ``file_releases`` as (source, file) -> release.
     """
     from divides import panel as panel_mod
 
@@ -136,10 +139,10 @@ def panel_winners(obs: pd.DataFrame) -> pd.DataFrame:
     if t.empty:
         return pd.DataFrame(columns=["iso3", "year", "panel_column", "indicator", "source",
                                      "file", "value"])
-    t = t.assign(file_priority=panel_mod.file_priority_of(t))
-    t = t.sort_values(["iso3", "year", "panel_column", "priority", "file_priority", "file"],
-                      kind="mergesort")
-    t = t.drop_duplicates(["iso3", "year", "panel_column"], keep="first")
+    aside, _ = panel_mod.choose_releases(t, file_release or {})
+    kept, _ = panel_mod._dedupe_files(t.loc[~aside], file_release)
+    kept = kept.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
+    t = kept.drop_duplicates(["iso3", "year", "panel_column"], keep="first")
     return t[["iso3", "year", "panel_column", "indicator", "source", "file",
               "value"]].reset_index(drop=True)
 
@@ -380,7 +383,9 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     cand = panel_mod.panel_candidates().merge(
         cat[["indicator", "breakdown", "group", "source", "publisher_code", "name", "unit"]],
         on=["indicator", "breakdown", "group"], how="left")
-    winners = (panel_winners(observations) if observations is not None
+    file_release = {tuple(k.split("/", 1)): v
+                    for k, v in ((manifest or {}).get("file_releases") or {}).items()}
+    winners = (panel_winners(observations, file_release) if observations is not None
                else pd.DataFrame(columns=["iso3", "year", "panel_column", "indicator",
                                           "source", "file", "value"]))
     by_column = {k: g for k, g in winners.groupby("panel_column", sort=False)}

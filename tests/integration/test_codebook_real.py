@@ -84,19 +84,25 @@ def test_stats_equal_pandas_on_real_columns(outputs, table):
 def test_breaks_and_releases_on_real(table):
     cpi = _row(table, "cpi_score")
     assert "2012 (scale)" in cpi["breaks"]
-    assert "CPI2023_GlobalResultsTrends.xlsx (edition 2023): 2012-2023" in cpi["release"]
-    assert "CPI2025_Results.xlsx (edition 2025): 2024-2025" in cpi["release"]
+    # the newest edition (read from the workbook) gives every 0-100 score, 2012-2025
+    assert "CPI2025_Results.xlsx (edition 2025): 2012-2025" in cpi["release"]
+    assert "CPI2023_GlobalResultsTrends.xlsx" not in cpi["release"]
     assert "2014 (methodology)" in _row(table, "egdi")["breaks"]
     assert "(release)" in _row(table, "wgi_cc_estimate")["breaks"]
-    assert "wgidataset.xlsx (edition 2024): 1996-2023" in _row(table, "wgi_cc_estimate")["release"]
+    wgi_release = _row(table, "wgi_cc_estimate")["release"]
+    assert wgi_release.startswith("wgi 2024 (1996-2023) [wgidataset.xlsx]")
+    assert "set aside: wgi 2026-03-18 (2015-2015) [CC.EST.json]" in wgi_release
     internet = _row(table, "internet_users_pct")
     assert "last updated 2025-04-15" in internet["release"]
 
 
 def test_egov_2024_warning_on_real(table):
-    for col in ("egdi", "osi", "tii", "hci", "epi"):
-        w = _row(table, col)["warnings"]
-        assert w.startswith("un_egov/modified/EGOV_DATA_2024.csv (2024, 193 values)"), col
+    # EPI 2024 comes only from the modified third-party copy; EGDI, OSI, TII and HCI 2024
+    # from the unmodified Data360 files (which win over the copy), so they carry no warning
+    w = _row(table, "epi")["warnings"]
+    assert w.startswith("un_egov/modified/EGOV_DATA_2024.csv (2024, 193 values)")
+    for col in ("egdi", "osi", "tii", "hci"):
+        assert "modified" not in _row(table, col)["warnings"], col
     assert _row(table, "cpi_score")["warnings"] == ""
     assert _row(table, "wgi_cc_estimate")["warnings"] == ""
 
@@ -116,7 +122,7 @@ def test_real_codebook_without_raw_folder(built, tmp_path, monkeypatch):
     csv = pd.read_csv(out / "codebook.csv", keep_default_na=False)
     row = csv[csv.variable == "internet_users_pct"].iloc[0]
     assert row["definition"].startswith("Internet users are individuals")
-    assert csv.loc[csv.variable == "egdi", "warnings"].iloc[0].startswith(
+    assert csv.loc[csv.variable == "epi", "warnings"].iloc[0].startswith(
         "un_egov/modified/EGOV_DATA_2024.csv")
     md = (out / "codebook.md").read_text(encoding="utf-8")
     assert "> **Warning:** un_egov/modified/EGOV_DATA_2024.csv" in md
