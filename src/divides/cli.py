@@ -37,7 +37,10 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from divides import config, fetch
     from divides.errors import DividesError
 
-    origin = "publishers" if args.update else args.origin
+    if args.update and args.origin == "pinned":
+        raise DividesError("--update takes the publishers' newest editions; it does not apply "
+                           "to --from pinned")
+    origin = args.origin or ("publishers" if args.update else "pinned")
     if origin == "pinned" and args.host_url:
         raise DividesError("--host-url applies to --from publishers (or --update); the pinned "
                            "copies use --base-url")
@@ -144,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="download the publishers' files into data/raw/real/")
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (default: all)")
     p.add_argument("--dest", default=None, help="target folder (default: data/raw/real)")
-    p.add_argument("--from", dest="origin", choices=("pinned", "publishers"), default="pinned",
+    p.add_argument("--from", dest="origin", choices=("pinned", "publishers"), default=None,
                    help="pinned: the pinned repository copies of downloads.csv (default); "
                         "publishers: the publishers' own endpoints, reproducing the lock")
     p.add_argument("--update", action="store_true",

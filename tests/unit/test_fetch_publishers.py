@@ -512,6 +512,10 @@ def test_reproduce_reports_a_changed_publisher_file_and_leaves_no_file(hosts, tm
     monkeypatch.setattr(config, "PUBLISHERS_CSV", tmp_path / "none.csv")  # never read: --base-url
     assert cli.main(["fetch", "--from", "publishers", "--base-url", "http://127.0.0.1:9"]) == 2
     assert "--base-url applies to --from pinned" in capsys.readouterr().err
+    assert cli.main(["fetch", "--update", "--from", "pinned"]) == 2
+    assert "does not apply to --from pinned" in capsys.readouterr().err
+    assert cli.main(["fetch", "--host-url", f"{WB}=http://127.0.0.1:9"]) == 2
+    assert "--host-url applies to --from publishers" in capsys.readouterr().err
 
 
 def test_without_lock_the_seed_of_known_hashes_is_reproduced(hosts, tmp_path):
