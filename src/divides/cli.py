@@ -25,13 +25,58 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _host_url(text: str) -> tuple[str, str]:
+    host, sep, url = text.partition("=")
+    if not sep or not host or not url:
+        raise argparse.ArgumentTypeError(f"expected HOST=URL (e.g. api.worldbank.org="
+                                         f"http://127.0.0.1:8000), found {text!r}")
+    return host, url
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from divides import config, fetch
+    from divides.errors import DividesError
 
-    # A progress bar only on a terminal, so logs and error output stay one line per event.
-    paths = fetch.fetch(args.sources or None, dest=args.dest, base_url=args.base_url,
-                        progress=sys.stderr.isatty())
-    print(f"divides fetch: {len(paths)} files verified in {args.dest or config.FETCHED_RAW_DIR}")
+    if args.update and args.origin == "pinned":
+        raise DividesError("--update takes the publishers' newest editions; it does not apply "
+                           "to --from pinned")
+    origin = args.origin or ("publishers" if args.update else "pinned")
+    if origin == "pinned" and args.host_url:
+        raise DividesError("--host-url applies to --from publishers (or --update); the pinned "
+                           "copies use --base-url")
+    if origin == "publishers" and args.base_url is not None:
+        raise DividesError("--base-url applies to --from pinned; redirect a publisher host "
+                           "with --host-url HOST=URL")
+    if origin == "pinned" and args.lock is not None:
+        raise DividesError("--lock applies to --from publishers (or --update)")
+    dest = args.dest or config.FETCHED_RAW_DIR
+    if origin == "pinned":
+        # A progress bar only on a terminal, so logs and error output stay one line per event.
+        paths = fetch.fetch(args.sources or None, dest=args.dest, base_url=args.base_url,
+                            progress=sys.stderr.isatty())
+        print(f"divides fetch: {len(paths)} files verified in {dest}")
+        return 0
+    from divides import publishers
+    from divides.errors import DownloadError
+
+    try:
+        result = publishers.fetch_publishers(args.sources or None, dest=args.dest,
+                                             update=args.update, lock_path=args.lock,
+                                             hosts=dict(args.host_url or []))
+    except DownloadError as exc:
+        for change in getattr(getattr(exc, "result", None), "changes", []):
+            print(f"divides fetch: {change.describe()}")
+        raise
+    for change in result.changes:
+        print(f"divides fetch: {change.describe()}")
+    if args.update:
+        print(f"divides fetch: {len(result.paths)} files from the publishers in {dest}; "
+              f"lock rewritten: {result.lock_path}")
+    else:
+        seed = (" (no lock yet: the catalogue's seed of known publisher hashes; run --update "
+                "to lock every endpoint)") if result.seeded else ""
+        print(f"divides fetch: {len(result.paths)} files verified against "
+              f"{result.lock_path}{seed}")
     return 0
 
 
@@ -102,8 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="download the publishers' files into data/raw/real/")
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (default: all)")
     p.add_argument("--dest", default=None, help="target folder (default: data/raw/real)")
+    p.add_argument("--from", dest="origin", choices=("pinned", "publishers"), default=None,
+                   help="pinned: the pinned repository copies of downloads.csv (default); "
+                        "publishers: the publishers' own endpoints, reproducing the lock")
+    p.add_argument("--update", action="store_true",
+                   help="take the publishers' newest editions, rewrite the lock and report "
+                        "what changed per file (implies --from publishers)")
+    p.add_argument("--lock", default=None,
+                   help="the publishers lock file (default: DEST/publishers.lock.json)")
+    p.add_argument("--host-url", action="append", type=_host_url, metavar="HOST=URL",
+                   help="fetch a publisher host's URLs from this base URL instead "
+                        "(repeatable; --from publishers)")
     p.add_argument("--base-url", default=None,
-                   help="fetch every file from this mirror instead of the publishers' URLs")
+                   help="fetch every pinned file from this mirror laid out like "
+                        "../shared/data/real (--from pinned)")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="write the synthetic demo data set into data/raw/demo/")

@@ -1,5 +1,8 @@
 """``divides fetch``: download the published files of the catalogue, verified by sha256.
 
+This is the pinned mirror (``--from pinned``, the default): fixed copies of each file.
+The publishers' own endpoints and their lock are in ``divides.publishers``.
+
 Files land in ``data/raw/real/<path>`` (``config.FETCHED_RAW_DIR``), laid out exactly like
 ``../shared/data/real``, so the readers take either folder. Downloads go through pooch,
 which streams into a temporary file beside the target and moves it into place only when
