@@ -24,7 +24,7 @@ from divides.errors import SourceFormatError
 
 COLUMNS = ("source", "path", "url", "archive_member", "sha256", "size_bytes", "licence",
            "citation", "publisher_url", "note")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def load_catalogue(csv_path: str | Path | None = None) -> tuple[Download, ...]:
         if path in seen:
             raise SourceFormatError(csv_path, where, "a unique path", found="a duplicate")
         seen.add(path)
-        if not _SHA256.match(row["sha256"]):
+        if not SHA256_PATTERN.match(row["sha256"]):
             raise SourceFormatError(csv_path, f"{where}, column sha256", "64 lowercase hex digits",
                                     found=repr(row["sha256"]))
         if not row["size_bytes"].isdigit():

@@ -88,7 +88,7 @@ _READ_CODE = ("sources/__init__.py", *sorted(
     f"sources/{p.name}" for p in (config.PACKAGE_DIR / "sources").glob("_*.py")),
     "countries.py", "catalogue.py", "observations.py", "schemas.py", "errors.py",
     "data/indicators.csv", "data/aggregates.csv", "data/countries.csv",
-    "data/range_exceptions.csv", "data/data360_dimensions.csv", "data/releases.csv")
+    "data/range_exceptions.csv", "data/data360_dimensions.csv")
 #: Code and data of the whole build (cache key of the build).
 _BUILD_CODE = ("sources", "countries.py", "catalogue.py", "observations.py", "schemas.py",
                "errors.py", "data", "panel.py", "gaps.py", "panel_schemas.py", "provenance.py",
@@ -319,12 +319,18 @@ def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_ke
 
 # --------------------------------------------------------------------------- panel
 
+def _per_file(frame: pd.DataFrame, value_of) -> pd.Series:
+    """``value_of(source, file)`` for each row, computed once per distinct pair."""
+    pairs = frame[["source", "file"]].drop_duplicates()
+    lookup = {(s, f): value_of(s, f) for s, f in zip(pairs["source"], pairs["file"])}
+    keys = pd.MultiIndex.from_frame(frame[["source", "file"]])
+    return pd.Series(pd.Series(lookup, dtype=object).reindex(keys).to_numpy(),
+                     index=frame.index)
+
+
 def file_priority_of(frame: pd.DataFrame) -> pd.Series:
     """Priority (1 best) of each row's (source, file), looked up once per distinct pair."""
-    pairs = frame[["source", "file"]].drop_duplicates()
-    lookup = {(s, f): file_rule(s, f)["priority"] for s, f in zip(pairs["source"], pairs["file"])}
-    keys = pd.MultiIndex.from_frame(frame[["source", "file"]])
-    return pd.Series(pd.Series(lookup).reindex(keys).to_numpy(), index=frame.index)
+    return _per_file(frame, lambda s, f: file_rule(s, f)["priority"]).astype("int64")
 
 
 def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
@@ -336,9 +342,7 @@ def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | 
     then by name.
     """
     file_release = file_release or {}
-    release = pd.Series([file_release.get((s, f), "") for s, f in zip(obs["source"],
-                                                                        obs["file"])],
-                        index=obs.index, dtype=object)
+    release = _per_file(obs, lambda s, f: file_release.get((s, f), ""))
     ranked = obs.assign(file_priority=file_priority_of(obs), _release=release)
     ranked = ranked.sort_values(KEY + ["file_priority", "_release", "file"],
                                 ascending=[True] * len(KEY) + [True, False, True],
@@ -396,9 +400,7 @@ def choose_releases(obs: pd.DataFrame, file_release: dict[tuple[str, str], str]
     sub = obs[obs["source"].isin(revising)]
     if sub.empty:
         return aside, records
-    rel = pd.Series([file_release.get((s, f), "") for s, f in zip(sub["source"], sub["file"])],
-                    index=sub.index)
-    sub = sub.assign(release=rel)
+    sub = sub.assign(release=_per_file(sub, lambda s, f: file_release.get((s, f), "")))
     for (source, ind, brk, grp), series in sub.groupby(["source", "indicator", "breakdown",
                                                          "group"], sort=True):
         years = {r: set(g["year"]) for r, g in series.groupby("release")}
@@ -425,7 +427,8 @@ def choose_releases(obs: pd.DataFrame, file_release: dict[tuple[str, str], str]
 
 
 def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
-                   file_release: dict[tuple[str, str], str] | None = None
+                   file_release: dict[tuple[str, str], str] | None = None,
+                   set_aside: pd.Series | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Observations -> (panel, overlaps, panel-stage ledger).
 
@@ -433,7 +436,10 @@ def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
     observations into the PANEL_STAGE_REASONS. ``file_release`` maps (source, file) to
     the release its reader found; series of sources that revise history then come from
     one release each (:func:`choose_releases`; the others are ``other_release``).
+    ``set_aside`` is that function's mask when the caller has it already (the build).
     """
+    if set_aside is None:
+        set_aside, _ = choose_releases(obs, file_release or {})
     cand = panel_candidates()
     tagged = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
                              "year_min", "year_max"]],
@@ -442,7 +448,11 @@ def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
     reason[tagged["panel_column"].isna()] = "not_a_panel_column"
     out_of_years = (tagged["year"] < tagged["year_min"]) | (tagged["year"] > tagged["year_max"])
     reason[out_of_years & tagged["panel_column"].notna()] = "out_of_scope"
-    aside, _ = choose_releases(tagged, file_release or {})
+    # a left merge on keys unique in ``cand`` keeps obs' rows in order: align by position
+    if len(tagged) != len(obs) or len(set_aside) != len(obs):
+        raise AssertionError("assemble_panel: observations and the release mask no longer "
+                             f"align ({len(obs)} obs, {len(tagged)} tagged, {len(set_aside)})")
+    aside = pd.Series(set_aside.to_numpy(), index=tagged.index)
     reason[aside & (reason == "used")] = "other_release"
     tagged["reason"] = reason
 
@@ -664,8 +674,8 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
         country_meta = None
 
     file_release = {(r.source, r.file): r.release for r in reports if r.release}
-    _, release_records = choose_releases(obs, file_release)
-    panel, overlaps, panel_ledger = assemble_panel(obs, country_meta, file_release)
+    set_aside, release_records = choose_releases(obs, file_release)
+    panel, overlaps, panel_ledger = assemble_panel(obs, country_meta, file_release, set_aside)
     gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel)
 
     read_ledger = pd.DataFrame([dict(r, stage="read", of_rows=rep.rows_read)

@@ -46,6 +46,7 @@ import pooch
 
 from divides import config, revisions
 from divides import fetch as _fetch
+from divides.downloads import SHA256_PATTERN
 from divides.errors import DividesError, DownloadError, SourceFormatError
 from divides.fetch import _describe, _one_line, _pooch_log
 
@@ -59,7 +60,6 @@ EDITION_RULES = ("wb_lastupdated", "wb_csv_last_updated", "last_modified", "year
                  "catalogue")
 #: The catalogue row of a TI edition not yet known: its URL and path carry ``{year}``.
 NEXT_EDITION = "next"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _WB_LAST_UPDATED = re.compile(r'"Last Updated Date","([^"]+)"')
 
 
@@ -157,7 +157,7 @@ def load_endpoints(csv_path: str | Path | None = None) -> tuple[Endpoint, ...]:
              f"one of {', '.join(EDITION_RULES)}", ep.edition_rule),
             ("url", ep.url.startswith("https://"), "an https:// URL", ep.url),
             ("method", ep.method in ("GET", "POST"), "GET or POST", ep.method),
-            ("known_sha256", not ep.known_sha256 or bool(_SHA256.match(ep.known_sha256)),
+            ("known_sha256", not ep.known_sha256 or bool(SHA256_PATTERN.match(ep.known_sha256)),
              "empty or 64 lowercase hex digits", ep.known_sha256),
             ("known_size_bytes", (not ep.known_sha256) == (not ep.known_size_bytes)
              and (not ep.known_size_bytes or ep.known_size_bytes.isdigit()),

@@ -173,6 +173,18 @@ def parse_values(values: pd.Series, path: Path, column_of: pd.Series | None = No
     return numbers.astype("float64"), is_missing
 
 
+def parse_years(values: pd.Series, path: Path, where: pd.Series, expected: str = "a four-digit year"
+                ) -> pd.Series:
+    """Whole-number years as int64; the first cell that is not one raises, naming ``where``
+    of its row (e.g. ``"row 12 column 'year'"``)."""
+    years = pd.to_numeric(values, errors="coerce")
+    bad = years.isna() | (years != years.round())
+    if bad.any():
+        i = bad[bad].index[0]
+        raise SourceFormatError(path, str(where[i]), expected, found=repr(values[i]))
+    return years.astype("int64")
+
+
 YEAR_RE = re.compile(r"^\s*(\d{4})(?:\s*\[YR\d{4}\])?\s*$")
 
 

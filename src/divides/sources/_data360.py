@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divides import config
+from divides import catalogue, config
 from divides.errors import SourceFormatError
 from divides.sources import _common as c
 
@@ -79,14 +79,9 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
         long["row"] = long["row"] + " column " + long["year_col"].astype(str)
     else:
         long = frame[ids + ["TIME_PERIOD", "OBS_VALUE"]].rename(columns={"OBS_VALUE": "raw"})
-        years = pd.to_numeric(long["TIME_PERIOD"].str.strip(), errors="coerce")
-        bad = years.isna() | (years != years.round())
-        if bad.any():
-            r = long.loc[bad].iloc[0]
-            raise SourceFormatError(path, f"{r['row']} column 'TIME_PERIOD'",
-                                    "an annual period (four-digit year)",
-                                    found=repr(r["TIME_PERIOD"]))
-        long["year"] = years.astype("int64")
+        long["year"] = c.parse_years(long["TIME_PERIOD"].str.strip(), path,
+                                     long["row"] + " column 'TIME_PERIOD'",
+                                     expected="an annual period (four-digit year)")
     mult = pd.to_numeric(long["UNIT_MULT"].str.strip().replace("", "0"), errors="coerce")
     if mult.isna().any():
         r = long.loc[mult.isna()].iloc[0]
@@ -156,8 +151,6 @@ def to_observations(path: Path, source: str, harmoniser, report) -> pd.DataFrame
     rows of ``source`` (others counted as ``not_in_catalogue``); empty cells ``missing``.
     Returns ``iso3, year, indicator, breakdown, group, value, row`` plus ``indicator_code``.
     """
-    from divides import catalogue
-
     records, kind = read_table(path)
     report.notes.append(f"layout: Data360 {kind}")
     report.rows_read += len(records)

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from divides.countries import Harmoniser
 from divides.errors import SourceFormatError
+from divides.sources import _common as c
 
 META_KEYS = ("page", "pages", "total", "lastupdated")
 
@@ -129,9 +131,6 @@ def to_observations(path: Path, source: str, series: dict[str, tuple[str, str, s
     must be seen, e.g. ``NY.GDP.PCAP.PP.KD`` becoming ``...KD.21``). Entities with an
     empty ISO3 code are resolved by name. Sets ``report.release`` to ``lastupdated``.
     """
-    from divides.countries import Harmoniser
-    from divides.sources import _common as c
-
     records, meta = read_response(path)
     report.rows_read += len(records)
     report.release = str(meta["lastupdated"]).strip()

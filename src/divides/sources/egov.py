@@ -128,13 +128,9 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
 
     report = ReadReport(SOURCE, path.name)
     report.notes.append(f"layout: {layout}")
-    years = pd.to_numeric(table["year"].str.strip(), errors="coerce")
-    bad = years.isna() | (years != years.round())
-    if bad.any():
-        r = table.loc[bad].iloc[0]
-        raise SourceFormatError(path, f"line {r['row']} column 'Survey Year'", "a year",
-                                found=repr(r["year"]))
-    table["year"] = years.astype("int64")
+    table["year"] = c.parse_years(table["year"].str.strip(), path,
+                                  "line " + table["row"].astype(str) + " column 'Survey Year'",
+                                  expected="a year")
 
     numbers = {}
     for col in VALUES:

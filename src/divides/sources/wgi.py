@@ -110,13 +110,8 @@ def _read_legacy(path: Path) -> tuple[pd.DataFrame, ReadReport]:
     report.drop("footer", int(blank.sum()))
     frame = frame.loc[~blank]
 
-    years = pd.to_numeric(frame["year"], errors="coerce")
-    bad = years.isna() | (years != years.round())
-    if bad.any():
-        r = frame.loc[bad].iloc[0]
-        raise SourceFormatError(path, f"row {r['row']} column 'year'", "a four-digit year",
-                                found=repr(r["year"]))
-    frame["year"] = years.astype("int64")
+    frame["year"] = c.parse_years(frame["year"], path,
+                                  "row " + frame["row"].astype(str) + " column 'year'")
 
     # Countries are resolved per row (32k) rather than per cell (193k): a dropped row
     # counts all its value cells under the row's reason.
@@ -204,13 +199,8 @@ def _read_workbook_2025(path: Path, sheets: list[str]) -> tuple[pd.DataFrame, Re
         report.rows_read += int(blank.sum())
         report.drop("footer", int(blank.sum()))
         frame = frame.loc[~blank]
-        years = pd.to_numeric(frame["year"], errors="coerce")
-        bad = years.isna() | (years != years.round())
-        if bad.any():
-            r = frame.loc[bad].iloc[0]
-            raise SourceFormatError(path, f"{r['row']} column 'Year'", "a four-digit year",
-                                    found=repr(r["year"]))
-        frame["year"] = years.astype("int64")
+        frame["year"] = c.parse_years(frame["year"], path,
+                                      frame["row"].astype(str) + " column 'Year'")
         long = frame.melt(id_vars=["code", "countryname", "year", "row"], value_vars=value_cols,
                           var_name="measure", value_name="raw")
         suffix = long["measure"].map(_workbook_2025_measure).astype("string").fillna("")
