@@ -43,6 +43,8 @@ DROP_REASONS = {
     "footer": "footer or note line of the export",
     "duplicate": "duplicate key; the first occurrence is kept",
     "out_of_scope": "a series or sub-table the project does not use",
+    "unknown_group": "a group breakdown the reader's group table does not list (named in the "
+                     "read report's notes, never guessed)",
     "impossible_value": "a value no unit allows (a share above 100 %), set aside and listed "
                         "in the read report's notes; only where a reader says so",
 }

@@ -102,3 +102,24 @@ def test_itu_daily_use_by_sex_age_area(real_dir):
     # shares above 100 % are set aside and listed, never kept
     assert rep.dropped["impossible_value"] == 9 and (obs.value <= 100).all()
     assert "MEX 2014 age/75plus = 347.002" in " ".join(rep.notes)
+
+
+def test_natural_earth_zip_as_published_reads_like_the_shapefile(real_dir, tmp_path):
+    """naciscdn.org ships the countries as a ZIP: read in place, same table as the .shp."""
+    import zipfile
+
+    from divides.sources import natural_earth
+
+    folder = real_dir / "natural_earth"
+    archive = tmp_path / "ne_110m_admin_0_countries.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in sorted(folder.glob("ne_110m_admin_0_countries.*")):
+            if part.suffix != ".geojson":
+                zf.write(part, part.name)
+        zf.writestr("ne_110m_admin_0_countries.README.html", "<html></html>")
+    from_zip = natural_earth.read_countries(archive)
+    from_shp = natural_earth.read_countries(folder / "ne_110m_admin_0_countries.shp")
+    assert len(from_zip) == len(from_shp) > 170
+    pd.testing.assert_frame_equal(pd.DataFrame(from_zip.drop(columns="geometry")),
+                                  pd.DataFrame(from_shp.drop(columns="geometry")))
+    assert from_zip.geometry.geom_equals(from_shp.geometry).all()

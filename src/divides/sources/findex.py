@@ -10,6 +10,17 @@ Layouts handled:
 * Wide DataBank CSV ``made_or_received_digitalpayments.csv`` (Findex 2017 release):
   UTF-8 with BOM, one column per series and year, named
   ``<series name> [<code>] - 2017 [YR2017]``; same missing marker and footer.
+* World Bank API v2 JSON (``wb_findex/api_v2_json/*.json``, ``divides fetch`` from the
+  publisher: ``FX.OWN.TOTL.ZS`` and its ``.FE``/``.MA`` variants, WDI source 2): parsed by
+  :mod:`divides.sources._wbapi`; each code's breakdown and group are in the catalogue.
+* The Global Findex Database 2025 CSV (``GlobalFindexDatabase2025.csv``): one row per
+  economy, wave and group (``countrynewwb, codewb, year, group, group2, ...`` then one
+  column per indicator, named by the DataBank code with ``.`` as ``_``: ``fin14b.t.d`` ->
+  ``fin14b_t_d``), values as shares 0-1 (x 100 here; a value above 1 raises). Only the
+  (group, group2) pairs listed in ``data/findex_database_groups.csv`` are read; any other
+  pair is counted ``unknown_group`` and named in the report, never guessed. No real copy
+  is available to this project's tests (17.6 MB): the layout is from public code that
+  reads the file, and the tests use a file written in that layout.
 * ``*_Metadata.xlsx``: income group, region and ISO2 code per economy
   (:func:`read_country_metadata`); the ``Series - Metadata`` sheet of either workbook
   gives the publisher's names and definitions (:func:`read_series_metadata`).
@@ -47,10 +58,12 @@ from divides.countries import Harmoniser
 from divides.errors import SourceFormatError
 from divides.observations import ReadReport
 from divides.sources import _common as c
+from divides.sources import _wbapi
 
 SOURCE = "findex"
 #: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
-PATTERNS = ("wb_findex/Data_Extract_From_*Inclusion.xlsx", "wb_findex/*.csv")
+PATTERNS = ("wb_findex/Data_Extract_From_*Inclusion.xlsx", "wb_findex/*.csv",
+            "wb_findex/api_v2_json/*.json")
 OTHER_PATTERNS = {
     "wb_findex/*_Metadata.xlsx": "read_country_metadata",
     # the same workbook's other sheet (a second glob, as a dict holds one reader per glob)
@@ -61,6 +74,12 @@ ID_COLUMNS = ["Country Name", "Country Code", "Series Name", "Series Code"]
 WIDE_ID_COLUMNS = ["Country Name", "Country Code"]
 FOOTER_PREFIXES = ("Data from database", "Last Updated")
 GROUPS_CSV = config.PACKAGE_DATA_DIR / "findex_groups.csv"
+DATABASE_GROUPS_CSV = config.PACKAGE_DATA_DIR / "findex_database_groups.csv"
+#: Identifying columns of the Findex 2025 database CSV.
+DATABASE_ID_COLUMNS = ["countrynewwb", "codewb", "year", "group", "group2"]
+#: Fieldwork years that belong to an earlier wave (the 2021 wave ran into 2022 in some
+#: economies; DataBank labels those observations 2021).
+DATABASE_WAVE_OF_YEAR = {2022: 2021}
 #: ``<series name> [<code>] - 2017 [YR2017]`` (the name may hold commas and newlines).
 WIDE_COLUMN_RE = re.compile(
     r"^(?P<name>.*?)\s*\[(?P<code>[^\[\]]+)\]\s*-\s*(?P<year>\d{4})\s*\[YR\d{4}\]\s*$",
@@ -140,9 +159,15 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xls"):
         return _read_workbook(path)
+    if path.suffix.lower() == ".json":
+        return _read_api(path)
     if path.suffix.lower() == ".csv":
+        header = c.read_csv_checked(path, encoding="utf-8-sig", nrows=0).columns
+        if "codewb" in header:
+            return _read_database(path)
         return _read_wide_csv(path)
-    raise SourceFormatError(path, "file", "a Findex DataBank export (.xlsx or .csv)",
+    raise SourceFormatError(path, "file", "a Findex DataBank export (.xlsx or .csv), the "
+                            "Findex database CSV or a World Bank API JSON response",
                             found=f"a {path.suffix or 'suffix-less'} file")
 
 
@@ -310,3 +335,92 @@ def _header_first(raw: pd.DataFrame, path: Path, sheet: str, required: list[str]
     frame.columns = header
     c.require_columns(frame, required, path, where=f"sheet {sheet!r} row 1")
     return frame[required].map(lambda v: "" if pd.isna(v) else str(v).strip())
+
+
+def _read_api(path: Path) -> tuple[pd.DataFrame, ReadReport]:
+    """World Bank API v2 JSON (``FX.*`` codes): breakdown and group from the catalogue."""
+    cat = catalogue.for_source(SOURCE)
+    explicit = cat[cat["breakdown"] != "*"]
+    series = {code.casefold(): (ind, b, g) for code, ind, b, g in
+              zip(explicit["publisher_code"], explicit["indicator"], explicit["breakdown"],
+                  explicit["group"])}
+    report = ReadReport(SOURCE, path.name)
+    obs = _wbapi.to_observations(path, SOURCE, series, report)
+    report.rows_kept += len(obs)
+    return c.finish(obs, report, path)
+
+
+@lru_cache(maxsize=1)
+def database_groups() -> dict[tuple[str, str], tuple[str, str]]:
+    """``{(group, group2): (breakdown, group)}`` of the Findex database CSV."""
+    table = pd.read_csv(DATABASE_GROUPS_CSV, dtype=str, keep_default_na=False)
+    return {(a.casefold(), b.casefold()): (br, g) for a, b, br, g in
+            zip(table["group"], table["group2"], table["breakdown"], table["our_group"])}
+
+
+def _read_database(path: Path) -> tuple[pd.DataFrame, ReadReport]:
+    """The Global Findex Database CSV (one row per economy, wave and group)."""
+    frame = c.read_csv_checked(path, encoding="utf-8-sig")
+    c.require_columns(frame, DATABASE_ID_COLUMNS, path)
+    bases = {code.replace(".", "_").casefold(): ind for code, ind in _base_codes().items()}
+    value_cols = {col: bases[col.casefold()] for col in frame.columns
+                  if col.casefold() in bases}
+    if not value_cols:
+        raise SourceFormatError(path, "header", "at least one catalogued indicator column "
+                                f"(e.g. {sorted(bases)[:4]})",
+                                found=f"columns {list(frame.columns)[:10]}")
+    frame["line"] = range(2, len(frame) + 2)  # file line numbers (header = line 1)
+    ids = DATABASE_ID_COLUMNS + ["line"] + (["regionwb24_hi"] if "regionwb24_hi" in frame
+                                            else [])
+    long = frame.melt(id_vars=ids, value_vars=list(value_cols), var_name="column",
+                      value_name="raw")
+    report = ReadReport(SOURCE, path.name)
+    report.rows_read += len(long)
+    if "regionwb24_hi" in long.columns:  # aggregates (world, regions) carry no region
+        aggregate = long["regionwb24_hi"].str.strip() == ""
+        report.drop("aggregate", int(aggregate.sum()))
+        long = long.loc[~aggregate].reset_index(drop=True)
+    pairs = list(zip(long["group"].str.strip().str.casefold(),
+                     long["group2"].str.strip().str.casefold()))
+    known = database_groups()
+    mapped = pd.Series([known.get(p, known.get((p[0], "*"))) for p in pairs],
+                       index=long.index, dtype=object)
+    unknown = mapped.isna()
+    report.drop("unknown_group", int(unknown.sum()))
+    if unknown.any():
+        names = sorted({f"{g}/{g2}" for (g, g2), u in zip(pairs, unknown) if u})
+        report.notes.append(f"groups not in {DATABASE_GROUPS_CSV.name} (not read): "
+                            + ", ".join(names))
+    long, mapped = long.loc[~unknown], mapped.loc[~unknown]
+    long = long.assign(breakdown=[m[0] for m in mapped], bgroup=[m[1] for m in mapped],
+                       indicator=long["column"].map(value_cols)).reset_index(drop=True)
+    long = c.resolve_countries(long, Harmoniser(SOURCE), report, path, code_col="codewb",
+                               name_col="countrynewwb")
+    text = long["raw"].str.strip()
+    missing = text == ""
+    report.drop("missing", int(missing.sum()))
+    long, text = long.loc[~missing], text.loc[~missing]
+    share = pd.to_numeric(text, errors="coerce")
+    bad = share.isna() | (share < 0) | (share > 1)
+    if bad.any():
+        i = bad[bad].index[0]
+        raise SourceFormatError(path, f"line {long.at[i, 'line']} column "
+                                f"{long.at[i, 'column']!r}", "a share between 0 and 1 (the "
+                                "database publishes shares, not percent)",
+                                found=repr(long.at[i, "raw"]))
+    year = c.parse_years(long["year"], path, "line " + long["line"].astype(str)
+                         + " column 'year'")
+    shifted = year.isin(list(DATABASE_WAVE_OF_YEAR))
+    if shifted.any():
+        report.notes.append(f"{int(shifted.sum())} values with fieldwork year "
+                            f"{sorted(set(year[shifted]))} labelled with their wave "
+                            f"{DATABASE_WAVE_OF_YEAR}")
+    year = year.replace(DATABASE_WAVE_OF_YEAR)
+    obs = pd.DataFrame({"iso3": long["iso3"], "year": year, "indicator": long["indicator"],
+                        "breakdown": long["breakdown"], "group": long["bgroup"],
+                        "value": (share * 100).round(10)})
+    if len(year):
+        report.release = str(int(year.max()) + 1)
+        report.notes.append(f"release: Findex database, latest wave {int(year.max())}")
+    report.rows_kept += len(obs)
+    return c.finish(obs, report, path)

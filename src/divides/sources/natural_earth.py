@@ -33,6 +33,8 @@ PATTERNS: tuple[str, ...] = ()
 OTHER_PATTERNS = {
     "natural_earth/ne_110m_admin_0_countries.shp": "read_countries",
     "natural_earth/ne_110m_admin_0_countries.geojson": "read_countries",
+    # the publisher's own download (naciscdn.org): the zipped shapefile, read in place
+    "natural_earth/ne_110m_admin_0_countries.zip": "read_countries",
 }
 
 VERSION = "5.1.1"
@@ -53,7 +55,7 @@ def read(path: str | Path):
 
 
 def read_countries(path: str | Path) -> gpd.GeoDataFrame:
-    """Shapefile or GeoJSON -> GeoDataFrame iso3, has_iso3, name, continent, region_un,
+    """Shapefile (plain or zipped, as Natural Earth ships it) or GeoJSON -> GeoDataFrame iso3, has_iso3, name, continent, region_un,
     subregion, geometry (WGS84), one row per feature, sorted by iso3."""
     return read_countries_report(path)[0]
 
@@ -66,7 +68,7 @@ def read_countries_report(path: str | Path) -> tuple[gpd.GeoDataFrame, ReadRepor
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises its own types for damaged files
-        raise SourceFormatError(path, "file", "a readable shapefile or GeoJSON",
+        raise SourceFormatError(path, "file", "a readable shapefile, zipped shapefile or GeoJSON",
                                 found=f"{type(exc).__name__}: {exc}") from None
     missing = [f for f in FIELDS if f not in frame.columns]
     if missing:

@@ -12,10 +12,20 @@ Layout handled: long ``Country;Year;Age;Gender;Literacy rate``, an Excel Europea
 * ``Age`` (``15+``, ``15-24``, ``25-64``, ``65+``) picks the indicator
   (``unesco_literacy_15plus_pct``...), ``Gender`` the breakdown (``total/all``,
   ``sex/female``, ``sex/male``); country names only, no aggregates.
+
+Also the UIS Data API's JSON (``unesco_literacy/uis_api/*.json``, as ``divides fetch``
+saves ``GET api.uis.unesco.org/api/public/data/indicators?indicator=<ID>``):
+``{"records": [{"indicatorId", "geoUnit", "year", "value", ...}], ...}``. Indicator IDs
+(``LR.AG15T99`` = 15+, both sexes; ``.F``/``.M`` by sex; ``LR.AG15T24`` = 15-24) map
+through the catalogue; the API gives **percent**, so a file whose values are all <= 1
+(shares) is refused rather than multiplied. ``geoUnit`` is an ISO3 code for countries;
+regional units (``"SDG: ..."``, ``"WB: ..."``: not three letters) are counted
+``aggregate``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -29,7 +39,7 @@ from divides.sources import _common as c
 
 SOURCE = "unesco"
 #: Files this reader takes, relative to a raw-data root laid out like ../shared/data/real.
-PATTERNS = ("unesco_literacy/*.csv",)
+PATTERNS = ("unesco_literacy/*.csv", "unesco_literacy/uis_api/*.json")
 OTHER_PATTERNS: dict[str, str] = {}
 
 COLUMNS = ["Country", "Year", "Age", "Gender", "Literacy rate"]
@@ -62,6 +72,8 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     path = Path(path)
     if not path.exists():
         raise SourceFormatError(path, "file", "an existing file", found="no such file")
+    if path.suffix.casefold() == ".json":
+        return read_api(path)
     encoding = sniff_encoding(path)
     frame = c.read_csv_checked(path, sep=";", encoding=encoding)
     if len(frame.columns) == 1 and "," in str(frame.columns[0]):
@@ -130,3 +142,67 @@ def _parse_shares(text: pd.Series, path: Path) -> pd.Series:
                                 "and 1 (the file publishes shares; the reader converts to %)",
                                 found=repr(text[i]))
     return values.where(~missing)
+
+
+API_FIELDS = ["indicatorId", "geoUnit", "year", "value"]
+
+
+def read_api(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
+    """A saved UIS Data API response (JSON) -> observations (percent) and a read report."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceFormatError(path, "file", "a UIS API JSON response",
+                                found=f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise SourceFormatError(path, "top level", 'an object with a "records" list',
+                                found=type(doc).__name__ if not isinstance(doc, dict)
+                                else f"keys {sorted(doc)[:8]}")
+    frame = pd.DataFrame(doc["records"])
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # record numbers, for messages
+    report = ReadReport(SOURCE, path.name)
+    report.rows_read = len(frame)
+    if frame.empty:
+        raise SourceFormatError(path, '"records"', "at least one record", found="none")
+    missing_fields = [f for f in API_FIELDS if f not in frame.columns]
+    if missing_fields:
+        raise SourceFormatError(path, '"records"', f"fields {API_FIELDS}",
+                                found=f"no {missing_fields}")
+    cat = catalogue.for_source(SOURCE)
+    keys = {code.casefold(): (ind, b, g) for code, ind, b, g in
+            zip(cat["publisher_code"], cat["indicator"], cat["breakdown"], cat["group"])}
+    mapped = frame["indicatorId"].astype(str).str.strip().str.casefold().map(keys)
+    known = mapped.notna()
+    report.drop("not_in_catalogue", int((~known).sum()))
+    if (~known).any():
+        report.notes.append("indicators not in the catalogue: " + ", ".join(
+            sorted(set(frame.loc[~known, "indicatorId"].astype(str)))))
+    frame, mapped = frame.loc[known], mapped.loc[known]
+    unit = frame["geoUnit"].astype(str).str.strip()
+    regional = ~unit.str.fullmatch(r"[A-Za-z]{3}")
+    report.drop("aggregate", int(regional.sum()))
+    frame, mapped = frame.loc[~regional], mapped.loc[~regional]
+    frame = frame.assign(geoUnit=unit[~regional], indicator=[m[0] for m in mapped],
+                         breakdown=[m[1] for m in mapped], group=[m[2] for m in mapped])
+    frame = c.resolve_countries(frame, Harmoniser(SOURCE), report, path, code_col="geoUnit")
+    value = pd.to_numeric(frame["value"], errors="coerce")
+    absent = frame["value"].isna()
+    bad = value.isna() & ~absent
+    if bad.any():
+        i = bad[bad].index[0]
+        raise SourceFormatError(path, f"record {i} field 'value'", "a number or null",
+                                found=repr(frame.at[i, "value"]))
+    report.drop("missing", int(absent.sum()))
+    frame, value = frame.loc[~absent], value.loc[~absent]
+    if len(value) and value.max() <= 1:
+        raise SourceFormatError(path, "field 'value'", "percent (the UIS API publishes "
+                                "literacy rates in %)", found=f"all {len(value)} values <= 1 "
+                                "(shares?)")
+    year = c.parse_years(frame["year"], path, pd.Series(
+        [f"record {i} field 'year'" for i in frame.index], index=frame.index))
+    obs = pd.DataFrame({"iso3": frame["iso3"], "year": year, "indicator": frame["indicator"],
+                        "breakdown": frame["breakdown"], "group": frame["group"],
+                        "value": value})
+    report.rows_kept += len(obs)
+    return c.finish(obs, report, path)
