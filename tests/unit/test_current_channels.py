@@ -379,6 +379,34 @@ def test_wdi_bulk_zip_reads_its_api_member(tmp_path):
         wdi.read(tmp_path / "empty.zip")
 
 
+def test_wdi_bulk_zip_metadata_members_give_regions_and_definitions(tmp_path):
+    """The bulk ZIP's Metadata_Country member feeds region and income group (as the
+    extracted CSV does), its Metadata_Indicator member the publisher's definition."""
+    folder = tmp_path / "wb_wdi" / "api_zip"
+    folder.mkdir(parents=True)
+    path = folder / "IT.NET.USER.ZS.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv", "x\n")
+        archive.writestr("Metadata_Country_API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv",
+                         '"Country Code","Region","IncomeGroup","SpecialNotes","TableName",\n'
+                         '"AZE","Europe & Central Asia","Upper middle income","","Azerbaijan",\n'
+                         '"WLD","","","","World",\n')
+        archive.writestr("Metadata_Indicator_API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv",
+                         '"INDICATOR_CODE","INDICATOR_NAME","SOURCE_NOTE","SOURCE_ORGANIZATION",\n'
+                         '"IT.NET.USER.ZS","Individuals using the Internet (% of population)",'
+                         '"Internet users are individuals who have used the Internet.","ITU",\n')
+    meta = wdi.read_country_metadata(path)
+    assert meta.values.tolist() == [["AZE", "Europe & Central Asia", "Upper middle income"]]
+    defs = wdi.read_indicator_metadata(path)
+    assert defs["definition"].tolist() == ["Internet users are individuals who have used the "
+                                           "Internet."]
+    assert panel.country_metadata_files(tmp_path) == [path]
+    with zipfile.ZipFile(tmp_path / "nometa.zip", "w") as archive:
+        archive.writestr("API_X_DS2.csv", "x\n")
+    with pytest.raises(SourceFormatError, match="exactly one Metadata_Country_"):
+        wdi.read_country_metadata(tmp_path / "nometa.zip")
+
+
 # --- what `divides fetch --from publishers` writes, a reader must take ----------------
 
 def test_every_publisher_endpoint_lands_where_a_reader_looks(tmp_path):

@@ -35,6 +35,10 @@ PATTERNS = ("wb_wdi/api_csv/API_*.csv", "wb_wdi/databank_extract/*.csv", "wb_wdi
 OTHER_PATTERNS = {
     "wb_wdi/api_csv/Metadata_Country_*.csv": "read_country_metadata",
     "wb_wdi/api_csv/Metadata_Indicator_*.csv": "read_indicator_metadata",
+    # the bulk ZIPs carry both metadata files beside their data member (a second glob for
+    # the same files, as a dict holds one reader per glob)
+    "wb_wdi/api_zip/*.zip": "read_country_metadata",
+    "wb_wdi/api_zip/*[!/].zip": "read_indicator_metadata",
 }
 
 ID_COLUMNS_API = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
@@ -195,10 +199,33 @@ def read_bulk(path: str | Path, chunksize: int = 20_000) -> tuple[pd.DataFrame, 
     return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report, harmoniser)
 
 
+def _metadata_csv(path: Path, prefix: str) -> pd.DataFrame:
+    """A ``Metadata_*`` CSV as text columns: the file itself, or the ZIP member whose name
+    starts with ``prefix`` (``Metadata_Country_``, ``Metadata_Indicator_``)."""
+    if path.suffix.casefold() != ".zip":
+        return c.read_csv_checked(path, encoding="utf-8-sig")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if Path(n).name.startswith(prefix)]
+            if len(members) != 1:
+                raise SourceFormatError(path, "archive members", f"exactly one {prefix}...csv",
+                                        found=f"{archive.namelist()}")
+            data = archive.read(members[0])
+    except zipfile.BadZipFile as exc:
+        raise SourceFormatError(path, "file", "a ZIP archive", found=str(exc)) from None
+    try:
+        return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str,
+                           keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SourceFormatError(path, f"member {members[0]}", "a CSV",
+                                found=str(exc).strip()) from None
+
+
 def read_country_metadata(path: str | Path) -> pd.DataFrame:
-    """``Metadata_Country`` -> iso3, region, income_group for economies (aggregates out)."""
+    """``Metadata_Country`` (a CSV or a bulk ZIP's member) -> iso3, region, income_group for
+    economies (aggregates out)."""
     path = Path(path)
-    frame = c.read_csv_checked(path, encoding="utf-8-sig")
+    frame = _metadata_csv(path, "Metadata_Country_")
     c.require_columns(frame, ["Country Code", "Region", "IncomeGroup"], path)
     frame = frame[frame["Region"].str.strip() != ""]
     resolved = Harmoniser(SOURCE).resolve_codes(frame["Country Code"])
@@ -211,9 +238,10 @@ def read_country_metadata(path: str | Path) -> pd.DataFrame:
 
 
 def read_indicator_metadata(path: str | Path) -> pd.DataFrame:
-    """``Metadata_Indicator`` -> the publisher's definition and source note per series."""
+    """``Metadata_Indicator`` (a CSV or a bulk ZIP's member) -> the publisher's definition
+    and source note per series."""
     path = Path(path)
-    frame = c.read_csv_checked(path, encoding="utf-8-sig")
+    frame = _metadata_csv(path, "Metadata_Indicator_")
     c.require_columns(frame, ["INDICATOR_CODE", "INDICATOR_NAME", "SOURCE_NOTE",
                               "SOURCE_ORGANIZATION"], path)
     return pd.DataFrame({
