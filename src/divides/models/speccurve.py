@@ -10,17 +10,20 @@ What this adds to R specr / speccurvieR and Python specification_curve / robusti
 
 * two-way fixed effects (country and year) inside the grid, with clustered errors of
   the same convention as the reference estimator (estimators.py);
-* inference on the whole curve by permutation *blocked by country*: each permutation
-  gives every country the whole key-regressor trajectory of another country (years kept),
-  so serial correlation within a trajectory is kept and only the link to the outcome
-  is broken; the whole curve is re-estimated per permutation (:func:`curve_inference`);
+* inference on the whole curve with the null imposed (Simonsohn et al. 2020: y* = y -
+  b x in every spec), by a wild cluster bootstrap whose country weights are shared by all
+  specs of a draw, so the dependence between specs is kept while each spec's sample and
+  design stay fixed (:func:`curve_inference`); Romano-Wolf adjusted p-values across the
+  key regressors; a per-spec WCR wild bootstrap p-value where countries are few. The
+  earlier country-block permutation of the key regressor alone is gone: it tested
+  "x independent of (y, controls)", not "b = 0 given the controls", and over-rejected
+  when x is correlated with a control;
 * data choices as dimensions: the outcome source (TI CPI vs WGI) in the grid, and the
   ASAN treatment year (2012 vs 2013) x outcome in ``case_specs.csv`` (models/case.py),
   which ``divides specs`` writes beside the curve;
 * demeaning cached across specifications that share an estimation sample (same rows):
   the country-demeaned year-dummy basis and every demeaned column are computed once
-  per sample (:class:`CurveEngine`), and the cache survives permutations (only the
-  permuted columns are new).
+  per sample (:class:`CurveEngine`), and reused by every bootstrap draw.
 
 Engine. Pooled and TWFE are computed in numpy: TWFE by Frisch-Waugh-Lovell (demean by
 country, then project out the country-demeaned year dummies), which is exact on
@@ -39,9 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import tomllib
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,14 +51,16 @@ import pandas as pd
 from scipy import special
 
 from divides import config, provenance
+from divides.models import bootstrap
 from divides.models.estimators import sources_for
 from divides.models.spec import ENTITY, TIME, as_long, lagged
 
 GRID_TOML = config.PACKAGE_DATA_DIR / "speccurve_grid.toml"
 TABLE_COLUMNS = ("spec_id", "outcome", "key_regressor", "term", "controls", "estimator",
-                 "lag", "lag_rule", "sample", "status", "coef", "stderr", "t", "p", "ci_low",
-                 "ci_high", "coef_std", "ci_low_std", "ci_high_std", "n_obs", "n_countries",
-                 "year_first", "year_last", "rank_in_family", "data_kind", "sources")
+                 "lag", "lag_rule", "sample", "status", "coef", "stderr", "t", "p", "p_wild",
+                 "ci_low", "ci_high", "coef_std", "ci_low_std", "ci_high_std", "n_obs",
+                 "n_countries", "n_singletons", "year_first", "year_last", "rank_in_family",
+                 "key_definition", "data_kind", "sources")
 STD_NOTE = ("coef_std = coef x SD(regressor) / SD(outcome), pooled SDs over the spec's "
             "estimation sample")
 
@@ -66,43 +69,79 @@ STD_NOTE = ("coef_std = coef x SD(regressor) / SD(outcome), pooled SDs over the 
 
 def load_grid(path: str | Path = GRID_TOML) -> dict:
     with open(path, "rb") as fh:
-        return tomllib.load(fh)
+        return validate_grid(tomllib.load(fh), str(path))
 
 
-def gap_columns(gaps: pd.DataFrame | None, dimensions, measure: str = "gap_pp",
-                preference: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Wide gap columns ``gap_<dimension>_<measure>`` keyed by iso3, year.
+GAP_FAMILY_FIELDS = ("dimension", "source", "indicators", "groups")
 
-    Per dimension one indicator and one source are used (a gap means something only
-    within one survey and source): the first of ``preference[dimension]`` that the gaps
-    table has (the grid's ``[gap_preference]``), else the indicator whose name mentions
-    ``internet`` with most rows (else the one with most rows); then its source with most
-    rows. The choice is in ``attrs["gap_choice"]``.
+
+def validate_grid(grid: dict, where: str = "speccurve grid") -> dict:
+    """The grid, checked: known estimators and weights, complete gap families.
+
+    An unknown estimator would otherwise be estimated as something else under its name;
+    samples are checked against the panel in :func:`sample_masks`.
     """
-    preference = preference or {}
-    if gaps is None or len(gaps) == 0:
-        return pd.DataFrame(columns=[ENTITY, TIME])
-    out = None
-    for dim in dimensions:
-        sub = gaps[(gaps["dimension"] == dim) & gaps[measure].notna()]
-        if sub.empty:
+    g = grid.get("grid", {})
+    for name in ("outcomes", "key_regressors", "estimators", "lags", "samples"):
+        if name not in g:
+            raise ValueError(f"{where}: [grid] {name}: expected a list, found none")
+    unknown = [e for e in g["estimators"] if e not in CURVE_ESTIMATORS]
+    if unknown:
+        raise ValueError(f"{where}: [grid] estimators {unknown}: expected among the known "
+                         f"estimators {list(CURVE_ESTIMATORS)}")
+    for name, fam in grid.get("gap_families", {}).items():
+        missing = [f for f in GAP_FAMILY_FIELDS if not fam.get(f)]
+        if missing or not name.startswith("gap_"):
+            raise ValueError(f"{where}: [gap_families.{name}]: expected a name gap_... and "
+                             f"fields {list(GAP_FAMILY_FIELDS)}, missing {missing}")
+    kind = grid.get("inference", {}).get("weights", "rademacher")
+    if kind not in bootstrap.WEIGHT_KINDS:
+        raise ValueError(f"{where}: [inference] weights: expected one of "
+                         f"{list(bootstrap.WEIGHT_KINDS)}, found {kind!r}")
+    return grid
+
+
+def gap_family_labels(grid: dict) -> dict[str, str]:
+    """What each gap family of the grid is, in words (for tables and figures)."""
+    return {name: f"gap_pp of {' or '.join(f['indicators'])} ({f['source']}), {f['groups']}"
+            for name, f in grid.get("gap_families", {}).items()}
+
+
+def gap_columns(gaps: pd.DataFrame | None, families: dict[str, dict],
+                measure: str = "gap_pp") -> pd.DataFrame:
+    """Wide gap columns, one per family of the grid, keyed by iso3, year.
+
+    A family is one dimension, source and indicator (the first of its ``indicators`` the
+    gaps table has): nothing is picked by rule. ``attrs["gap_choice"]``: per column, the
+    indicator, source and groups used; ``attrs["gap_missing"]``: families whose data is
+    absent, with the reason.
+    """
+    out = pd.DataFrame(columns=[ENTITY, TIME])
+    choice, missing = {}, {}
+    for name, fam in families.items():
+        if gaps is None or len(gaps) == 0:
+            missing[name] = "no gaps table"
             continue
-        counts = sub.groupby("indicator").size()
-        preferred = [i for i in preference.get(dim, []) if i in counts.index]
-        internet = counts[[("internet" in str(i)) for i in counts.index]]
-        pick = (internet if len(internet) else counts).sort_index()
-        indicator = preferred[0] if preferred else pick.idxmax()
-        sub = sub[sub["indicator"] == indicator]
-        src = sub.groupby("source").size().sort_index().idxmax()
-        sub = sub[sub["source"] == src]
-        col = f"gap_{dim}_{measure}".replace("_gap_pp", "_pp")
-        wide = (sub.groupby([ENTITY, TIME])[measure].mean().rename(col).reset_index())
-        wide.attrs["gap_choice"] = {col: f"{indicator} ({src})"}
-        choice = {**(out.attrs.get("gap_choice", {}) if out is not None else {}),
-                  **wide.attrs["gap_choice"]}
-        out = wide if out is None else out.merge(wide, on=[ENTITY, TIME], how="outer")
-        out.attrs["gap_choice"] = choice
-    return out if out is not None else pd.DataFrame(columns=[ENTITY, TIME])
+        sub = gaps[(gaps["dimension"] == fam["dimension"]) & (gaps["source"] == fam["source"])
+                   & gaps[measure].notna()]
+        present = [i for i in fam["indicators"] if (sub["indicator"] == i).any()]
+        if not present:
+            missing[name] = (f"none of {fam['indicators']} in the gaps table for "
+                             f"{fam['dimension']} ({fam['source']})")
+            continue
+        sub = sub[sub["indicator"] == present[0]]
+        groups = sorted(set(zip(sub["advantaged_group"], sub["disadvantaged_group"])))
+        if len(groups) != 1:
+            raise ValueError(f"speccurve: gap family {name}: expected one pair of groups in "
+                             f"{present[0]} ({fam['source']}), found {groups}")
+        wide = sub.groupby([ENTITY, TIME])[measure].mean().rename(name).reset_index()
+        choice[name] = (f"gap_pp of {present[0]} ({fam['source']}): {groups[0][0]} - "
+                        f"{groups[0][1]}")
+        out = wide if out.empty and len(out.columns) == 2 else out.merge(
+            wide, on=[ENTITY, TIME], how="outer")
+    out.attrs["gap_choice"] = choice
+    out.attrs["gap_missing"] = missing
+    return out
 
 
 @dataclass(frozen=True)
@@ -121,8 +160,7 @@ def analysis_frame(panel: pd.DataFrame, gaps: pd.DataFrame | None, grid: dict) -
     """Panel + gap columns + lagged key regressors (``<x>_lag<k>``), tagged like the panel."""
     g = grid["grid"]
     frame = as_long(panel).copy()
-    wide = gap_columns(gaps, g.get("gap_dimensions", []), g.get("gap_measure", "gap_pp"),
-                       grid.get("gap_preference", {}))
+    wide = gap_columns(gaps, grid.get("gap_families", {}), g.get("gap_measure", "gap_pp"))
     if len(wide.columns) > 2:
         frame = frame.merge(wide, on=[ENTITY, TIME], how="left")
     keys = [k for k in key_regressors(frame, grid)]
@@ -133,18 +171,14 @@ def analysis_frame(panel: pd.DataFrame, gaps: pd.DataFrame | None, grid: dict) -
     frame = frame.sort_values([ENTITY, TIME], kind="mergesort").reset_index(drop=True)
     frame.attrs = dict(panel.attrs)
     frame.attrs["gap_choice"] = dict(wide.attrs.get("gap_choice", {}))
+    frame.attrs["gap_missing"] = dict(wide.attrs.get("gap_missing", {}))
     return frame
 
 
 def key_regressors(frame: pd.DataFrame, grid: dict) -> list[str]:
     g = grid["grid"]
     keys = list(g["key_regressors"])
-    measure = g.get("gap_measure", "gap_pp")
-    for dim in g.get("gap_dimensions", []):
-        col = f"gap_{dim}_{measure}".replace("_gap_pp", "_pp")
-        if col in frame.columns:
-            keys.append(col)
-    return keys
+    return keys + [name for name in grid.get("gap_families", {}) if name in frame.columns]
 
 
 def sample_masks(frame: pd.DataFrame, grid: dict) -> dict[str, np.ndarray]:
@@ -154,11 +188,17 @@ def sample_masks(frame: pd.DataFrame, grid: dict) -> dict[str, np.ndarray]:
             masks["all"] = np.ones(len(frame), bool)
         elif choice in frame.columns:
             values = grid.get("sample_values", {}).get(choice)
-            for value in values or sorted(frame[choice].dropna().unique()):
+            known = sorted(frame[choice].dropna().unique())
+            unknown = [v for v in values or [] if v not in known]
+            if unknown:
+                raise ValueError(f"speccurve grid: sample_values.{choice} {unknown}: expected "
+                                 f"values of the panel's {choice}, known: {known}")
+            for value in values or known:
                 masks[f"{choice}={value}"] = (frame[choice] == value).to_numpy()
         else:
-            raise ValueError(f"speccurve grid: samples: expected 'all' or a panel column, "
-                             f"found {choice!r}")
+            raise ValueError(f"speccurve grid: samples: expected 'all' or a panel column "
+                             f"(known: {sorted(c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and c != ENTITY)}"
+                             f"), found {choice!r}")
     return masks
 
 
@@ -189,10 +229,15 @@ class Payload:
     key_columns: tuple[str, ...]
     lookup: np.ndarray  # (n_countries, n_years) -> row or -1
     token: str = ""
+    wild_below: int = 30
+    wild_draws: int = 999
+    wild_seed: int = 2020
+    weights: str = "rademacher"
 
 
 def make_payload(frame: pd.DataFrame, grid: dict) -> Payload:
     g = grid["grid"]
+    inf = grid.get("inference", {})
     keys = key_regressors(frame, grid)
     key_cols = tuple(c for c in frame.columns
                      if c in keys or any(c == f"{k}_lag{lag}" for k in keys for lag in g["lags"]))
@@ -213,7 +258,11 @@ def make_payload(frame: pd.DataFrame, grid: dict) -> Payload:
     return Payload(columns=columns, country=country, year=year,
                    masks=sample_masks(frame, grid), min_countries=int(g.get("min_countries", 10)),
                    alpha=float(grid.get("inference", {}).get("alpha", 0.05)),
-                   key_columns=key_cols, lookup=lookup, token=digest.hexdigest())
+                   key_columns=key_cols, lookup=lookup, token=digest.hexdigest(),
+                   wild_below=int(inf.get("wild_below", 30)),
+                   wild_draws=int(inf.get("wild_draws", 999)),
+                   wild_seed=int(inf.get("seed", 2020)),
+                   weights=str(inf.get("weights", "rademacher")))
 
 
 @dataclass
@@ -235,6 +284,9 @@ class CurveEngine:
     rows (e.g. EGDI and OSI, which come from the same survey) share the work. The
     year effects are partialled out after the country demeaning through the T x T matrix
     D'M D (D year dummies, M the country-demeaning projection), never an n x T matrix.
+    Two-way FE drop singletons first (a country or year with one row, repeatedly, as
+    fixest does): they are fitted exactly and carry no information, so they leave the
+    estimate and the counts of rows and countries (``n_singletons``).
     """
 
     def __init__(self, payload: Payload, max_masks: int = 512):
@@ -242,19 +294,9 @@ class CurveEngine:
         self.max_masks = max_masks
         self._fe: dict[bytes, _FE] = {}
         self._demeaned: dict[tuple[bytes, str], np.ndarray] = {}
+        self._weights: dict[tuple, np.ndarray] = {}
         self.hits = 0
         self.misses = 0
-
-    # -- permutation: key columns taken from another country's row, same year
-    def permuted_columns(self, seed: int) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        perm = rng.permutation(self.p.lookup.shape[0])
-        rows = self.p.lookup[perm[self.p.country], self.p.year]
-        out = {}
-        for col in self.p.key_columns:
-            src = self.p.columns[col]
-            out[col] = np.where(rows >= 0, src[np.maximum(rows, 0)], np.nan)
-        return out
 
     def _fe_for(self, key: bytes, idx: np.ndarray) -> _FE:
         fe = self._fe.get(key)
@@ -289,24 +331,37 @@ class CurveEngine:
         self._demeaned[ck] = out
         return out
 
-    def estimate(self, row: SpecRow, override: dict[str, np.ndarray] | None = None,
-                 tag: str = "") -> dict:
+    def _drop_singletons(self, mask: np.ndarray) -> tuple[np.ndarray, int]:
+        """Mask without singleton countries and years (repeated until none is left)."""
+        mask = mask.copy()
+        dropped = 0
+        while True:
+            idx = np.flatnonzero(mask)
+            if idx.size == 0:
+                return mask, dropped
+            c_counts = np.bincount(self.p.country[idx], minlength=self.p.lookup.shape[0])
+            y_counts = np.bincount(self.p.year[idx], minlength=self.p.lookup.shape[1])
+            single = (c_counts[self.p.country[idx]] == 1) | (y_counts[self.p.year[idx]] == 1)
+            if not single.any():
+                return mask, dropped
+            mask[idx[single]] = False
+            dropped += int(single.sum())
+
+    def design(self, row: SpecRow) -> dict:
+        """The spec's estimation sample and (demeaned) design, or its status if none."""
         cols = self.p.columns
         key_col = row.key if row.lag == 0 else f"{row.key}_lag{row.lag}"
-
-        def get(name):
-            if override is not None and name in override:
-                return override[name], f"{name}@{tag}"
-            return cols[name], name
-
-        yv, yname = get(row.outcome)
-        xv, xname = get(key_col)
-        ctrl = [get(c) for c in row.controls]
+        yv, xv = cols[row.outcome], cols[key_col]
+        ctrl = [(cols[c], c) for c in row.controls]
         mask = self.p.masks[row.sample] & np.isfinite(yv) & np.isfinite(xv)
         for v, _ in ctrl:
             mask &= np.isfinite(v)
+        n_singletons = 0
+        if row.estimator == "twfe":
+            mask, n_singletons = self._drop_singletons(mask)
         idx = np.flatnonzero(mask)
-        out = {"spec_id": row.spec_id, "n_obs": int(idx.size), "term": key_col}
+        out = {"spec_id": row.spec_id, "n_obs": int(idx.size), "term": key_col,
+               "n_singletons": n_singletons}
         n_countries = int(np.unique(self.p.country[idx]).size) if idx.size else 0
         out["n_countries"] = n_countries
         if n_countries < self.p.min_countries:
@@ -315,51 +370,116 @@ class CurveEngine:
         yr = self.p.year[idx]
         out["year_first_code"], out["year_last_code"] = int(yr.min()), int(yr.max())
         k = 1 + len(ctrl)
+        fe = None
         if row.estimator == "twfe":
             key = hashlib.blake2b(np.packbits(mask).tobytes(), digest_size=16).digest()
             fe = self._fe_for(key, idx)
-            y = self._within(key, fe, yname, yv)
-            X = np.column_stack([self._within(key, fe, xname, xv)]
+            y = self._within(key, fe, row.outcome, yv)
+            X = np.column_stack([self._within(key, fe, key_col, xv)]
                                 + [self._within(key, fe, n, v) for v, n in ctrl])
             groups, n_groups = fe.g, fe.n_groups
             df_resid = idx.size - k - (fe.n_groups + fe.n_times - 1)
             pos = 0
-        else:
+        elif row.estimator == "pooled":
             y = yv[idx]
             X = np.column_stack([np.ones(idx.size), xv[idx]] + [v[idx] for v, _ in ctrl])
-            groups = self.p.country[idx]
+            groups = np.unique(self.p.country[idx], return_inverse=True)[1]
             n_groups = n_countries
             k += 1
             df_resid = idx.size - k
             pos = 1
+        else:
+            raise ValueError(f"speccurve: spec {row.spec_id}: estimator: expected one of "
+                             f"{CURVE_ESTIMATORS}, found {row.estimator!r}")
+        norm_x = np.sqrt(np.sum(X[:, pos] ** 2))
+        if norm_x <= 1e-10 * max(np.sqrt(np.sum(xv[idx] ** 2)), 1e-300):
+            return {**out, "status": ABSORBED if fe is not None else "key regressor constant"}
         if df_resid <= 0:
             return {**out, "status": "no residual degrees of freedom"}
         xtx = X.T @ X
         scale_x = np.sqrt(np.diag(xtx))
-        if scale_x[pos] <= 1e-10 * max(np.sqrt(np.sum(xv[idx] ** 2)), 1e-300):
-            return {**out, "status": "no within-country variation in the key regressor"}
         if np.linalg.cond(xtx / np.outer(scale_x, scale_x)) > 1e12:
             return {**out, "status": "collinear regressors"}
-        xtx_inv = np.linalg.inv(xtx)
-        beta = xtx_inv @ (X.T @ y)
-        resid = y - X @ beta
-        xe = X * resid[:, None]
-        scores = np.column_stack([np.bincount(groups, weights=xe[:, j])
-                                  for j in range(X.shape[1])])
-        n = idx.size
-        cov = xtx_inv @ (scores.T @ scores) @ xtx_inv
-        cov *= (n_groups / (n_groups - 1)) * ((n - 1) / (n - k))
-        se = float(np.sqrt(cov[pos, pos]))
-        b = float(beta[pos])
-        tval = b / se if se > 0 else np.nan
-        p = float(2 * special.stdtr(df_resid, -abs(tval)))
-        q = float(special.stdtrit(df_resid, 1 - self.p.alpha / 2))
         sd_x = float(np.std(xv[idx], ddof=1))
         sd_y = float(np.std(yv[idx], ddof=1))
-        ratio = sd_x / sd_y if sd_y > 0 else np.nan
-        return {**out, "status": "ok", "coef": b, "stderr": se, "t": tval, "p": p,
+        return {**out, "status": "ok", "X": X, "y": y, "pos": pos, "k": k,
+                "groups": groups, "n_groups": n_groups, "df_resid": df_resid,
+                "countries": np.unique(self.p.country[idx]),
+                "fe": None if fe is None else bootstrap.FixedEffects(
+                    fe.g, fe.t, fe.A_pinv, fe.n_groups, fe.n_times),
+                "ratio": sd_x / sd_y if sd_y > 0 else np.nan}
+
+    def estimate(self, row: SpecRow) -> dict:
+        d = self.design(row)
+        out = {k: v for k, v in d.items() if k in _RESULT_KEYS}
+        if d["status"] != "ok":
+            return out
+        X, y, pos, k = d["X"], d["y"], d["pos"], d["k"]
+        xtx_inv = np.linalg.inv(X.T @ X)
+        beta = xtx_inv @ (X.T @ y)
+        resid = y - X @ beta
+        a = X @ xtx_inv[pos]
+        score = np.bincount(d["groups"], weights=a * resid, minlength=d["n_groups"])
+        n, G = y.size, d["n_groups"]
+        se = float(np.sqrt((G / (G - 1)) * ((n - 1) / (n - k)) * np.sum(score ** 2)))
+        b = float(beta[pos])
+        tval = b / se if se > 0 else np.nan
+        df_resid = d["df_resid"]
+        p = float(2 * special.stdtr(df_resid, -abs(tval)))
+        q = float(special.stdtrit(df_resid, 1 - self.p.alpha / 2))
+        ratio = d["ratio"]
+        p_wild = np.nan
+        if d["n_groups"] < self.p.wild_below:
+            p_wild = bootstrap.wild_p(y, X, pos, d["groups"], self.p.wild_draws,
+                                      self.p.wild_seed, self.p.weights, d["fe"])[1]
+        return {**out, "p_wild": p_wild, "coef": b, "stderr": se, "t": tval, "p": p,
                 "ci_low": b - q * se, "ci_high": b + q * se, "coef_std": b * ratio,
                 "ci_low_std": (b - q * se) * ratio, "ci_high_std": (b + q * se) * ratio}
+
+    def weights(self, n_draws: int, seed: int, kind: str) -> np.ndarray:
+        """One weight per country of the panel and draw, shared by every spec."""
+        key = (n_draws, seed, kind)
+        if key not in self._weights:
+            self._weights.clear()
+            self._weights[key] = bootstrap.cluster_weights(
+                n_draws, self.p.lookup.shape[0], seed, kind)
+        return self._weights[key]
+
+    def null_draws(self, row: SpecRow, n_draws: int, seed: int, kind: str = "rademacher"
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Standardised estimates and significance signs of the spec under the null.
+
+        The null is imposed as in Simonsohn, Simmons and Nelson (2020): y* = y - b x makes
+        the spec's estimate exactly 0 (then the fits with and without x coincide, so the
+        residuals are the restricted ones); y** = fitted* + w_country e is re-estimated for
+        every draw, with the weight of each country the same in every spec of a draw. The
+        spec's sample and design stay fixed. Returns (coef_std (D,), sign (D,) int8:
+        +1/-1 significant positive/negative at alpha, 0 not), or None when not estimable.
+        """
+        d = self.design(row)
+        if d["status"] != "ok":
+            return None
+        X, y, pos = d["X"], d["y"], d["pos"]
+        xtx_inv = np.linalg.inv(X.T @ X)
+        resid = y - X @ (xtx_inv @ (X.T @ y))
+        # fitted residuals are too small (leverage); scaled by the CR1 factor, the spread
+        # of the bootstrap coefficient matches the CR1 variance (t* is unaffected)
+        n, G = y.size, d["n_groups"]
+        resid = resid * np.sqrt((G / (G - 1)) * ((n - 1) / (n - d["k"])))
+        W = self.weights(n_draws, seed, kind)[:, d["countries"]]
+        dev, se = bootstrap.draws(X, pos, d["groups"], d["n_groups"], resid, W, xtx_inv,
+                                  d["fe"])
+        q = float(special.stdtrit(d["df_resid"], 1 - self.p.alpha / 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = dev / se
+        sign = (np.sign(dev) * (np.abs(t) > q)).astype(np.int8)
+        return dev * d["ratio"], sign
+
+
+ABSORBED = "absorbed by the country and year fixed effects"
+CURVE_ESTIMATORS = ("pooled", "twfe")
+_RESULT_KEYS = ("spec_id", "n_obs", "term", "n_singletons", "n_countries", "status",
+                "year_first_code", "year_last_code")
 
 
 # --------------------------------------------------------------------------- library engines
@@ -371,8 +491,16 @@ def estimate_with_library(frame: pd.DataFrame, row: SpecRow, engine: str,
     key_col = row.key if row.lag == 0 else f"{row.key}_lag{row.lag}"
     cols = [row.outcome, key_col, *row.controls]
     sub = frame.loc[masks[row.sample], [ENTITY, TIME, *cols]].dropna()
+    n_singletons = 0
+    while row.estimator == "twfe" and len(sub):
+        single = ((sub.groupby(ENTITY)[TIME].transform("size") == 1)
+                  | (sub.groupby(TIME)[ENTITY].transform("size") == 1))
+        if not single.any():
+            break
+        n_singletons += int(single.sum())
+        sub = sub[~single]
     out = {"spec_id": row.spec_id, "n_obs": len(sub), "term": key_col,
-           "n_countries": int(sub[ENTITY].nunique())}
+           "n_countries": int(sub[ENTITY].nunique()), "n_singletons": n_singletons}
     if out["n_countries"] < min_countries:
         return {**out, "status": f"too few countries ({out['n_countries']} < {min_countries})"}
     years = np.sort(frame[TIME].unique())
@@ -447,14 +575,17 @@ def run_chunk(payload: Payload, rows: list[SpecRow]) -> list[dict]:
     return [eng.estimate(r) for r in rows]
 
 
-def run_permutation(payload: Payload, rows: list[SpecRow], seed: int) -> list[dict]:
-    """The whole curve with the key regressors permuted by country blocks (a worker task)."""
+def run_null_chunk(payload: Payload, rows: list[SpecRow], n_draws: int, seed: int,
+                   kind: str = "rademacher") -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Null-imposed bootstrap draws of a list of specs (a worker task): (spec_id,
+    coef_std (D,), sign (D,)) per estimable spec. Every worker makes the same weights
+    from ``seed``, so a draw gives each country one weight across all specs."""
     eng = _engine_for(payload)
-    override = eng.permuted_columns(seed)
     out = []
     for r in rows:
-        res = eng.estimate(r, override=override, tag=f"perm{seed}")
-        out.append({k: res.get(k, np.nan) for k in ("spec_id", "status", "coef_std", "p")})
+        got = eng.null_draws(r, n_draws, seed, kind)
+        if got is not None:
+            out.append((r.spec_id, got[0].astype(np.float64), got[1]))
     return out
 
 
@@ -470,9 +601,9 @@ def _chunk_in_worker(rows):
     return run_chunk(_WORKER_PAYLOAD, rows)
 
 
-def _perm_in_worker(args):
-    rows, seed = args
-    return run_permutation(_WORKER_PAYLOAD, rows, seed)
+def _null_in_worker(args):
+    rows, n_draws, seed, kind = args
+    return run_null_chunk(_WORKER_PAYLOAD, rows, n_draws, seed, kind)
 
 
 def chunks(rows: list[SpecRow], n_chunks: int) -> list[list[SpecRow]]:
@@ -522,12 +653,23 @@ class Backend:
             self._own_client = True
         return self._client
 
-    def map_specs(self, payload: Payload, rows: list[SpecRow], seeds=None) -> list:
-        """Spec results (seeds None) or one list of results per permutation seed."""
+    def map_specs(self, payload: Payload, rows: list[SpecRow]) -> list:
+        """Spec results, in the order of ``rows``."""
+        parts = chunks(rows, 4 * self.workers) if self.kind != "serial" else [rows]
+        got = self._map(payload, run_chunk, _chunk_in_worker, parts, ())
+        by_id = {r["spec_id"]: r for part in got for r in part}
+        return [by_id[r.spec_id] for r in rows]
+
+    def map_null(self, payload: Payload, rows: list[SpecRow], n_draws: int, seed: int,
+                 kind: str) -> list:
+        """Null-imposed draws of every estimable spec (chunks keep shared samples together)."""
+        parts = chunks(rows, 4 * self.workers) if self.kind != "serial" else [rows]
+        got = self._map(payload, run_null_chunk, _null_in_worker, parts, (n_draws, seed, kind))
+        return [r for part in got for r in part]
+
+    def _map(self, payload, task, worker_task, parts, extra):
         if self.kind == "serial":
-            if seeds is None:
-                return run_chunk(payload, rows)
-            return [run_permutation(payload, rows, s) for s in seeds]
+            return [task(payload, part, *extra) for part in parts]
         if self.kind == "processes":
             from concurrent.futures import ProcessPoolExecutor
 
@@ -536,20 +678,12 @@ class Backend:
 
                 self._pool = ProcessPoolExecutor(self.workers, mp.get_context("spawn"),
                                                  initializer=_init_worker, initargs=(payload,))
-            if seeds is None:
-                parts = self._pool.map(_chunk_in_worker, chunks(rows, 4 * self.workers))
-                return [r for part in parts for r in part]
-            return list(self._pool.map(_perm_in_worker, [(rows, s) for s in seeds]))
+            args = parts if not extra else [(part, *extra) for part in parts]
+            return list(self._pool.map(worker_task, args))
         client = self.client()
         [remote] = client.scatter([payload], broadcast=True)
-        if seeds is None:
-            parts = chunks(rows, 4 * self.workers)
-            futures = client.map(run_chunk, [remote] * len(parts), parts, pure=False)
-            return [r for part in client.gather(futures) for r in part]
-        seeds = list(seeds)
-        [remote_rows] = client.scatter([rows], broadcast=True)
-        futures = client.map(run_permutation, [remote] * len(seeds),
-                             [remote_rows] * len(seeds), seeds, pure=False)
+        futures = client.map(task, [remote] * len(parts), parts,
+                             *[[e] * len(parts) for e in extra], pure=False)
         return client.gather(futures)
 
 
@@ -568,6 +702,7 @@ def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
     years = np.sort(frame[TIME].unique())
     by_id = {r["spec_id"]: r for r in results}
     kind = provenance.data_kind(frame)
+    definitions = frame.attrs.get("gap_choice", {})
     recs = []
     sources: dict[tuple, str] = {}
     for row in rows:
@@ -581,11 +716,13 @@ def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
                "estimator": row.estimator, "lag": row.lag,
                "lag_rule": grid["grid"].get("lag_rule", "exact"), "sample": row.sample,
                "status": res.get("status")}
-        for c in ("coef", "stderr", "t", "p", "ci_low", "ci_high", "coef_std", "ci_low_std",
-                  "ci_high_std"):
+        for c in ("coef", "stderr", "t", "p", "p_wild", "ci_low", "ci_high", "coef_std",
+                  "ci_low_std", "ci_high_std"):
             rec[c] = res.get(c, np.nan) if ok else np.nan
         rec["n_obs"] = res.get("n_obs", 0)
         rec["n_countries"] = res.get("n_countries", 0)
+        rec["n_singletons"] = res.get("n_singletons", 0)
+        rec["key_definition"] = definitions.get(row.key, row.key)
         rec["year_first"] = int(years[res["year_first_code"]]) if "year_first_code" in res else pd.NA
         rec["year_last"] = int(years[res["year_last_code"]]) if "year_last_code" in res else pd.NA
         rec["data_kind"] = kind
@@ -624,155 +761,104 @@ def curve_summary(table: pd.DataFrame, alpha: float = 0.05, by: tuple[str, ...] 
     return out.reset_index(drop=True)
 
 
-def curve_inference(observed: pd.DataFrame, permuted: list[pd.DataFrame] | pd.DataFrame,
-                    alpha: float = 0.05) -> pd.DataFrame:
-    """Permutation p-values of the curve statistics (Simonsohn et al. 2020, Table 2 style).
+def curve_inference(observed: pd.DataFrame, null_draws: list[tuple[int, np.ndarray, np.ndarray]],
+                    alpha: float = 0.05, n_draws: int = 0) -> pd.DataFrame:
+    """Null-imposed bootstrap p-values of the curve statistics (Simonsohn et al. 2020).
 
-    p = (1 + #permutations at least as extreme) / (1 + #permutations): for the median
-    by absolute value, for the shares of significant specs by the share in the observed
-    dominant direction. ``permuted``: one table per permutation, or one long table with a
-    ``permutation`` column. A family absent from a permutation (no estimable spec) counts
-    as not extreme.
+    ``null_draws``: (spec_id, coef_std (D,), sign (D,)) of every estimable spec, from
+    :meth:`CurveEngine.null_draws` with one weight per country and draw in all specs, so a
+    draw is a whole curve under the null. p = (1 + #draws at least as extreme) / (1 + D):
+    for the median by absolute value, for the share of significant specs by the share
+    in the observed dominant direction. ``*_rw``: Romano-Wolf family-wise adjusted
+    p-values across the key regressors, per estimator row (all, pooled, twfe).
     """
-    obs = curve_summary(observed, alpha).set_index(["key_regressor", "estimator"])
-    if isinstance(permuted, pd.DataFrame):
-        long = permuted
-    else:
-        long = pd.concat([t.assign(permutation=i) for i, t in enumerate(permuted)],
-                         ignore_index=True) if len(permuted) else None
-    n_perm = 0 if long is None or long.empty else int(long["permutation"].nunique())
+    obs = curve_summary(observed, alpha)
     out = obs.copy()
-    out["n_permutations"] = n_perm
-    out["p_median"] = np.nan
-    out["p_share_sig"] = np.nan
-    if n_perm:
-        perm = curve_summary(long, alpha, by=("permutation",))
-        perm = perm.set_index(["key_regressor", "estimator", "permutation"])
-
-        def wide(col):
-            return perm[col].unstack("permutation").reindex(obs.index).to_numpy()
-
-        med = wide("median_coef_std")
-        pos = (obs["share_sig_pos"] >= obs["share_sig_neg"]).to_numpy()
-        share = np.where(pos[:, None], wide("share_sig_pos"), wide("share_sig_neg"))
-        obs_share = np.where(pos, obs["share_sig_pos"], obs["share_sig_neg"])
-        with np.errstate(invalid="ignore"):
-            out["p_median"] = (1 + np.sum(np.abs(med) >= np.abs(obs["median_coef_std"].to_numpy()
-                                                                  )[:, None], axis=1)) / (1 + n_perm)
-            out["p_share_sig"] = (1 + np.sum(share >= obs_share[:, None], axis=1)) / (1 + n_perm)
-    return out.reset_index()
+    for c in ("p_median", "p_share_sig", "p_median_rw", "p_share_sig_rw"):
+        out[c] = np.nan
+    out["n_draws"] = 0
+    if not null_draws:
+        return out
+    ok = observed.loc[observed["status"] == "ok", ["spec_id", "key_regressor", "estimator"]]
+    got = {sid: (c, s) for sid, c, s in null_draws}
+    if set(got) != set(ok["spec_id"]):
+        raise ValueError(f"speccurve inference: null draws for {len(got)} specs: expected "
+                         f"the {len(ok)} estimable specs of the observed curve")
+    coef = np.column_stack([got[s][0] for s in ok["spec_id"]])
+    sign = np.column_stack([got[s][1] for s in ok["spec_id"]])
+    D = coef.shape[0]
+    keys, ests = ok["key_regressor"].to_numpy(), ok["estimator"].to_numpy()
+    boot_med = np.full((D, len(out)), np.nan)
+    boot_share = np.full((D, len(out)), np.nan)
+    obs_share = np.full(len(out), np.nan)
+    for i, row in out.iterrows():
+        cols = (keys == row["key_regressor"]) & ((ests == row["estimator"])
+                                                  | (row["estimator"] == "all"))
+        pos = row["share_sig_pos"] >= row["share_sig_neg"]
+        boot_med[:, i] = np.median(coef[:, cols], axis=1)
+        boot_share[:, i] = np.mean(sign[:, cols] == (1 if pos else -1), axis=1)
+        obs_share[i] = row["share_sig_pos"] if pos else row["share_sig_neg"]
+    med = out["median_coef_std"].to_numpy()
+    out["p_median"] = (1 + np.sum(np.abs(boot_med) >= np.abs(med) - 1e-12, axis=0)) / (1 + D)
+    out["p_share_sig"] = (1 + np.sum(boot_share >= obs_share - 1e-12, axis=0)) / (1 + D)
+    for est in out["estimator"].unique():
+        rows = np.flatnonzero(out["estimator"].to_numpy() == est)
+        out.loc[rows, "p_median_rw"] = bootstrap.romano_wolf(med[rows], boot_med[:, rows])
+        out.loc[rows, "p_share_sig_rw"] = bootstrap.romano_wolf(obs_share[rows],
+                                                                boot_share[:, rows])
+    out["n_draws"] = D
+    return out
 
 
 def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "serial",
-        scheduler: str | None = None, workers: int = 2, permutations: int | None = None,
+        scheduler: str | None = None, workers: int = 2, draws: int | None = None,
         grid: dict | None = None, client=None, seed: int | None = None,
-        engine: str = "numpy", cache_dir: str | Path | None = None) -> SpecCurve:
-    """Estimate the whole grid (and the permutation inference) on one backend.
+        engine: str = "numpy") -> SpecCurve:
+    """Estimate the whole grid and its null-imposed curve inference on one backend.
 
     ``engine="numpy"`` (default) uses :class:`CurveEngine` on any backend; ``"pyfixest"``
-    or ``"linearmodels"`` estimate each spec with that library, serially, and no
-    permutations (a cross-check; benchmarks/RESULTS.md has the timings).
-
-    ``cache_dir``: keep the permuted curves there (``speccurve-perm-<key>.parquet``), keyed
-    by the estimation inputs, the observed curve, the seeds, alpha and this module's code;
-    the observed curve is always re-estimated (it is cheap), the permutations (one whole
-    curve each) are read back when nothing they depend on changed. The backend is not part of
-    the key: every backend gives the same table.
+    or ``"linearmodels"`` estimate each spec with that library, serially, without the
+    curve inference (a cross-check; benchmarks/RESULTS.md has the timings). ``draws``:
+    bootstrap draws of the whole curve (grid ``[inference] draws``, 999 by default; 0
+    skips the inference).
     """
-    grid = grid or load_grid()
+    grid = validate_grid(grid or load_grid())
     frame = analysis_frame(panel, gaps, grid)
     rows = enumerate_specs(frame, grid)
     payload = make_payload(frame, grid)
     inf = grid.get("inference", {})
-    n_perm = int(inf.get("permutations", 0) if permutations is None else permutations)
+    n_draws = int(inf.get("draws", 999) if draws is None else draws)
     base_seed = int(inf.get("seed", 2020) if seed is None else seed)
+    kind = str(inf.get("weights", "rademacher"))
     alpha = float(inf.get("alpha", 0.05))
+    kind_data = provenance.data_kind(frame)
     if engine != "numpy":
         results = [estimate_with_library(frame, r, engine, payload.masks, alpha,
                                          payload.min_countries) for r in rows]
         table = _assemble(frame, rows, results, grid)
         inference = curve_inference(table, [], alpha)
-        inference.insert(0, "data_kind", provenance.data_kind(frame))
-        return SpecCurve(table=table, inference=inference,
-                         data_kind=provenance.data_kind(frame),
-                         notes={"n_specs": len(rows), "engine": engine, "permutations": 0,
+        inference.insert(0, "data_kind", kind_data)
+        return SpecCurve(table=table, inference=inference, data_kind=kind_data,
+                         notes={"n_specs": len(rows), "engine": engine, "draws": 0,
                                 "n_ok": int((table["status"] == "ok").sum())})
-    seeds = [base_seed + i for i in range(n_perm)]
-    cache_path = None
     with Backend(backend, workers, scheduler, client) as be:
         results = be.map_specs(payload, rows)
         table = _assemble(frame, rows, results, grid)
-        if n_perm and cache_dir is not None:
-            key = _perm_key(payload, table, seeds, alpha)
-            cache_path = Path(cache_dir) / f"speccurve-perm-{key}.parquet"
-        long = _read_perm_cache(cache_path) if cache_path is not None else None
-        hit = long is not None
-        if n_perm and not hit:
-            long = pd.concat([pd.DataFrame(r).assign(permutation=i)
-                              for i, r in enumerate(be.map_specs(payload, rows, seeds=seeds))],
-                             ignore_index=True)
-            if cache_path is not None:
-                _write_perm_cache(long, cache_path)
-    permuted = [] if long is None else long.merge(
-        table[["spec_id", "key_regressor", "estimator"]], on="spec_id")
-    inference = curve_inference(table, permuted, alpha)
-    inference.insert(0, "data_kind", provenance.data_kind(frame))
+        null = be.map_null(payload, rows, n_draws, base_seed, kind) if n_draws else []
+    inference = curve_inference(table, null, alpha)
+    inference.insert(0, "data_kind", kind_data)
     notes = {"n_specs": len(rows), "n_ok": int((table["status"] == "ok").sum()),
              "gap_columns": frame.attrs.get("gap_choice", {}),
-             "permutations": n_perm, "standardised": STD_NOTE,
-             "permutation": "country blocks: key regressors of country pi(i) at the same year",
-             "permutations_cache": None if cache_path is None else
-             ("hit" if hit else "written")}
-    return SpecCurve(table=table, inference=inference, data_kind=provenance.data_kind(frame),
-                     notes=notes)
-
-
-_PERM_COLUMNS = ("permutation", "spec_id", "status", "coef_std", "p")
-#: Permutation caches kept per folder (the most recently used; about 1 MB each on the demo).
-KEEP_PERM_CACHES = 4
-
-
-def _perm_key(payload: Payload, table: pd.DataFrame, seeds: list[int], alpha: float) -> str:
-    """Hash of everything the permuted curves depend on."""
-    digest = hashlib.blake2b(digest_size=12)
-    digest.update(payload.token.encode())
-    for name in sorted(payload.masks):
-        digest.update(name.encode())
-        digest.update(np.packbits(payload.masks[name]).tobytes())
-    digest.update(np.ascontiguousarray(payload.lookup).tobytes())
-    digest.update(table.to_csv(index=False, float_format="%.17g").encode())
-    digest.update(repr((seeds, alpha, payload.min_countries, payload.key_columns,
-                        np.__version__)).encode())
-    digest.update((config.PACKAGE_DIR / "models" / "speccurve.py").read_bytes())
-    return digest.hexdigest()
-
-
-def _read_perm_cache(path: Path) -> pd.DataFrame | None:
-    if not path.exists():
-        return None
-    try:
-        long = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - an unreadable cache is recomputed, not fatal
-        warnings.warn(f"{path}: unreadable permutation cache ({type(exc).__name__}); "
-                      "recomputing", stacklevel=3)
-        return None
-    if tuple(long.columns) != _PERM_COLUMNS:
-        warnings.warn(f"{path}: columns {list(long.columns)}: expected {list(_PERM_COLUMNS)}; "
-                      "recomputing", stacklevel=3)
-        return None
-    os.utime(path)  # most recently used: the last to be pruned
-    return long
-
-
-def _write_perm_cache(long: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    long[list(_PERM_COLUMNS)].to_parquet(tmp, index=False)
-    tmp.replace(path)
-    older = sorted(path.parent.glob("speccurve-perm-*.parquet"),
-                   key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
-    for stale in older[KEEP_PERM_CACHES:]:
-        stale.unlink()
+             "gap_families": gap_family_labels(grid),
+             "gap_missing": frame.attrs.get("gap_missing", {}),
+             "draws": n_draws, "standardised": STD_NOTE,
+             "inference": (f"null imposed per spec (y* = y - b x), wild cluster bootstrap by "
+                           f"country, {kind} weights shared by all specs of a draw, "
+                           f"{n_draws} draws, seed {base_seed}"),
+             "wild_p": f"p_wild: WCR wild cluster bootstrap (restricted residuals, {kind}, "
+                       f"{payload.wild_draws} draws) for specs with fewer than "
+                       f"{payload.wild_below} countries"}
+    return SpecCurve(table=table, inference=inference, data_kind=kind_data, notes=notes)
 
 
 def write(curve: SpecCurve, out_dir: str | Path) -> list[Path]:
@@ -826,7 +912,7 @@ def _load(data: str):
 
 
 def run_cli(data: str = "demo", backend: str = "serial", scheduler: str | None = None,
-            workers: int = 2, permutations: int | None = None) -> SpecCurve:
+            workers: int = 2, draws: int | None = None) -> SpecCurve:
     """``divides specs``: load the panel and gaps, run the curve, write reports/<data>/tables."""
     load_panel, load_gaps = _load(data)
     panel = load_panel(data=data)
@@ -836,7 +922,7 @@ def run_cli(data: str = "demo", backend: str = "serial", scheduler: str | None =
         print(f"divides specs: gaps table unavailable ({exc}); running without gap measures")
         gaps = None
     curve = run(panel, gaps, backend=backend, scheduler=scheduler, workers=workers,
-                permutations=permutations)
+                draws=draws)
     paths = write(curve, config.reports_dir(data) / "tables")
     # the ASAN case's data choices (outcome source x treatment year 2012/2013), see case.py
     from divides.models import case
@@ -848,8 +934,8 @@ def run_cli(data: str = "demo", backend: str = "serial", scheduler: str | None =
     paths.append(case_path)
     curve.notes["paths"] = [str(p) for p in paths]
     print(f"divides specs: {curve.notes['n_ok']} of {curve.notes['n_specs']} specifications "
-          f"estimated, {curve.notes['permutations']} permutations ({backend}); wrote "
+          f"estimated, {curve.notes['draws']} null-imposed bootstrap draws ({backend}); wrote "
           + ", ".join(str(p) for p in paths))
     for col, what in curve.notes.get("gap_columns", {}).items():
-        print(f"divides specs: {col} = gap_pp of {what}")
+        print(f"divides specs: {col} = {what}")
     return curve
