@@ -108,7 +108,7 @@ def _cmd_specs(args: argparse.Namespace) -> int:
     from divides.models import speccurve
 
     curve = speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
-                              workers=args.workers)
+                              workers=args.workers, draws=args.draws)
     try:  # the figures layer owns the plot; draw it when that layer provides one
         from divides.figures import charts
         from divides.figures.export import save_figure
@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     p.add_argument("--workers", type=_positive_int, default=2)
+    p.add_argument("--draws", type=int, default=None,
+                   help="null-imposed bootstrap draws of the whole curve (default: the grid's, "
+                        "999; 0 skips the curve inference)")
     p.set_defaults(func=_cmd_specs)
 
     p = sub.add_parser("figures", help="write every figure and map into reports/<data>/figures/")

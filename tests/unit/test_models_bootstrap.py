@@ -33,7 +33,7 @@ def test_single_spec_p_value_matches_wildboottest_with_full_enumeration():
                        impose_null=True, bootstrap_type="11", seed=3, show=False)
     ref_p = float(np.asarray(ref["p-value"] if isinstance(ref, pd.DataFrame) else ref[0]
                              ).ravel()[0])
-    t, p = bs.wild_p(df["y"].to_numpy(), X.to_numpy(), 1, df["g"].to_numpy(), n_draws=9999)
+    _, p = bs.wild_p(df["y"].to_numpy(), X.to_numpy(), 1, df["g"].to_numpy(), n_draws=9999)
     # both enumerate all 2^10 sign patterns: the p-values agree to rounding
     assert p == pytest.approx(ref_p, abs=1e-9)
     assert 0 < p < 1

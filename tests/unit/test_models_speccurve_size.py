@@ -45,7 +45,6 @@ def null_grid() -> dict:
 
 def test_curve_test_holds_its_size_under_a_true_null():
     n_sim = 300
-    rates_seen = []
     reject = {("pooled", "p_median"): 0, ("twfe", "p_median"): 0,
               ("pooled", "p_share_sig"): 0, ("twfe", "p_share_sig"): 0}
     for s in range(n_sim):

@@ -85,7 +85,7 @@ def spec_curve_figure(tables_dir: Path, panel, gaps, key_regressor: str = "egdi"
         table = _table(tables_dir, "speccurve.csv")
         curve = SimpleNamespace(table=table, data_kind=str(table["data_kind"].iloc[0]))
     except Unavailable:
-        curve = speccurve.run(panel, gaps, permutations=0)
+        curve = speccurve.run(panel, gaps, draws=0)
     inputs = list(speccurve.figure_inputs(curve, keys=[key_regressor]))
     if not inputs:
         raise Unavailable(f"no estimated specification for {key_regressor}")
