@@ -262,7 +262,9 @@ def leave_one_out(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
                      "placebo_p": sc.p_value, "n_donors": len(s) - 1,
                      "top_donor": own["donor"].iloc[0], "top_weight": float(own["weight"].iloc[0])})
     out = pd.DataFrame(rows)
+    out["years"] = f"{int(full.paths['year'].min())}-{int(full.paths['year'].max())}"
     out["data_kind"] = provenance.data_kind(panel)
+    out.attrs = dict(panel.attrs)
     return out
 
 
