@@ -770,7 +770,9 @@ def curve_inference(observed: pd.DataFrame, null_draws: list[tuple[int, np.ndarr
     draw is a whole curve under the null. p = (1 + #draws at least as extreme) / (1 + D):
     for the median by absolute value, for the share of significant specs by the share
     in the observed dominant direction. ``*_rw``: Romano-Wolf family-wise adjusted
-    p-values across the key regressors, per estimator row (all, pooled, twfe).
+    p-values across the key regressors, per estimator row (all, pooled, twfe), on
+    statistics studentised by each family's bootstrap SD (shares also centred on their
+    bootstrap mean). A family whose draws do not vary (SD 0) gets no adjusted p-value.
     """
     obs = curve_summary(observed, alpha)
     out = obs.copy()
@@ -801,11 +803,19 @@ def curve_inference(observed: pd.DataFrame, null_draws: list[tuple[int, np.ndarr
     med = out["median_coef_std"].to_numpy()
     out["p_median"] = (1 + np.sum(np.abs(boot_med) >= np.abs(med) - 1e-12, axis=0)) / (1 + D)
     out["p_share_sig"] = (1 + np.sum(boot_share >= obs_share - 1e-12, axis=0)) / (1 + D)
+    # Romano-Wolf on studentised statistics (each family's bootstrap SD), so that a family
+    # with a wide null distribution (few specs, small samples) does not dominate the max
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd_med = boot_med.std(axis=0, ddof=1)
+        z_med, zb_med = med / sd_med, boot_med / sd_med
+        mean_share, sd_share = boot_share.mean(axis=0), boot_share.std(axis=0, ddof=1)
+        z_share = np.maximum((obs_share - mean_share) / sd_share, 0)
+        zb_share = np.maximum((boot_share - mean_share) / sd_share, 0)
     for est in out["estimator"].unique():
         rows = np.flatnonzero(out["estimator"].to_numpy() == est)
-        out.loc[rows, "p_median_rw"] = bootstrap.romano_wolf(med[rows], boot_med[:, rows])
-        out.loc[rows, "p_share_sig_rw"] = bootstrap.romano_wolf(obs_share[rows],
-                                                                boot_share[:, rows])
+        out.loc[rows, "p_median_rw"] = bootstrap.romano_wolf(z_med[rows], zb_med[:, rows])
+        out.loc[rows, "p_share_sig_rw"] = bootstrap.romano_wolf(z_share[rows],
+                                                                zb_share[:, rows])
     out["n_draws"] = D
     return out
 
