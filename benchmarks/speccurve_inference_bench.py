@@ -86,10 +86,11 @@ def main(argv=None) -> int:
         r = specs[sid]
         key = r.key if r.lag == 0 else f"{r.key}_lag{r.lag}"
         sub = frame.loc[masks[r.sample], ["iso3", "year", r.outcome, key, *r.controls]].dropna()
+        sub = sub.assign(cid=sub["iso3"].factorize()[0])  # wildboottest's numba needs int ids
         fml = f"{r.outcome} ~ {' + '.join([key, *r.controls])}" + (
-            " | iso3 + year" if r.estimator == "twfe" else "")
+            " | cid + year" if r.estimator == "twfe" else "")
         t0 = time.perf_counter()
-        fit = pf.feols(fml, data=sub, vcov={"CRV1": "iso3"})
+        fit = pf.feols(fml, data=sub, vcov={"CRV1": "cid"})
         fit.wildboottest(param=key, reps=args.draws, seed=i)
         dt = time.perf_counter() - t0
         if i:  # the first call compiles numba: not counted

@@ -48,6 +48,7 @@ key_regressor = "egdi"
 import divides
 from divides import config
 from divides.figures import charts
+from divides.figures import speccurve as speccurve_figures
 from divides.figures.export import save_figure
 from divides.models import speccurve
 
@@ -68,7 +69,7 @@ for column, why in curve.notes["gap_missing"].items():
 # ## The curve for e-government
 
 # %%
-for name, frame, kwargs in speccurve.figure_inputs(curve, keys=[key_regressor]):
+for name, frame, kwargs in speccurve_figures.figure_inputs(curve, keys=[key_regressor]):
     kwargs["choices"] = [c for c in kwargs["choices"] if frame[c].nunique() > 1]
     fig = charts.specification_curve(frame, **kwargs)
     _ = save_figure(fig, f"spec_curve_{key_regressor}", figures_dir, close=False)

@@ -70,11 +70,15 @@ def _pool(panel: pd.DataFrame, treated: str, donor_pool: list[str] | None) -> li
     pool = donors() if donor_pool is None else list(donor_pool)
     if not pool:
         raise ModelError("case study: donor_pool: expected at least one country, found none")
-    known = set(as_long(panel)[ENTITY])
+    # known: in the panel or in the donor table (a listed donor without data is dropped
+    # later as incomplete, like any donor with gaps); anything else is a typo
+    listed = set(pd.read_csv(DONORS_CSV, dtype=str, keep_default_na=False)["iso3"])
+    known = set(as_long(panel)[ENTITY]) | listed
     unknown = sorted({treated, *pool} - known)
     if unknown:
         raise ModelError(f"case study: country codes {unknown}: expected iso3 codes of the "
-                         f"panel (known: {sorted(known)[:20]}... {len(known)} in all)")
+                         f"panel or of {DONORS_CSV.name} (known: {sorted(known)[:20]}... "
+                         f"{len(known)} in all)")
     return [d for d in pool if d != treated]
 
 
