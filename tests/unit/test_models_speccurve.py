@@ -248,3 +248,22 @@ def test_curve_inference_counts_extreme_draws_by_hand():
         assert row["p_median_rw"] == pytest.approx(row["p_median"])
     with pytest.raises(ValueError, match="estimable specs"):
         sc.curve_inference(observed, null[:1])
+
+
+def test_tables_and_figures_say_what_each_gap_family_is(panel):
+    from divides.figures import speccurve as speccurve_figures
+
+    p = panel.copy()
+    gaps = pd.DataFrame({"iso3": p["iso3"], "year": p["year"], "dimension": "sex",
+                         "indicator": "itu_internet_users_pct", "source": "itu",
+                         "gap_pp": p["gap_sex_pp"], "advantaged_group": "male",
+                         "disadvantaged_group": "female"}).dropna()
+    grid = small_grid()
+    grid["grid"].update(key_regressors=["egdi"], samples=["all"], lags=[0])
+    curve = sc.run(p, gaps, grid=grid, draws=0)
+    fam = curve.table[curve.table["key_regressor"] == "gap_sex_internet_pp"]
+    assert len(fam) and (fam["key_definition"] == (
+        "gap_pp of itu_internet_users_pct (itu): male - female")).all()
+    inputs = {name: frame for name, frame, _ in speccurve_figures.figure_inputs(curve)}
+    term = inputs["speccurve_gap_sex_internet_pp"]["term"].iloc[0]
+    assert "itu_internet_users_pct (itu): male - female" in term
