@@ -42,8 +42,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
 
-    import divides
     import pyfixest as pf
+
+    import divides
     from divides.models import speccurve as sc
 
     panel = divides.load_panel(args.data)
@@ -71,8 +72,8 @@ def main(argv=None) -> int:
     cluster.close()
     same = dask_curve.inference.equals(curve.inference)
     rows_out.append(("divides: estimate + null-imposed draws", f"dask ({args.workers})", t_dask,
-                     f"cluster start {t_start:.1f} s not included; inference identical to "
-                     f"processes: {same}"))
+                     (f"cluster start {t_start:.1f} s not included; inference identical to "
+                      f"processes: {same}")))
 
     # the per-spec loop: pyfixest feols + wildboottest on a spread of estimable specs
     grid = sc.load_grid()
