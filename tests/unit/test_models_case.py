@@ -121,3 +121,19 @@ def test_conformal_interval_covers_the_planted_gap_and_excludes_zero():
     assert ci["ci_low"] <= 1.0 <= ci["ci_high"]
     assert ci["ci_low"] > 0 and ci["p_zero"] <= 0.1
     assert not ci["grid_edge_hit"]
+
+
+def test_conformal_p_values_agree_with_scinference():
+    from scinference import scinference
+
+    panel = case_panel(break_size=0.4, seed=5)
+    wide = panel.pivot(index="year", columns="iso3", values="wgi_cc_estimate")
+    pool = case.donors()
+    y, X = wide["AZE"].to_numpy(), wide[pool].to_numpy()
+    post = np.asarray(wide.index >= 2013)
+    for theta in (0.0, 0.2, 0.4, 0.8):
+        ours = case.conformal_p(y, X, post, theta)
+        ref = scinference(y, X, T1=int(post.sum()), T0=int((~post).sum()), theta0=theta,
+                          estimation_method="sc", permutation_method="mb")["p_val"]
+        # both enumerate the same T cyclic shifts (weights by different solvers)
+        assert ours == pytest.approx(float(ref), abs=1e-9), theta
