@@ -324,7 +324,8 @@ def conformal_interval(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
     Wuthrich and Zhu 2021): for each candidate gap theta, subtract it from the treated
     post-period, refit the weights on all years, and rank the post-period residuals' mean
     absolute value among all cyclic shifts of the years (moving-block permutations);
-    the interval is every theta not rejected at ``alpha``. With T years the smallest
+    the interval is the hull of the thetas not rejected at ``alpha`` on ``grid``
+    (``grid_edge_hit``: it reaches the grid's edge, so it is open there). With T years the smallest
     p-value is 1/T, so with few years no interval is possible below alpha = 1/T."""
     pool = _pool(panel, treated, donor_pool)
     wide = _wide(panel, outcome, [treated, *pool], years)
@@ -346,6 +347,6 @@ def conformal_interval(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
             "ci_low": float(kept.min()) if kept.size else np.nan,
             "ci_high": float(kept.max()) if kept.size else np.nan,
             "min_p": float(1 / n_years), "n_years": n_years, "n_donors": len(pool),
-            "p_zero": float(pvals[np.argmin(np.abs(grid))]),
+            "p_zero": conformal_p(y, X, post, 0.0),
             "grid_edge_hit": bool(kept.size and (kept.min() == grid.min()
                                                  or kept.max() == grid.max()))}
