@@ -51,7 +51,9 @@ def load(data: str, panel_path: str | None):
 
         panel = fixture_panel(n_countries=190, years=(2003, 2023), biennial_egdi=True)
     else:
-        load_panel, load_gaps = sc._load(data)
+        from divides import api
+
+        load_panel, load_gaps = api.load_panel, api.load_gaps
         panel = load_panel(data=data)
         gaps = load_gaps(data=data) if load_gaps else None
     return panel, gaps

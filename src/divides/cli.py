@@ -104,21 +104,40 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def _cmd_specs(args: argparse.Namespace) -> int:
-    from divides import config
-    from divides.models import speccurve
+    """Load the panel and gaps, run the curve, write reports/<data>/tables and the figures."""
+    from divides import api, config
+    from divides.models import case, speccurve
 
-    curve = speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
-                              workers=args.workers)
-    try:  # the figures layer owns the plot; draw it when that layer provides one
-        from divides.figures import charts
-        from divides.figures.export import save_figure
-    except ImportError:
-        return 0
-    if hasattr(charts, "specification_curve"):
-        out = config.reports_dir(args.data) / "figures"
-        for name, frame, kwargs in speccurve.figure_inputs(curve):
-            save_figure(charts.specification_curve(frame, **kwargs), name, out)
-            print(f"divides specs: wrote {out / name}.*")
+    panel = api.load_panel(data=args.data)
+    try:
+        gaps = api.load_gaps(data=args.data)
+    except Exception as exc:  # noqa: BLE001 - the curve runs without gap regressors
+        print(f"divides specs: gaps table unavailable ({exc}); running without gap measures")
+        gaps = None
+    curve = speccurve.run(panel, gaps, backend=args.backend, scheduler=args.scheduler,
+                          workers=args.workers, draws=args.draws)
+    tables = config.reports_dir(args.data) / "tables"
+    paths = speccurve.write(curve, tables)
+    # the ASAN case's data choices (outcome source x treatment year 2012/2013), see case.py
+    case_path = tables / "case_specs.csv"
+    case_path.write_bytes(case.case_specs(panel).to_csv(
+        index=False, float_format="%.10g", lineterminator="\n").encode("utf-8"))
+    paths.append(case_path)
+    print(f"divides specs: {curve.notes['n_ok']} of {curve.notes['n_specs']} specifications "
+          f"estimated, {curve.notes['draws']} null-imposed bootstrap draws ({args.backend}); "
+          "wrote " + ", ".join(str(p) for p in paths))
+    for col, what in curve.notes.get("gap_columns", {}).items():
+        print(f"divides specs: {col} = {what}")
+    for col, why in curve.notes.get("gap_missing", {}).items():
+        print(f"divides specs: {col} left out: {why}")
+    from divides.figures import charts
+    from divides.figures import speccurve as speccurve_figures
+    from divides.figures.export import save_figure
+
+    out = config.reports_dir(args.data) / "figures"
+    for name, frame, kwargs in speccurve_figures.figure_inputs(curve):
+        save_figure(charts.specification_curve(frame, **kwargs), name, out)
+        print(f"divides specs: wrote {out / name}.*")
     return 0
 
 
@@ -188,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     p.add_argument("--workers", type=_positive_int, default=2)
+    p.add_argument("--draws", type=int, default=None,
+                   help="null-imposed bootstrap draws of the whole curve (default: the grid's, "
+                        "999; 0 skips the curve inference)")
     p.set_defaults(func=_cmd_specs)
 
     p = sub.add_parser("figures", help="write every figure and map into reports/<data>/figures/")

@@ -326,20 +326,21 @@ def test_changed_companion_invalidates_the_read_cache(tmp_path):
 
 # --- spec curve: the age family's gap ----------------------------------------------------
 
-def test_gap_preference_picks_the_digital_age_gap_where_available():
+def test_age_family_is_the_digital_age_gap_and_never_a_literacy_proxy():
     gaps = pd.DataFrame({
         "iso3": ["AZE"] * 3 + ["DNK"] * 3, "year": [2020] * 6, "dimension": ["age"] * 6,
         "indicator": ["unesco_literacy_15_24_vs_65plus_pct", "findex_x_internet_pct",
                       "itu_internet_daily_users_15_24_vs_25_74_pct"] * 2,
-        "source": ["unesco", "findex", "itu"] * 2, "gap_pp": [1.0, 2.0, 3.0] * 2})
-    pref = {"age": ["itu_internet_daily_users_15_24_vs_25_74_pct"]}
-    wide = sc.gap_columns(gaps, ["age"], preference=pref)
-    assert (wide["gap_age_pp"] == 3.0).all()
-    assert "itu_internet_daily_users" in wide.attrs["gap_choice"]["gap_age_pp"]
-    fallback = sc.gap_columns(gaps[gaps.source != "itu"], ["age"], preference=pref)
-    assert (fallback["gap_age_pp"] == 2.0).all()  # the rule: an internet indicator first
-    grid = sc.load_grid()
-    assert grid["gap_preference"]["age"] == pref["age"]
+        "source": ["unesco", "findex", "itu"] * 2, "gap_pp": [1.0, 2.0, 3.0] * 2,
+        "advantaged_group": "age_15_24", "disadvantaged_group": "age_25_74"})
+    fams = {k: v for k, v in sc.load_grid()["gap_families"].items() if k == "gap_age_internet_pp"}
+    wide = sc.gap_columns(gaps, fams)
+    assert (wide["gap_age_internet_pp"] == 3.0).all()
+    assert "itu_internet_daily_users" in wide.attrs["gap_choice"]["gap_age_internet_pp"]
+    # without the ITU series the family is absent (reported), not replaced by another gap
+    fallback = sc.gap_columns(gaps[gaps.source != "itu"], fams)
+    assert "gap_age_internet_pp" not in fallback.columns
+    assert "gap_age_internet_pp" in fallback.attrs["gap_missing"]
 
 
 # --- WDI through the API v2 and the bulk indicator ZIP ----------------------------------

@@ -63,4 +63,77 @@ def test_treatment_year_is_a_specification_choice():
 
 def test_too_few_donors_is_an_error():
     with pytest.raises(ModelError, match="at least 3"):
-        case.event_study(case_panel(), "wgi_cc_estimate", donor_pool=["ARM", "GEO"])
+        case.event_study(case_panel(), "wgi_cc_estimate", donor_pool=["ARM", "BLR"])
+
+
+def test_donor_screening_lists_reasons_and_keeps_georgia_only_on_request():
+    screen = case.donor_screen()
+    geo = screen.set_index("iso3").loc["GEO"]
+    assert not geo["used"] and "Public Service Halls" in geo["reason"]
+    assert "GEO" not in case.donors() and "GEO" in case.donors(keep=("GEO",))
+    assert case.donor_screen(keep=("GEO",)).set_index("iso3").loc["GEO", "reason"].startswith(
+        "kept on request")
+    assert screen["used"].sum() == len(screen) - 1
+
+
+def test_unknown_donor_group_or_country_is_an_error_listing_the_known_ones():
+    with pytest.raises(ModelError, match=r"post-soviet.*\['post_soviet'\]"):
+        case.donors("post-soviet")
+    with pytest.raises(ModelError, match="keep"):
+        case.donors(keep=("XXX",))
+    panel = case_panel()
+    with pytest.raises(ModelError, match=r"\['ZZZ'\].*known"):
+        case.synthetic_control(panel, "wgi_cc_estimate", donor_pool=["ARM", "ZZZ", "KAZ"])
+    with pytest.raises(ModelError, match="at least one"):
+        case.synthetic_control(panel, "wgi_cc_estimate", donor_pool=[])
+
+
+def test_leave_one_out_shows_a_claim_that_rests_on_one_donor():
+    panel = case_panel(break_size=0.0, seed=3)
+    # AZE tracks ARM exactly before 2013 and jumps with it: only ARM "explains" AZE
+    frame = panel.copy()
+    arm = frame[frame.iso3 == "ARM"].set_index("year")["wgi_cc_estimate"]
+    is_aze = frame.iso3 == "AZE"
+    frame.loc[is_aze, "wgi_cc_estimate"] = frame.loc[is_aze, "year"].map(arm).to_numpy() + 5.0
+    frame.loc[(frame.iso3 == "ARM") & (frame.year >= 2013), "wgi_cc_estimate"] += 1.0
+    loo = case.leave_one_out(provenance.tag(frame, data="demo"), "wgi_cc_estimate",
+                             years=(2003, 2020)).set_index("dropped")
+    assert loo.loc["(none)", "n_donors"] == len(case.donors()) - 0
+    assert set(loo.index) - {"(none)"} <= set(case.donors())
+    rows = loo.drop(index="(none)")
+    assert len(rows) == (case.synthetic_control(frame, "wgi_cc_estimate").weights.query(
+        "unit == 'AZE'")["weight"].size)
+    assert (rows["n_donors"] == loo.loc["(none)", "n_donors"] - 1).all()
+
+
+def test_placebo_in_time_finds_no_effect_before_a_late_break():
+    panel = case_panel(break_size=1.0, seed=1)
+    fake = case.placebo_in_time(panel, "wgi_cc_estimate", treatment_year=2013)
+    ok = fake[fake["status"] == "ok"]
+    assert len(ok) >= 3 and ok["fake_treatment_year"].max() == 2012
+    assert ok["post_gap_mean"].abs().max() < 0.2  # the real break is 1.0
+
+
+def test_conformal_interval_covers_the_planted_gap_and_excludes_zero():
+    panel = case_panel(break_size=1.0, seed=2)
+    ci = case.conformal_interval(panel, "wgi_cc_estimate", alpha=0.1,
+                                 grid=np.linspace(-3, 3, 601))
+    assert ci["ci_low"] <= 1.0 <= ci["ci_high"]
+    assert ci["ci_low"] > 0 and ci["p_zero"] <= 0.1
+    assert not ci["grid_edge_hit"]
+
+
+def test_conformal_p_values_agree_with_scinference():
+    from scinference import scinference
+
+    panel = case_panel(break_size=0.4, seed=5)
+    wide = panel.pivot(index="year", columns="iso3", values="wgi_cc_estimate")
+    pool = case.donors()
+    y, X = wide["AZE"].to_numpy(), wide[pool].to_numpy()
+    post = np.asarray(wide.index >= 2013)
+    for theta in (0.0, 0.2, 0.4, 0.8):
+        ours = case.conformal_p(y, X, post, theta)
+        ref = scinference(y, X, T1=int(post.sum()), T0=int((~post).sum()), theta0=theta,
+                          estimation_method="sc", permutation_method="mb")["p_val"]
+        # both enumerate the same T cyclic shifts (weights by different solvers)
+        assert ours == pytest.approx(float(ref), abs=1e-9), theta

@@ -152,3 +152,25 @@ def test_bad_estimator_and_column_are_named():
     panel = provenance.tag(pd.DataFrame({"iso3": ["A"], "year": [2010], "y": [1.0]}), data="demo")
     with pytest.raises(ModelError, match=r"\['x'\]"):
         prepare(panel, Spec("y", ("x",), estimator="pooled"))
+
+
+def test_p_value_conventions_side_by_side():
+    """Dummy-variable CR1 = within CR1 x sqrt((N-K)/(N-K-absorbed)); DK flagged; wild p in (0,1]."""
+    from divides.models.estimators import p_value_conventions
+    from divides.models.fixtures import fixture_panel
+
+    panel = fixture_panel(n_countries=40, seed=3, keep_share=0.9, within_effect=0.0)
+    spec = Spec("wgi_cc_estimate", ("egdi",), ("log_gdp_pc_ppp",), estimator="twfe")
+    table = p_value_conventions(panel, spec, draws=199).set_index("convention")
+    within = table.iloc[0]
+    dv = table.iloc[1]
+    n, k = int(within["n_obs"]), 2
+    absorbed = int(within["n_countries"]) + int(within["n_periods"]) - 1
+    assert dv["stderr"] == pytest.approx(within["stderr"] * np.sqrt((n - k) / (n - k - absorbed)),
+                                         rel=1e-6)
+    assert dv["p"] > within["p"]
+    # no within effect: the bootstrap p-value is far from 0 (and on the grid of 1/199)
+    assert 0.01 < table.iloc[2]["p"] <= 1
+    assert table.iloc[3]["note"].startswith("unreliable")
+    with pytest.raises(ModelError, match="twfe"):
+        p_value_conventions(panel, Spec("wgi_cc_estimate", ("egdi",), estimator="pooled"))

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.unit
 def small_grid(**inference):
     grid = copy.deepcopy(sc.load_grid())
     grid["grid"].update(outcomes=["wgi_cc_estimate"], key_regressors=["egdi", "osi"],
-                        gap_dimensions=["sex"], lags=[0, 1], samples=["all", "income_group"],
-                        min_countries=8)
+                        lags=[0, 1], samples=["all", "income_group"], min_countries=8)
+    grid["gap_families"] = {k: v for k, v in grid["gap_families"].items()
+                            if k == "gap_sex_internet_pp"}
     grid["controls"] = {"none": [], "income": ["log_gdp_pc_ppp"]}
     grid["inference"].update(inference)
     return grid
@@ -32,7 +33,7 @@ def panel():
 
 @pytest.fixture(scope="module")
 def curve(panel):
-    return sc.run(panel, None, grid=small_grid(), permutations=0)
+    return sc.run(panel, None, grid=small_grid(), draws=0)
 
 
 def test_engine_matches_linearmodels_reference(panel, curve):
@@ -44,6 +45,8 @@ def test_engine_matches_linearmodels_reference(panel, curve):
         controls = {"none": (), "income": ("log_gdp_pc_ppp",)}[row["controls"]]
         spec = Spec(row["outcome"], (row["key_regressor"],), controls, estimator=row["estimator"],
                     lag=int(row["lag"]), sample=sample, min_countries=8)
+        if row["n_singletons"] > 0:
+            continue  # fixest's convention (singletons out): test_absorbed_..._singletons
         ref = fit(panel, spec)[row["term"]]
         assert row["coef"] == pytest.approx(ref["coef"], rel=1e-8, abs=1e-10)
         assert row["stderr"] == pytest.approx(ref["stderr"], rel=1e-8)
@@ -73,13 +76,19 @@ def test_numpy_linearmodels_and_pyfixest_engines_agree(panel):
 
 def test_grid_dimensions_and_honest_statuses(curve):
     table = curve.table
-    # 1 outcome x 3 keys x 2 controls x 2 estimators x 2 lags x (all + 4 income groups)
-    assert len(table) == 1 * 3 * 2 * 2 * 2 * 5
+    # 1 outcome x 2 keys x 2 controls x 2 estimators x 2 lags x (all + 4 income groups);
+    # no gaps table: the gap family is absent, and reported as such
+    assert len(table) == 1 * 2 * 2 * 2 * 2 * 5
+    assert "gap_sex_internet_pp" in curve_missing(curve)
     assert table["spec_id"].tolist() == list(range(len(table)))
     assert set(table["data_kind"]) == {"demo"}
     bad = table[table["status"] != "ok"]
     assert bad["coef"].isna().all()
     assert (table.loc[table["status"] == "ok", "n_countries"] >= 8).all()
+
+
+def curve_missing(curve):
+    return curve.notes["gap_missing"]
 
 
 def test_demeaning_cache_is_shared_by_specs_with_the_same_rows(panel):
@@ -96,7 +105,7 @@ def test_demeaning_cache_is_shared_by_specs_with_the_same_rows(panel):
 
 def test_serial_and_process_backends_give_the_same_table(panel, curve):
     other = sc.run(panel, None, grid=small_grid(), backend="processes", workers=2,
-                   permutations=2)
+                   draws=19)
     pd.testing.assert_frame_equal(other.table, curve.table)
 
 
@@ -104,42 +113,105 @@ def test_dask_backend_gives_the_same_table_and_inference(panel):
     from dask.distributed import Client, LocalCluster
 
     grid = small_grid()
-    serial = sc.run(panel, None, grid=grid, permutations=3)
+    serial = sc.run(panel, None, grid=grid, draws=19)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        dask = sc.run(panel, None, grid=grid, backend="dask", client=client, permutations=3)
+        dask = sc.run(panel, None, grid=grid, backend="dask", client=client, draws=19)
     pd.testing.assert_frame_equal(dask.table, serial.table)
     pd.testing.assert_frame_equal(dask.inference, serial.inference)
 
 
-def test_block_permutation_keeps_trajectories_and_breaks_the_link(panel):
+def test_null_imposed_inference_finds_a_strong_effect_and_keeps_samples(panel):
     strong = fixture_panel(n_countries=60, seed=5, within_effect=3.0, keep_share=0.9)
     grid = small_grid()
-    grid["grid"].update(key_regressors=["egdi"], gap_dimensions=[], samples=["all"], lags=[0])
+    grid["grid"].update(key_regressors=["egdi"], samples=["all"], lags=[0])
+    grid["gap_families"] = {}
     grid["controls"] = {"none": []}
-    curve = sc.run(strong, None, grid=grid, permutations=9)
+    curve = sc.run(strong, None, grid=grid, draws=99)
     inf = curve.inference.set_index(["key_regressor", "estimator"])
-    assert inf.loc[("egdi", "twfe"), "p_median"] == pytest.approx(1 / 10)
-    assert inf.loc[("egdi", "twfe"), "n_permutations"] == 9
+    assert inf.loc[("egdi", "twfe"), "p_median"] == pytest.approx(1 / 100)
+    assert inf.loc[("egdi", "twfe"), "n_draws"] == 99
+    # every draw re-estimates the same specs on the same rows: no spec lost, none added
     frame = sc.analysis_frame(strong, None, grid)
     payload = sc.make_payload(frame, grid)
-    perm = sc.CurveEngine(payload).permuted_columns(seed=1)["egdi"]
-    # every permuted value is a value of the same year from one other country's trajectory
-    by_year = frame.groupby("year")["egdi"].apply(lambda s: set(s.dropna().round(12)))
-    for yr, val in zip(frame["year"], perm):
-        if np.isfinite(val):
-            assert round(val, 12) in by_year[yr]
+    eng = sc.CurveEngine(payload)
+    rows = sc.enumerate_specs(frame, grid)
+    draws = [eng.null_draws(r, 50, 1) for r in rows]
+    assert all(d is not None and np.isfinite(d[0]).all() for d in draws)
+    # under the imposed null the draws centre on zero (the observed estimate is far away)
+    obs = curve.table.set_index("spec_id")["coef_std"]
+    for r, (c, _) in zip(rows, draws):
+        assert abs(np.median(c)) < abs(obs[r.spec_id]) / 3
 
 
-def test_gap_columns_pick_one_indicator_and_source():
+def test_gap_families_are_named_and_never_picked_by_rule():
     gaps = pd.DataFrame({
         "iso3": ["A", "A", "A", "B"], "year": [2020, 2020, 2020, 2021],
         "dimension": ["sex"] * 4,
-        "indicator": ["itu_internet_users_pct", "itu_internet_users_pct", "findex_x", "itu_internet_users_pct"],
-        "source": ["itu", "other", "findex", "itu"], "gap_pp": [5.0, 6.0, 9.0, 2.0]})
-    wide = sc.gap_columns(gaps, ["sex", "area"])
-    assert wide.set_index("iso3")["gap_sex_pp"].to_dict() == {"A": 5.0, "B": 2.0}
-    assert "gap_area_pp" not in wide.columns
+        "indicator": ["itu_internet_users_pct", "itu_internet_users_pct", "findex_x",
+                      "itu_internet_users_pct"],
+        "source": ["itu", "other", "findex", "itu"], "gap_pp": [5.0, 6.0, 9.0, 2.0],
+        "advantaged_group": "male", "disadvantaged_group": "female"})
+    fams = {"gap_sex_internet_pp": {"dimension": "sex", "source": "itu", "groups": "m - f",
+                                    "indicators": ["itu_internet_daily_users_pct",
+                                                   "itu_internet_users_pct"]},
+            "gap_sex_bought_online_pp": {"dimension": "sex", "source": "findex",
+                                         "groups": "m - f",
+                                         "indicators": ["findex_bought_online_pct"]}}
+    wide = sc.gap_columns(gaps, fams)
+    assert wide.set_index("iso3")["gap_sex_internet_pp"].to_dict() == {"A": 5.0, "B": 2.0}
+    assert wide.attrs["gap_choice"]["gap_sex_internet_pp"] == (
+        "gap_pp of itu_internet_users_pct (itu): male - female")
+    # findex_x is not findex_bought_online_pct: the family is absent, and said so
+    assert "gap_sex_bought_online_pp" not in wide.columns
+    assert "findex_bought_online_pct" in wide.attrs["gap_missing"]["gap_sex_bought_online_pp"]
+
+
+def test_grid_errors_list_the_known_choices(panel):
+    grid = small_grid()
+    grid["grid"]["estimators"] = ["pooled", "between"]
+    with pytest.raises(ValueError, match=r"between.*known estimators \['pooled', 'twfe'\]"):
+        sc.run(panel, None, grid=grid, draws=0)
+    grid = small_grid()
+    grid["gap_families"]["gap_x_pp"] = {"dimension": "sex", "source": "itu"}
+    with pytest.raises(ValueError, match="gap_x_pp.*missing"):
+        sc.validate_grid(grid)
+    grid = small_grid()
+    grid["grid"]["samples"] = ["all", "regio"]
+    with pytest.raises(ValueError, match=r"known: \[.*income_group.*found 'regio'"):
+        sc.run(panel, None, grid=grid, draws=0)
+    grid = small_grid()
+    grid["sample_values"]["income_group"] = ["High incme"]
+    with pytest.raises(ValueError, match="High incme.*known"):
+        sc.run(panel, None, grid=grid, draws=0)
+
+
+def test_absorbed_regressor_and_singletons_have_their_own_status_and_counts(panel):
+    p = panel.copy()
+    # a regressor constant within country (a one-year gap carried to all years)
+    first = p.groupby("iso3")["egdi"].transform("first")
+    p["egdi"] = first
+    # one country observed in one year only: a singleton under two-way FE
+    lone = p["iso3"].unique()[0]
+    p.loc[(p["iso3"] == lone) & (p["year"] != p["year"].max()), "osi"] = np.nan
+    grid = small_grid()
+    grid["grid"].update(samples=["all"], lags=[0])
+    grid["gap_families"] = {}
+    grid["controls"] = {"none": []}
+    table = sc.run(p, None, grid=grid, draws=0).table.set_index(["key_regressor", "estimator"])
+    assert table.loc[("egdi", "twfe"), "status"] == sc.ABSORBED
+    assert table.loc[("egdi", "pooled"), "status"] == "ok"
+    osi = table.loc[("osi", "twfe")]
+    assert osi["status"] == "ok" and osi["n_singletons"] >= 1
+    pooled = table.loc[("osi", "pooled")]
+    assert osi["n_countries"] == pooled["n_countries"] - 1
+    assert osi["n_obs"] == pooled["n_obs"] - osi["n_singletons"]
+    import pyfixest as pf
+
+    frame = p[["iso3", "year", "wgi_cc_estimate", "osi"]].dropna()
+    ref = pf.feols("wgi_cc_estimate ~ osi | iso3 + year", data=frame, vcov={"CRV1": "iso3"},
+                   fixef_rm="singleton")
+    assert osi["n_obs"] == ref._N and osi["coef"] == pytest.approx(float(ref.coef()["osi"]))
 
 
 def test_written_tables_are_byte_identical(tmp_path, curve):
@@ -151,59 +223,47 @@ def test_written_tables_are_byte_identical(tmp_path, curve):
 
 def test_library_engines_give_the_numpy_table(panel, curve):
     grid = small_grid()
-    grid["grid"].update(key_regressors=["egdi"], gap_dimensions=[], samples=["all"])
-    ours = sc.run(panel, None, grid=grid, permutations=0).table
+    grid["grid"].update(key_regressors=["egdi"], samples=["all"])
+    ours = sc.run(panel, None, grid=grid, draws=0).table
     lm = sc.run(panel, None, grid=grid, engine="linearmodels").table
-    cols = ["coef", "stderr", "p", "ci_low", "ci_high", "coef_std"]
+    cols = ["coef", "stderr", "p", "ci_low", "ci_high", "coef_std", "p_wild"]
     pd.testing.assert_frame_equal(ours[cols], lm[cols], rtol=1e-7)
     pd.testing.assert_frame_equal(ours.drop(columns=cols), lm.drop(columns=cols))
 
 
-def test_curve_inference_counts_extreme_permutations_by_hand():
-    def table(coefs, ps, status="ok"):
-        return pd.DataFrame({"spec_id": [0, 1], "key_regressor": "egdi", "estimator": "pooled",
-                             "status": status, "coef_std": coefs, "p": ps})
-
-    observed = table([0.5, 0.3], [0.01, 0.2])  # median 0.4, half significant and positive
-    permuted = [table([0.1, 0.2], [0.5, 0.5]),       # less extreme on both statistics
-                table([-0.6, -0.4], [0.01, 0.01]),   # median more extreme, share_sig_pos 0
-                table([0.6, 0.4], [0.01, 0.6]),      # both at least as extreme
-                table([9.0, 9.0], [0.0, 0.0], status="too few countries")]  # family absent
-    inf = sc.curve_inference(observed, permuted).set_index(["key_regressor", "estimator"])
+def test_curve_inference_counts_extreme_draws_by_hand():
+    observed = pd.DataFrame({"spec_id": [0, 1], "key_regressor": "egdi", "estimator": "pooled",
+                             "status": "ok", "coef_std": [0.5, 0.3], "p": [0.01, 0.2]})
+    # median 0.4, half significant and positive; three draws of both specs
+    null = [(0, np.array([0.1, -0.6, 0.6]), np.array([0, -1, 1], np.int8)),
+            (1, np.array([0.2, -0.4, 0.4]), np.array([0, -1, 0], np.int8))]
+    inf = sc.curve_inference(observed, null).set_index(["key_regressor", "estimator"])
     for est in ("all", "pooled"):
         row = inf.loc[("egdi", est)]
         assert row["median_coef_std"] == pytest.approx(0.4)
-        assert row["share_sig_pos"] == pytest.approx(0.5)
-        assert row["n_permutations"] == 4
-        assert row["p_median"] == pytest.approx((1 + 2) / (1 + 4))
-        assert row["p_share_sig"] == pytest.approx((1 + 1) / (1 + 4))
+        assert row["n_draws"] == 3
+        assert row["p_median"] == pytest.approx((1 + 2) / (1 + 3))  # |-0.5|, |0.5| >= 0.4
+        assert row["p_share_sig"] == pytest.approx((1 + 1) / (1 + 3))  # only draw 3
+        # one key regressor: Romano-Wolf is the unadjusted p-value
+        assert row["p_median_rw"] == pytest.approx(row["p_median"])
+    with pytest.raises(ValueError, match="estimable specs"):
+        sc.curve_inference(observed, null[:1])
 
 
-def test_permutation_cache_is_keyed_by_the_inputs(tmp_path, panel, monkeypatch):
-    monkeypatch.setattr(sc, "KEEP_PERM_CACHES", 2)
+def test_tables_and_figures_say_what_each_gap_family_is(panel):
+    from divides.figures import speccurve as speccurve_figures
+
+    p = panel.copy()
+    gaps = pd.DataFrame({"iso3": p["iso3"], "year": p["year"], "dimension": "sex",
+                         "indicator": "itu_internet_users_pct", "source": "itu",
+                         "gap_pp": p["gap_sex_pp"], "advantaged_group": "male",
+                         "disadvantaged_group": "female"}).dropna()
     grid = small_grid()
-    grid["grid"].update(key_regressors=["egdi"], gap_dimensions=[], lags=[0])
-    fresh = sc.run(panel, None, grid=grid, permutations=5)
-    first = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
-    again = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
-    assert (first.notes["permutations_cache"], again.notes["permutations_cache"]) == (
-        "written", "hit")
-    pd.testing.assert_frame_equal(first.inference, fresh.inference)
-    pd.testing.assert_frame_equal(again.inference, fresh.inference)
-    [cached] = tmp_path.glob("speccurve-perm-*.parquet")
-    changed = panel.copy()
-    changed.loc[changed.index[0], "wgi_cc_estimate"] += 0.5
-    other = sc.run(changed, None, grid=grid, permutations=5, cache_dir=tmp_path)
-    assert other.notes["permutations_cache"] == "written"
-    assert len(list(tmp_path.glob("speccurve-perm-*.parquet"))) == 2
-    hit = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
-    assert hit.notes["permutations_cache"] == "hit"  # now the most recently used
-    more = sc.run(panel, None, grid=grid, permutations=6, cache_dir=tmp_path)
-    assert more.notes["permutations_cache"] == "written"
-    # at most KEEP_PERM_CACHES files: the changed panel's, least recently used, is gone
-    assert len(list(tmp_path.glob("speccurve-perm-*.parquet"))) == 2 and cached.exists()
-    cached.write_bytes(b"not parquet")
-    with pytest.warns(UserWarning, match="unreadable permutation cache"):
-        mended = sc.run(panel, None, grid=grid, permutations=5, cache_dir=tmp_path)
-    assert mended.notes["permutations_cache"] == "written"
-    pd.testing.assert_frame_equal(mended.inference, fresh.inference)
+    grid["grid"].update(key_regressors=["egdi"], samples=["all"], lags=[0])
+    curve = sc.run(p, gaps, grid=grid, draws=0)
+    fam = curve.table[curve.table["key_regressor"] == "gap_sex_internet_pp"]
+    assert len(fam) and (fam["key_definition"] == (
+        "gap_pp of itu_internet_users_pct (itu): male - female")).all()
+    inputs = {name: frame for name, frame, _ in speccurve_figures.figure_inputs(curve)}
+    term = inputs["speccurve_gap_sex_internet_pp"]["term"].iloc[0]
+    assert "itu_internet_users_pct (itu): male - female" in term

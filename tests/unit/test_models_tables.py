@@ -51,3 +51,13 @@ def test_side_by_side_leaves_missing_terms_blank(results):
     table = tables.side_by_side(results, names=["pooled", "twfe"])
     assert table.loc["const", "twfe"] == ""
     assert table.loc["N obs"].tolist() == [str(r.n_obs) for r in results]
+
+
+def test_a_query_sample_is_labelled_by_its_query_not_all():
+    from divides.models import Spec
+
+    spec = Spec("wgi_cc_estimate", ("egdi",), sample="region == 'Sub-Saharan Africa'")
+    assert spec.sample_label == "region == 'Sub-Saharan Africa'"
+    assert spec.label.endswith("|region == 'Sub-Saharan Africa'")
+    assert Spec("wgi_cc_estimate", ("egdi",)).sample_label == "all"
+    assert Spec("wgi_cc_estimate", ("egdi",), sample="x > 1", sample_label="rich").sample_label == "rich"

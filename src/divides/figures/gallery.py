@@ -79,14 +79,15 @@ def spec_curve_figure(tables_dir: Path, panel, gaps, key_regressor: str = "egdi"
     without permutations; the frame comes from ``speccurve.figure_inputs``."""
     from types import SimpleNamespace
 
+    from divides.figures import speccurve as speccurve_figures
     from divides.models import speccurve
 
     try:
         table = _table(tables_dir, "speccurve.csv")
         curve = SimpleNamespace(table=table, data_kind=str(table["data_kind"].iloc[0]))
     except Unavailable:
-        curve = speccurve.run(panel, gaps, permutations=0)
-    inputs = list(speccurve.figure_inputs(curve, keys=[key_regressor]))
+        curve = speccurve.run(panel, gaps, draws=0)
+    inputs = list(speccurve_figures.figure_inputs(curve, keys=[key_regressor]))
     if not inputs:
         raise Unavailable(f"no estimated specification for {key_regressor}")
     _, frame, kwargs = inputs[0]

@@ -34,9 +34,52 @@ DONORS_CSV = config.PACKAGE_DATA_DIR / "case_donors.csv"
 MIN_PRE_YEARS = 3
 
 
-def donors(group: str = "post_soviet") -> list[str]:
+def donor_screen(group: str = "post_soviet", keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The donor group with each country's screening: iso3, name, used, reason.
+
+    A donor is screened out when ``data/case_donors.csv`` gives a reason (Georgia: its
+    Public Service Halls were the model for ASAN, so it was treated by a similar reform);
+    ``keep`` puts screened donors back. An unknown group is an error listing the known ones.
+    """
     table = pd.read_csv(DONORS_CSV, dtype=str, keep_default_na=False)
-    return sorted(table.loc[table["group"] == group, "iso3"])
+    known = sorted(table["group"].unique())
+    if group not in known:
+        raise ModelError(f"{DONORS_CSV.name}: donor group {group!r}: expected one of {known}")
+    sub = table[table["group"] == group].sort_values("iso3").reset_index(drop=True)
+    unknown = sorted(set(keep) - set(sub["iso3"]))
+    if unknown:
+        raise ModelError(f"donor group {group}: keep {unknown}: expected among its countries "
+                         f"{sub['iso3'].tolist()}")
+    reason = sub["screen_out_reason"].str.strip()
+    kept = sub["iso3"].isin(keep)
+    return pd.DataFrame({"iso3": sub["iso3"], "name": sub["name"],
+                         "used": (reason == "") | kept,
+                         "reason": np.where(reason == "", "",
+                                            np.where(kept, "kept on request: " + reason,
+                                                     reason))})
+
+
+def donors(group: str = "post_soviet", keep: tuple[str, ...] = ()) -> list[str]:
+    """The screened donors of ``group`` (see :func:`donor_screen`)."""
+    screen = donor_screen(group, keep)
+    return screen.loc[screen["used"], "iso3"].tolist()
+
+
+def _pool(panel: pd.DataFrame, treated: str, donor_pool: list[str] | None) -> list[str]:
+    """The donor pool, checked: every code in the panel, none silently replaced."""
+    pool = donors() if donor_pool is None else list(donor_pool)
+    if not pool:
+        raise ModelError("case study: donor_pool: expected at least one country, found none")
+    # known: in the panel or in the donor table (a listed donor without data is dropped
+    # later as incomplete, like any donor with gaps); anything else is a typo
+    listed = set(pd.read_csv(DONORS_CSV, dtype=str, keep_default_na=False)["iso3"])
+    known = set(as_long(panel)[ENTITY]) | listed
+    unknown = sorted({treated, *pool} - known)
+    if unknown:
+        raise ModelError(f"case study: country codes {unknown}: expected iso3 codes of the "
+                         f"panel or of {DONORS_CSV.name} (known: {sorted(known)[:20]}... "
+                         f"{len(known)} in all)")
+    return [d for d in pool if d != treated]
 
 
 def _wide(panel: pd.DataFrame, outcome: str, units: list[str], years=None) -> pd.DataFrame:
@@ -74,7 +117,7 @@ def event_study(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
     Columns: outcome, event_time, coef, ci_low, ci_high, placebo_p, n_countries,
     treatment_year, years, data_kind, sources.
     """
-    pool = [d for d in (donor_pool or donors()) if d != treated]
+    pool = _pool(panel, treated, donor_pool)
     years = (treatment_year + window[0], treatment_year + window[1])
     wide = _wide(panel, outcome, [treated, *pool], years)
     if treated not in wide.columns:
@@ -126,7 +169,7 @@ def synthetic_control(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
                       years: tuple[int, int] | None = None,
                       min_pre_years: int = MIN_PRE_YEARS) -> SyntheticControl:
     """Synthetic control of ``treated`` with a placebo run for every donor."""
-    pool = [d for d in (donor_pool or donors()) if d != treated]
+    pool = _pool(panel, treated, donor_pool)
     wide = _wide(panel, outcome, [treated, *pool], years)
     if treated not in wide.columns:
         raise ModelError(f"synthetic control: {treated}: expected {outcome} values, found none")
@@ -194,3 +237,116 @@ def case_specs(panel: pd.DataFrame, treated: str = "AZE", donor_pool: list[str] 
     out = pd.DataFrame(rows)
     out["data_kind"] = provenance.data_kind(panel)
     return out
+
+
+def leave_one_out(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
+                  donor_pool: list[str] | None = None, treatment_year: int = 2013,
+                  years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """The synthetic control re-run without each donor in turn (first row: none dropped).
+
+    Columns: dropped, weight (of the dropped donor in the full fit), post_gap_mean,
+    pre_rmspe, placebo_p, n_donors, top_donor, top_weight. A claim that rests on one
+    donor shows here as a post-treatment gap that changes sign or size when it is dropped.
+    """
+    pool = _pool(panel, treated, donor_pool)
+    full = synthetic_control(panel, outcome, treated, pool, treatment_year, years)
+    w = full.weights[full.weights["unit"] == treated].set_index("donor")["weight"]
+    rows = []
+    for dropped in [None, *w.index]:
+        sc = full if dropped is None else synthetic_control(
+            panel, outcome, treated, [d for d in pool if d != dropped], treatment_year, years)
+        s = sc.summary.set_index("unit")
+        own = sc.weights[sc.weights["unit"] == treated].sort_values(
+            ["weight", "donor"], ascending=[False, True])
+        rows.append({"outcome": outcome, "treatment_year": treatment_year,
+                     "dropped": dropped or "(none)",
+                     "weight": float(w[dropped]) if dropped else np.nan,
+                     "post_gap_mean": float(s.loc[treated, "post_gap_mean"]),
+                     "pre_rmspe": float(s.loc[treated, "pre_rmspe"]),
+                     "placebo_p": sc.p_value, "n_donors": len(s) - 1,
+                     "top_donor": own["donor"].iloc[0], "top_weight": float(own["weight"].iloc[0])})
+    out = pd.DataFrame(rows)
+    out["years"] = f"{int(full.paths['year'].min())}-{int(full.paths['year'].max())}"
+    out["data_kind"] = provenance.data_kind(panel)
+    out.attrs = dict(panel.attrs)
+    return out
+
+
+def placebo_in_time(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
+                    donor_pool: list[str] | None = None, treatment_year: int = 2013,
+                    fake_years: tuple[int, ...] | None = None,
+                    min_pre_years: int = MIN_PRE_YEARS) -> pd.DataFrame:
+    """Synthetic controls with fake treatment years before the real one (data up to the
+    year before the real treatment only): a method that finds "effects" at fake dates
+    finds them anywhere. Fake years without enough pre-years are kept with their status."""
+    pool = _pool(panel, treated, donor_pool)
+    frame = as_long(panel)
+    first = int(frame.loc[frame[ENTITY] == treated].dropna(subset=[outcome])[TIME].min())
+    if fake_years is None:
+        fake_years = tuple(range(first + min_pre_years, treatment_year))
+    rows = []
+    for fake in fake_years:
+        rec = {"outcome": outcome, "fake_treatment_year": fake,
+               "real_treatment_year": treatment_year}
+        try:
+            sc = synthetic_control(panel, outcome, treated, pool, fake,
+                                   (first, treatment_year - 1), min_pre_years)
+        except ModelError as exc:
+            rows.append({**rec, "status": str(exc)})
+            continue
+        s = sc.summary.set_index("unit")
+        rows.append({**rec, "status": "ok", "post_gap_mean": s.loc[treated, "post_gap_mean"],
+                     "rmspe_ratio": s.loc[treated, "ratio"], "placebo_p": sc.p_value})
+    out = pd.DataFrame(rows)
+    out["data_kind"] = provenance.data_kind(panel)
+    return out
+
+
+def conformal_p(y: np.ndarray, X: np.ndarray, post: np.ndarray, theta: float) -> float:
+    """Moving-block conformal p-value of "constant post-treatment gap = theta" (synthetic
+    control weights refitted on all years under the null; statistic: mean |residual| over
+    the post years; all cyclic shifts). Compared with scinference in a test."""
+    y0 = y - theta * post
+    u = y0 - X @ _weights(y0, X)
+    n_post = int(post.sum())
+    # the post years last, as in Chernozhukov et al.: shifting rolls residuals into them
+    order = np.concatenate([np.flatnonzero(~post), np.flatnonzero(post)])
+    u = u[order]
+    stats_ = np.array([np.mean(np.abs(np.roll(u, j)[-n_post:])) for j in range(u.size)])
+    return float(np.mean(stats_ >= stats_[0] - 1e-12))
+
+
+def conformal_interval(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
+                       donor_pool: list[str] | None = None, treatment_year: int = 2013,
+                       years: tuple[int, int] | None = None, alpha: float = 0.1,
+                       grid: np.ndarray | None = None) -> dict:
+    """Interval for a constant post-treatment gap by conformal inference (Chernozhukov,
+    Wuthrich and Zhu 2021): for each candidate gap theta, subtract it from the treated
+    post-period, refit the weights on all years, and rank the post-period residuals' mean
+    absolute value among all cyclic shifts of the years (moving-block permutations);
+    the interval is the hull of the thetas not rejected at ``alpha`` on ``grid``
+    (``grid_edge_hit``: it reaches the grid's edge, so it is open there). With T years the smallest
+    p-value is 1/T, so with few years no interval is possible below alpha = 1/T."""
+    pool = _pool(panel, treated, donor_pool)
+    wide = _wide(panel, outcome, [treated, *pool], years)
+    wide = wide.loc[wide[treated].notna()]
+    pool = [d for d in pool if d in wide.columns and wide[d].notna().all()]
+    post = (wide.index >= treatment_year)
+    if post.sum() == 0 or (~post).sum() < MIN_PRE_YEARS or len(pool) < 3:
+        raise ModelError(f"conformal interval {treated} on {outcome}: expected post years, "
+                         f"at least {MIN_PRE_YEARS} pre years and 3 complete donors")
+    y = wide[treated].to_numpy()
+    X = wide[pool].to_numpy()
+    n_years = y.size
+    if grid is None:
+        spread = float(np.ptp(y)) + float(np.ptp(X))
+        grid = np.linspace(-spread, spread, 401)
+    pvals = np.array([conformal_p(y, X, post, theta) for theta in grid])
+    kept = grid[pvals > alpha]
+    return {"outcome": outcome, "treatment_year": treatment_year, "alpha": alpha,
+            "ci_low": float(kept.min()) if kept.size else np.nan,
+            "ci_high": float(kept.max()) if kept.size else np.nan,
+            "min_p": float(1 / n_years), "n_years": n_years, "n_donors": len(pool),
+            "p_zero": conformal_p(y, X, post, 0.0),
+            "grid_edge_hit": bool(kept.size and (kept.min() == grid.min()
+                                                 or kept.max() == grid.max()))}

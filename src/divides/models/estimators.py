@@ -230,3 +230,68 @@ def fit(panel: pd.DataFrame, spec: Spec) -> Result:
                   sources=sources_for(panel, [spec.outcome, *spec.regressors,
                                               *spec.controls]),
                   cov_detail=cov_detail(spec), drops=design.drops, rows_in=design.rows_in)
+
+
+#: Driscoll-Kraay errors need many periods; fewer than this is flagged as unreliable.
+DK_MIN_PERIODS = 20
+
+
+def p_value_conventions(panel: pd.DataFrame, spec: Spec, draws: int = 999,
+                        seed: int = 2020) -> pd.DataFrame:
+    """The p-value of the first regressor of a two-way FE ``spec`` under four conventions.
+
+    * clustered, within convention (this project's default): CR1 with K = slopes only,
+      t(N - K - absorbed effects);
+    * clustered, dummy-variable convention (Stata ``areg``, fixest ``ssc(k_fixef="full")``):
+      the absorbed effects counted in K of the CR1 factor;
+    * wild cluster bootstrap (WCR, Rademacher, restricted residuals; country and year
+      dummies in the design);
+    * Driscoll-Kraay, flagged unreliable below :data:`DK_MIN_PERIODS` periods (biased
+      downwards with few, unevenly spaced periods).
+    """
+    import pyfixest as pf
+    from scipy import stats
+
+    from divides.models import bootstrap
+
+    if spec.estimator != "twfe":
+        raise ModelError(f"spec {spec.label}: p-value conventions: expected estimator twfe, "
+                         f"found {spec.estimator!r}")
+    term = spec.terms[0]
+    base = fit(panel, Spec(**{**_spec_fields(spec), "cov_type": "clustered"}))
+    dk = fit(panel, Spec(**{**_spec_fields(spec), "cov_type": "driscoll_kraay"}))
+    design = prepare(panel, spec)
+    frame = design.frame
+    rhs = " + ".join(f"Q('{t}')" if not t.isidentifier() else t for t in design.terms)
+    dv = pf.feols(f"{spec.outcome} ~ {rhs} | {ENTITY} + {TIME}", data=frame,
+                  vcov={"CRV1": ENTITY}, fixef_rm="none",
+                  ssc=pf.ssc(k_adj=True, k_fixef="full", G_adj=True))
+    se_dv = float(dv.se().iloc[0])
+    b = float(base.coef[0])
+    p_dv = float(2 * stats.t.sf(abs(b / se_dv), base.df_resid))
+    g = pd.factorize(frame[ENTITY], sort=True)[0]
+    t = pd.factorize(frame[TIME], sort=True)[0]
+    X = np.column_stack([design.X, np.eye(g.max() + 1)[g], np.eye(t.max() + 1)[t][:, 1:]])
+    _, p_wild = bootstrap.wild_p(design.y, X, 0, g, draws, seed)
+    n_periods = design.n_years
+    dk_note = (f"unreliable: {n_periods} periods (< {DK_MIN_PERIODS}); biased downwards"
+               if n_periods < DK_MIN_PERIODS else "")
+    rows = [("clustered CR1, within convention (K = slopes)", base.stderr[0], base.pvalue[0],
+             f"t({base.df_resid:.0f})"),
+            ("clustered CR1, dummy-variable convention (K counts the effects)", se_dv, p_dv,
+             f"t({base.df_resid:.0f})"),
+            ("wild cluster bootstrap (WCR, Rademacher)", np.nan, p_wild,
+             f"{draws} draws, seed {seed}"),
+            ("Driscoll-Kraay (Bartlett)", dk.stderr[0], dk.pvalue[0], dk_note)]
+    out = pd.DataFrame(rows, columns=["convention", "stderr", "p", "note"])
+    out.insert(0, "coef", b)
+    out.insert(0, "term", term)
+    out["n_obs"], out["n_countries"], out["n_periods"] = design.n_obs, design.n_countries, \
+        n_periods
+    return out
+
+
+def _spec_fields(spec: Spec) -> dict:
+    from dataclasses import fields
+
+    return {f.name: getattr(spec, f.name) for f in fields(spec)}

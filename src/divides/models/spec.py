@@ -80,7 +80,7 @@ class Spec:
     max_lookback_years: int = 2
     interactions: tuple[tuple[str, str], ...] = ()
     sample: str | None = None
-    sample_label: str = "all"
+    sample_label: str | None = None
     year: int | None = None
     standardise: bool = False
     min_countries: int = MIN_COUNTRIES
@@ -88,6 +88,8 @@ class Spec:
     name: str = ""
 
     def __post_init__(self):
+        if self.sample_label is None:  # labelled by the actual sample, never "all" for a query
+            object.__setattr__(self, "sample_label", self.sample or "all")
         object.__setattr__(self, "regressors", _as_tuple(self.regressors))
         object.__setattr__(self, "controls", _as_tuple(self.controls))
         object.__setattr__(self, "interactions",
