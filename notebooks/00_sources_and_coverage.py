@@ -26,6 +26,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 
 # %%
 import divides
@@ -38,8 +39,8 @@ gaps = divides.load_gaps(data)
 drops = divides.load_drops(data)
 coverage = divides.load_coverage(data)
 manifest = divides.load_manifest(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 print(f"data kind: {manifest['data']}; sources: {', '.join(manifest['sources'])}")
 

@@ -27,6 +27,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 gap_indicator_sex = "itu_internet_users_pct"
 trend_indicator = "findex_paid_bills_online_pct"
 
@@ -38,8 +39,8 @@ from divides.figures.export import save_figure
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]

@@ -32,6 +32,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 outcome = "cpi_score"
 year = 2019
 controls = ["log_gdp_pc_ppp"]
@@ -50,8 +51,8 @@ frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct", name="gap_
 frame = with_latest_gap(frame, gaps, "area", "itu_internet_users_pct", name="gap_area_itu_internet_users_pp_latest")
 frame = with_gap_series(frame, gaps, "income", "findex_paid_bills_online_pct", source="findex")
 frame = with_gap_series(frame, gaps, "sex", "findex_paid_bills_online_pct", source="findex")
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 
 # %% [markdown]
 # ## Cross-section

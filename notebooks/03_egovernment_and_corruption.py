@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 outcome = "wgi_cc_estimate"
 regressor = "egdi"
 controls = ["log_gdp_pc_ppp"]
@@ -45,8 +46,8 @@ from divides.models.frames import with_latest_gap
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 
 # %% [markdown]
 # ## The pooled picture

@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 treated = "AZE"
 donor_group = "post_soviet"
 treatment_year = 2013
@@ -45,8 +46,8 @@ from divides.models import case
 
 panel = divides.load_panel(data)
 donors = case.donors(donor_group)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 print(f"treated: {treated}; donors ({len(donors)}): {', '.join(donors)}")
 

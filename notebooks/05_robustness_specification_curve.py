@@ -36,6 +36,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 permutations = 39
 backend = "serial"
 key_regressor = "egdi"
@@ -49,8 +50,8 @@ from divides.models import speccurve
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 curve = speccurve.run(panel, gaps, backend=backend, permutations=permutations,
                       cache_dir=config.cache_dir(data))
 _ = speccurve.write(curve, tables_dir)

@@ -132,7 +132,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from divides import runner
 
-    return runner.run(data=args.data, only=args.only, jobs=args.jobs)
+    if args.list:
+        print(runner.list_parameters(args.only), end="")
+        return 0
+    return runner.run(data=args.data, only=args.only, jobs=args.jobs,
+                      params=runner.parse_assignments(args.param))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="notebook names (or prefixes such as 03) to run")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="notebooks at once (default: the CPUs this process may use)")
+    p.add_argument("-p", "--param", action="append", default=None, metavar="NAME=VALUE",
+                   help="set a notebook parameter (repeatable; parsed by the type of its "
+                        "default; lists as a,b). A run with non-default values writes into "
+                        "reports/<data>/runs/<slug>/")
+    p.add_argument("--list", action="store_true",
+                   help="list every notebook with its parameters and defaults, then stop")
     p.set_defaults(func=_cmd_run)
     return parser
 
