@@ -31,8 +31,7 @@ report_dir = ""  # set by `divides run`: this run's output folder
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -78,8 +77,7 @@ print(per_variable.to_string())
 # dimension: by-sex internet use comes from ITU's latest-year tables only.
 
 # %%
-fig = charts.coverage_heatmap(panel, gaps=gaps)
-_ = save_figure(fig, "coverage_heatmap", figures_dir, close=False)
+_ = registry.save("coverage_heatmap", figures_dir, panel=panel, gaps=gaps)
 
 # %% [markdown]
 # ## The drop ledger

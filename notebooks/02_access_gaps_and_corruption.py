@@ -40,8 +40,7 @@ controls = ["log_gdp_pc_ppp"]
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.frames import with_gap_series, with_latest_gap
 
@@ -103,8 +102,9 @@ print(key.round(4).to_string(index=False))
 
 # %%
 results = tidy_many(cross + pooled)
-fig = charts.coefficient_plot(results[~results["term"].isin(["const", "log_gdp_pc_ppp"])])
-_ = save_figure(fig, "02_access_gap_coefficients", figures_dir, close=False)
+_ = registry.save("access_gap_coefficients", figures_dir,
+                  results=results[~results["term"].isin(["const", "log_gdp_pc_ppp"])],
+                  outcome=outcome, year=year, controls=controls)
 
 # %% [markdown]
 # ## Reading the result

@@ -40,8 +40,7 @@ outcomes = ["wgi_cc_estimate", "cpi_score"]
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import case
 
 panel = divides.load_panel(data)
@@ -79,8 +78,8 @@ es = case.event_study(panel, outcomes[0], treated=treated, donor_pool=donors,
                       treatment_year=treatment_year)
 es.to_csv(tables_dir / f"04_event_study_{outcomes[0]}.csv", index=False, lineterminator="\n",
           float_format="%.6g")
-fig = charts.event_study_plot(es, f"ASAN launch (treatment year {treatment_year})")
-_ = save_figure(fig, "event_study_asan", figures_dir, close=False)
+_ = registry.save("event_study", figures_dir, es=es, outcome=outcomes[0], treated=treated, donor_group=donor_group,
+                  treatment_year=treatment_year)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -102,8 +101,8 @@ print(es_cpi[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
       .to_string(index=False))
 
 # %%
-fig = charts.event_study_plot(es_cpi, f"ASAN launch (treatment year {treatment_year})")
-_ = save_figure(fig, "event_study_asan_cpi", figures_dir, close=False)
+_ = registry.save("event_study", figures_dir, es=es_cpi, outcome=outcomes[1], treated=treated, donor_group=donor_group,
+                  treatment_year=treatment_year)
 
 # %% [markdown]
 # ## Synthetic control with placebo runs
@@ -111,8 +110,8 @@ _ = save_figure(fig, "event_study_asan_cpi", figures_dir, close=False)
 # %%
 sc = case.synthetic_control(panel, outcomes[0], treated=treated, donor_pool=donors,
                             treatment_year=treatment_year)
-fig = charts.synthetic_control_plot(sc.paths, treated_label="Azerbaijan")
-_ = save_figure(fig, "synth_asan", figures_dir, close=False)
+_ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcomes[0], treated=treated, donor_group=donor_group,
+                  treatment_year=treatment_year)
 sc.summary.to_csv(tables_dir / f"04_synth_{outcomes[0]}_placebos.csv", index=False,
                   lineterminator="\n", float_format="%.6g")
 

@@ -44,8 +44,7 @@ key_regressor = "egdi"
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import speccurve
 
 panel = divides.load_panel(data)
@@ -62,10 +61,8 @@ print(f"{curve.notes['n_ok']} of {curve.notes['n_specs']} specifications estimat
 # ## The curve for e-government
 
 # %%
-for name, frame, kwargs in speccurve.figure_inputs(curve, keys=[key_regressor]):
-    kwargs["choices"] = [c for c in kwargs["choices"] if frame[c].nunique() > 1]
-    fig = charts.specification_curve(frame, **kwargs)
-    _ = save_figure(fig, f"spec_curve_{key_regressor}", figures_dir, close=False)
+_ = registry.save("spec_curve", figures_dir, curve_table=curve.table,
+                  key_regressor=key_regressor)
 
 # %% [markdown]
 # ## What share of specifications agree?

@@ -104,21 +104,12 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def _cmd_specs(args: argparse.Namespace) -> int:
-    from divides import config
+    # Tables only: the figure is drawn by notebook 05 through the figure registry, and
+    # `divides figures` redraws it from the inputs that notebook saved.
     from divides.models import speccurve
 
-    curve = speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
-                              workers=args.workers)
-    try:  # the figures layer owns the plot; draw it when that layer provides one
-        from divides.figures import charts
-        from divides.figures.export import save_figure
-    except ImportError:
-        return 0
-    if hasattr(charts, "specification_curve"):
-        out = config.reports_dir(args.data) / "figures"
-        for name, frame, kwargs in speccurve.figure_inputs(curve):
-            save_figure(charts.specification_curve(frame, **kwargs), name, out)
-            print(f"divides specs: wrote {out / name}.*")
+    speccurve.run_cli(data=args.data, backend=args.backend, scheduler=args.scheduler,
+                      workers=args.workers)
     return 0
 
 
@@ -187,14 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "raw files are absent)")
     p.set_defaults(func=_cmd_codebook)
 
-    p = sub.add_parser("specs", help="run the specification curve")
+    p = sub.add_parser("specs", help="run the specification curve (tables only; the figure "
+                       "comes from notebook 05 and `divides figures`)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
     p.add_argument("--workers", type=_positive_int, default=2)
     p.set_defaults(func=_cmd_specs)
 
-    p = sub.add_parser("figures", help="write every figure and map into reports/<data>/figures/")
+    p = sub.add_parser("figures", help="redraw the figures into reports/<data>/figures/ from "
+                       "the figure registry (model figures from the inputs the notebooks saved)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.set_defaults(func=_cmd_figures)
 
