@@ -127,7 +127,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(runner.list_parameters(args.only), end="")
         return 0
     return runner.run(data=args.data, only=args.only, jobs=args.jobs,
-                      params=runner.parse_assignments(args.param))
+                      params=runner.parse_assignments(args.param), force=args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "reports/<data>/runs/<slug>/")
     p.add_argument("--list", action="store_true",
                    help="list every notebook with its parameters and defaults, then stop")
+    p.add_argument("--force", action="store_true",
+                   help="execute every selected notebook, even those whose source, parameters, "
+                        "package code and input data are unchanged since their last run")
     p.set_defaults(func=_cmd_run)
     return parser
 

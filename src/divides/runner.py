@@ -25,8 +25,8 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +65,30 @@ def notebooks(only: list[str] | None = None) -> list[Path]:
 
 
 def parameters(nb: Path) -> dict[str, object]:
-    """``name -> default`` of the notebook's parameters cell (papermill's ``inspect_notebook``)."""
-    import papermill as pm
+    """``name -> default`` of the notebook's parameters cell (the cell tagged ``parameters``).
 
-    found = {}
-    for name, info in pm.inspect_notebook(str(nb)).items():
+    Read with :mod:`ast` rather than papermill's ``inspect_notebook`` (a test checks that the
+    two agree on every notebook): importing papermill costs seconds, and ``divides run``
+    with nothing to do should not.
+    """
+    cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        return {}
+    source = tagged[0]["source"]
+    source = "".join(source) if isinstance(source, list) else source
+    found: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
         try:
-            found[name] = ast.literal_eval(info["default"])
-        except (ValueError, SyntaxError) as exc:
-            raise DividesError(f"{nb.name}: parameter {name!r} has default {info['default']!r}, "
-                               "expected a Python literal (number, string, list, bool)") from exc
+            found[name] = ast.literal_eval(node.value)
+        except ValueError as exc:
+            raise DividesError(f"{nb.name}: parameter {name!r} has default "
+                               f"{ast.unparse(node.value)!r}, expected a Python literal "
+                               "(number, string, list, bool)") from exc
     return found
 
 
@@ -314,12 +328,11 @@ def _render_html(executed: Path, html_dir: Path) -> Path:
 
 
 def _title(nb_path: Path) -> str:
-    import nbformat
-
-    nb = nbformat.read(nb_path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+    """The notebook's first level-1 markdown heading (plain JSON: nbformat imports slowly)."""
+    for cell in json.loads(nb_path.read_text(encoding="utf-8")).get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = cell.get("source", "")
+            for line in ("".join(source) if isinstance(source, list) else source).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return nb_path.stem
@@ -336,7 +349,7 @@ def write_manifest(root: Path, data: str, changed: dict[str, object],
             "executed": f"notebooks/{r.name}.ipynb",
             "html": f"html/{r.name}.html",
             "files": written.get(r.name, []),
-            "status": "failed" if r.error else "ok",
+            "status": "failed" if r.error else ("reused" if r.attempts == 0 else "executed"),
             **({"error": r.error} if r.error else {}),
         }
     files = sorted(f for fs in written.values() for f in fs)
@@ -397,7 +410,7 @@ def write_index(root: Path) -> Path:
         page, executed = root / entry["html"], root / entry["executed"]
         title = _title(executed) if executed.exists() else stem
         nb_link = f" ({link(executed, 'ipynb')})" if executed.exists() else ""
-        failed = " <strong>(failed)</strong>" if entry["status"] != "ok" else ""
+        failed = " <strong>(failed)</strong>" if entry["status"] == "failed" else ""
         parts.append(f"<li>{link(page, title)}{nb_link}{failed}</li>")
     parts.append("</ol>")
     if tables:
@@ -426,15 +439,66 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def input_files(data: str) -> list[Path]:
+    """What every notebook depends on besides its own source: the package's code and data
+    files, the build in ``data/processed/<data>/`` (its own caches aside) and the lock."""
+    package = [p for p in config.PACKAGE_DIR.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+    processed = config.processed_dir(data)
+    build = [p for p in processed.rglob("*")
+             if p.is_file() and p.relative_to(processed).parts[0] != "cache"]
+    lock = [p for p in [config.PROJECT_ROOT / "requirements.lock"] if p.exists()]
+    return sorted(package) + sorted(build) + lock
+
+
+def _tasks(selected: list[Path], root: Path, data: str, retries: int,
+           per_nb: dict[str, dict[str, object]], results: dict[str, NotebookRun]) -> dict:
+    """doit tasks, one per notebook: up to date when its source, parameters, the package
+    code and the input data are unchanged (doit compares file checksums)."""
+    import platform
+
+    from doit.tools import config_changed
+
+    shared = [str(p) for p in input_files(data)]
+
+    kernel: list[str] = []  # looked up once, and only when a notebook has to run
+
+    def action(nb: Path) -> bool:
+        kernel[:] = kernel or [kernel_name()]
+        result = _execute_and_render(nb, root, data, kernel[0], retries, per_nb[nb.stem])
+        results[nb.stem] = result
+        return result.error is None
+
+    def task_notebook():
+        for nb in longest_first(selected, root / "notebooks"):
+            key = json.dumps({"data": data, "parameters": per_nb[nb.stem],
+                              "python": platform.python_version(), "divides": __version__},
+                             sort_keys=True)
+            yield {
+                "name": nb.stem,
+                "actions": [(action, [nb])],
+                "file_dep": [str(nb), *shared],
+                "targets": [str(root / "notebooks" / nb.name), str(root / "html" / f"{nb.stem}.html"),
+                            str(work_dir(root, nb.stem))],
+                "uptodate": [config_changed(key)],
+                "verbosity": 0,
+            }
+
+    return {"task_notebook": task_notebook}
+
+
 def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
-        retries: int = 2, params: dict[str, str] | None = None) -> int:
-    """Execute the notebooks in parallel, render HTML, manifest and index; 0 when all succeed.
+        retries: int = 2, params: dict[str, str] | None = None, force: bool = False) -> int:
+    """Execute the notebooks that changed, render HTML, manifest and index; 0 when all succeed.
 
     ``params``: ``name -> text`` from ``-p name=value``, parsed by the type of each notebook's
-    default. ``jobs``: notebooks at once, by default :func:`default_jobs` (never more than
-    there are notebooks).
+    default. A notebook whose source, parameters, package code and input data are unchanged
+    since it last ran into this folder is not executed again (its outputs are reused);
+    ``force`` executes it anyway. ``jobs``: notebooks at once, by default
+    :func:`default_jobs` (never more than there are notebooks).
     """
-    from tqdm import tqdm
+    from doit.cmd_base import ModuleTaskLoader
+    from doit.doit_cmd import DoitMain
 
     selected = notebooks(only)
     if not selected:
@@ -442,39 +506,43 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
         return 0
     per_nb, changed = resolve_parameters(selected, params or {})
     root = run_dir(data, changed)
-    out_dir = root / "notebooks"
-    for d in (out_dir, root / "html"):
+    for d in (root / "notebooks", root / "html"):
         d.mkdir(parents=True, exist_ok=True)
 
-    # Build the panel once, here, so that parallel notebooks never race to build it.
+    # Build the panel once, here, so that parallel notebooks never race to build it (and
+    # so that the notebooks' input files are current before doit compares them).
     from divides import api
 
     api.load_panel(data)
 
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    kernel = kernel_name()
-    runs: list[NotebookRun] = []
+    results: dict[str, NotebookRun] = {}
     jobs = min(len(selected), jobs if jobs is not None else default_jobs())
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
-            tqdm(total=len(selected), desc=f"notebooks ({root.relative_to(config.REPORTS_DIR)})",
-                 unit="nb") as bar:
-        futures = {pool.submit(_execute_and_render, nb, root, data, kernel, retries,
-                               per_nb[nb.stem]): nb
-                   for nb in longest_first(selected, out_dir)}
-        for fut in as_completed(futures):
-            result = fut.result()
-            runs.append(result)
-            bar.set_postfix_str(result.name)
-            bar.update()
+    loader = ModuleTaskLoader(_tasks(selected, root, data, retries, per_nb, results))
+    args = ["run", "--db-file", str(root / ".doit.json"), "--backend", "json",
+            "--continue", "--check_file_uptodate", "md5", "-n", str(max(1, jobs)),
+            "-P", "thread", *(["--always-execute"] if force else []),
+            *[f"notebook:{nb.stem}" for nb in selected]]
+    # doit's default output stream is the sys.stdout of its import; give it today's. No
+    # config files: a doit.cfg or [tool.doit] in the working directory must not change runs.
+    code = DoitMain(loader, config_filenames=(),
+                    extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    runs = [results.get(nb.stem) or NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 0)
+            for nb in selected]
     written = collect_outputs(root, [r.name for r in runs if not r.error])
     write_manifest(root, data, changed, runs, per_nb, written)
     index = write_index(root)
     failed = [r for r in runs if r.error]
     for r in sorted(runs, key=lambda r: r.name):
-        status = f"FAILED: {r.error}" if r.error else "ok"
+        if r.attempts == 0:
+            status = "unchanged, outputs reused"
+        else:
+            status = f"FAILED: {r.error}" if r.error else "ok"
         print(f"{r.name}: {r.seconds:.1f} s, {r.attempts} attempt(s), {status}")
     print(f"report: {index}")
-    return 1 if failed else 0
+    if code not in (0, 1) and not failed:
+        raise DividesError(f"doit could not run the notebook tasks (exit {code})")
+    return 1 if failed or code else 0
 
 
 def strip_timing(paths: list[Path] | None = None) -> list[Path]:

@@ -1,3 +1,5 @@
+import ast
+
 import papermill
 import pytest
 
@@ -176,3 +178,113 @@ def test_cli_run_list_and_bad_parameter(capsys):
     assert cli.main(["run", "--only", "04", "-p", "treatment_year=soon"]) == 2
     err = capsys.readouterr().err
     assert "treatment_year: expected int" in err
+
+
+# --- unchanged notebooks are not executed again (doit) ------------------------------------
+
+def test_parameters_agree_with_papermill_inspect_notebook():
+    for nb in runner.notebooks():
+        expected = {name: ast.literal_eval(info["default"])
+                    for name, info in papermill.inspect_notebook(str(nb)).items()}
+        assert runner.parameters(nb) == expected, nb.name
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """Two copies of real notebooks, a fake kernel that counts executions, one input file."""
+    import shutil
+
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    for nb in runner.notebooks(["00", "03"]):
+        shutil.copy(nb, nb_dir / nb.name)
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", nb_dir)
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    dep = tmp_path / "panel.parquet"
+    dep.write_text("v1")
+    monkeypatch.setattr(runner, "input_files", lambda data: [dep])
+    from divides import api
+
+    monkeypatch.setattr(api, "load_panel", lambda data: None)
+    monkeypatch.setattr(runner, "kernel_name", lambda: "python3")
+    executed: list[tuple[str, dict]] = []
+    fail: set[str] = set()
+
+    def fake(nb, root, data, kernel, retries, params):
+        executed.append((nb.stem, params))
+        work = runner.work_dir(root, nb.stem)
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "tables").mkdir(parents=True)
+        (work / "tables" / f"{nb.stem[:2]}_{len(executed)}.csv").write_text("x\n")
+        shutil.copy(nb, root / "notebooks" / nb.name)
+        (root / "html" / f"{nb.stem}.html").write_text("<html></html>")
+        error = "cell 1: boom" if nb.stem in fail else None
+        return runner.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
+
+    monkeypatch.setattr(runner, "_execute_and_render", fake)
+    return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail}
+
+
+def _stems(executed):
+    return sorted(stem[:2] for stem, _ in executed)
+
+
+def test_unchanged_notebooks_are_reused_and_changes_rerun_them(sandbox, capsys):
+    executed, dep = sandbox["executed"], sandbox["dep"]
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["00", "03"]
+    root = config.reports_dir("demo")
+    first = runner.read_manifest(root)
+
+    executed.clear()
+    assert runner.run("demo", jobs=1) == 0
+    assert executed == []  # nothing changed: nothing executed
+    again = runner.read_manifest(root)
+    assert again["tables"] == first["tables"]  # the reused outputs are still this run's
+    assert {e["status"] for e in again["notebooks"].values()} == {"reused"}
+    assert "unchanged, outputs reused" in capsys.readouterr().out
+
+    # one notebook edited: only it runs
+    nb03 = next(sandbox["nb_dir"].glob("03_*.ipynb"))
+    nb03.write_text(nb03.read_text().replace("E-government", "E-Government", 1))
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["03"]
+
+    # the input data (or package code) changed: both run
+    executed.clear()
+    dep.write_text("v2")
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["00", "03"]
+
+    # --force runs them although nothing changed
+    executed.clear()
+    assert runner.run("demo", jobs=1, force=True) == 0
+    assert _stems(executed) == ["00", "03"]
+
+    # a deleted output is made again
+    executed.clear()
+    (root / "html" / next(sandbox["nb_dir"].glob("00_*.ipynb")).with_suffix(".html").name).unlink()
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["00"]
+
+
+def test_parameters_are_part_of_the_key_and_failures_always_rerun(sandbox):
+    executed, fail = sandbox["executed"], sandbox["fail"]
+    assert runner.run("demo", only=["03"], jobs=1, params={"outcome": "cpi_score"}) == 0
+    assert executed[-1][1] == {"outcome": "cpi_score"}
+    assert (config.reports_dir("demo") / "runs" / "outcome-cpi_score" / "run.json").exists()
+    assert not (config.reports_dir("demo") / "run.json").exists()  # default run untouched
+    executed.clear()
+    assert runner.run("demo", only=["03"], jobs=1, params={"outcome": "cpi_score"}) == 0
+    assert executed == []
+    # the default run is another folder, another key
+    assert runner.run("demo", only=["03"], jobs=1) == 0
+    assert _stems(executed) == ["03"]
+
+    executed.clear()
+    fail.add(next(sandbox["nb_dir"].glob("00_*.ipynb")).stem)
+    assert runner.run("demo", only=["00"], jobs=1) == 1
+    assert runner.run("demo", only=["00"], jobs=1) == 1
+    assert _stems(executed) == ["00", "00"]  # a failed notebook is never "up to date"
+    manifest = runner.read_manifest(config.reports_dir("demo"))
+    assert [e["status"] for e in manifest["notebooks"].values()] == ["failed"]
