@@ -32,11 +32,14 @@ def divides_run(*extra: str) -> tuple[float, dict[str, str]]:
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=config.PROJECT_ROOT,
                           env={**os.environ, "PYTHONPATH": str(config.PACKAGE_DIR.parent)})
     seconds = time.perf_counter() - start
+    if os.environ.get("BENCH_LOG"):
+        with open(os.environ["BENCH_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"$ divides run {' '.join(extra)}\n{proc.stdout}\n")
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[2:])} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     status = {}
     for line in proc.stdout.splitlines():
-        m = re.match(r"^(\d\d_\w+): [\d.]+ s, (\d+) attempt", line)
+        m = re.search(r"(\d\d_\w+): [\d.]+ s, (\d+) attempt", line)
         if m:
             status[m.group(1)] = "reused" if m.group(2) == "0" else "executed"
     return seconds, status

@@ -464,8 +464,12 @@ def _tasks(selected: list[Path], root: Path, data: str, retries: int,
     kernel: list[str] = []  # looked up once, and only when a notebook has to run
 
     def action(nb: Path) -> bool:
-        kernel[:] = kernel or [kernel_name()]
-        result = _execute_and_render(nb, root, data, kernel[0], retries, per_nb[nb.stem])
+        try:
+            kernel[:] = kernel or [kernel_name()]
+            result = _execute_and_render(nb, root, data, kernel[0], retries, per_nb[nb.stem])
+        except Exception as exc:  # recorded as this notebook's failure, never as "reused"
+            result = NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 1,
+                                 error=f"{type(exc).__name__}: {exc}")
         results[nb.stem] = result
         return result.error is None
 
@@ -478,8 +482,8 @@ def _tasks(selected: list[Path], root: Path, data: str, retries: int,
                 "name": nb.stem,
                 "actions": [(action, [nb])],
                 "file_dep": [str(nb), *shared],
-                "targets": [str(root / "notebooks" / nb.name), str(root / "html" / f"{nb.stem}.html"),
-                            str(work_dir(root, nb.stem))],
+                "targets": [str(root / "notebooks" / nb.name),
+                            str(root / "html" / f"{nb.stem}.html"), str(work_dir(root, nb.stem))],
                 "uptodate": [config_changed(key)],
                 "verbosity": 0,
             }
@@ -527,21 +531,23 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     # config files: a doit.cfg or [tool.doit] in the working directory must not change runs.
     code = DoitMain(loader, config_filenames=(),
                     extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
-    runs = [results.get(nb.stem) or NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 0)
+    # Without a result a notebook was up to date, unless doit itself failed (then it is an
+    # error: outputs of an earlier run are never passed off as this run's).
+    missing = None if code == 0 else f"not run: doit stopped with exit code {code}"
+    runs = [results.get(nb.stem)
+            or NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 0, error=missing)
             for nb in selected]
     written = collect_outputs(root, [r.name for r in runs if not r.error])
     write_manifest(root, data, changed, runs, per_nb, written)
     index = write_index(root)
     failed = [r for r in runs if r.error]
     for r in sorted(runs, key=lambda r: r.name):
-        if r.attempts == 0:
-            status = "unchanged, outputs reused"
+        if r.error:
+            status = f"FAILED: {r.error}"
         else:
-            status = f"FAILED: {r.error}" if r.error else "ok"
+            status = "unchanged, outputs reused" if r.attempts == 0 else "ok"
         print(f"{r.name}: {r.seconds:.1f} s, {r.attempts} attempt(s), {status}")
     print(f"report: {index}")
-    if code not in (0, 1) and not failed:
-        raise DividesError(f"doit could not run the notebook tasks (exit {code})")
     return 1 if failed or code else 0
 
 

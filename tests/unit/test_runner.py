@@ -288,3 +288,14 @@ def test_parameters_are_part_of_the_key_and_failures_always_rerun(sandbox):
     assert _stems(executed) == ["00", "00"]  # a failed notebook is never "up to date"
     manifest = runner.read_manifest(config.reports_dir("demo"))
     assert [e["status"] for e in manifest["notebooks"].values()] == ["failed"]
+
+
+def test_a_crash_outside_the_notebook_is_a_failure_not_a_reuse(sandbox, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("renderer broke")
+
+    monkeypatch.setattr(runner, "_execute_and_render", crash)
+    assert runner.run("demo", only=["00"], jobs=1) == 1
+    entry = runner.read_manifest(config.reports_dir("demo"))["notebooks"]
+    assert [e["status"] for e in entry.values()] == ["failed"]
+    assert "RuntimeError: renderer broke" in next(iter(entry.values()))["error"]
