@@ -467,7 +467,7 @@ def _tasks(selected: list[Path], root: Path, data: str, retries: int,
         try:
             kernel[:] = kernel or [kernel_name()]
             result = _execute_and_render(nb, root, data, kernel[0], retries, per_nb[nb.stem])
-        except Exception as exc:  # recorded as this notebook's failure, never as "reused"
+        except Exception as exc:  # noqa: BLE001 (recorded as this notebook's failure, never as "reused")
             result = NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 1,
                                  error=f"{type(exc).__name__}: {exc}")
         results[nb.stem] = result
@@ -485,7 +485,10 @@ def _tasks(selected: list[Path], root: Path, data: str, retries: int,
                 "targets": [str(root / "notebooks" / nb.name),
                             str(root / "html" / f"{nb.stem}.html"), str(work_dir(root, nb.stem))],
                 "uptodate": [config_changed(key)],
-                "verbosity": 0,
+                # 2: doit leaves sys.stdout alone. With less it swaps sys.stdout for a
+                # capture around each action, and threads restoring each other's capture
+                # lost the run's own summary lines.
+                "verbosity": 2,
             }
 
     return {"task_notebook": task_notebook}

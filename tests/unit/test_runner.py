@@ -210,7 +210,12 @@ def sandbox(tmp_path, monkeypatch):
     executed: list[tuple[str, dict]] = []
     fail: set[str] = set()
 
+    delay: dict[str, float] = {}
+
     def fake(nb, root, data, kernel, retries, params):
+        import time
+
+        time.sleep(delay.get(nb.stem[:2], 0.0))
         executed.append((nb.stem, params))
         work = runner.work_dir(root, nb.stem)
         shutil.rmtree(work, ignore_errors=True)
@@ -222,7 +227,7 @@ def sandbox(tmp_path, monkeypatch):
         return runner.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
 
     monkeypatch.setattr(runner, "_execute_and_render", fake)
-    return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail}
+    return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail, "delay": delay}
 
 
 def _stems(executed):
@@ -299,3 +304,12 @@ def test_a_crash_outside_the_notebook_is_a_failure_not_a_reuse(sandbox, monkeypa
     entry = runner.read_manifest(config.reports_dir("demo"))["notebooks"]
     assert [e["status"] for e in entry.values()] == ["failed"]
     assert "RuntimeError: renderer broke" in next(iter(entry.values()))["error"]
+
+
+def test_the_summary_reaches_stdout_after_parallel_notebooks(sandbox, capsys):
+    # overlapping notebooks, the first to start ends first (where doit's output capture
+    # once swallowed everything printed after the run)
+    sandbox["delay"].update({"00": 0.3, "03": 0.8})
+    assert runner.run("demo", jobs=2, force=True) == 0
+    out = capsys.readouterr().out
+    assert out.count("1 attempt(s), ok") == 2 and "report: " in out
