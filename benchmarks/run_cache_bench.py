@@ -66,11 +66,11 @@ def main() -> None:
     full = results["full (--force)"][0]
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print("| variant | wall time (s) | vs full | notebooks executed |")
+    print("| variant | wall time (s) | full / this | notebooks executed |")
     print("|---|---|---|---|")
     for name, (seconds, status) in results.items():
         ran = sorted(k[:2] for k, v in status.items() if v == "executed")
-        print(f"| {name} | {seconds:.1f} | {full / seconds:.1f}x faster | "
+        print(f"| {name} | {seconds:.1f} | {full / seconds:.1f} | "
               f"{len(ran)} of {len(status)} ({', '.join(ran) or 'none'}) |")
 
 
