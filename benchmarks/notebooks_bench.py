@@ -58,7 +58,7 @@ def main() -> None:
     # One untimed run first: it builds the panel, fills the spec curve's permutation cache
     # and warms the OS file cache, so that no variant pays for them (or profits from a
     # predecessor having paid).
-    warmup = _timed(lambda: runner.run(data=args.data, jobs=args.jobs))
+    warmup = _timed(lambda: runner.run(data=args.data, jobs=args.jobs, force=True))
     kernel = runner.kernel_name()
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     results = {}
@@ -66,7 +66,7 @@ def main() -> None:
         tmp = Path(tmp)
         # 1. the divides runner (papermill API, one process, thread pool)
         results["divides runner (papermill API, %d threads)" % args.jobs] = _timed(
-            lambda: runner.run(data=args.data, jobs=args.jobs))
+            lambda: runner.run(data=args.data, jobs=args.jobs, force=True))
         # 2. papermill command line, one process per notebook
         out = tmp / "papermill_cli"
         out.mkdir()

@@ -26,20 +26,20 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
 drops = divides.load_drops(data)
 coverage = divides.load_coverage(data)
 manifest = divides.load_manifest(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 print(f"data kind: {manifest['data']}; sources: {', '.join(manifest['sources'])}")
 
@@ -77,8 +77,7 @@ print(per_variable.to_string())
 # dimension: by-sex internet use comes from ITU's latest-year tables only.
 
 # %%
-fig = charts.coverage_heatmap(panel, gaps=gaps)
-_ = save_figure(fig, "coverage_heatmap", figures_dir, close=False)
+_ = registry.save("coverage_heatmap", figures_dir, panel=panel, gaps=gaps)
 
 # %% [markdown]
 # ## The drop ledger

@@ -27,19 +27,19 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 gap_indicator_sex = "itu_internet_users_pct"
 trend_indicator = "findex_paid_bills_online_pct"
 
 # %%
 import divides
 from divides import config
-from divides.figures import charts, maps
-from divides.figures.export import save_figure
+from divides.figures import registry
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
@@ -83,28 +83,25 @@ print(by_region.to_string())
 # by the size of the gap (percentage points).
 
 # %%
-fig = charts.gap_dumbbell(gaps, "area", indicator=gap_indicator_sex, panel=panel)
-_ = save_figure(fig, "gap_dumbbell_area", figures_dir, close=False)
+_ = registry.save("gap_dumbbell_area", figures_dir, panel=panel, gaps=gaps,
+                  indicator=gap_indicator_sex)
 
 # %%
-fig = charts.gap_dumbbell(gaps, "sex", indicator=gap_indicator_sex, panel=panel)
-_ = save_figure(fig, "gap_dumbbell_sex", figures_dir, close=False)
+_ = registry.save("gap_dumbbell_sex", figures_dir, panel=panel, gaps=gaps,
+                  indicator=gap_indicator_sex)
 
 # %% [markdown]
 # Parity and the level of access go together: where few people are online, women are a
 # smaller share of them. Ratios above 1 (more women than men online) are shown as they are.
 
 # %%
-fig = charts.parity_vs_internet(gaps, panel, "sex")
-_ = save_figure(fig, "parity_vs_internet", figures_dir, close=False)
+_ = registry.save("parity_vs_internet", figures_dir, panel=panel, gaps=gaps)
 
 # %%
-fig = maps.gap_map(gaps, "sex", indicator=gap_indicator_sex, scheme="fisherjenks")
-_ = save_figure(fig, "map_gap_sex", figures_dir, close=False)
+_ = registry.save("map_gap_sex", figures_dir, gaps=gaps, indicator=gap_indicator_sex)
 
 # %%
-fig = maps.choropleth(panel, "internet_users_pct")
-_ = save_figure(fig, "map_internet_users", figures_dir, close=False)
+_ = registry.save("map_internet_users", figures_dir, panel=panel)
 
 # %% [markdown]
 # ## Are the gaps closing?

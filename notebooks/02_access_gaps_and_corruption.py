@@ -32,6 +32,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 outcome = "cpi_score"
 year = 2019
 controls = ["log_gdp_pc_ppp"]
@@ -39,8 +40,7 @@ controls = ["log_gdp_pc_ppp"]
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.frames import with_gap_series, with_latest_gap
 
@@ -50,8 +50,8 @@ frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct", name="gap_
 frame = with_latest_gap(frame, gaps, "area", "itu_internet_users_pct", name="gap_area_itu_internet_users_pp_latest")
 frame = with_gap_series(frame, gaps, "income", "findex_paid_bills_online_pct", source="findex")
 frame = with_gap_series(frame, gaps, "sex", "findex_paid_bills_online_pct", source="findex")
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 
 # %% [markdown]
 # ## Cross-section
@@ -102,8 +102,9 @@ print(key.round(4).to_string(index=False))
 
 # %%
 results = tidy_many(cross + pooled)
-fig = charts.coefficient_plot(results[~results["term"].isin(["const", "log_gdp_pc_ppp"])])
-_ = save_figure(fig, "02_access_gap_coefficients", figures_dir, close=False)
+_ = registry.save("access_gap_coefficients", figures_dir,
+                  results=results[~results["term"].isin(["const", "log_gdp_pc_ppp"])],
+                  outcome=outcome, year=year, controls=controls)
 
 # %% [markdown]
 # ## Reading the result

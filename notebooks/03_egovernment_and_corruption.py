@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 outcome = "wgi_cc_estimate"
 regressor = "egdi"
 controls = ["log_gdp_pc_ppp"]
@@ -38,16 +39,15 @@ controls = ["log_gdp_pc_ppp"]
 # %%
 import divides
 from divides import config
-from divides.figures import charts, maps
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 
 # %% [markdown]
 # ## The pooled picture
@@ -56,20 +56,17 @@ tables_dir = config.reports_dir(data) / "tables"
 # lines: the familiar strong cross-country association.
 
 # %%
-fig = charts.cpi_vs_egdi(panel)
-_ = save_figure(fig, "cpi_vs_egdi", figures_dir, close=False)
+_ = registry.save("cpi_vs_egdi", figures_dir, panel=panel)
 
 # %% [markdown]
 # Where the two are high and low: EGDI and the CPI score on the map, latest year with data
 # (classes by Fisher-Jenks natural breaks and quantiles; countries without a value hatched).
 
 # %%
-fig = maps.choropleth(panel, "egdi", scheme="fisherjenks")
-_ = save_figure(fig, "map_egdi", figures_dir, close=False)
+_ = registry.save("map_egdi", figures_dir, panel=panel)
 
 # %%
-fig = maps.choropleth(panel, "cpi_score")
-_ = save_figure(fig, "map_cpi_score", figures_dir, close=False)
+_ = registry.save("map_cpi_score", figures_dir, panel=panel)
 
 # %% [markdown]
 # ## Pooled, between and within, side by side
@@ -112,8 +109,8 @@ both = []
 for y in ("cpi_score", "wgi_cc_estimate"):
     for est in ("pooled", "twfe"):
         both.append(fit(panel, Spec(y, (regressor,), tuple(controls), estimator=est)))
-fig = charts.coefficient_plot(tidy_many(both), terms=(regressor,))
-_ = save_figure(fig, "coef_pooled_vs_twfe", figures_dir, close=False)
+_ = registry.save("coef_pooled_vs_twfe", figures_dir, results=tidy_many(both),
+                  regressor=regressor, controls=controls)
 
 # %% [markdown]
 # ## Does the within estimate survive EGDI's methodology changes?

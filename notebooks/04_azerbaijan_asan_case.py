@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
+report_dir = ""  # set by `divides run`: this run's output folder
 treated = "AZE"
 donor_group = "post_soviet"
 treatment_year = 2013
@@ -40,16 +41,14 @@ keep_donors = []  # screened-out donors to put back, e.g. ["GEO"]
 # %%
 import divides
 from divides import config
-from divides.figures import case as case_figures
-from divides.figures import charts
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import case
 
 panel = divides.load_panel(data)
 screen = case.donor_screen(donor_group, keep=tuple(keep_donors))
 donors = case.donors(donor_group, keep=tuple(keep_donors))
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 print(f"treated: {treated}; donors ({len(donors)}): {', '.join(donors)}")
 for _, row in screen[screen["reason"] != ""].iterrows():
@@ -83,8 +82,8 @@ es = case.event_study(panel, outcomes[0], treated=treated, donor_pool=donors,
                       treatment_year=treatment_year)
 es.to_csv(tables_dir / f"04_event_study_{outcomes[0]}.csv", index=False, lineterminator="\n",
           float_format="%.6g")
-fig = charts.event_study_plot(es, f"ASAN launch (treatment year {treatment_year})")
-_ = save_figure(fig, "event_study_asan", figures_dir, close=False)
+_ = registry.save("event_study", figures_dir, es=es, outcome=outcomes[0], treated=treated, donor_group=donor_group,
+                  treatment_year=treatment_year)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -106,8 +105,8 @@ print(es_cpi[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
       .to_string(index=False))
 
 # %%
-fig = charts.event_study_plot(es_cpi, f"ASAN launch (treatment year {treatment_year})")
-_ = save_figure(fig, "event_study_asan_cpi", figures_dir, close=False)
+_ = registry.save("event_study", figures_dir, es=es_cpi, outcome=outcomes[1], treated=treated, donor_group=donor_group,
+                  treatment_year=treatment_year)
 
 # %% [markdown]
 # ## Synthetic control with placebo runs
@@ -115,8 +114,8 @@ _ = save_figure(fig, "event_study_asan_cpi", figures_dir, close=False)
 # %%
 sc = case.synthetic_control(panel, outcomes[0], treated=treated, donor_pool=donors,
                             treatment_year=treatment_year)
-fig = charts.synthetic_control_plot(sc.paths, treated_label="Azerbaijan")
-_ = save_figure(fig, "synth_asan", figures_dir, close=False)
+_ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcomes[0], treated=treated, donor_group=donor_group,
+                  treatment_year=treatment_year)
 sc.summary.to_csv(tables_dir / f"04_synth_{outcomes[0]}_placebos.csv", index=False,
                   lineterminator="\n", float_format="%.6g")
 
@@ -162,9 +161,8 @@ print(loo[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_
       .round(3).to_string(index=False))
 
 # %%
-fig = case_figures.leave_one_out_plot(loo, treated_label="Azerbaijan",
-                                      years=str(loo["years"].iloc[0]))
-_ = save_figure(fig, "synth_asan_leave_one_out", figures_dir, close=False)
+_ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=outcomes[0],
+                  treated=treated, donor_group=donor_group, treatment_year=treatment_year)
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -41,21 +41,20 @@
 # %% tags=["parameters"]
 data = "demo"
 draws = 999
+report_dir = ""  # set by `divides run`: this run's output folder
 backend = "serial"
 key_regressor = "egdi"
 
 # %%
 import divides
 from divides import config
-from divides.figures import charts
-from divides.figures import speccurve as speccurve_figures
-from divides.figures.export import save_figure
+from divides.figures import registry
 from divides.models import speccurve
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
-figures_dir = config.reports_dir(data) / "figures"
-tables_dir = config.reports_dir(data) / "tables"
+figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
+tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 curve = speccurve.run(panel, gaps, backend=backend, draws=draws)
 _ = speccurve.write(curve, tables_dir)
 print(f"{curve.notes['n_ok']} of {curve.notes['n_specs']} specifications estimated; "
@@ -69,10 +68,8 @@ for column, why in curve.notes["gap_missing"].items():
 # ## The curve for e-government
 
 # %%
-for name, frame, kwargs in speccurve_figures.figure_inputs(curve, keys=[key_regressor]):
-    kwargs["choices"] = [c for c in kwargs["choices"] if frame[c].nunique() > 1]
-    fig = charts.specification_curve(frame, **kwargs)
-    _ = save_figure(fig, f"spec_curve_{key_regressor}", figures_dir, close=False)
+_ = registry.save("spec_curve", figures_dir, curve_table=curve.table,
+                  key_regressor=key_regressor)
 
 # %% [markdown]
 # ## What share of specifications agree?

@@ -104,7 +104,9 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def _cmd_specs(args: argparse.Namespace) -> int:
-    """Load the panel and gaps, run the curve, write reports/<data>/tables and the figures."""
+    """Load the panel and gaps, run the curve, write reports/<data>/tables (tables only: the
+    figure is drawn by notebook 05 through the figure registry, and `divides figures`
+    redraws it from the inputs that notebook saved)."""
     from divides import api, config
     from divides.models import case, speccurve
 
@@ -130,14 +132,6 @@ def _cmd_specs(args: argparse.Namespace) -> int:
         print(f"divides specs: {col} = {what}")
     for col, why in curve.notes.get("gap_missing", {}).items():
         print(f"divides specs: {col} left out: {why}")
-    from divides.figures import charts
-    from divides.figures import speccurve as speccurve_figures
-    from divides.figures.export import save_figure
-
-    out = config.reports_dir(args.data) / "figures"
-    for name, frame, kwargs in speccurve_figures.figure_inputs(curve):
-        save_figure(charts.specification_curve(frame, **kwargs), name, out)
-        print(f"divides specs: wrote {out / name}.*")
     return 0
 
 
@@ -151,7 +145,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from divides import runner
 
-    return runner.run(data=args.data, only=args.only, jobs=args.jobs)
+    if args.list:
+        print(runner.list_parameters(args.only), end="")
+        return 0
+    return runner.run(data=args.data, only=args.only, jobs=args.jobs,
+                      params=runner.parse_assignments(args.param), force=args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "raw files are absent)")
     p.set_defaults(func=_cmd_codebook)
 
-    p = sub.add_parser("specs", help="run the specification curve")
+    p = sub.add_parser("specs", help="run the specification curve (tables only; the figure "
+                       "comes from notebook 05 and `divides figures`)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
@@ -212,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "999; 0 skips the curve inference)")
     p.set_defaults(func=_cmd_specs)
 
-    p = sub.add_parser("figures", help="write every figure and map into reports/<data>/figures/")
+    p = sub.add_parser("figures", help="redraw the figures into reports/<data>/figures/ from "
+                       "the figure registry (model figures from the inputs the notebooks saved)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.set_defaults(func=_cmd_figures)
 
@@ -222,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="notebook names (or prefixes such as 03) to run")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="notebooks at once (default: the CPUs this process may use)")
+    p.add_argument("-p", "--param", action="append", default=None, metavar="NAME=VALUE",
+                   help="set a notebook parameter (repeatable; parsed by the type of its "
+                        "default; lists as a,b). A run with non-default values writes into "
+                        "reports/<data>/runs/<slug>/")
+    p.add_argument("--list", action="store_true",
+                   help="list every notebook with its parameters and defaults, then stop")
+    p.add_argument("--force", action="store_true",
+                   help="execute every selected notebook, even those whose source, parameters, "
+                        "package code and input data are unchanged since their last run")
     p.set_defaults(func=_cmd_run)
     return parser
 

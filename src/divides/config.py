@@ -86,3 +86,9 @@ def cache_dir(data: str) -> Path:
 def reports_dir(data: str) -> Path:
     """Figures, tables, executed notebooks and the HTML report for a data kind."""
     return REPORTS_DIR / data
+
+
+def notebook_output_dir(data: str, report_dir: str = "") -> Path:
+    """Where a notebook writes figures/ and tables/: the runner's folder for it when given
+    (``report_dir`` parameter, set by ``divides run``), else ``reports/<data>/``."""
+    return Path(report_dir) if report_dir else reports_dir(data)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,16 +27,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def make_lab_command() -> list[str]:
+    """The command ``make lab`` runs (``make -n``: printed, not run)."""
+    out = subprocess.run(["make", "-n", "-s", "lab"], cwd=config.PROJECT_ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    line = [ln for ln in out.splitlines() if "jupyter lab" in ln][-1]
+    return shlex.split(line)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_make_lab_uses_current_options_and_allows_root_only_as_root():
+    cmd = make_lab_command()
+    assert cmd[1] == "lab" and cmd[0].endswith("jupyter"), cmd
+    assert ("--allow-root" in cmd) == (os.getuid() == 0), cmd
+    deprecated = [a for a in cmd if "NotebookApp" in a or a.startswith("--ServerApp.token")
+                  or a.startswith("--notebook-dir")]
+    assert deprecated == [], cmd
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 def test_lab_lists_notebooks_over_rest(tmp_path):
     token = secrets.token_hex(16)
     port = _free_port()
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-           "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-           f"--ServerApp.root_dir={config.NOTEBOOKS_DIR}", "--allow-root"]
+    # What `make lab` runs, from this interpreter, on a free port with a known token.
+    cmd = [sys.executable, "-m", "jupyter", *make_lab_command()[1:], "--no-browser",
+           f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}"]
+    cmd = [a.replace("--ServerApp.root_dir=notebooks",
+                     f"--ServerApp.root_dir={config.NOTEBOOKS_DIR}") for a in cmd]
     env_home = {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
                 "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
-    import os
-
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, **env_home})
     try:

@@ -26,7 +26,7 @@ def test_build_and_run_twice_byte_identical(demo_report):
     assert sum(k.endswith(".png") for k in first) >= 10, "the run wrote the figures"
     assert sum(k.endswith(".csv") for k in first) >= 10, "the run wrote the tables"
     panel.build(data="demo", force=True)
-    assert runner.run(data="demo", jobs=2) == 0
+    assert runner.run(data="demo", jobs=2, force=True) == 0  # executed again, not reused
     second = _hashes()
     assert second.keys() == first.keys()
     changed = sorted(k for k in first if first[k] != second[k])
@@ -39,3 +39,26 @@ def test_parallel_run_leaves_the_working_directory_alone(demo_report):
     before = os.getcwd()
     assert runner.run(data="demo", only=["00", "01"], jobs=2) == 0
     assert os.getcwd() == before
+
+
+def test_parameterised_run_has_its_own_folder_and_is_skipped_when_unchanged(demo_report):
+    before = _hashes()
+    default_manifest = (demo_report / "run.json").read_bytes()
+    params = {"outcome": "cpi_score"}
+    assert runner.run(data="demo", only=["03"], jobs=1, params=params) == 0
+    root = runner.run_dir("demo", {"outcome": "cpi_score"})
+    assert root == demo_report / "runs" / "outcome-cpi_score"
+    manifest = runner.read_manifest(root)
+    assert list(manifest["notebooks"]) == ["03_egovernment_and_corruption"]
+    assert "tables/03_egov_cpi_score.csv" in manifest["tables"]
+    assert all((root / f).is_file() for f in manifest["figures"] + manifest["tables"])
+    index = (root / "index.html").read_text()
+    assert "coverage_heatmap" not in index  # notebook 00's figure is not this run's
+    assert _hashes() == before and (demo_report / "run.json").read_bytes() == default_manifest
+    # the same run again: nothing changed, the notebook is not executed
+    executed = root / "notebooks" / "03_egovernment_and_corruption.ipynb"
+    stamp = executed.stat().st_mtime_ns
+    assert runner.run(data="demo", only=["03"], jobs=1, params=params) == 0
+    assert executed.stat().st_mtime_ns == stamp
+    assert runner.read_manifest(root)["notebooks"]["03_egovernment_and_corruption"][
+        "status"] == "reused"

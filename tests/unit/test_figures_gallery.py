@@ -1,8 +1,9 @@
-"""`write_all` writes every figure in the three formats from tagged fixture frames and the
-model tables the models layer writes (CSV, data kind in a column)."""
+"""The figure registry: one recipe per figure, names that carry its parameters, and a
+gallery that redraws byte-identical figures from what the notebooks saved."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -12,7 +13,8 @@ matplotlib.use("Agg")
 
 import pytest
 
-from divides.figures import gallery
+from divides import config, runner
+from divides.figures import gallery, registry
 
 pytestmark = pytest.mark.unit
 
@@ -21,42 +23,103 @@ _spec = importlib.util.spec_from_file_location(
 fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fx)
 
-EXPECTED = ("gap_dumbbell_area", "gap_dumbbell_sex", "parity_vs_internet", "cpi_vs_egdi",
-            "coef_pooled_vs_twfe", "event_study_asan", "synth_asan", "spec_curve_egdi",
-            "coverage_heatmap", "map_internet_users", "map_gap_sex", "map_cpi_score",
-            "map_egdi")
+BUILD_ONLY = sorted(n for n, s in registry.FIGURES.items()
+                    if set(s.inputs) <= set(registry.BUILD_INPUTS))
 
 
-def _tables(tmp_path: Path) -> Path:
-    """A speccurve.csv in the models layer's columns (standardised estimates included)."""
-    tables = tmp_path / "tables"
-    tables.mkdir()
-    specs = fx.make_specs().assign(key_regressor="egdi", status="ok", data_kind="demo",
-                                   sample="all", lag_rule="exact", year_first=2012,
-                                   year_last=2022)
-    specs = specs.assign(coef_std=specs["coef"], ci_low_std=specs["ci_low"],
-                         ci_high_std=specs["ci_high"])
-    specs.to_csv(tables / "speccurve.csv", index=False)
-    return tables
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_write_all_writes_every_figure(tmp_path, monkeypatch):
-    monkeypatch.setattr(gallery, "_load", lambda data: (fx.make_panel(), fx.make_gaps()))
-    result = gallery.write_all("demo", out_dir=tmp_path / "figures", dpi=40,
-                               tables_dir=_tables(tmp_path))
-    assert result.skipped == {}
-    assert sorted(result.written) == sorted(EXPECTED)
-    for name in EXPECTED:
-        for fmt in ("png", "svg", "pdf"):
-            assert (tmp_path / "figures" / f"{name}.{fmt}").stat().st_size > 1000
+def test_default_names_are_unique_and_carry_parameters():
+    stems = [s.stem() for s in registry.FIGURES.values()]
+    assert len(stems) == len(set(stems))
+    es = registry.spec("event_study")
+    assert es.stem() == "event_study_AZE_post_soviet_2013_wgi_cc_estimate"
+    assert es.stem(donor_group="eap") != es.stem()
+    assert es.stem(outcome="cpi_score") != es.stem()
+    coef = registry.spec("coef_pooled_vs_twfe")
+    assert coef.stem(regressor="osi") == "coef_pooled_vs_twfe_osi_log_gdp_pc_ppp"
+    assert coef.stem(controls=[]) == "coef_pooled_vs_twfe_egdi_none"
+    with pytest.raises(ValueError, match=r"unknown parameters \['donor'\]"):
+        es.stem(donor="eap")
+    with pytest.raises(ValueError, match="not in the registry"):
+        registry.spec("nothing")
 
 
-def test_case_without_treated_country_is_skipped_with_reason(tmp_path, monkeypatch):
-    panel = fx.make_panel()
-    panel = panel[panel["iso3"] != "AZE"]
-    panel.attrs = fx.make_panel().attrs
-    monkeypatch.setattr(gallery, "_load", lambda data: (panel, fx.make_gaps()))
-    result = gallery.write_all("demo", out_dir=tmp_path / "f", dpi=30, formats=("png",),
-                               tables_dir=tmp_path, only=["event_study_asan", "cpi_vs_egdi"])
-    assert list(result.written) == ["cpi_vs_egdi"]
-    assert "AZE" in result.skipped["event_study_asan"]
+def test_every_parameter_of_a_figure_is_its_notebooks_parameter_with_its_default():
+    # the gallery's default names must be the names the default notebook run writes
+    aliases = {("01", "indicator"): "gap_indicator_sex", ("04", "outcome"): "outcomes",
+               ("05", "key_regressor"): "key_regressor"}
+    for name, fig_spec in registry.FIGURES.items():
+        nb = runner.notebooks([fig_spec.notebook])[0]
+        defaults = runner.parameters(nb)
+        for param, value in fig_spec.parameters.items():
+            nb_param = aliases.get((fig_spec.notebook, param), param)
+            assert nb_param in defaults, (name, param)
+            expected = defaults[nb_param]
+            if nb_param == "outcomes":
+                expected = expected[0]
+            assert value == expected, (name, param, value, expected)
+
+
+def test_notebooks_draw_only_through_the_registry():
+    for py in sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py")):
+        text = py.read_text(encoding="utf-8")
+        assert "save_figure(" not in text and "savefig(" not in text, py.name
+
+
+def test_inputs_must_match_the_registry():
+    with pytest.raises(ValueError, match=r"missing \['es'\], unexpected \['frame'\]"):
+        registry.draw("event_study", {"frame": fx.make_event_study()})
+
+
+def test_gallery_redraws_what_a_notebook_saved_byte_for_byte(tmp_path, monkeypatch):
+    build = {"panel": fx.make_panel(), "gaps": fx.make_gaps()}
+    monkeypatch.setattr(gallery, "_load", lambda data: build)
+    fig_dir = tmp_path / "figures"
+    params = {"treated": "AZE", "donor_group": "eap", "treatment_year": 2014,
+              "outcome": "cpi_score"}
+    first = registry.save("event_study", fig_dir, close=True, formats=("png", "svg"), dpi=40,
+                          es=fx.make_event_study(), **params)
+    stem = registry.spec("event_study").stem(**params)
+    assert [p.name for p in first] == [f"{stem}.png", f"{stem}.svg"]
+    before = {p.name: _sha(p) for p in first}
+    for p in first:
+        p.unlink()
+    result = gallery.write_all("demo", out_dir=fig_dir, dpi=40, formats=("png", "svg"),
+                               only=["event_study"])
+    assert list(result.written) == [stem]
+    assert {p.name: _sha(p) for p in result.written[stem]} == before
+
+
+def test_gallery_draws_build_figures_and_skips_unsaved_model_figures(tmp_path, monkeypatch):
+    gaps = fx.make_gaps()
+    gaps["indicator"] = registry.spec("gap_dumbbell_sex").parameters["indicator"]
+    monkeypatch.setattr(gallery, "_load", lambda data: {"panel": fx.make_panel(), "gaps": gaps})
+    result = gallery.write_all("demo", out_dir=tmp_path / "f", dpi=30, formats=("png",))
+    assert sorted(registry.spec(n).stem() for n in BUILD_ONLY) == sorted(result.written)
+    model_figures = {registry.spec(n).stem(): registry.spec(n).notebook
+                     for n in registry.FIGURES if n not in BUILD_ONLY}
+    assert sorted(result.skipped) == sorted(model_figures)
+    for stem, nb in model_figures.items():
+        assert f"run notebook {nb}" in result.skipped[stem]
+    for stem in result.written:
+        assert (tmp_path / "f" / f"{stem}.png").stat().st_size > 1000
+
+
+def test_specs_command_writes_tables_only(monkeypatch):
+    from divides import cli
+    from divides.figures import charts, export
+    from divides.models import speccurve
+
+    calls = []
+    monkeypatch.setattr(speccurve, "run_cli", lambda **kw: calls.append(kw))
+
+    def no_drawing(*a, **k):
+        raise AssertionError("divides specs drew a figure")
+
+    monkeypatch.setattr(charts, "specification_curve", no_drawing)
+    monkeypatch.setattr(export, "save_figure", no_drawing)
+    assert cli.main(["specs", "--data", "demo"]) == 0
+    assert calls and calls[0]["data"] == "demo"

@@ -1,9 +1,7 @@
 import re
-import tomllib
 
 import pandas as pd
 import pytest
-import yaml
 
 from divides import catalogue, cli, config, countries
 from divides.errors import SourceFormatError, ValidationError
@@ -33,16 +31,6 @@ def test_no_module_builds_paths_from_file():
         if py.name != "config.py" and "__file__" in py.read_text(encoding="utf-8"):
             offenders.append(py.name)
     assert offenders == []
-
-
-def test_environment_yml_matches_pyproject():
-    py = tomllib.loads((config.PROJECT_ROOT / "pyproject.toml").read_text())
-    env = yaml.safe_load((config.PROJECT_ROOT / "environment.yml").read_text())
-    pip_items = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
-    assert python == [f"python={py['project']['requires-python'].lstrip('>=')}"]
-    # environment.yml installs the package itself with its extras, nothing pinned beside it
-    assert pip_items == ["-e .[dev,scale]"], pip_items
 
 
 def test_report_ledger_must_balance():

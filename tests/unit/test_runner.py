@@ -1,7 +1,10 @@
+import ast
+
 import papermill
 import pytest
 
-from divides import config, runner
+from divides import cli, config, runner
+from divides.errors import DividesError
 
 pytestmark = pytest.mark.unit
 
@@ -46,3 +49,267 @@ def test_longest_notebook_from_the_last_run_starts_first(tmp_path):
 def test_default_jobs_is_the_usable_cpus(monkeypatch):
     monkeypatch.setattr(runner.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     assert runner.default_jobs() == 3
+
+
+# --- parameterised runs -------------------------------------------------------------------
+
+
+def test_values_take_the_type_of_the_default():
+    assert runner.parse_value("2015", 2013) == 2015
+    assert runner.parse_value("0.5", 1.0) == 0.5
+    assert runner.parse_value("cpi_score", "wgi_cc_estimate") == "cpi_score"
+    assert runner.parse_value("false", True) is False
+    assert runner.parse_value("a, b", ["x"]) == ["a", "b"]
+    assert runner.parse_value('["a", "b"]', ["x"]) == ["a", "b"]
+    assert runner.parse_value("1,2", [0]) == [1, 2]
+    assert runner.parse_value("", ["x"]) == []
+    with pytest.raises(DividesError, match=r"treatment_year: expected int .*2013.*'x'"):
+        runner.parse_value("x", 2013, "treatment_year")
+    with pytest.raises(DividesError, match="expected bool"):
+        runner.parse_value("maybe", False)
+    with pytest.raises(DividesError, match="expected int"):
+        runner.parse_value("1,x", [0])
+
+
+def test_assignments_need_name_equals_value_once():
+    assert runner.parse_assignments(["outcome=cpi_score", "year=2015"]) == {
+        "outcome": "cpi_score", "year": "2015"}
+    assert runner.parse_assignments(["controls=a=b"]) == {"controls": "a=b"}
+    for bad in (["outcome"], ["=x"], ["not a name=1"]):
+        with pytest.raises(DividesError, match="expected NAME=VALUE"):
+            runner.parse_assignments(bad)
+    with pytest.raises(DividesError, match="given twice"):
+        runner.parse_assignments(["year=1", "year=2"])
+
+
+def test_notebook_parameters_come_from_the_parameters_cell():
+    nb03 = runner.notebooks(["03"])[0]
+    params = runner.parameters(nb03)
+    assert params["data"] == "demo" and "report_dir" in params
+    assert runner.user_parameters(nb03) == {k: v for k, v in params.items()
+                                            if k not in ("data", "report_dir")}
+    assert isinstance(params["controls"], list)
+
+
+def test_unknown_parameter_lists_the_notebooks_parameters():
+    nb03 = runner.notebooks(["03"])
+    with pytest.raises(DividesError, match=r"-p outcom: no such parameter.*03_egovernment_and_"
+                                           r"corruption: outcome, regressor, controls"):
+        runner.resolve_parameters(nb03, {"outcom": "x"})
+    with pytest.raises(DividesError, match="use --data"):
+        runner.resolve_parameters(nb03, {"data": "real"})
+    with pytest.raises(DividesError, match="set by the run itself"):
+        runner.resolve_parameters(nb03, {"report_dir": "/elsewhere"})
+
+
+def test_parameters_go_only_to_notebooks_that_declare_them():
+    selected = runner.notebooks(["00", "03"])
+    per_nb, changed = runner.resolve_parameters(selected, {"outcome": "cpi_score"})
+    assert per_nb == {selected[0].stem: {}, selected[1].stem: {"outcome": "cpi_score"}}
+    assert changed == {"outcome": "cpi_score"}
+    # the default value given explicitly is still the default run
+    default = runner.parameters(selected[1])["outcome"]
+    assert runner.resolve_parameters(selected, {"outcome": default})[1] == {}
+
+
+def test_non_default_runs_get_their_own_readable_folder():
+    assert runner.run_dir("demo", {}) == config.reports_dir("demo")
+    one = runner.run_dir("demo", {"outcome": "cpi_score"})
+    assert one == config.reports_dir("demo") / "runs" / "outcome-cpi_score"
+    two = runner.slug({"outcomes": ["cpi_score", "wgi"], "treatment_year": 2015})
+    assert two == "outcomes-cpi_score+wgi__treatment_year-2015"
+    assert runner.slug({"x": "a/b c"}) == "x-a_b_c"  # never a path separator
+    assert runner.slug({"b": 1, "a": 2}) == runner.slug({"a": 2, "b": 1})
+    long_a = runner.slug({"controls": [f"column_{i}" for i in range(30)]})
+    long_b = runner.slug({"controls": [f"column_{i}" for i in range(31)]})
+    assert len(long_a) <= runner.SLUG_MAX_CHARS and long_a != long_b
+
+
+def _fake_run(root, stem, files):
+    work = runner.work_dir(root, stem)
+    for rel in files:
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text(f"{stem}:{rel}")
+    (root / "notebooks").mkdir(parents=True, exist_ok=True)
+    (root / "html").mkdir(parents=True, exist_ok=True)
+    (root / "html" / f"{stem}.html").write_text("<html></html>")
+    return runner.NotebookRun(stem, root / "notebooks" / f"{stem}.ipynb", 1.0, 1)
+
+
+def test_two_notebooks_writing_one_file_is_an_error(tmp_path):
+    _fake_run(tmp_path, "01_a", ["figures/x.png"])
+    _fake_run(tmp_path, "02_b", ["figures/x.png"])
+    with pytest.raises(DividesError, match="figures/x.png: written by both 01_a and 02_b"):
+        runner.collect_outputs(tmp_path, ["01_a", "02_b"])
+
+
+def test_manifest_and_index_list_exactly_this_runs_files(tmp_path):
+    # files of an earlier run in the same folder
+    for rel in ("figures/old.png", "tables/old.csv"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("earlier run")
+    runs = [_fake_run(tmp_path, "03_c", ["figures/new.png", "figures/new.svg",
+                                          "tables/new.csv"])]
+    written = runner.collect_outputs(tmp_path, ["03_c"])
+    assert (tmp_path / "figures" / "new.png").read_text() == "03_c:figures/new.png"
+    runner.write_manifest(tmp_path, "demo", {"outcome": "cpi_score"}, runs,
+                          {"03_c": {"outcome": "cpi_score"}}, written)
+    manifest = runner.read_manifest(tmp_path)
+    assert manifest["figures"] == ["figures/new.png", "figures/new.svg"]
+    assert manifest["tables"] == ["tables/new.csv"]
+    assert manifest["notebooks"]["03_c"]["parameters"] == {"data": "demo",
+                                                          "outcome": "cpi_score"}
+    page = runner.write_index(tmp_path).read_text()
+    assert "new.png" in page and "tables/new.csv" in page and 'href="figures/new.svg"' in page
+    assert "old" not in page
+    assert "outcome = cpi_score" in page
+
+
+def test_readme_lists_every_notebooks_parameters():
+    text = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- parameters:start -->\n")[1].split("<!-- parameters:end -->")[0]
+    assert block == runner.list_parameters(), "README parameters list is stale: paste " \
+        "`divides run --list` between the parameters markers"
+
+
+def test_cli_run_list_and_bad_parameter(capsys):
+    assert cli.main(["run", "--list"]) == 0
+    assert "`donor_group` = `'post_soviet'`" in capsys.readouterr().out
+    assert cli.main(["run", "--only", "04", "-p", "treatment_year=soon"]) == 2
+    err = capsys.readouterr().err
+    assert "treatment_year: expected int" in err
+
+
+# --- unchanged notebooks are not executed again (doit) ------------------------------------
+
+def test_parameters_agree_with_papermill_inspect_notebook():
+    for nb in runner.notebooks():
+        expected = {name: ast.literal_eval(info["default"])
+                    for name, info in papermill.inspect_notebook(str(nb)).items()}
+        assert runner.parameters(nb) == expected, nb.name
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """Two copies of real notebooks, a fake kernel that counts executions, one input file."""
+    import shutil
+
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    for nb in runner.notebooks(["00", "03"]):
+        shutil.copy(nb, nb_dir / nb.name)
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", nb_dir)
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    dep = tmp_path / "panel.parquet"
+    dep.write_text("v1")
+    monkeypatch.setattr(runner, "input_files", lambda data: [dep])
+    from divides import api
+
+    monkeypatch.setattr(api, "load_panel", lambda data: None)
+    monkeypatch.setattr(runner, "kernel_name", lambda: "python3")
+    executed: list[tuple[str, dict]] = []
+    fail: set[str] = set()
+
+    delay: dict[str, float] = {}
+
+    def fake(nb, root, data, kernel, retries, params):
+        import time
+
+        time.sleep(delay.get(nb.stem[:2], 0.0))
+        executed.append((nb.stem, params))
+        work = runner.work_dir(root, nb.stem)
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "tables").mkdir(parents=True)
+        (work / "tables" / f"{nb.stem[:2]}_{len(executed)}.csv").write_text("x\n")
+        shutil.copy(nb, root / "notebooks" / nb.name)
+        (root / "html" / f"{nb.stem}.html").write_text("<html></html>")
+        error = "cell 1: boom" if nb.stem in fail else None
+        return runner.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
+
+    monkeypatch.setattr(runner, "_execute_and_render", fake)
+    return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail, "delay": delay}
+
+
+def _stems(executed):
+    return sorted(stem[:2] for stem, _ in executed)
+
+
+def test_unchanged_notebooks_are_reused_and_changes_rerun_them(sandbox, capsys):
+    executed, dep = sandbox["executed"], sandbox["dep"]
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["00", "03"]
+    root = config.reports_dir("demo")
+    first = runner.read_manifest(root)
+
+    executed.clear()
+    assert runner.run("demo", jobs=1) == 0
+    assert executed == []  # nothing changed: nothing executed
+    again = runner.read_manifest(root)
+    assert again["tables"] == first["tables"]  # the reused outputs are still this run's
+    assert {e["status"] for e in again["notebooks"].values()} == {"reused"}
+    assert "unchanged, outputs reused" in capsys.readouterr().out
+
+    # one notebook edited: only it runs
+    nb03 = next(sandbox["nb_dir"].glob("03_*.ipynb"))
+    nb03.write_text(nb03.read_text().replace("E-government", "E-Government", 1))
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["03"]
+
+    # the input data (or package code) changed: both run
+    executed.clear()
+    dep.write_text("v2")
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["00", "03"]
+
+    # --force runs them although nothing changed
+    executed.clear()
+    assert runner.run("demo", jobs=1, force=True) == 0
+    assert _stems(executed) == ["00", "03"]
+
+    # a deleted output is made again
+    executed.clear()
+    (root / "html" / next(sandbox["nb_dir"].glob("00_*.ipynb")).with_suffix(".html").name).unlink()
+    assert runner.run("demo", jobs=1) == 0
+    assert _stems(executed) == ["00"]
+
+
+def test_parameters_are_part_of_the_key_and_failures_always_rerun(sandbox):
+    executed, fail = sandbox["executed"], sandbox["fail"]
+    assert runner.run("demo", only=["03"], jobs=1, params={"outcome": "cpi_score"}) == 0
+    assert executed[-1][1] == {"outcome": "cpi_score"}
+    assert (config.reports_dir("demo") / "runs" / "outcome-cpi_score" / "run.json").exists()
+    assert not (config.reports_dir("demo") / "run.json").exists()  # default run untouched
+    executed.clear()
+    assert runner.run("demo", only=["03"], jobs=1, params={"outcome": "cpi_score"}) == 0
+    assert executed == []
+    # the default run is another folder, another key
+    assert runner.run("demo", only=["03"], jobs=1) == 0
+    assert _stems(executed) == ["03"]
+
+    executed.clear()
+    fail.add(next(sandbox["nb_dir"].glob("00_*.ipynb")).stem)
+    assert runner.run("demo", only=["00"], jobs=1) == 1
+    assert runner.run("demo", only=["00"], jobs=1) == 1
+    assert _stems(executed) == ["00", "00"]  # a failed notebook is never "up to date"
+    manifest = runner.read_manifest(config.reports_dir("demo"))
+    assert [e["status"] for e in manifest["notebooks"].values()] == ["failed"]
+
+
+def test_a_crash_outside_the_notebook_is_a_failure_not_a_reuse(sandbox, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("renderer broke")
+
+    monkeypatch.setattr(runner, "_execute_and_render", crash)
+    assert runner.run("demo", only=["00"], jobs=1) == 1
+    entry = runner.read_manifest(config.reports_dir("demo"))["notebooks"]
+    assert [e["status"] for e in entry.values()] == ["failed"]
+    assert "RuntimeError: renderer broke" in next(iter(entry.values()))["error"]
+
+
+def test_the_summary_reaches_stdout_after_parallel_notebooks(sandbox, capsys):
+    # overlapping notebooks, the first to start ends first (where doit's output capture
+    # once swallowed everything printed after the run)
+    sandbox["delay"].update({"00": 0.3, "03": 0.8})
+    assert runner.run("demo", jobs=2, force=True) == 0
+    out = capsys.readouterr().out
+    assert out.count("1 attempt(s), ok") == 2 and "report: " in out

@@ -1,0 +1,78 @@
+"""`divides run` with and without work to do, side by side in one invocation.
+
+1. full: every notebook executed (``divides run --data demo --force``);
+2. unchanged: the same command without ``--force``, nothing changed since (doit finds every
+   notebook up to date and the run reuses its outputs);
+3. one edited: one notebook's markdown changed (restored afterwards), then ``divides run``;
+   only that notebook executes.
+
+Each variant is a fresh ``divides`` process (what a user types), timed from outside. An
+untimed warm-up run comes first (demo data, panel build, spec-curve permutation cache).
+
+Run: python benchmarks/run_cache_bench.py [--data demo] [--edit 02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from divides import config, runner
+
+
+def divides_run(*extra: str) -> tuple[float, dict[str, str]]:
+    """Wall seconds of one ``divides run`` and, per notebook, executed / reused / failed."""
+    cmd = [sys.executable, "-m", "divides.cli", "run", *extra]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=False,
+                          env={**os.environ, "PYTHONPATH": str(config.PACKAGE_DIR.parent)})
+    seconds = time.perf_counter() - start
+    if os.environ.get("BENCH_LOG"):
+        with open(os.environ["BENCH_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"$ divides run {' '.join(extra)}\n{proc.stdout}\n")
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[2:])} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    status = {}
+    for line in proc.stdout.splitlines():
+        m = re.search(r"(\d\d_\w+): [\d.]+ s, (\d+) attempt", line)
+        if m:
+            status[m.group(1)] = "reused" if m.group(2) == "0" else "executed"
+    return seconds, status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="demo")
+    parser.add_argument("--edit", default="02", help="the notebook to edit in variant 3")
+    args = parser.parse_args()
+    data = ["--data", args.data]
+
+    print(f"warm-up: {divides_run(*data)[0]:.1f} s (untimed)", flush=True)
+    results = {"full (--force)": divides_run(*data, "--force")}
+    results["unchanged"] = divides_run(*data)
+    nb = runner.notebooks([args.edit])[0]
+    original = nb.read_bytes()
+    try:
+        nb.write_bytes(original.replace(b"# ", b"#  ", 1))  # a markdown heading edited
+        results[f"one edited ({nb.stem})"] = divides_run(*data)
+    finally:
+        nb.write_bytes(original)
+
+    full = results["full (--force)"][0]
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print("| variant | wall time (s) | full / this | notebooks executed |")
+    print("|---|---|---|---|")
+    for name, (seconds, status) in results.items():
+        ran = sorted(k[:2] for k, v in status.items() if v == "executed")
+        print(f"| {name} | {seconds:.1f} | {full / seconds:.1f} | "
+              f"{len(ran)} of {len(status)} ({', '.join(ran) or 'none'}) |")
+
+
+if __name__ == "__main__":
+    main()

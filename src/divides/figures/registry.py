@@ -1,0 +1,221 @@
+"""One registry of the project's figures: name -> builder, inputs, parameters.
+
+The notebooks draw every figure through :func:`save`, and ``divides figures`` redraws them
+through :func:`redraw` from the very inputs the notebooks saved, so one figure has one
+owner and one recipe. A figure's file name carries the parameters that change it
+(``event_study_AZE_post_soviet_2013_wgi_cc_estimate``): runs with other parameters never
+write the same file.
+
+Inputs are either ``panel``/``gaps`` (the build, loaded with :mod:`divides.api`) or a frame a
+notebook computed (model results, the spec-curve table). :func:`save` keeps each computed
+frame beside the figure as ``figures/inputs/<file stem>.<input>.parquet``, so the figure can be
+redrawn without fitting anything again; a missing one is reported, never made up. Beside
+them, ``<file stem>.json`` records the figure's registry name and parameters.
+
+>>> save("event_study", figures_dir, es=es, treated="AZE", donor_group="post_soviet",
+...      treatment_year=2013, outcome="wgi_cc_estimate")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from divides.figures import case as case_figures
+from divides.figures import charts, export, maps
+
+#: Inputs loaded from the build rather than saved beside the figure.
+BUILD_INPUTS = ("panel", "gaps")
+INPUTS_DIR = "inputs"
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure: its file-name pattern, builder, inputs and the parameters that change it."""
+
+    pattern: str
+    builder: Callable[..., object]
+    inputs: tuple[str, ...]
+    parameters: dict[str, object] = field(default_factory=dict)
+    notebook: str = ""
+
+    def stem(self, **params) -> str:
+        """The file stem for these parameters (defaults for those not given)."""
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown:
+            raise ValueError(f"figure {self.pattern!r}: unknown parameters {unknown}; "
+                             f"expected some of {sorted(self.parameters)}")
+        values = {k: _text(v) for k, v in {**self.parameters, **params}.items()}
+        return re.sub(r"[^A-Za-z0-9_+-]+", "_", self.pattern.format(**values))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "+".join(_text(v) for v in value) or "none"
+    return str(value)
+
+
+def _country_name(iso3: str) -> str:
+    from divides import countries
+
+    names = countries.countries().set_index("iso3")["name"]
+    return str(names.get(iso3, iso3))
+
+
+def _spec_curve(curve_table: pd.DataFrame, key_regressor: str):
+    from types import SimpleNamespace
+
+    from divides.figures import speccurve
+
+    curve = SimpleNamespace(table=curve_table, data_kind=str(curve_table["data_kind"].iloc[0]))
+    inputs = list(speccurve.figure_inputs(curve, keys=[key_regressor]))
+    if not inputs:
+        raise ValueError(f"spec curve: no estimated specification for {key_regressor!r}")
+    _, frame, kwargs = inputs[0]
+    kwargs["choices"] = [c for c in kwargs["choices"] if frame[c].nunique() > 1]
+    return charts.specification_curve(frame, **kwargs)
+
+
+FIGURES: dict[str, FigureSpec] = {
+    "coverage_heatmap": FigureSpec(
+        "coverage_heatmap", lambda panel, gaps: charts.coverage_heatmap(panel, gaps=gaps),
+        ("panel", "gaps"), notebook="00"),
+    "gap_dumbbell_area": FigureSpec(
+        "gap_dumbbell_area_{indicator}",
+        lambda panel, gaps, indicator: charts.gap_dumbbell(gaps, "area", indicator=indicator,
+                                                           panel=panel),
+        ("panel", "gaps"), {"indicator": "itu_internet_users_pct"}, "01"),
+    "gap_dumbbell_sex": FigureSpec(
+        "gap_dumbbell_sex_{indicator}",
+        lambda panel, gaps, indicator: charts.gap_dumbbell(gaps, "sex", indicator=indicator,
+                                                           panel=panel),
+        ("panel", "gaps"), {"indicator": "itu_internet_users_pct"}, "01"),
+    "parity_vs_internet": FigureSpec(
+        "parity_vs_internet", lambda panel, gaps: charts.parity_vs_internet(gaps, panel, "sex"),
+        ("panel", "gaps"), notebook="01"),
+    "map_gap_sex": FigureSpec(
+        "map_gap_sex_{indicator}",
+        lambda gaps, indicator: maps.gap_map(gaps, "sex", indicator=indicator,
+                                             scheme="fisherjenks"),
+        ("gaps",), {"indicator": "itu_internet_users_pct"}, "01"),
+    "map_internet_users": FigureSpec(
+        "map_internet_users", lambda panel: maps.choropleth(panel, "internet_users_pct"),
+        ("panel",), notebook="01"),
+    "access_gap_coefficients": FigureSpec(
+        "02_access_gap_coefficients_{outcome}_{year}_{controls}",
+        lambda results, outcome, year, controls: charts.coefficient_plot(results),
+        ("results",), {"outcome": "cpi_score", "year": 2019, "controls": ["log_gdp_pc_ppp"]},
+        "02"),
+    "cpi_vs_egdi": FigureSpec(
+        "cpi_vs_egdi", lambda panel: charts.cpi_vs_egdi(panel), ("panel",), notebook="03"),
+    "map_egdi": FigureSpec(
+        "map_egdi", lambda panel: maps.choropleth(panel, "egdi", scheme="fisherjenks"),
+        ("panel",), notebook="03"),
+    "map_cpi_score": FigureSpec(
+        "map_cpi_score", lambda panel: maps.choropleth(panel, "cpi_score"), ("panel",),
+        notebook="03"),
+    "coef_pooled_vs_twfe": FigureSpec(
+        "coef_pooled_vs_twfe_{regressor}_{controls}",
+        lambda results, regressor, controls: charts.coefficient_plot(results,
+                                                                     terms=(regressor,)),
+        ("results",), {"regressor": "egdi", "controls": ["log_gdp_pc_ppp"]}, "03"),
+    "event_study": FigureSpec(
+        "event_study_{treated}_{donor_group}_{treatment_year}_{outcome}",
+        lambda es, treated, donor_group, treatment_year, outcome: charts.event_study_plot(
+            es, f"ASAN launch (treatment year {treatment_year})"),
+        ("es",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
+                  "outcome": "wgi_cc_estimate"}, "04"),
+    "synth": FigureSpec(
+        "synth_{treated}_{donor_group}_{treatment_year}_{outcome}",
+        lambda paths, treated, donor_group, treatment_year, outcome:
+            charts.synthetic_control_plot(paths, treated_label=_country_name(treated)),
+        ("paths",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
+                     "outcome": "wgi_cc_estimate"}, "04"),
+    "synth_leave_one_out": FigureSpec(
+        "synth_leave_one_out_{treated}_{donor_group}_{treatment_year}_{outcome}",
+        lambda loo, treated, donor_group, treatment_year, outcome:
+            case_figures.leave_one_out_plot(loo, treated_label=_country_name(treated),
+                                            years=str(loo["years"].iloc[0])),
+        ("loo",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
+                   "outcome": "wgi_cc_estimate"}, "04"),
+    "spec_curve": FigureSpec(
+        "spec_curve_{key_regressor}", _spec_curve, ("curve_table",),
+        {"key_regressor": "egdi"}, "05"),
+}
+
+
+def spec(name: str) -> FigureSpec:
+    try:
+        return FIGURES[name]
+    except KeyError:
+        raise ValueError(f"figure {name!r}: not in the registry; known: {sorted(FIGURES)}") \
+            from None
+
+
+def draw(name: str, inputs: dict[str, object], **params):
+    """Build figure ``name`` from its inputs with these parameters (defaults otherwise)."""
+    fig_spec = spec(name)
+    missing = [i for i in fig_spec.inputs if i not in inputs]
+    extra = sorted(set(inputs) - set(fig_spec.inputs))
+    if missing or extra:
+        raise ValueError(f"figure {name!r}: expected inputs {list(fig_spec.inputs)}, "
+                         f"missing {missing}, unexpected {extra}")
+    fig_spec.stem(**params)  # checks the parameter names
+    return fig_spec.builder(**inputs, **{**fig_spec.parameters, **params})
+
+
+def input_path(figures_dir: Path, stem: str, input_name: str) -> Path:
+    return Path(figures_dir) / INPUTS_DIR / f"{stem}.{input_name}.parquet"
+
+
+def save(name: str, figures_dir: Path | str, close: bool = False,
+         formats: tuple[str, ...] = export.FORMATS, dpi: int | None = None,
+         **inputs_and_params) -> list[Path]:
+    """Draw figure ``name`` and write it (and its computed inputs) into ``figures_dir``.
+
+    Keyword arguments are the figure's inputs (frames) and parameters, by name.
+    """
+    fig_spec = spec(name)
+    inputs = {k: v for k, v in inputs_and_params.items() if k in fig_spec.inputs}
+    params = {k: v for k, v in inputs_and_params.items() if k not in fig_spec.inputs}
+    stem = fig_spec.stem(**params)
+    fig = draw(name, inputs, **params)
+    record = Path(figures_dir) / INPUTS_DIR / f"{stem}.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"figure": name, "parameters": params}, sort_keys=True)
+                      + "\n", encoding="utf-8")
+    for input_name, frame in inputs.items():
+        if input_name in BUILD_INPUTS:
+            continue
+        path = input_path(figures_dir, stem, input_name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path)
+    kwargs = {} if dpi is None else {"dpi": dpi}
+    return export.save_figure(fig, stem, figures_dir, formats=formats, close=close, **kwargs)
+
+
+class Unavailable(Exception):
+    """A figure's saved input is missing (the reason is reported, the figure skipped)."""
+
+
+def load_inputs(name: str, figures_dir: Path | str, build: dict[str, pd.DataFrame],
+                **params) -> dict[str, object]:
+    """The inputs of ``name``: build frames from ``build``, the rest as a notebook saved them."""
+    fig_spec = spec(name)
+    stem = fig_spec.stem(**params)
+    inputs: dict[str, object] = {}
+    for input_name in fig_spec.inputs:
+        if input_name in BUILD_INPUTS:
+            inputs[input_name] = build[input_name]
+            continue
+        path = input_path(figures_dir, stem, input_name)
+        if not path.exists():
+            raise Unavailable(f"{path} not found: run notebook {fig_spec.notebook} "
+                              f"(divides run --only {fig_spec.notebook}) with these parameters")
+        inputs[input_name] = pd.read_parquet(path)
+    return inputs
