@@ -29,23 +29,23 @@ unchanged. A changed input re-reads only that file; the panel and gaps are re-de
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
-import re
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from divides import __version__, catalogue, config, provenance
+from divides import __version__, buildkey, catalogue, config, provenance, readcache, store
+from divides.buildkey import key as _key
+from divides.buildkey import library_versions
 from divides.countries import countries
 from divides.observations import KEY, ReadReport, empty_observations, finalize
+from divides.readcache import cache_stem, prune_read_cache
 from divides.sources import capture
+from divides.store import sha256_file
 
 #: Identifier columns of the panel, in order.
 PANEL_ID_COLUMNS = ["iso3", "country_name", "region", "income_group", "year"]
@@ -79,22 +79,6 @@ PANEL_STAGE_REASONS = {
     "other_release": "series taken whole from another release of the publisher "
                      "(data/releases.csv; manifest 'releases')",
 }
-LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd")
-#: Code and data every reader's output depends on (with ``sources/<source>.py`` and
-#: ``data/countries/<source>.csv``): the cache key of one file's read.
-#: Every shared reader helper (``sources/_*.py``) is in it, found by name, so a new one
-#: can never be left out of the key.
-_READ_CODE = ("sources/__init__.py", *sorted(
-    f"sources/{p.name}" for p in (config.PACKAGE_DIR / "sources").glob("_*.py")),
-    "countries.py", "catalogue.py", "observations.py", "schemas.py", "errors.py",
-    "data/indicators.csv", "data/aggregates.csv", "data/countries.csv",
-    "data/range_exceptions.csv", "data/data360_dimensions.csv")
-#: Code and data of the whole build (cache key of the build).
-_BUILD_CODE = ("sources", "countries.py", "catalogue.py", "observations.py", "schemas.py",
-               "errors.py", "data", "panel.py", "gaps.py", "panel_schemas.py", "provenance.py",
-               "config.py")
-
-
 @dataclass
 class BuildResult:
     """What a build did: where its outputs are and whether any work was done."""
@@ -123,42 +107,6 @@ class BuildResult:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _hash_tree(parts: tuple[str, ...]) -> str:
-    """sha256 over the package files under ``parts`` (relative to the package)."""
-    h = hashlib.sha256()
-    for part in parts:
-        base = config.PACKAGE_DIR / part
-        found = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
-        for p in found:
-            if p.suffix == ".pyc" or "__pycache__" in p.parts or not p.exists():
-                continue  # a source without an alias table simply has none
-            h.update(str(p.relative_to(config.PACKAGE_DIR)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    out = {}
-    for lib in LIBRARIES:
-        try:
-            out[lib] = importlib_metadata.version(lib)
-        except importlib_metadata.PackageNotFoundError:
-            out[lib] = "absent"
-    return out
-
-
-def _key(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
 
 @lru_cache(maxsize=1)
 def file_priorities() -> pd.DataFrame:
@@ -250,40 +198,6 @@ def country_metadata_files(root: Path) -> list[Path]:
     return sorted({p for pat in pats for p in Path(root).glob(pat) if p.is_file()})
 
 
-def _report_to_json(report: ReadReport) -> dict:
-    return {"source": report.source, "file": report.file, "rows_read": report.rows_read,
-            "rows_kept": report.rows_kept, "dropped": dict(sorted(report.dropped.items())),
-            "observations": report.observations, "unmapped_names": list(report.unmapped_names),
-            "notes": list(report.notes), "aliases_used": list(report.aliases_used),
-            "release": report.release}
-
-
-def _report_from_json(d: dict) -> ReadReport:
-    return ReadReport(d["source"], d["file"], d["rows_read"], d["rows_kept"],
-                      Counter(d["dropped"]), d["observations"], d["unmapped_names"], d["notes"],
-                      d.get("aliases_used", []), d.get("release", ""))
-
-
-def cache_stem(source: str, sha: str, read_key: str) -> str:
-    """``<source>-<24 hex>``: the cache files of one file's read (``.parquet`` + ``.json``)."""
-    return f"{source}-{_key(sha, read_key)[:24]}"
-
-
-_READ_CACHE_FILE = re.compile(r"^(?P<stem>(?P<source>[a-z_]+)-[0-9a-f]{24})\.(parquet|json)$")
-
-
-def prune_read_cache(cache_dir: Path, keep: set[str], sources: set[str]) -> None:
-    """Delete the read-cache files of ``sources`` whose stem is not in ``keep``.
-
-    Every change of a file or of the reader code leaves the old entry behind; without
-    pruning the cache only grows. Other files in the folder (the spec curve's) stay.
-    """
-    for path in sorted(cache_dir.glob("*")) if cache_dir.is_dir() else []:
-        m = _READ_CACHE_FILE.match(path.name)
-        if m and m.group("source") in sources and m.group("stem") not in keep:
-            path.unlink()
-
-
 def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, str]
                ) -> dict[Path, str]:
     """Per observation file, the checksum its read is cached under: its own sha256, or
@@ -299,22 +213,6 @@ def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, st
                  for p in sources.companions(source, path)]
         out[path] = _key(own, *extra) if extra else own
     return out
-
-
-def read_file_cached(source: str, path: Path, sha: str, cache_dir: Path, read_key: str
-                     ) -> tuple[pd.DataFrame, ReadReport, bool]:
-    """One reader call, cached by file checksum and reader code; returns (obs, report, hit)."""
-    stem = cache_stem(source, sha, read_key)
-    obs_path = cache_dir / f"{stem}.parquet"
-    rep_path = cache_dir / f"{stem}.json"
-    if obs_path.exists() and rep_path.exists():
-        return (pd.read_parquet(obs_path), _report_from_json(json.loads(rep_path.read_text())),
-                True)
-    obs, report = _module(source).read(path)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    obs.to_parquet(obs_path, index=False)
-    rep_path.write_text(json.dumps(_report_to_json(report), indent=1, sort_keys=True))
-    return obs, report, False
 
 
 # --------------------------------------------------------------------------- panel
@@ -557,9 +455,8 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
                                         sort_keys=True).encode()
     meta[b"PANDAS_ATTRS"] = json.dumps(frame.attrs, sort_keys=True).encode()
     table = table.replace_schema_metadata(meta)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    with store.atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
@@ -574,9 +471,8 @@ def read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    frame.to_csv(tmp, index=False, lineterminator="\n")
-    tmp.replace(path)
+    with store.atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- build
@@ -609,11 +505,14 @@ def _progress(iterable, total: int, desc: str, enabled: bool | None):
 
 
 def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = False,
-          progress: bool | None = None, out_dir: str | Path | None = None) -> BuildResult:
+          progress: bool | None = None, out_dir: str | Path | None = None,
+          lock_timeout_s: float | None = None) -> BuildResult:
     """Build the five outputs (plus overlaps.csv and manifest.json) for ``data``.
 
-    Does no work when the build key (input sha256s, build code, library versions) equals
-    the one in ``manifest.json`` and every output exists, unless ``force``.
+    Does no work when the current build has the build key (input sha256s, code key,
+    library versions) and its files match its manifest, unless ``force``. The outputs are
+    written into a staging folder and made current in one step (:mod:`divides.store`);
+    a second build on the same folder waits for the first (``lock_timeout_s``).
     """
     if data not in provenance.DATA_KINDS:
         raise ValueError(f"data must be one of {provenance.DATA_KINDS}, got {data!r}")
@@ -629,28 +528,57 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
                                                                    for p in meta_files]
     shas = {str(p.relative_to(root)): sha256_file(p) for _, p in all_files}
     versions = library_versions()
-    shared_read_code = _hash_tree(_READ_CODE)
-    read_keys = {s: _key(shared_read_code, versions, _hash_tree((f"sources/{s}.py",
-                                                                 f"data/countries/{s}.csv")))
-                 for s in files}
+    code = buildkey.code_key()
+    read_keys = {s: _key(code, versions) for s in files}
     read_shas = _read_shas(all_files, root, shas)
-    build_key = _key(shas, _hash_tree(_BUILD_CODE), versions, __version__, data)
-    manifest_path = out / "manifest.json"
-    if not force and manifest_path.exists() and all((out / f).exists() for f in OUTPUT_FILES):
-        old = json.loads(manifest_path.read_text())
-        if old.get("build_key") == build_key:
-            return BuildResult(data, out, rebuilt=False, manifest=old)
+    build_key = _key(shas, code, versions, __version__, data)
+    if not force:
+        done = _up_to_date(out, build_key)
+        if done is not None:
+            return BuildResult(data, out, rebuilt=False, manifest=done)
+    with store.lock(out, lock_timeout_s):
+        store.remove_leftovers(out)  # staging folders and temp files of killed builds
+        if not force:  # another build may have made it while this one waited
+            done = _up_to_date(out, build_key, quiet=True)
+            if done is not None:
+                return BuildResult(data, out, rebuilt=False, manifest=done)
+        staged = store.stage(out)
+        try:
+            manifest = _build_into(staged, out / "cache", data, root, files, meta_files,
+                                   all_files, shas, read_shas, read_keys, versions, build_key,
+                                   progress)
+            store.commit(out, staged, build_key, [*manifest["outputs"], "manifest.json"])
+        except BaseException:
+            store.discard(staged)
+            raise
+    return BuildResult(data, out, rebuilt=True, manifest=manifest)
 
+
+def _up_to_date(out: Path, build_key: str, quiet: bool = False) -> dict | None:
+    """The manifest of ``out``'s current build when it is whole and has ``build_key``."""
+    current = store.current_dir(out)
+    if current is None:
+        return None
+    try:
+        return store.verify(current, build_key)
+    except store.StaleBuildError as exc:
+        if not quiet and "build key" not in str(exc):
+            warnings.warn(f"divides build: rebuilding: {exc}", stacklevel=3)
+        return None
+
+
+def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_files,
+                all_files, shas, read_shas, read_keys, versions, build_key, progress) -> dict:
+    """Read, assemble, validate and write every output into the staging folder ``out``."""
     # imported only when there is work to do (pandera alone takes about 0.4 s to import)
     from divides import gaps as gaps_mod
     from divides import panel_schemas
 
-    cache_dir = out / "cache"
     frames, reports, cache_hits = [], [], 0
     for source, path in _progress([(s, p) for s, p in all_files if s != "wdi_meta"],
                                   len(all_files) - len(meta_files), f"reading {data}", progress):
-        obs, report, hit = read_file_cached(source, path, read_shas[path], cache_dir,
-                                            read_keys[source])
+        obs, report, hit = readcache.read_file_cached(
+            _module(source).read, source, path, read_shas[path], cache_dir, read_keys[source])
         frames.append(obs)
         reports.append(report)
         cache_hits += hit
@@ -741,11 +669,12 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
         # per series of a source that revises history: which release is used, which not
         "releases": release_records,
     }
-    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    manifest["outputs"] = store.output_hashes(out, [p.name for p in out.iterdir()])
+    store.write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     keep = {cache_stem(s, read_shas[p], read_keys[s])
             for s, p in all_files if s != "wdi_meta"}
     prune_read_cache(cache_dir, keep, set(read_keys))
-    return BuildResult(data, out, rebuilt=True, manifest=manifest)
+    return manifest
 
 
 class UnusedAliasWarning(UserWarning):
