@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divides import __version__, buildkey, catalogue, config, provenance, readcache, store
+from divides import (__version__, buildkey, catalogue, config, inventory, provenance, readcache,
+                     store)
 from divides.buildkey import key as _key
 from divides.buildkey import library_versions
 from divides.countries import countries
@@ -100,6 +101,9 @@ class BuildResult:
                  f"  panel {shape[0]} rows x {shape[1]} columns, {m.get('panel_countries')} "
                  f"countries; gaps {m.get('gaps_rows')} rows; observations "
                  f"{m.get('observations_rows')}"]
+        for f in m.get("raw_files", []):
+            if f["status"] == "not_read":
+                lines.append(f"  not read: {f['path']} ({f['why']})")
         for source in m.get("sources_without_files", []):
             lines.append(f"  warning: no input files for source {source!r} (its columns are "
                          "empty; see coverage.csv)")
@@ -526,7 +530,9 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     meta_files = country_metadata_files(root)
     all_files = [(s, p) for s, ps in files.items() for p in ps] + [("wdi_meta", p)
                                                                    for p in meta_files]
-    shas = {str(p.relative_to(root)): sha256_file(p) for _, p in all_files}
+    raw_files = inventory.raw_inventory(root, files, meta_files)
+    # every file under the root is in the key, read or not
+    shas = {rel: sha256_file(root / rel) for rel in raw_files["path"]}
     versions = library_versions()
     code = buildkey.code_key()
     read_keys = {s: _key(code, versions) for s in files}
@@ -546,7 +552,7 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
         try:
             manifest = _build_into(staged, out / "cache", data, root, files, meta_files,
                                    all_files, shas, read_shas, read_keys, versions, build_key,
-                                   progress)
+                                   progress, raw_files)
             store.commit(out, staged, build_key, [*manifest["outputs"], "manifest.json"])
         except BaseException:
             store.discard(staged)
@@ -568,7 +574,8 @@ def _up_to_date(out: Path, build_key: str, quiet: bool = False) -> dict | None:
 
 
 def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_files,
-                all_files, shas, read_shas, read_keys, versions, build_key, progress) -> dict:
+                all_files, shas, read_shas, read_keys, versions, build_key, progress,
+                raw_files: pd.DataFrame) -> dict:
     """Read, assemble, validate and write every output into the staging folder ``out``."""
     # imported only when there is work to do (pandera alone takes about 0.4 s to import)
     from divides import gaps as gaps_mod
@@ -583,6 +590,10 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
         reports.append(report)
         cache_hits += hit
     obs = finalize(pd.concat(frames, ignore_index=True)) if frames else empty_observations()
+    inventory.check_yields(reports, obs, root, {(s, p.name): p for s, p in all_files})
+    for row in raw_files[raw_files["status"] == "not_read"].itertuples():
+        if row.why not in inventory.NOT_DATA.values():
+            warnings.warn(f"divides build: {row.path} is not read: {row.why}", stacklevel=3)
     reader_missing = [s for s in files if _module(s) is None]
     no_files = [s for s, ps in files.items() if not ps]
     for source in no_files:
@@ -651,6 +662,8 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
     manifest = {
         "data": data, **input_meta,
         "raw_dir_name": root.name,
+        # every file under the raw folder: read (how) or not read (why)
+        "raw_files": raw_files.to_dict("records"),
         "sources_without_files": no_files,
         "sources_without_reader": reader_missing,
         "observations_rows": len(obs),

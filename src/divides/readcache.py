@@ -30,13 +30,14 @@ def report_to_json(report: ReadReport) -> dict:
             "rows_kept": report.rows_kept, "dropped": dict(sorted(report.dropped.items())),
             "observations": report.observations, "unmapped_names": list(report.unmapped_names),
             "notes": list(report.notes), "aliases_used": list(report.aliases_used),
-            "release": report.release}
+            "release": report.release, "other_codes": list(report.other_codes)}
 
 
 def report_from_json(d: dict) -> ReadReport:
     return ReadReport(d["source"], d["file"], d["rows_read"], d["rows_kept"],
                       Counter(d["dropped"]), d["observations"], d["unmapped_names"], d["notes"],
-                      d.get("aliases_used", []), d.get("release", ""))
+                      d.get("aliases_used", []), d.get("release", ""),
+                      d.get("other_codes", []))
 
 
 def cache_stem(source: str, sha: str, read_key: str) -> str:

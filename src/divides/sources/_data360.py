@@ -163,7 +163,7 @@ def to_observations(path: Path, source: str, harmoniser, report) -> pd.DataFrame
     records["indicator_code"] = records["indicator"]
     records["indicator"] = [series.get(k) for k in key]
     known = records["indicator"].notna()
-    report.drop("not_in_catalogue", int((~known).sum()))
+    report.drop_not_in_catalogue(records.loc[~known, "indicator_code"].astype(str))
     records = records.loc[known]
     values, missing = c.parse_values(records["raw"], path, row_of=records["row"])
     report.drop("missing", int(missing.sum()))

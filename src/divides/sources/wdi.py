@@ -147,7 +147,7 @@ def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: st
 
     series = _series_map()
     in_cat = long[code_col].isin(series)
-    report.drop("not_in_catalogue", int((~in_cat).sum()))
+    report.drop_not_in_catalogue(long.loc[~in_cat, code_col])
     long = long.loc[in_cat]
 
     long = c.resolve_countries(long, harmoniser, report, path, code_col="Country Code")
@@ -187,7 +187,8 @@ def read_bulk(path: str | Path, chunksize: int = 20_000) -> tuple[pd.DataFrame, 
             years = c.year_columns(chunk.columns)
             wanted = chunk["Indicator Code"].isin(series)
             report.rows_read += int((~wanted).sum()) * len(years)
-            report.drop("not_in_catalogue", int((~wanted).sum()) * len(years))
+            report.drop_not_in_catalogue(chunk.loc[~wanted, "Indicator Code"],
+                                         n=int((~wanted).sum()) * len(years))
             kept.append(chunk.loc[wanted])
     except pd.errors.ParserError as exc:
         raise SourceFormatError(path, "file", "a CSV table", found=str(exc).strip()) from None
