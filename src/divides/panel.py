@@ -38,8 +38,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divides import (__version__, buildkey, catalogue, config, inventory, provenance, readcache,
-                     store)
+from divides import (
+    __version__,
+    buildkey,
+    catalogue,
+    config,
+    inventory,
+    provenance,
+    readcache,
+    store,
+)
 from divides.buildkey import key as _key
 from divides.buildkey import library_versions
 from divides.countries import countries
@@ -239,18 +247,53 @@ def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | 
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one value per observation key across files; return (kept, lost).
 
-    Files rank by ``data/file_priority.csv``, then by the release their reader found in
-    the content (newest first: a CPI 2025 workbook beats the 2023 one whatever its name),
-    then by name.
+    Files rank by channel (``priority`` in ``data/file_priority.csv``: a third-party or
+    modified copy below the publisher's own files), then by the edition their reader
+    found in the content (newest first: a CPI 2025 workbook beats the 2023 one whatever
+    its name), never by file name. Two files of one channel and edition that disagree on
+    a value stop the build (:class:`~divides.errors.InputError`), naming both files.
     """
     file_release = file_release or {}
     release = _per_file(obs, lambda s, f: file_release.get((s, f), ""))
     ranked = obs.assign(file_priority=file_priority_of(obs), _release=release)
     ranked = ranked.sort_values(KEY + ["file_priority", "_release", "file"],
                                 ascending=[True] * len(KEY) + [True, False, True],
-                                kind="mergesort").drop(columns="_release")
+                                kind="mergesort")
     lost = ranked.duplicated(KEY, keep="first")
+    _check_same_edition(ranked, lost)
+    ranked = ranked.drop(columns="_release")
     return ranked.loc[~lost], ranked.loc[lost]
+
+
+def _check_same_edition(ranked: pd.DataFrame, lost: pd.Series, shown: int = 5) -> None:
+    """Raise when a losing value has the winner's channel and edition but another value
+    (then only the file name could decide, and names are not editions)."""
+    if not lost.any():
+        return
+    cols = [c for c in KEY if c != "source"] + ["source", "file", "value", "file_priority",
+                                                "_release"]
+    win = ranked.loc[~lost, cols]
+    pairs = ranked.loc[lost, cols].merge(
+        win, on=KEY, suffixes=("", "_winner"))
+    tie = ((pairs["source"] == pairs["source_winner"])
+           & (pairs["file_priority"] == pairs["file_priority_winner"])
+           & (pairs["_release"] == pairs["_release_winner"])
+           & ~np.isclose(pairs["value"], pairs["value_winner"], rtol=1e-9, atol=1e-12))
+    if not tie.any():
+        return
+    from divides.errors import InputError
+
+    lines = []
+    for (src, a, b, edition), grp in pairs[tie].groupby(
+            ["source", "file_winner", "file", "_release"], sort=True):
+        shown_vals = "; ".join(
+            f"{r.iso3} {r.year} {r.indicator} {r.breakdown}/{r.group}: {r.value_winner:g} vs "
+            f"{r.value:g}" for r in grp.head(shown).itertuples())
+        lines.append(f"{src}: {a!r} and {b!r} are both edition {edition or '(none found)'} "
+                     f"but {len(grp)} values differ, e.g. {shown_vals}")
+    raise InputError("two files of one edition disagree; keep the one you trust (or the "
+                     "newer download) and move the other out of the raw folder:\n  "
+                     + "\n  ".join(lines))
 
 
 def _disagreements(winners: pd.DataFrame, losers: pd.DataFrame, on: list[str],
@@ -332,7 +375,25 @@ def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
                    file_release: dict[tuple[str, str], str] | None = None,
                    set_aside: pd.Series | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Observations -> (panel, overlaps, panel-stage ledger).
+    """Observations -> (panel, overlaps, panel-stage ledger); see :func:`_assemble`."""
+    return _assemble(obs, country_meta, file_release, set_aside)[:3]
+
+
+def column_editions(winners: pd.DataFrame, file_release: dict[tuple[str, str], str]
+                    ) -> dict[str, list[dict]]:
+    """Per panel column: the files (source, file, edition) its values came from, and how many."""
+    counts = winners.groupby(["panel_column", "source", "file"]).size().rename("values")
+    out: dict[str, list[dict]] = {}
+    for (col, src, f), n in counts.items():
+        out.setdefault(col, []).append({"source": src, "file": f, "values": int(n),
+                                        "edition": file_release.get((src, f), "")})
+    return out
+
+
+def _assemble(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
+              file_release: dict[tuple[str, str], str] | None = None,
+              set_aside: pd.Series | None = None):
+    """Observations -> (panel, overlaps, panel-stage ledger, winning observations).
 
     The ledger has one row per (source, file, reason) and partitions each file's
     observations into the PANEL_STAGE_REASONS. ``file_release`` maps (source, file) to
@@ -398,7 +459,7 @@ def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
         panel[col] = panel[col].astype("float64")
     panel = panel.sort_values(["iso3", "year"], kind="mergesort").reset_index(drop=True)
     panel.columns.name = None
-    return panel, overlaps, ledger
+    return panel, overlaps, ledger, winners
 
 
 # --------------------------------------------------------------------------- coverage
@@ -521,6 +582,14 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     if data not in provenance.DATA_KINDS:
         raise ValueError(f"data must be one of {provenance.DATA_KINDS}, got {data!r}")
     root = resolve_raw_dir(data, raw_dir)
+    if data == "real":
+        from divides import demo
+        from divides.errors import InputError
+
+        if demo.is_demo_dir(root):
+            raise InputError(f"{root} carries the demo marker {demo.MARKER_FILE}: it is the "
+                             "synthetic data set, and a real build refuses it (use "
+                             "`--data demo`, or point --raw-dir at the published files)")
     out = Path(out_dir) if out_dir is not None else config.processed_dir(data)
     out.mkdir(parents=True, exist_ok=True)
     files = input_files(root)
@@ -604,9 +673,23 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
 
     from divides.sources import wdi
 
+    no_meta: list[str] = []
     if meta_files:
         country_meta = pd.concat([wdi.read_country_metadata(p) for p in meta_files])
-        country_meta = country_meta.drop_duplicates("iso3", keep="last")
+        # a file that has the country's region beats one that leaves it blank
+        country_meta = country_meta.sort_values("region", na_position="first", kind="mergesort")
+        country_meta = country_meta.drop_duplicates("iso3", keep="last").sort_values("iso3")
+        in_panel = set(obs["iso3"])
+        no_meta = sorted(set(country_meta.loc[country_meta["region"].isna() |
+                                              country_meta["income_group"].isna(), "iso3"])
+                         & in_panel)
+        no_meta += sorted(in_panel - set(country_meta["iso3"]))
+        if no_meta:
+            warnings.warn(f"divides build: {len(no_meta)} countries have no Region or Income "
+                          "group in the WDI country metadata "
+                          f"({', '.join(p.name for p in meta_files)}): {no_meta}; they are "
+                          "outside every regional and income-group sample (manifest "
+                          "'countries_without_metadata')", stacklevel=3)
     else:
         warnings.warn(f"divides build: no WDI Metadata_Country file under {root}; region and "
                       "income_group are empty", stacklevel=2)
@@ -614,7 +697,8 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
 
     file_release = {(r.source, r.file): r.release for r in reports if r.release}
     set_aside, release_records = choose_releases(obs, file_release)
-    panel, overlaps, panel_ledger = assemble_panel(obs, country_meta, file_release, set_aside)
+    panel, overlaps, panel_ledger, winners = _assemble(obs, country_meta, file_release,
+                                                       set_aside)
     gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel)
 
     read_ledger = pd.DataFrame([dict(r, stage="read", of_rows=rep.rows_read)
@@ -662,6 +746,7 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
     manifest = {
         "data": data, **input_meta,
         "raw_dir_name": root.name,
+        "countries_without_metadata": no_meta,
         # every file under the raw folder: read (how) or not read (why)
         "raw_files": raw_files.to_dict("records"),
         "sources_without_files": no_files,
@@ -679,6 +764,8 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
                   "gaps": "data/gap_definitions.csv", "releases": "data/releases.csv"},
         # the release (edition) each reader found in its file's content
         "file_releases": {f"{s}/{f}": r for (s, f), r in sorted(file_release.items())},
+        # per panel column, the files and editions its values came from
+        "column_editions": column_editions(winners, file_release),
         # per series of a source that revises history: which release is used, which not
         "releases": release_records,
     }

@@ -153,6 +153,8 @@ def to_observations(path: Path, source: str, harmoniser, report) -> pd.DataFrame
     """
     records, kind = read_table(path)
     report.notes.append(f"layout: Data360 {kind}")
+    if len(records) and not report.release:  # the edition: the newest year the file holds
+        report.release = str(int(records["year"].max()))
     report.rows_read += len(records)
     records = c.resolve_countries(records, harmoniser, report, path, code_col="ref_area",
                                   name_col="ref_area_label")
