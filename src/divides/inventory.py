@@ -31,6 +31,7 @@ NOT_DATA = {
     "README.md": "documentation (not data)",
     "SYNTHETIC_DEMO_DATA.md": "demo marker (the folder is the synthetic set)",
     "publishers.lock.json": "lock of `divides fetch` (sha256s of the fetched files)",
+    "PROVENANCE.csv": "provenance of `divides fetch` (URL, sha256, date per file)",
 }
 
 
