@@ -12,64 +12,77 @@
 * ``overlaps.csv``: every value that lost to a higher-priority file or source, beside the
   winner (the disagreement report); and ``manifest.json`` (data kind, input sha256s, versions).
 
-Which value wins where two overlap is data, not code:
+The build is a transaction in small parts, one job each:
 
-* ``data/panel_rules.csv`` lists, per panel column, the candidate series and their
-  ``priority`` (1 wins; a lower one only fills country-years the better one lacks) and
-  optional year limits (CPI 0-100 only from 2012, the 0-10 legacy scale only before 2012).
-  Catalogue rows with a ``panel_column`` are candidates of priority 1 unless listed there.
-* ``data/file_priority.csv`` ranks files of one source (newer release first) for the same
-  observation key; the first matching ``file_pattern`` row of the source applies.
+* :mod:`divides.inventory`: every file under the raw folder, read or not (and why); what
+  the reads must yield (a vanished catalogue series stops the build);
+* :mod:`divides.readcache`: one reader call per file, cached by its sha256 and the code key
+  (:mod:`divides.buildkey`, the hash of the package's own build files);
+* :mod:`divides.rules`: the rule tables and column constants (panel, gaps and schemas
+  import them); :mod:`divides.assemble`: which value wins (channel, then the edition in
+  the content, never the file name); :mod:`divides.ledger`: drops, coverage, overlaps;
+* :mod:`divides.store`: outputs staged in a new folder and made current by one symlink
+  swap, under a lock; each output's sha256 and build key checked before reuse.
 
-Caching: each file's read is cached under ``cache/`` by its sha256 and the reader code;
-the whole build is skipped when the build key (inputs, build code, library versions) is
-unchanged. A changed input re-reads only that file; the panel and gaps are re-derived.
+The whole build is skipped when the build key (every raw file, code key, library
+versions) is unchanged and the current build matches its manifest. A changed input
+re-reads only that file; the panel and gaps are re-derived.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from divides import (
     __version__,
     buildkey,
-    catalogue,
     config,
     inventory,
     provenance,
     readcache,
     store,
 )
+
+# The build's parts, one job each; their public names stay importable from here.
+from divides.assemble import (  # noqa: F401
+    _assemble,
+    _dedupe_files,
+    assemble_panel,
+    choose_releases,
+    column_editions,
+    file_priority_of,
+)
 from divides.buildkey import key as _key
 from divides.buildkey import library_versions
-from divides.countries import countries
-from divides.observations import KEY, ReadReport, empty_observations, finalize
+from divides.ledger import (  # noqa: F401
+    UnusedAliasWarning,
+    check_ledger,
+    coverage,
+    drops_table,
+    empty_column_notes,
+    overlap_summary,
+    unused_aliases,
+)
+from divides.observations import empty_observations, finalize
 from divides.readcache import cache_stem, prune_read_cache
+from divides.rules import (  # noqa: F401
+    DERIVED_COLUMNS,
+    PANEL_ID_COLUMNS,
+    PANEL_STAGE_REASONS,
+    REQUIRED_PANEL_COLUMNS,
+    file_priorities,
+    file_rule,
+    panel_candidates,
+    panel_columns,
+    release_rules,
+)
 from divides.sources import capture
 from divides.store import sha256_file
-
-#: Identifier columns of the panel, in order.
-PANEL_ID_COLUMNS = ["iso3", "country_name", "region", "income_group", "year"]
-#: Columns the panel always has (NaN when their source gave nothing), in this order.
-REQUIRED_PANEL_COLUMNS = [
-    "cpi_score", "cpi_score_0_10_legacy",
-    "wgi_cc_estimate", "wgi_cc_stderr", "wgi_cc_pctrank",
-    "wgi_ge_estimate", "wgi_pv_estimate", "wgi_rl_estimate", "wgi_rq_estimate", "wgi_va_estimate",
-    "egdi", "osi", "tii", "hci", "epi",
-    "internet_users_pct", "mobile_subs_per100", "fixed_broadband_per100",
-    "mobile_broadband_per100", "literacy_adult_pct", "literacy_adult_female_pct",
-    "gdp_pc_ppp_const2021_usd", "log_gdp_pc_ppp", "population", "urban_pct",
-]
-#: Derived panel columns: name -> (input column, function, description).
-DERIVED_COLUMNS = {"log_gdp_pc_ppp": ("gdp_pc_ppp_const2021_usd", np.log)}
 
 OUTPUT_FILES = ("observations.parquet", "panel.parquet", "gaps.parquet", "drops.csv",
                 "coverage.csv", "overlaps.csv", "manifest.json")
@@ -78,16 +91,6 @@ OUTPUT_FILES = ("observations.parquet", "panel.parquet", "gaps.parquet", "drops.
 #: but that is undocumented, so we do not rely on it alone).
 PARQUET_META_KEY = b"divides"
 
-#: Reasons of the panel stage of the ledger (they partition each file's observations).
-PANEL_STAGE_REASONS = {
-    "used": "value is in the panel",
-    "not_a_panel_column": "series feeds no panel column (gaps, codebook or nothing)",
-    "out_of_scope": "outside the panel column's year limits (data/panel_rules.csv)",
-    "lower_priority_file": "same key in a file of the same source with higher priority",
-    "lower_priority_source": "panel column filled by a higher-priority series",
-    "other_release": "series taken whole from another release of the publisher "
-                     "(data/releases.csv; manifest 'releases')",
-}
 @dataclass
 class BuildResult:
     """What a build did: where its outputs are and whether any work was done."""
@@ -119,67 +122,6 @@ class BuildResult:
 
 
 # --------------------------------------------------------------------------- helpers
-
-@lru_cache(maxsize=1)
-def file_priorities() -> pd.DataFrame:
-    """``data/file_priority.csv``: per source, file patterns and their priority (1 best)."""
-    table = pd.read_csv(config.PACKAGE_DATA_DIR / "file_priority.csv", dtype=str,
-                        keep_default_na=False)
-    table["priority"] = table["priority"].astype(int)
-    table["latest_year_table"] = table["latest_year_table"].astype(int).astype(bool)
-    return table
-
-
-def file_rule(source: str, file: str) -> dict:
-    """The first ``file_priority.csv`` row of ``source`` whose pattern matches ``file``."""
-    table = file_priorities()
-    for row in table[table["source"] == source].itertuples():
-        if fnmatch.fnmatchcase(file, row.file_pattern):
-            return {"priority": row.priority, "edition": row.edition,
-                    "latest_year_table": bool(row.latest_year_table)}
-    return {"priority": 9, "edition": "", "latest_year_table": False}
-
-
-@lru_cache(maxsize=1)
-def panel_candidates() -> pd.DataFrame:
-    """Every (series -> panel column) candidate with its priority and year limits.
-
-    Catalogue rows with a ``panel_column`` give priority-1 candidates; ``panel_rules.csv``
-    overrides them (same panel column and series) or adds lower-priority ones.
-    """
-    cat = catalogue.indicators()
-    base = cat.loc[cat["panel_column"] != "", ["panel_column", "indicator", "breakdown",
-                                               "group"]].drop_duplicates()
-    base = base.assign(priority=1, year_min=np.nan, year_max=np.nan, note="catalogue")
-    rules = pd.read_csv(config.PACKAGE_DATA_DIR / "panel_rules.csv", dtype=str,
-                        keep_default_na=False)
-    rules["priority"] = rules["priority"].astype(int)
-    for col in ("year_min", "year_max"):
-        rules[col] = pd.to_numeric(rules[col].replace("", np.nan))
-    keys = ["panel_column", "indicator", "breakdown", "group"]
-    known = set(zip(cat["indicator"], cat["breakdown"], cat["group"]))
-    wild = set(cat.loc[cat["breakdown"] == "*", "indicator"])
-    bad = [r for r in zip(rules["indicator"], rules["breakdown"], rules["group"])
-           if r not in known and r[0] not in wild]
-    if bad:
-        raise ValueError(f"panel_rules.csv: series not in indicators.csv: {bad}")
-    merged = pd.concat([rules, base], ignore_index=True).drop_duplicates(keys, keep="first")
-    ties = merged[merged.duplicated(["panel_column", "priority"], keep=False)]
-    if len(ties):
-        raise ValueError("panel_rules.csv / indicators.csv: two candidates of one panel column "
-                         f"share a priority: {ties[keys + ['priority']].to_dict('records')}")
-    multi = merged[merged.duplicated(["indicator", "breakdown", "group"], keep=False)]
-    if len(multi):
-        raise ValueError("one series feeds two panel columns: "
-                         f"{multi[keys].to_dict('records')}")
-    return merged.sort_values(["panel_column", "priority"]).reset_index(drop=True)
-
-
-def panel_columns() -> list[str]:
-    """All panel value columns: the required ones first, then other catalogue columns."""
-    extra = sorted(set(panel_candidates()["panel_column"]) - set(REQUIRED_PANEL_COLUMNS))
-    return REQUIRED_PANEL_COLUMNS + extra
-
 
 # --------------------------------------------------------------------------- reading
 
@@ -229,283 +171,7 @@ def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, st
 
 # --------------------------------------------------------------------------- panel
 
-def _per_file(frame: pd.DataFrame, value_of) -> pd.Series:
-    """``value_of(source, file)`` for each row, computed once per distinct pair."""
-    pairs = frame[["source", "file"]].drop_duplicates()
-    lookup = {(s, f): value_of(s, f) for s, f in zip(pairs["source"], pairs["file"])}
-    keys = pd.MultiIndex.from_frame(frame[["source", "file"]])
-    return pd.Series(pd.Series(lookup, dtype=object).reindex(keys).to_numpy(),
-                     index=frame.index)
-
-
-def file_priority_of(frame: pd.DataFrame) -> pd.Series:
-    """Priority (1 best) of each row's (source, file), looked up once per distinct pair."""
-    return _per_file(frame, lambda s, f: file_rule(s, f)["priority"]).astype("int64")
-
-
-def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep one value per observation key across files; return (kept, lost).
-
-    Files rank by channel (``priority`` in ``data/file_priority.csv``: a third-party or
-    modified copy below the publisher's own files), then by the edition their reader
-    found in the content (newest first: a CPI 2025 workbook beats the 2023 one whatever
-    its name), never by file name. Two files of one channel and edition that disagree on
-    a value stop the build (:class:`~divides.errors.InputError`), naming both files.
-    """
-    file_release = file_release or {}
-    release = _per_file(obs, lambda s, f: file_release.get((s, f), ""))
-    ranked = obs.assign(file_priority=file_priority_of(obs), _release=release)
-    ranked = ranked.sort_values(KEY + ["file_priority", "_release", "file"],
-                                ascending=[True] * len(KEY) + [True, False, True],
-                                kind="mergesort")
-    lost = ranked.duplicated(KEY, keep="first")
-    _check_same_edition(ranked, lost)
-    ranked = ranked.drop(columns="_release")
-    return ranked.loc[~lost], ranked.loc[lost]
-
-
-def _check_same_edition(ranked: pd.DataFrame, lost: pd.Series, shown: int = 5) -> None:
-    """Raise when a losing value has the winner's channel and edition but another value
-    (then only the file name could decide, and names are not editions)."""
-    if not lost.any():
-        return
-    cols = [c for c in KEY if c != "source"] + ["source", "file", "value", "file_priority",
-                                                "_release"]
-    win = ranked.loc[~lost, cols]
-    pairs = ranked.loc[lost, cols].merge(
-        win, on=KEY, suffixes=("", "_winner"))
-    tie = ((pairs["source"] == pairs["source_winner"])
-           & (pairs["file_priority"] == pairs["file_priority_winner"])
-           & (pairs["_release"] == pairs["_release_winner"])
-           & ~np.isclose(pairs["value"], pairs["value_winner"], rtol=1e-9, atol=1e-12))
-    if not tie.any():
-        return
-    from divides.errors import InputError
-
-    lines = []
-    for (src, a, b, edition), grp in pairs[tie].groupby(
-            ["source", "file_winner", "file", "_release"], sort=True):
-        shown_vals = "; ".join(
-            f"{r.iso3} {r.year} {r.indicator} {r.breakdown}/{r.group}: {r.value_winner:g} vs "
-            f"{r.value:g}" for r in grp.head(shown).itertuples())
-        lines.append(f"{src}: {a!r} and {b!r} are both edition {edition or '(none found)'} "
-                     f"but {len(grp)} values differ, e.g. {shown_vals}")
-    raise InputError("two files of one edition disagree; keep the one you trust (or the "
-                     "newer download) and move the other out of the raw folder:\n  "
-                     + "\n  ".join(lines))
-
-
-def _disagreements(winners: pd.DataFrame, losers: pd.DataFrame, on: list[str],
-                   rule: str) -> pd.DataFrame:
-    cols = [c for c in ("source", "indicator", "breakdown", "group", "file", "value")
-            if c not in on]
-    merged = losers[on + cols].merge(winners[on + cols], on=on, suffixes=("_loser", "_winner"))
-    for c in ("source", "indicator", "file"):
-        if c in on:
-            merged[f"{c}_loser"] = merged[f"{c}_winner"] = merged[c]
-    out = pd.DataFrame({
-        "iso3": merged["iso3"], "year": merged["year"],
-        "panel_column": merged.get("panel_column", ""),
-        "rule": rule,
-        "winner_source": merged["source_winner"], "winner_indicator": merged["indicator_winner"],
-        "winner_file": merged["file_winner"], "winner_value": merged["value_winner"],
-        "loser_source": merged["source_loser"], "loser_indicator": merged["indicator_loser"],
-        "loser_file": merged["file_loser"], "loser_value": merged["value_loser"],
-    })
-    out["diff"] = out["loser_value"] - out["winner_value"]
-    return out
-
-
-@lru_cache(maxsize=1)
-def release_rules() -> pd.DataFrame:
-    """``data/releases.csv``: sources whose releases revise history (one release a series)."""
-    table = pd.read_csv(config.PACKAGE_DATA_DIR / "releases.csv", dtype=str,
-                        keep_default_na=False)
-    table["revises_history"] = table["revises_history"].astype(int).astype(bool)
-    return table
-
-
-def choose_releases(obs: pd.DataFrame, file_release: dict[tuple[str, str], str]
-                    ) -> tuple[pd.Series, list[dict]]:
-    """Which observations a one-release-per-series rule sets aside, and the record of it.
-
-    For each source that revises history (``data/releases.csv``) and each series
-    (indicator, breakdown, group) observed in more than one release, the series is taken
-    whole from the newest release whose years cover the years of every other release; a
-    newer release that covers fewer years (partial) is set aside, never mixed in. When no
-    release covers all years, the one with most years wins (ties: the newest). Returns a
-    boolean Series (True = set aside) aligned with ``obs`` and one record per series and
-    release: source, indicator, breakdown, group, release, files, years, status.
-    """
-    rules = release_rules()
-    revising = set(rules.loc[rules["revises_history"], "source"])
-    aside = pd.Series(False, index=obs.index)
-    records: list[dict] = []
-    sub = obs[obs["source"].isin(revising)]
-    if sub.empty:
-        return aside, records
-    sub = sub.assign(release=_per_file(sub, lambda s, f: file_release.get((s, f), "")))
-    for (source, ind, brk, grp), series in sub.groupby(["source", "indicator", "breakdown",
-                                                         "group"], sort=True):
-        years = {r: set(g["year"]) for r, g in series.groupby("release")}
-        all_years = set().union(*years.values())
-        newest_first = sorted(years, reverse=True)
-        covering = [r for r in newest_first if years[r] >= all_years]
-        chosen = covering[0] if covering else max(newest_first,
-                                                  key=lambda r: (len(years[r]), r))
-        for r in newest_first:
-            rows = series[series["release"] == r]
-            status = "used" if r == chosen else "set_aside"
-            if status == "set_aside":
-                aside.loc[rows.index] = True
-            records.append({
-                "source": source, "indicator": ind, "breakdown": brk, "group": grp,
-                "release": r, "status": status, "files": sorted(set(rows["file"])),
-                "years": [int(min(years[r])), int(max(years[r]))], "n_years": len(years[r]),
-                "n_values": len(rows),
-                "why": ("newest release covering all years" if r == chosen and covering
-                        else "most years (no release covers all)" if r == chosen
-                        else "partial newer release" if r > chosen else "older release"),
-            })
-    return aside, records
-
-
-def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
-                   file_release: dict[tuple[str, str], str] | None = None,
-                   set_aside: pd.Series | None = None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Observations -> (panel, overlaps, panel-stage ledger); see :func:`_assemble`."""
-    return _assemble(obs, country_meta, file_release, set_aside)[:3]
-
-
-def column_editions(winners: pd.DataFrame, file_release: dict[tuple[str, str], str]
-                    ) -> dict[str, list[dict]]:
-    """Per panel column: the files (source, file, edition) its values came from, and how many."""
-    counts = winners.groupby(["panel_column", "source", "file"]).size().rename("values")
-    out: dict[str, list[dict]] = {}
-    for (col, src, f), n in counts.items():
-        out.setdefault(col, []).append({"source": src, "file": f, "values": int(n),
-                                        "edition": file_release.get((src, f), "")})
-    return out
-
-
-def _assemble(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
-              file_release: dict[tuple[str, str], str] | None = None,
-              set_aside: pd.Series | None = None):
-    """Observations -> (panel, overlaps, panel-stage ledger, winning observations).
-
-    The ledger has one row per (source, file, reason) and partitions each file's
-    observations into the PANEL_STAGE_REASONS. ``file_release`` maps (source, file) to
-    the release its reader found; series of sources that revise history then come from
-    one release each (:func:`choose_releases`; the others are ``other_release``).
-    ``set_aside`` is that function's mask when the caller has it already (the build).
-    """
-    if set_aside is None:
-        set_aside, _ = choose_releases(obs, file_release or {})
-    cand = panel_candidates()
-    tagged = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
-                             "year_min", "year_max"]],
-                       on=["indicator", "breakdown", "group"], how="left")
-    reason = pd.Series("used", index=tagged.index, dtype=object)
-    reason[tagged["panel_column"].isna()] = "not_a_panel_column"
-    out_of_years = (tagged["year"] < tagged["year_min"]) | (tagged["year"] > tagged["year_max"])
-    reason[out_of_years & tagged["panel_column"].notna()] = "out_of_scope"
-    # a left merge on keys unique in ``cand`` keeps obs' rows in order: align by position
-    if len(tagged) != len(obs) or len(set_aside) != len(obs):
-        raise AssertionError("assemble_panel: observations and the release mask no longer "
-                             f"align ({len(obs)} obs, {len(tagged)} tagged, {len(set_aside)})")
-    aside = pd.Series(set_aside.to_numpy(), index=tagged.index)
-    reason[aside & (reason == "used")] = "other_release"
-    tagged["reason"] = reason
-
-    live = tagged[tagged["reason"] == "used"]
-    kept, lost_file = _dedupe_files(live, file_release)
-    tagged.loc[lost_file.index, "reason"] = "lower_priority_file"
-    kept = kept.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
-    lost_src = kept.duplicated(["iso3", "year", "panel_column"], keep="first")
-    tagged.loc[kept.index[lost_src], "reason"] = "lower_priority_source"
-    winners = kept.loc[~lost_src]
-
-    overlaps = pd.concat([
-        _disagreements(kept, lost_file, KEY + ["panel_column"], "file"),
-        _disagreements(winners, kept.loc[lost_src], ["iso3", "year", "panel_column"], "source"),
-    ], ignore_index=True).sort_values(["panel_column", "rule", "iso3", "year", "loser_file"],
-                                      kind="mergesort").reset_index(drop=True)
-
-    ledger = (tagged.groupby(["source", "file", "reason"]).size().rename("rows").reset_index())
-    of_rows = tagged.groupby(["source", "file"]).size().rename("of_rows")
-    ledger = ledger.join(of_rows, on=["source", "file"]).assign(stage="panel")
-
-    wide = winners.pivot(index=["iso3", "year"], columns="panel_column", values="value")
-    for col in panel_columns():
-        if col not in wide.columns and col not in DERIVED_COLUMNS:
-            wide[col] = np.nan
-    for col, (src, fn) in DERIVED_COLUMNS.items():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            wide[col] = fn(wide[src].where(wide[src] > 0))
-    wide = wide.reset_index()
-    names = countries().set_index("iso3")["name"]
-    wide["country_name"] = wide["iso3"].map(names)
-    meta = (country_meta.set_index("iso3") if country_meta is not None and len(country_meta)
-            else pd.DataFrame(columns=["region", "income_group"]))
-    wide["region"] = wide["iso3"].map(meta["region"]) if len(meta) else np.nan
-    wide["income_group"] = wide["iso3"].map(meta["income_group"]) if len(meta) else np.nan
-    panel = wide[PANEL_ID_COLUMNS + panel_columns()].copy()
-    for col in ("iso3", "country_name", "region", "income_group"):
-        panel[col] = panel[col].astype("str")  # pandas 3: missing stays missing
-    panel["year"] = panel["year"].astype("int64")
-    for col in panel_columns():
-        panel[col] = panel[col].astype("float64")
-    panel = panel.sort_values(["iso3", "year"], kind="mergesort").reset_index(drop=True)
-    panel.columns.name = None
-    return panel, overlaps, ledger, winners
-
-
 # --------------------------------------------------------------------------- coverage
-
-def coverage(panel: pd.DataFrame, gaps: pd.DataFrame, empty_notes: dict[str, str]
-             ) -> pd.DataFrame:
-    """Countries with data per variable and year, over all countries and per region.
-
-    ``empty_notes`` maps a variable without any data to why (e.g. no files for its source);
-    such a variable gets one row with ``n_countries`` 0, so that an absent source shows.
-    """
-    rows = []
-    region = panel.set_index("iso3")["region"].groupby(level=0).first()
-    long = panel.melt(id_vars=["iso3", "year", "region"], value_vars=panel_columns(),
-                      var_name="variable").dropna(subset=["value"])
-    long["table"] = "panel"
-    if len(gaps):
-        g = gaps.assign(variable=gaps["dimension"] + ":" + gaps["indicator"] + ":" +
-                        gaps["source"], table="gaps",
-                        region=gaps["iso3"].map(region))
-        long = pd.concat([long, g[["iso3", "year", "region", "variable", "table"]]],
-                         ignore_index=True)
-    long["region"] = long["region"].fillna("(no WDI region)")
-    for by_region in (False, True):
-        keys = ["table", "variable", "year"] + (["region"] if by_region else [])
-        counts = long.groupby(keys)["iso3"].nunique().rename("n_countries").reset_index()
-        if not by_region:
-            counts["region"] = "All"
-        rows.append(counts)
-    out = pd.concat(rows, ignore_index=True)
-    out["note"] = ""
-    present = set(out.loc[out["table"] == "panel", "variable"])
-    missing = [c for c in panel_columns() if c not in present]
-    empty = pd.DataFrame({"table": "panel", "variable": missing, "year": pd.NA, "region": "All",
-                          "n_countries": 0,
-                          "note": [empty_notes.get(c, "no data in the inputs") for c in missing]})
-    gap_empty = [v for v in empty_notes if ":" in v]
-    empty_g = pd.DataFrame({"table": "gaps", "variable": gap_empty, "year": pd.NA,
-                            "region": "All", "n_countries": 0,
-                            "note": [empty_notes[v] for v in gap_empty]})
-    out = pd.concat([x for x in (out, empty, empty_g) if len(x)], ignore_index=True)
-    out["year"] = out["year"].astype("Int64")
-    out["n_countries"] = out["n_countries"].astype("int64")
-    return out[["table", "variable", "year", "region", "n_countries", "note"]].sort_values(
-        ["table", "variable", "region", "year"], kind="mergesort").reset_index(drop=True)
-
 
 # --------------------------------------------------------------------------- writing
 
@@ -701,31 +367,9 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
                                                        set_aside)
     gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel)
 
-    read_ledger = pd.DataFrame([dict(r, stage="read", of_rows=rep.rows_read)
-                                for rep in reports for r in rep.as_rows()],
-                               columns=["stage", "source", "file", "reason", "rows", "of_rows"])
-    absent = pd.DataFrame({"stage": "read", "source": no_files, "file": "", "reason": "no_files",
-                           "rows": 0, "of_rows": 0})
-    drops = pd.concat([x for x in (read_ledger, absent, panel_ledger, gap_ledger) if len(x)],
-                      ignore_index=True)
-    drops = drops[["stage", "source", "file", "reason", "rows", "of_rows"]]
-    order = {"read": 0, "panel": 1, "gaps": 2}
-    drops = drops.assign(_o=drops["stage"].map(order)).sort_values(
-        ["_o", "source", "file", "reason"], kind="mergesort").drop(columns="_o")
-    drops = drops.reset_index(drop=True).astype({"rows": "int64", "of_rows": "int64"})
+    drops = drops_table(reports, no_files, panel_ledger, gap_ledger)
     check_ledger(drops)
-
-    cat = panel_candidates()
-    src_of = cat.assign(source=cat["indicator"].map(
-        catalogue.indicators().drop_duplicates("indicator").set_index("indicator")["source"]))
-    empty_notes = {}
-    for col in panel_columns():
-        srcs = sorted(set(src_of.loc[src_of["panel_column"] == col, "source"]))
-        gone = [s for s in srcs if s in no_files]
-        if gone and len(gone) == len(srcs):
-            empty_notes[col] = f"no input files for source(s) {', '.join(gone)}"
-    empty_notes.update(gap_notes)
-    cov = coverage(panel, gaps, empty_notes)
+    cov = coverage(panel, gaps, {**empty_column_notes(no_files), **gap_notes})
 
     input_meta = {"input_sha256": dict(sorted(shas.items())), "sources": sorted(
         s for s, ps in files.items() if ps), "package_version": __version__,
@@ -777,58 +421,3 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
     return manifest
 
 
-class UnusedAliasWarning(UserWarning):
-    """Entries of a source's alias table that no file of the build used."""
-
-
-def unused_aliases(reports: list[ReadReport], warn: bool = True) -> dict[str, list[str]]:
-    """Per source with files in the build: alias-table entries no file used (warned).
-
-    An unused alias is a stale or mistyped mapping, or one for an edition not in the
-    build; either way the table's reviewer should see it (OWID-style harmoniser report).
-    """
-    from divides.countries import aliases
-
-    used: dict[str, set[str]] = {}
-    for r in reports:
-        used.setdefault(r.source, set()).update(r.aliases_used)
-    out = {}
-    for source in sorted(used):
-        table = aliases(source)
-        unused = sorted(set(table["alias"]) - used[source])
-        if unused:
-            out[source] = unused
-            if warn:
-                warnings.warn(f"{source}: {len(unused)} alias-table entries unused by this "
-                              f"build: {unused}", UnusedAliasWarning, stacklevel=2)
-    return out
-
-
-def overlap_summary(overlaps: pd.DataFrame) -> pd.DataFrame:
-    """Per panel column and losing file: how many overlaps, how many differ, by how much."""
-    if overlaps.empty:
-        return pd.DataFrame(columns=["panel_column", "rule", "winner_source", "loser_source",
-                                     "loser_file", "n", "n_differ", "mean_abs_diff",
-                                     "max_abs_diff"])
-    g = overlaps.assign(abs_diff=overlaps["diff"].abs(),
-                        differ=overlaps["diff"].abs() > 0.05)
-    out = g.groupby(["panel_column", "rule", "winner_source", "loser_source", "loser_file"]).agg(
-        n=("diff", "size"), n_differ=("differ", "sum"), mean_abs_diff=("abs_diff", "mean"),
-        max_abs_diff=("abs_diff", "max")).reset_index()
-    out["n_differ"] = out["n_differ"].astype(int)
-    return out.round({"mean_abs_diff": 4, "max_abs_diff": 4})
-
-
-def check_ledger(drops: pd.DataFrame) -> None:
-    """Within each (stage, source, file) the rows must add up to ``of_rows``."""
-    sums = drops.groupby(["stage", "source", "file"]).agg(rows=("rows", "sum"),
-                                                          of_rows=("of_rows", "first"))
-    bad = sums[sums["rows"] != sums["of_rows"]]
-    if len(bad):
-        raise AssertionError(f"drop ledger does not reconcile: {bad.reset_index().to_dict('records')}")
-    # The panel stage partitions exactly the observations the read stage kept.
-    read = drops[(drops["stage"] == "read") & (drops["reason"] == "kept")].set_index("file")["rows"]
-    panel = drops[drops["stage"] == "panel"].groupby("file")["rows"].sum()
-    diff = read.sub(panel, fill_value=0)
-    if (diff != 0).any():
-        raise AssertionError(f"panel ledger != observations kept: {diff[diff != 0].to_dict()}")
