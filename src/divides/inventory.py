@@ -89,9 +89,10 @@ def raw_inventory(root: Path, files: dict[str, list[Path]], meta_files: list[Pat
     return pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
 
 
-def _similar(code: str, others: list[str], n: int = 5) -> list[str]:
-    """Codes of ``others`` like ``code`` (case ignored): close by difflib, or extending it."""
-    folded = {o.casefold(): o for o in others}
+def _similar(code: str, others: list[str] | dict[str, str], n: int = 5) -> list[str]:
+    """Codes of ``others`` like ``code`` (case ignored): close by difflib, or extending it.
+    ``others`` may be given already folded, as {casefolded: code}."""
+    folded = others if isinstance(others, dict) else {o.casefold(): o for o in others}
     c = code.casefold()
     hits = [folded[o] for o in difflib.get_close_matches(c, list(folded), n=n, cutoff=0.8)]
     hits += [o for f, o in folded.items() if len(c) >= 6 and f.startswith(c)]
@@ -113,16 +114,18 @@ def check_yields(reports: list[ReadReport], obs: pd.DataFrame, root: Path,
         p = paths.get((r.source, r.file))
         return p.relative_to(root).as_posix() if p is not None else r.file
 
-    yielded = set(zip(obs["source"], obs["indicator"]))
+    yielded = set(obs[["source", "indicator"]].drop_duplicates().itertuples(index=False,
+                                                                            name=None))
     cat = catalogue.indicators()
+    missing_of = {s: [(code, ind) for code, ind in zip(g["publisher_code"], g["indicator"])
+                      if (s, ind) not in yielded] for s, g in cat.groupby("source")}
     problems = []
     for r in reports:
-        if not r.other_codes:
+        if not r.other_codes or not missing_of.get(r.source):
             continue
-        mine = cat[cat["source"] == r.source]
-        missing = mine[[(r.source, i) not in yielded for i in mine["indicator"]]]
-        for code, ind in zip(missing["publisher_code"], missing["indicator"]):
-            like = _similar(code, r.other_codes)
+        folded = {o.casefold(): o for o in r.other_codes}
+        for code, ind in missing_of[r.source]:
+            like = _similar(code, folded)
             if like:
                 problems.append(f"{rel(r)}: catalogue series {code!r} ({ind}) is not in the "
                                 f"file, which has the similar code(s) {like}; if the publisher "

@@ -301,7 +301,7 @@ def _up_to_date(out: Path, build_key: str, quiet: bool = False) -> dict | None:
     if current is None:
         return None
     try:
-        return store.verify(current, build_key)
+        return store.verify(current, build_key, parquet_keys=False)
     except store.StaleBuildError as exc:
         if not quiet and "build key" not in str(exc):
             warnings.warn(f"divides build: rebuilding: {exc}", stacklevel=3)
