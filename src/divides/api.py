@@ -22,14 +22,16 @@ from divides import config
 
 
 def _ensure(data: str, build: bool) -> Path:
-    from divides import panel
+    """The current build folder (resolved, so that every table read comes from one build),
+    after checking that its files match its manifest and carry its build key."""
+    from divides import panel, store
 
-    if build:
-        return panel.build(data=data).out_dir
-    out = config.processed_dir(data)
-    if not (out / "manifest.json").exists():
+    out = panel.build(data=data).out_dir if build else config.processed_dir(data)
+    current = store.current_dir(out)
+    if current is None:
         raise FileNotFoundError(f"{out} has no build; run `divides build --data {data}`")
-    return out
+    store.verify(current)
+    return current
 
 
 def _tagged_csv(path: Path, data: str) -> pd.DataFrame:

@@ -53,7 +53,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     if origin == "pinned":
         # A progress bar only on a terminal, so logs and error output stay one line per event.
         paths = fetch.fetch(args.sources or None, dest=args.dest, base_url=args.base_url,
-                            progress=sys.stderr.isatty())
+                            progress=sys.stderr.isatty(), timeout_s=args.timeout,
+                            deadline_s=args.deadline)
         print(f"divides fetch: {len(paths)} files verified in {dest}")
         return 0
     from divides import publishers
@@ -62,7 +63,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     try:
         result = publishers.fetch_publishers(args.sources or None, dest=args.dest,
                                              update=args.update, lock_path=args.lock,
-                                             hosts=dict(args.host_url or []))
+                                             hosts=dict(args.host_url or []),
+                                             timeout_s=args.timeout, deadline_s=args.deadline)
     except DownloadError as exc:
         for change in getattr(getattr(exc, "result", None), "changes", []):
             print(f"divides fetch: {change.describe()}")
@@ -178,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default=None,
                    help="fetch every pinned file from this mirror laid out like "
                         "../shared/data/real (--from pinned)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up a connection or read after this many seconds without data "
+                        "(default 60)")
+    p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                   help="stop the whole fetch after this many seconds (default 3600), "
+                        "reporting what was found")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="write the synthetic demo data set into data/raw/demo/")

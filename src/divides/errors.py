@@ -28,6 +28,11 @@ class SourceFormatError(DividesError):
         super().__init__(msg)
 
 
+class InputError(DividesError):
+    """The input files, taken together, cannot give a trustworthy build (a catalogue series
+    vanished, two files of one edition disagree, a demo folder passed as real data)."""
+
+
 class ValidationError(DividesError):
     """Observations or a derived table broke a schema rule (range, uniqueness, type)."""
 

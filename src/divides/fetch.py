@@ -24,8 +24,12 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import warnings
 import zipfile
 from contextlib import contextmanager
@@ -43,6 +47,13 @@ from divides.errors import DividesError, DownloadError
 DEFAULT_TIMEOUT_S = 60.0
 #: Extra attempts after a failed download or a hash mismatch (pooch waits 1 s, 2 s, ...).
 DEFAULT_RETRIES = 2
+#: Seconds the whole ``divides fetch`` may take: a server that trickles bytes (each within
+#: the per-read timeout) would otherwise keep it going without end.
+DEFAULT_DEADLINE_S = 3600.0
+#: Temporary names left in ``dest`` by a killed fetch: pooch's ``tmpXXXXXXXX`` files, our
+#: ``.divides-*.part`` files and the ``.archives-*`` / ``.publishers-*`` work folders.
+_LEFTOVER_FILE = re.compile(r"^(tmp[a-z0-9_]{8}|\.divides-.*\.part)$")
+_LEFTOVER_DIR = re.compile(r"^\.(archives|publishers)-[a-z0-9_]+$")
 PROVENANCE_CSV = "PROVENANCE.csv"
 PROVENANCE_COLUMNS = ("path", "source", "url", "archive_member", "sha256", "size_bytes",
                       "retrieved_on", "licence", "citation")
@@ -51,14 +62,18 @@ PROVENANCE_COLUMNS = ("path", "source", "url", "archive_member", "sha256", "size
 def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path | None = None,
           base_url: str | None = None, progress: bool = True, *,
           catalogue: str | Path | tuple[Download, ...] | None = None,
-          timeout_s: float | None = None, retries: int | None = None) -> list[Path]:
+          timeout_s: float | None = None, retries: int | None = None,
+          deadline_s: float | None = None) -> list[Path]:
     """Download the files of ``sources`` (default: all) into ``dest``; return their paths.
 
     Every file is verified against the catalogue's sha256; files already present with the
     right hash are not downloaded again. All selected files are attempted; if any failed,
     DownloadError names each failed file and URL after the others are in place.
     ``catalogue`` is a CSV path or loaded entries (default: the package's downloads.csv);
-    ``timeout_s`` and ``retries`` default to DEFAULT_TIMEOUT_S and DEFAULT_RETRIES.
+    ``timeout_s`` (per read) and ``retries`` default to DEFAULT_TIMEOUT_S and
+    DEFAULT_RETRIES; ``deadline_s`` (the whole call) to DEFAULT_DEADLINE_S. Ctrl-C stops
+    it with a report of the files verified and the failures found so far; temporary files
+    of earlier killed runs are removed first, and the files land with normal permissions.
     """
     timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
     retries = DEFAULT_RETRIES if retries is None else int(retries)
@@ -66,6 +81,7 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
     selected = select(entries, sources)
     dest = Path(dest) if dest is not None else config.FETCHED_RAW_DIR
     dest.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(dest)
     downloader = _RecordingDownloader(progress=progress, timeout_s=timeout_s)
     old_records = _read_provenance(dest / PROVENANCE_CSV)
     records: dict[str, dict[str, str]] = {}
@@ -74,6 +90,8 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
 
     def note(entry: Download, url: str, downloaded: bool, member: str = "") -> None:
         present.append(entry)
+        if downloaded:
+            normal_mode(dest / entry.path)
         old = old_records.get(entry.path)
         if not downloaded and old is not None and old.get("sha256") == entry.sha256:
             records[entry.path] = old
@@ -84,30 +102,25 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
             "retrieved_on": _today() if downloaded else "",
             "licence": entry.licence, "citation": entry.citation}
 
-    with _pooch_log(progress), tempfile.TemporaryDirectory(prefix=".archives-", dir=dest) as work:
-        archives: dict[str, list[Download]] = {}
-        for entry in selected:
-            if base_url is not None:
-                url = mirror_url(base_url, entry.path)
-            elif not entry.url:
-                warnings.warn(f"{entry.path}: no public URL ({entry.note}); not fetched, use a "
-                              "mirror (--base-url) for it", stacklevel=2)
-                continue
-            elif entry.in_archive:
-                archives.setdefault(entry.url, []).append(entry)
-                continue
-            else:
-                url = entry.url
-            try:
-                note(entry, url, _fetch_file(entry, url, dest, downloader, retries, timeout_s))
-            except DownloadError as exc:
-                failures.append(str(exc))
-        for number, (url, members) in enumerate(archives.items()):
-            done, errors = _fetch_archive(url, members, dest, Path(work) / str(number),
-                                          downloader, retries, timeout_s)
-            for entry, downloaded in done:
-                note(entry, url, downloaded, entry.archive_member)
-            failures.extend(errors)
+    current = {"what": "", "url": ""}
+    try:
+        with deadline(deadline_s, dest), _pooch_log(progress), \
+                tempfile.TemporaryDirectory(prefix=".archives-", dir=dest) as work:
+            _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, note,
+                       failures, current)
+    except (KeyboardInterrupt, DeadlineExceeded) as exc:
+        all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()},
+                       **records}
+        _write_provenance(dest / PROVENANCE_CSV, all_records)
+        remove_leftovers(dest)
+        report = interrupted_report(dest, [e.path for e in present], failures,
+                                    len(selected), current)
+        if isinstance(exc, KeyboardInterrupt):
+            print(f"divides fetch: interrupted (Ctrl-C); {report}", file=sys.stderr, flush=True)
+            raise
+        raise DownloadError(f"{exc}; {report}") from None
+    finally:
+        remove_leftovers(dest)
 
     all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()}, **records}
     _write_provenance(dest / PROVENANCE_CSV, all_records)
@@ -119,6 +132,103 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
         raise error
     order = {e.path: i for i, e in enumerate(selected)}
     return [dest / e.path for e in sorted(present, key=lambda e: order[e.path])]
+
+
+def _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, note, failures,
+               current) -> None:
+    """Every selected file, then every archive; ``current`` names the one in progress."""
+    archives: dict[str, list[Download]] = {}
+    for entry in selected:
+        if base_url is not None:
+            url = mirror_url(base_url, entry.path)
+        elif not entry.url:
+            warnings.warn(f"{entry.path}: no public URL ({entry.note}); not fetched, use a "
+                          "mirror (--base-url) for it", stacklevel=2)
+            continue
+        elif entry.in_archive:
+            archives.setdefault(entry.url, []).append(entry)
+            continue
+        else:
+            url = entry.url
+        current.update(what=entry.path, url=url)
+        try:
+            note(entry, url, _fetch_file(entry, url, dest, downloader, retries, timeout_s))
+        except DownloadError as exc:
+            failures.append(str(exc))
+    for number, (url, members) in enumerate(archives.items()):
+        current.update(what=", ".join(m.path for m in members), url=url)
+        done, errors = _fetch_archive(url, members, dest, Path(work) / str(number),
+                                      downloader, retries, timeout_s)
+        for entry, downloaded in done:
+            note(entry, url, downloaded, entry.archive_member)
+        failures.extend(errors)
+    current.update(what="", url="")
+
+
+class DeadlineExceeded(BaseException):
+    """The overall deadline of a fetch passed (a BaseException, like KeyboardInterrupt, so
+    that no per-file ``except Exception`` turns it into one more failure and goes on)."""
+
+
+@contextmanager
+def deadline(seconds: float | None, dest: Path):
+    """Raise DeadlineExceeded in the main thread when ``seconds`` have passed.
+
+    A timer signal interrupts even a read that is receiving one byte at a time; outside
+    the main thread (no signals there) the per-read timeout is the only bound.
+    """
+    seconds = DEFAULT_DEADLINE_S if seconds is None else float(seconds)
+    usable = (threading.current_thread() is threading.main_thread()
+              and hasattr(signal, "setitimer"))
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise DeadlineExceeded(f"divides fetch: the overall deadline of {seconds:g} s passed "
+                               f"(files into {dest})")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def interrupted_report(dest: Path, done: list[str], failures: list[str], n_selected: int,
+                       current: dict) -> str:
+    """What a stopped fetch had found: files verified, failures, the file in progress."""
+    parts = [f"{len(done)} of {n_selected} files verified in {dest}"]
+    if current.get("what"):
+        parts.append(f"stopped while fetching {current['what']} from {current['url']}")
+    if failures:
+        parts.append(f"{len(failures)} failed before: " + "; ".join(failures))
+    parts.append(f"{n_selected - len(done) - len(failures)} not done; run it again to "
+                 "resume (verified files are not downloaded again)")
+    return "; ".join(parts)
+
+
+def remove_leftovers(dest: Path) -> list[Path]:
+    """Remove temporary files and work folders that killed fetches left under ``dest``."""
+    gone = []
+    for p in sorted(Path(dest).rglob("*"), reverse=True) if Path(dest).is_dir() else []:
+        if p.is_dir() and _LEFTOVER_DIR.match(p.name):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+        elif p.is_file() and _LEFTOVER_FILE.match(p.name):
+            p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
+
+def normal_mode(path: Path) -> None:
+    """Give a fetched file the mode a new file gets (0644 under the usual umask), not the
+    0600 of the temporary file it was written to."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def select(entries: tuple[Download, ...], sources) -> list[Download]:
@@ -239,6 +349,7 @@ def _extract_member(zipped: zipfile.ZipFile, names: set[str], entry: Download, t
         with os.fdopen(handle, "wb") as out, zipped.open(entry.archive_member) as member:
             shutil.copyfileobj(member, out)
         found = sha256_of(tmp)
+        normal_mode(Path(tmp))
         if found != entry.sha256:
             raise DownloadError(
                 f"{entry.path}: {url} member {entry.archive_member}: expected sha256 "
@@ -317,6 +428,7 @@ def _write_provenance(path: Path, records: dict[str, dict[str, str]]) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(buffer.getvalue())
+        normal_mode(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

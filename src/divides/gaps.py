@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from divides import config
+from divides.rules import file_rule
 
 DIMENSIONS = ("sex", "area", "income", "age", "literacy")
 GAP_KEY = ["iso3", "year", "dimension", "indicator", "source"]
@@ -93,8 +94,6 @@ _RATE_COLUMNS = ["iso3", "year", "file", "edition", "value"]
 
 def _rate_index(obs: pd.DataFrame, sources: set[str]) -> dict[tuple, pd.DataFrame]:
     """(source, indicator, breakdown, group) -> its rates, grouped once (not filtered per gap)."""
-    from divides.panel import file_rule
-
     sub = obs[obs["source"].isin(sources)]
     pairs = sub[["source", "file"]].drop_duplicates()
     edition = {(s, f): file_rule(s, f)["edition"] or f for s, f in zip(pairs["source"],
@@ -108,7 +107,6 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
                  defs: pd.DataFrame | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """Observations -> (gaps, gaps-stage ledger, notes on definitions without data)."""
-    from divides.panel import file_rule
 
     concrete = expand_definitions(obs, defs)
     pieces, notes = [], {}

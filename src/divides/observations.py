@@ -70,6 +70,17 @@ class ReadReport:
     #: API's ``lastupdated``), empty when the source has no releases that revise history.
     #: See ``data/releases.csv`` and :func:`divides.panel.choose_releases`.
     release: str = ""
+    #: Distinct publisher codes of the rows dropped as ``not_in_catalogue``: a renamed
+    #: series shows here (``NY.GDP.PCAP.PP.KD`` -> ``NY.GDP.PCAP.PP.KD.21``), and the build
+    #: names them when a catalogue series goes missing.
+    other_codes: list[str] = field(default_factory=list)
+
+    def drop_not_in_catalogue(self, codes, n: int | None = None) -> None:
+        """Count rows dropped as ``not_in_catalogue`` (``n``, default ``len(codes)``) and
+        remember their distinct codes."""
+        codes = list(codes)
+        self.drop("not_in_catalogue", len(codes) if n is None else n)
+        self.other_codes = sorted(set(self.other_codes) | {str(x) for x in codes})
 
     def drop(self, reason: str, n: int = 1) -> None:
         """Count ``n`` rows dropped for ``reason`` (one of DROP_REASONS)."""

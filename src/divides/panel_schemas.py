@@ -14,14 +14,13 @@ import pandera.pandas as pa
 from divides import catalogue
 from divides.countries import aggregates
 from divides.errors import ValidationError
+from divides.rules import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_candidates, panel_columns
 from divides.schemas import ISO3_PATTERN, _range_exceptions, describe_failures
 
 CPI_0_100_FIRST_YEAR = 2012
 
 
 def _panel_ranges() -> dict[str, tuple[float, float]]:
-    from divides.panel import panel_candidates
-
     cand = panel_candidates()
     ranges = catalogue.indicator_ranges()
     # Named exceptions (e.g. EGOV 2003 HCI > 1, kept as published) widen the panel range.
@@ -68,8 +67,6 @@ def _id_columns() -> dict[str, pa.Column]:
 
 
 def panel_schema() -> pa.DataFrameSchema:
-    from divides.panel import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_columns
-
     ranges = _panel_ranges()
     cols = {
         **_id_columns(),

@@ -35,6 +35,7 @@ import itertools
 import json
 import os
 import re
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -227,7 +228,8 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
                      lock_path: str | Path | None = None, hosts: dict[str, str] | None = None,
                      catalogue: str | Path | tuple[Endpoint, ...] | None = None,
                      timeout_s: float | None = None, retries: int | None = None,
-                     progress: bool = False) -> PublisherResult:
+                     progress: bool = False, deadline_s: float | None = None
+                     ) -> PublisherResult:
     """Reproduce the lock (default) or take the newest editions (``update``) into ``dest``.
 
     All selected files are attempted; if any failed, DownloadError (with ``.result``) names
@@ -242,11 +244,24 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     lock_path = Path(lock_path) if lock_path is not None else default_lock_path(dest)
     client = _Client(hosts or {}, timeout_s, retries, dest, progress)
-    with _pooch_log(progress), client:
-        if update:
-            result = _update(endpoints, wanted, dest, lock_path, client)
-        else:
-            result = _reproduce(endpoints, wanted, dest, lock_path, client)
+    _fetch.remove_leftovers(dest)
+    try:
+        with _fetch.deadline(deadline_s, dest), _pooch_log(progress), client:
+            if update:
+                result = _update(endpoints, wanted, dest, lock_path, client)
+            else:
+                result = _reproduce(endpoints, wanted, dest, lock_path, client)
+    except (KeyboardInterrupt, _fetch.DeadlineExceeded) as exc:
+        done = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+        report = (f"stopped while fetching {client.current or 'nothing'}; files now under "
+                  f"{dest}: {len(done)}; the lock {lock_path} is unchanged by this run")
+        if isinstance(exc, KeyboardInterrupt):
+            print(f"divides fetch: interrupted (Ctrl-C); {report}", file=sys.stderr,
+                  flush=True)
+            raise
+        raise DownloadError(f"{exc}; {report}") from None
+    finally:
+        _fetch.remove_leftovers(dest)
     if result.failures:
         f = result.failures
         head = f[0] if len(f) == 1 else f"{len(f)} downloads failed: " + "; ".join(f)
@@ -574,6 +589,7 @@ class _Client:
         self.hosts, self.timeout_s, self.retries, self.dest = hosts, timeout_s, retries, dest
         self._counter = itertools.count()
         self._work: tempfile.TemporaryDirectory | None = None
+        self.current = ""
 
     def __enter__(self):
         self._work = tempfile.TemporaryDirectory(prefix=".publishers-", dir=self.dest)
@@ -586,6 +602,7 @@ class _Client:
         """Body and headers of ``url`` (routed through ``hosts``); DownloadError names
         ``path`` and the URL tried."""
         actual = routed(url, self.hosts)
+        self.current = f"{path} from {actual}"
         name = f"part-{next(self._counter)}"
         downloader = _Downloader(request.get("method") or "GET", request.get("form") or "",
                                  request.get("accept") or "", self.timeout_s)
@@ -632,6 +649,7 @@ def _write_atomic(target: Path, body: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(body)
+        _fetch.normal_mode(Path(tmp))
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

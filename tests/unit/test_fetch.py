@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import threading
 import time
 import zipfile
@@ -50,6 +51,19 @@ class _Server:
                 status, body, mode = server.routes.get(path, (404, b"not found", "ok"))
                 if mode == "slow":
                     server.release.wait(SLOW_HANDLER_MAX_S)
+                    return
+                if mode == "trickle":  # one byte every 0.3 s: each read is quick, the body not
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    for i in range(len(body)):
+                        if server.release.wait(0.3):
+                            return
+                        try:
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                        except OSError:
+                            return
                     return
                 self.send_response(status)
                 length = len(body) + 1000 if mode == "truncate" else len(body)
@@ -308,3 +322,64 @@ def test_cli_download_failure_exits_nonzero_with_one_line(server, tmp_path, monk
     server.routes["/f/x.csv"] = (200, BODY_A, "ok")
     assert cli.main(["fetch", "wdi", "--dest", str(dest), "--base-url", server.url]) == 0
     assert "1 files verified" in capsys.readouterr().out
+
+
+def test_trickling_server_stops_at_the_overall_deadline(server, tmp_path):
+    """Case 9: a server sending one byte every 2 s kept `divides fetch` going, silently."""
+    cat, url = _single(tmp_path, server, "trickle")
+    dest = tmp_path / "out"
+    start = time.monotonic()
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=1, retries=0, deadline_s=1.5)
+    elapsed_s = time.monotonic() - start
+    assert elapsed_s < 4, elapsed_s
+    msg = str(info.value)
+    assert "overall deadline of 1.5 s" in msg and "f/x.csv" in msg and url in msg
+    assert "0 of 1 files verified" in msg
+    assert _files(dest) == ["PROVENANCE.csv"]  # no temporary file left
+
+
+def test_ctrl_c_reports_what_was_found_and_leaves_no_temp(server, tmp_path, monkeypatch,
+                                                          capsys):
+    """Case 9: Ctrl-C lost the failures already found."""
+    server.routes = {"/a.csv": (200, BODY_A, "ok"), "/b.csv": (404, b"", "ok")}
+    cat = _catalogue(tmp_path, [_row("wdi", "a.csv", BODY_A), _row("wdi", "b.csv", BODY_B),
+                                _row("wdi", "c.csv", BODY_A + b"x\n")])
+    real = fetch._fetch_file
+
+    def interrupt(entry, *args):
+        if entry.path == "c.csv":
+            raise KeyboardInterrupt
+        return real(entry, *args)
+
+    monkeypatch.setattr(fetch, "_fetch_file", interrupt)
+    dest = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=2, retries=0)
+    err = capsys.readouterr().err
+    assert "interrupted (Ctrl-C)" in err and "1 of 3 files verified" in err
+    assert "stopped while fetching c.csv" in err and "b.csv" in err and "404" in err
+    assert _files(dest) == ["PROVENANCE.csv", "a.csv"]
+    assert "a.csv" in (dest / "PROVENANCE.csv").read_text()
+
+
+def test_leftovers_removed_and_files_get_normal_permissions(server, tmp_path):
+    """Case 9: a killed fetch left tmpXXXX files and .archives-XXXX/ folders; files were 0600."""
+    cat, _url = _single(tmp_path, server, "ok")
+    dest = tmp_path / "out"
+    (dest / "f").mkdir(parents=True)
+    (dest / "f" / "tmpab12cd_3").write_bytes(b"half")
+    (dest / ".archives-x1y2z3").mkdir()
+    (dest / ".archives-x1y2z3" / "0").write_bytes(b"half")
+    (dest / "f" / ".divides-q.part").write_bytes(b"half")
+    (dest / "f" / "keep_me.txt").write_bytes(b"mine")
+    fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                timeout_s=2, retries=0)
+    assert _files(dest) == ["PROVENANCE.csv", "f/keep_me.txt", "f/x.csv"]
+    assert not (dest / ".archives-x1y2z3").exists()
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("f/x.csv", "PROVENANCE.csv"):
+        assert (dest / name).stat().st_mode & 0o777 == 0o666 & ~mask, name

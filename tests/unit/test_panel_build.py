@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from divides import gaps, panel, panel_schemas, provenance
-from divides.errors import ValidationError
+from divides.errors import InputError, ValidationError
 from divides.observations import finalize
 
 pytestmark = pytest.mark.unit
@@ -36,7 +36,8 @@ def test_rules_are_data_and_consistent():
     older = panel.file_rule("itu", "10. Individuals using the Internet by gender and "
                             "urban-rural location.xls")
     assert older["priority"] == 2 and older["latest_year_table"]
-    assert panel.file_rule("wdi", "world_bank_internet_data.csv")["priority"] == 2
+    # DataBank extracts and API CSVs: one channel; the edition in the content decides
+    assert panel.file_rule("wdi", "world_bank_internet_data.csv")["priority"] == 1
 
 
 def test_priority_overlap_and_ledger():
@@ -51,10 +52,14 @@ def test_priority_overlap_and_ledger():
         ("AZE", 2020, "wdi_gdp_pc_ppp_const2021_usd", 20000.0, "total", "all", "wdi", "API_g.csv"),
         ("AZE", 2020, "wdi_secure_servers_count", 5.0, "total", "all", "wdi", "databank.csv"),
     ])
-    p, overlaps, ledger = panel.assemble_panel(obs, None)
+    editions = {("wdi", "API_x.csv"): "2025-04-15", ("wdi", "databank.csv"): "2022-05-25"}
+    with pytest.raises(InputError, match=r"'API_x.csv' and 'databank.csv' are both edition "
+                                         r"\(none found\).*AZE 2020.*84.6 vs 80"):
+        panel.assemble_panel(obs, None)  # no editions: only the names could decide
+    p, overlaps, ledger = panel.assemble_panel(obs, None, editions)
     assert not p.duplicated(["iso3", "year"]).any()
     row = p.set_index("year").loc[2020]
-    assert row["internet_users_pct"] == 84.6          # WDI API beats DataBank and ITU
+    assert row["internet_users_pct"] == 84.6  # newer WDI edition beats DataBank, and ITU
     assert p.set_index("year").loc[2019, "internet_users_pct"] == 81.0   # ITU fills a gap
     assert row["log_gdp_pc_ppp"] == pytest.approx(np.log(20000.0))
     assert np.isnan(p.set_index("year").loc[2011, "cpi_score"])          # 0-100 before 2012

@@ -147,15 +147,20 @@ def find_header_row(raw: pd.DataFrame, must_contain: Iterable[str], path: Path,
 
 
 def parse_values(values: pd.Series, path: Path, column_of: pd.Series | None = None,
-                 row_of: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+                 row_of: pd.Series | None = None, thousands: bool = True
+                 ) -> tuple[pd.Series, pd.Series]:
     """Strings -> floats; return (values, is_missing). Unknown text raises, naming where.
 
-    Numbers may carry thousands separators (``"1,234"``). Anything else that is neither a
-    number nor a missing marker is an error, never a silent NaN.
+    With ``thousands`` numbers may carry thousands separators (``"1,234"``); a format that
+    never writes them (the World Bank's API CSV) passes False, so that ``"216,728"`` there
+    is an error, not 216728. Anything else that is neither a number nor a missing marker
+    is an error, never a silent NaN.
     """
     text = values.astype("string").str.strip().fillna("")
     is_missing = text.isin(MISSING_MARKERS)
-    cleaned = text.where(~is_missing, None).str.replace(r"(?<=\d),(?=\d{3}\b)", "", regex=True)
+    cleaned = text.where(~is_missing, None)
+    if thousands:
+        cleaned = cleaned.str.replace(r"(?<=\d),(?=\d{3}\b)", "", regex=True)
     numbers = pd.to_numeric(cleaned, errors="coerce")
     bad = numbers.isna() & ~is_missing
     if bad.any():
@@ -198,25 +203,40 @@ def year_columns(columns: Iterable[object]) -> dict[object, int]:
     return out
 
 
+#: A footer line where a country name belongs ("Source: ITU", "Notes: ...").
+FOOTER_RE = r"(?i)^(?:sources?|notes?)\s*:"
+
+
 def resolve_countries(frame: pd.DataFrame, harmoniser: Harmoniser, report: ReadReport,
                       path: Path, code_col: str | None = None,
                       name_col: str | None = None) -> pd.DataFrame:
     """Add ``iso3``; drop (and count) aggregates and unmapped entries.
 
     When both columns are given, codes decide and names are only used where the code is
-    empty. Aggregates are always recognised by code first.
+    empty. Aggregates are always recognised by code first. An empty code where there is
+    no name to fall back on is an error naming the row; a name such as ``Source: ...`` or
+    ``Note: ...`` is a footer line, counted as ``footer`` (not an unmapped country).
     """
+    def cells(col: str) -> pd.Series:  # empty cells (NaN, None) as "", all as str
+        return frame[col].astype("string").fillna("").str.strip().astype(object)
+
     if code_col is not None:
-        resolved = harmoniser.resolve_codes(frame[code_col])
-        if name_col is not None:
-            by_name = frame[code_col].astype(str).str.strip() == ""
-            if by_name.any():
-                resolved.loc[by_name] = harmoniser.resolve_names(frame.loc[by_name, name_col])
-        shown = frame[code_col].astype(str) + (" " + frame[name_col].astype(str)
-                                               if name_col else "")
+        codes = cells(code_col)
+        empty = codes == ""
+        if empty.any() and name_col is None:
+            rows = frame.loc[empty, "row"] if "row" in frame.columns else frame.index[empty]
+            raise SourceFormatError(path, f"row(s) {sorted(set(map(str, rows)))[:5]} column "
+                                    f"{code_col!r}", "a country code", found="an empty cell")
+        resolved = harmoniser.resolve_codes(codes)
+        if name_col is not None and empty.any():
+            resolved.loc[empty] = harmoniser.resolve_names(cells(name_col).loc[empty])
+        shown = codes + (" " + cells(name_col) if name_col else "")
     else:
-        resolved = harmoniser.resolve_names(frame[name_col])
-        shown = frame[name_col].astype(str)
+        names = cells(name_col)
+        resolved = harmoniser.resolve_names(names)
+        shown = names
+    footer = shown.str.strip().str.contains(FOOTER_RE)
+    resolved.loc[footer, ["iso3", "reason"]] = [None, "footer"]
     report.unmapped_names = sorted(set(report.unmapped_names) |
                                    set(harmoniser.warn_unmapped(shown, resolved, Path(path).name)))
     report.aliases_used = sorted(set(report.aliases_used) | set(harmoniser.used_aliases()))

@@ -153,6 +153,8 @@ def to_observations(path: Path, source: str, harmoniser, report) -> pd.DataFrame
     """
     records, kind = read_table(path)
     report.notes.append(f"layout: Data360 {kind}")
+    if len(records) and not report.release:  # the edition: the newest year the file holds
+        report.release = str(int(records["year"].max()))
     report.rows_read += len(records)
     records = c.resolve_countries(records, harmoniser, report, path, code_col="ref_area",
                                   name_col="ref_area_label")
@@ -163,7 +165,7 @@ def to_observations(path: Path, source: str, harmoniser, report) -> pd.DataFrame
     records["indicator_code"] = records["indicator"]
     records["indicator"] = [series.get(k) for k in key]
     known = records["indicator"].notna()
-    report.drop("not_in_catalogue", int((~known).sum()))
+    report.drop_not_in_catalogue(records.loc[~known, "indicator_code"].astype(str))
     records = records.loc[known]
     values, missing = c.parse_values(records["raw"], path, row_of=records["row"])
     report.drop("missing", int(missing.sum()))

@@ -141,7 +141,7 @@ def to_observations(path: Path, source: str, series: dict[str, tuple[str, str, s
                                   name_col="name")
     mapped = records["code"].astype(str).str.strip().str.casefold().map(series)
     known = mapped.notna()
-    report.drop("not_in_catalogue", int((~known).sum()))
+    report.drop_not_in_catalogue(records.loc[~known, "code"].astype(str))
     if (~known).any():
         report.notes.append("codes not in the catalogue: "
                             + ", ".join(sorted(set(records.loc[~known, "code"].astype(str)))))

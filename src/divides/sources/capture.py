@@ -121,8 +121,9 @@ def write_build_metadata(root: Path, out: Path) -> list[Path]:
     for name, frame in ((DEFINITIONS_CSV, definitions(root)), (INPUT_FILES_CSV,
                                                                 input_files(root))):
         path = out / name
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=False, lineterminator="\n")
-        tmp.replace(path)
+        from divides import store  # below the build layer: only its atomic writer
+
+        with store.atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False, lineterminator="\n")
         paths.append(path)
     return paths

@@ -131,6 +131,8 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     table["year"] = c.parse_years(table["year"].str.strip(), path,
                                   "line " + table["row"].astype(str) + " column 'Survey Year'",
                                   expected="a year")
+    if len(table):  # the edition: the survey year inside the file, not its name
+        report.release = str(int(table["year"].max()))
 
     numbers = {}
     for col in VALUES:

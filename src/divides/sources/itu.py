@@ -341,6 +341,23 @@ def _subscription_sheet(path: Path, sheet: str) -> tuple[pd.DataFrame, dict[str,
     return frame, value_cols
 
 
+def _footnote_rows(frame: pd.DataFrame, value_cols, path: Path, sheet: str,
+                   report: ReadReport) -> pd.DataFrame:
+    """Rows without a country name: footnotes when they have no value (counted as footer
+    rows), an error naming the row when they do."""
+    no_name = frame["Country"].map(_text).eq("")
+    if not no_name.any():
+        return frame
+    with_values = no_name & frame[list(value_cols)].map(_text).ne("").any(axis=1)
+    if with_values.any():
+        row = frame.loc[with_values, "row"].iloc[0]
+        raise SourceFormatError(path, f"sheet {sheet!r} row {row} column 'Country'",
+                                "a country name in a row with values", found="an empty cell")
+    report.rows_read += int(no_name.sum())
+    report.drop("footer", int(no_name.sum()))
+    return frame.loc[~no_name]
+
+
 def _read_subscriptions(path: Path, sheets: list[str]) -> tuple[pd.DataFrame, ReadReport]:
     report = ReadReport(SOURCE, path.name)
     harmoniser = Harmoniser(SOURCE)
@@ -352,6 +369,7 @@ def _read_subscriptions(path: Path, sheets: list[str]) -> tuple[pd.DataFrame, Re
                                 "itu.read_definitions (not observations)")
             continue
         frame, value_cols = _subscription_sheet(path, sheet)
+        frame = _footnote_rows(frame, value_cols, path, sheet, report)
         for kind in ("notes", "source"):
             cols = [col for col in frame.columns if str(col).endswith(f"_{kind}")]
             n = int(frame[cols].map(_text).ne("").sum().sum()) if cols else 0
@@ -394,6 +412,7 @@ def read_value_notes(path: str | Path) -> pd.DataFrame:
         if sheet == DEFINITIONS_SHEET:
             continue
         frame, value_cols = _subscription_sheet(path, sheet)
+        frame = frame.loc[frame["Country"].map(_text).ne("")]  # footnote rows: no country
         for year in sorted(set(value_cols.values())):
             part = pd.DataFrame({"country": frame["Country"].map(_text), "year": year,
                                  "publisher_code": sheet,

@@ -16,7 +16,9 @@ Layouts handled:
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +67,30 @@ def _sniff(path: Path) -> str:
         " or a header with 'Indicator Code' or 'Series Code'", found=repr(first[:80]))
 
 
+_LAST_UPDATED = re.compile(rb'"?Last Updated Date"?,\s*"?([^",\r\n]*)"?')
+
+
+def _iso_date(text: str, path: Path) -> str:
+    """A World Bank date stamp (``2025-04-15`` or ``05/25/2022``) as ``YYYY-MM-DD``."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            pass
+    raise SourceFormatError(path, "'Last Updated' stamp", "a date such as 2025-04-15 or "
+                            "05/25/2022", found=repr(text))
+
+
+def _api_release(head: bytes, path: Path) -> str:
+    """The edition of an API CSV: its preamble's ``"Last Updated Date"`` (ISO date)."""
+    m = _LAST_UPDATED.search(head)
+    if m is None:
+        raise SourceFormatError(path, "preamble", 'a "Last Updated Date" line (the edition)',
+                                found="none in the first lines")
+    return _iso_date(m.group(1).decode("utf-8", "replace"), path)
+
+
 def _series_map() -> dict[str, tuple[str, str, str]]:
     cat = catalogue.for_source(SOURCE)
     return {code: (ind, b, g) for code, ind, b, g in
@@ -85,7 +111,10 @@ def read(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     kind = _sniff(path)
     if kind == "api":
         frame = c.read_csv_checked(path, skiprows=4, encoding="utf-8-sig")
-        return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code")
+        report = ReadReport(SOURCE, path.name, release=_api_release(path.read_bytes()[:2048],
+                                                                    path))
+        return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report=report,
+                          thousands=False)
     if kind == "bulk":
         return read_bulk(path)
     frame = c.read_csv_checked(path, encoding="utf-8-sig")
@@ -113,14 +142,16 @@ def read_zip(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise SourceFormatError(path, f"member {members[0]}", "a WDI API CSV (4-line "
                                 "preamble, then the header)", found=str(exc).strip()) from None
-    report = ReadReport(SOURCE, path.name)
+    report = ReadReport(SOURCE, path.name, release=_api_release(data[:2048], path))
     report.notes.append(f"read archive member {members[0]}")
-    return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report=report)
+    return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report=report,
+                      thousands=False)
 
 
 def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: str,
                report: ReadReport | None = None,
-               harmoniser: Harmoniser | None = None) -> tuple[pd.DataFrame, ReadReport]:
+               harmoniser: Harmoniser | None = None, thousands: bool = True
+               ) -> tuple[pd.DataFrame, ReadReport]:
     c.require_columns(frame, id_cols, path)
     report = report or ReadReport(SOURCE, path.name)
     harmoniser = harmoniser or Harmoniser(SOURCE)
@@ -142,6 +173,9 @@ def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: st
         (name == "") | name.str.startswith(FOOTER_PREFIXES))
     report.rows_read += int(footer.sum())
     report.drop("footer", int(footer.sum()))
+    stamp = name[footer & name.str.startswith("Last Updated")]
+    if len(stamp) and not report.release:  # DataBank: "Last Updated: 05/25/2022"
+        report.release = _iso_date(stamp.iloc[0].split(":", 1)[-1], path)
     frame = frame.loc[~footer]
 
     long = frame.melt(id_vars=id_cols, value_vars=list(years), var_name="year_col",
@@ -151,12 +185,13 @@ def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: st
 
     series = _series_map()
     in_cat = long[code_col].isin(series)
-    report.drop("not_in_catalogue", int((~in_cat).sum()))
+    report.drop_not_in_catalogue(long.loc[~in_cat, code_col])
     long = long.loc[in_cat]
 
     long = c.resolve_countries(long, harmoniser, report, path, code_col="Country Code")
     values, missing = c.parse_values(long["raw"], path, column_of=long["year_col"],
-                                     row_of=(long["row"] + 1).map("data row {}".format))
+                                     row_of=(long["row"] + 1).map("data row {}".format),
+                                     thousands=thousands)
     report.drop("missing", int(missing.sum()))
     long = long.loc[~missing].assign(value=values[~missing])
     mapped = long[code_col].map(series)
@@ -191,12 +226,14 @@ def read_bulk(path: str | Path, chunksize: int = 20_000) -> tuple[pd.DataFrame, 
             years = c.year_columns(chunk.columns)
             wanted = chunk["Indicator Code"].isin(series)
             report.rows_read += int((~wanted).sum()) * len(years)
-            report.drop("not_in_catalogue", int((~wanted).sum()) * len(years))
+            report.drop_not_in_catalogue(chunk.loc[~wanted, "Indicator Code"],
+                                         n=int((~wanted).sum()) * len(years))
             kept.append(chunk.loc[wanted])
     except pd.errors.ParserError as exc:
         raise SourceFormatError(path, "file", "a CSV table", found=str(exc).strip()) from None
     frame = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=ID_COLUMNS_API)
-    return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report, harmoniser)
+    return _from_wide(frame, path, ID_COLUMNS_API, "Indicator Code", report, harmoniser,
+                      thousands=False)
 
 
 def _metadata_csv(path: Path, prefix: str) -> pd.DataFrame:
@@ -223,17 +260,25 @@ def _metadata_csv(path: Path, prefix: str) -> pd.DataFrame:
 
 def read_country_metadata(path: str | Path) -> pd.DataFrame:
     """``Metadata_Country`` (a CSV or a bulk ZIP's member) -> iso3, region, income_group for
-    economies (aggregates out)."""
+    economies (aggregates out).
+
+    Aggregates are recognised by code (their Region is blank too). A country whose Region
+    is blank keeps its row with region and income_group missing (NaN), so that the build
+    can count and warn about it instead of dropping it from regional samples unseen; a
+    blank IncomeGroup beside a Region is the World Bank's "Unclassified" (Venezuela).
+    """
     path = Path(path)
     frame = _metadata_csv(path, "Metadata_Country_")
     c.require_columns(frame, ["Country Code", "Region", "IncomeGroup"], path)
-    frame = frame[frame["Region"].str.strip() != ""]
     resolved = Harmoniser(SOURCE).resolve_codes(frame["Country Code"])
     frame = frame.assign(iso3=resolved["iso3"]).dropna(subset=["iso3"])
+    region = frame["Region"].str.strip()
+    blank = region == ""
+    income = frame["IncomeGroup"].str.strip().replace("", "Unclassified")
     return pd.DataFrame({
         "iso3": frame["iso3"].astype(str),
-        "region": frame["Region"].str.strip(),
-        "income_group": frame["IncomeGroup"].str.strip().replace("", "Unclassified"),
+        "region": region.mask(blank),
+        "income_group": income.mask(blank & (frame["IncomeGroup"].str.strip() == "")),
     }).sort_values("iso3").reset_index(drop=True)
 
 

@@ -129,7 +129,7 @@ def _read_legacy(path: Path) -> tuple[pd.DataFrame, ReadReport]:
     long["publisher_code"] = (long["indicator"].astype(str).str.strip().str.casefold() + "."
                               + long["measure"])
     in_cat = long["publisher_code"].isin(series)
-    report.drop("not_in_catalogue", int((~in_cat).sum()))
+    report.drop_not_in_catalogue(long.loc[~in_cat, "publisher_code"])
     long = long.loc[in_cat]
 
     values, missing = c.parse_values(long["raw"], path, column_of=long["measure"],

@@ -1,0 +1,88 @@
+"""Benchmark: the real build, cold and warm, of this tree beside another commit's, in one run.
+
+Each build runs in its own subprocess (``python -c`` with ``PYTHONPATH=<tree>/src``) into
+its own fresh output folder, so that neither tree sees the other's cache:
+
+* cold: an empty output folder (every reader runs, nothing cached);
+* warm: the same call again (inputs, code and libraries unchanged: no work done);
+* load: ``load_panel``-style reuse check plus reading the panel (warm, in a new process).
+
+The runs alternate between the trees (A, B, A, B, ...) so that the load of the shared
+machine falls on both alike; the table gives the median and the range of ``--repeat``.
+
+Usage: ``python benchmarks/build_bench.py --base /path/to/other/tree [--repeat 2]
+[--raw ../shared/data/real]``. Prints a Markdown table for benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+BUILD = textwrap.dedent("""
+    import resource, sys, time, warnings
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    from divides import panel
+    r = panel.build("real", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
+    if sys.argv[3] == "load":
+        panel.read_parquet(r.paths["panel"])
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"RESULT {wall:.3f} {rss:.0f} {int(r.rebuilt)}")
+""")
+
+
+def run(tree: Path, raw: Path, out: Path, mode: str) -> tuple[float, float, bool]:
+    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", BUILD, str(raw), str(out), mode], env=env,
+                          capture_output=True, text=True, timeout=1800)
+    total = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{tree}: {mode} build failed:\n{done.stderr[-3000:]}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT"))
+    _, _inner, rss, rebuilt = line.split()
+    return total, float(rss), rebuilt == "1"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", required=True, type=Path, help="the other tree (a worktree)")
+    ap.add_argument("--raw", type=Path, default=HERE.parent / "shared" / "data" / "real")
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    trees = {"base": args.base.resolve(), "this": HERE}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="divides-build-bench-") as tmp:
+        for i in range(args.repeat):
+            for name, tree in trees.items():
+                out = Path(tmp) / f"{name}-{i}"
+                for mode in ("cold", "warm", "load"):
+                    wall, rss, rebuilt = run(tree, args.raw, out, mode)
+                    if rebuilt != (mode == "cold"):
+                        raise SystemExit(f"{name} {mode}: rebuilt={rebuilt}, not expected")
+                    times.setdefault((name, mode), []).append((wall, rss))
+    print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in times.items()}))
+    print("| build | tree | wall s (median; range) | peak RSS MB (max) |")
+    print("|---|---|---|---|")
+    for mode in ("cold", "warm", "load"):
+        for name in trees:
+            vals = times[(name, mode)]
+            walls = [w for w, _ in vals]
+            print(f"| {mode} | {name} | {statistics.median(walls):.1f} "
+                  f"({min(walls):.1f}-{max(walls):.1f}) | {max(r for _, r in vals):.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The panel's rules and column constants, as data: one module that the build, the gaps
+and the panel schemas import (it imports none of them).
+
+* ``data/panel_rules.csv`` lists, per panel column, the candidate series and their
+  ``priority`` (1 wins; a lower one only fills country-years the better one lacks) and
+  optional year limits. Catalogue rows with a ``panel_column`` are candidates of priority
+  1 unless listed there.
+* ``data/file_priority.csv`` ranks the channels of one source (a third-party or modified
+  copy below the publisher's own files); within a channel, the edition read from each
+  file's content decides (:mod:`divides.assemble`). Its ``edition`` and
+  ``latest_year_table`` columns label the ITU latest-year tables for the gap metrics.
+* ``data/releases.csv``: sources whose releases revise history (one release a series).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from divides import catalogue, config
+
+#: Identifier columns of the panel, in order.
+PANEL_ID_COLUMNS = ["iso3", "country_name", "region", "income_group", "year"]
+#: Columns the panel always has (NaN when their source gave nothing), in this order.
+REQUIRED_PANEL_COLUMNS = [
+    "cpi_score", "cpi_score_0_10_legacy",
+    "wgi_cc_estimate", "wgi_cc_stderr", "wgi_cc_pctrank",
+    "wgi_ge_estimate", "wgi_pv_estimate", "wgi_rl_estimate", "wgi_rq_estimate", "wgi_va_estimate",
+    "egdi", "osi", "tii", "hci", "epi",
+    "internet_users_pct", "mobile_subs_per100", "fixed_broadband_per100",
+    "mobile_broadband_per100", "literacy_adult_pct", "literacy_adult_female_pct",
+    "gdp_pc_ppp_const2021_usd", "log_gdp_pc_ppp", "population", "urban_pct",
+]
+#: Derived panel columns: name -> (input column, function, description).
+DERIVED_COLUMNS = {"log_gdp_pc_ppp": ("gdp_pc_ppp_const2021_usd", np.log)}
+
+#: Reasons of the panel stage of the ledger (they partition each file's observations).
+PANEL_STAGE_REASONS = {
+    "used": "value is in the panel",
+    "not_a_panel_column": "series feeds no panel column (gaps, codebook or nothing)",
+    "out_of_scope": "outside the panel column's year limits (data/panel_rules.csv)",
+    "lower_priority_file": "same key in a file of the same source with higher priority",
+    "lower_priority_source": "panel column filled by a higher-priority series",
+    "other_release": "series taken whole from another release of the publisher "
+                     "(data/releases.csv; manifest 'releases')",
+}
+@lru_cache(maxsize=1)
+def file_priorities() -> pd.DataFrame:
+    """``data/file_priority.csv``: per source, file patterns and their priority (1 best)."""
+    table = pd.read_csv(config.PACKAGE_DATA_DIR / "file_priority.csv", dtype=str,
+                        keep_default_na=False)
+    table["priority"] = table["priority"].astype(int)
+    table["latest_year_table"] = table["latest_year_table"].astype(int).astype(bool)
+    return table
+
+
+def file_rule(source: str, file: str) -> dict:
+    """The first ``file_priority.csv`` row of ``source`` whose pattern matches ``file``."""
+    table = file_priorities()
+    for row in table[table["source"] == source].itertuples():
+        if fnmatch.fnmatchcase(file, row.file_pattern):
+            return {"priority": row.priority, "edition": row.edition,
+                    "latest_year_table": bool(row.latest_year_table)}
+    return {"priority": 9, "edition": "", "latest_year_table": False}
+
+
+@lru_cache(maxsize=1)
+def panel_candidates() -> pd.DataFrame:
+    """Every (series -> panel column) candidate with its priority and year limits.
+
+    Catalogue rows with a ``panel_column`` give priority-1 candidates; ``panel_rules.csv``
+    overrides them (same panel column and series) or adds lower-priority ones.
+    """
+    cat = catalogue.indicators()
+    base = cat.loc[cat["panel_column"] != "", ["panel_column", "indicator", "breakdown",
+                                               "group"]].drop_duplicates()
+    base = base.assign(priority=1, year_min=np.nan, year_max=np.nan, note="catalogue")
+    rules = pd.read_csv(config.PACKAGE_DATA_DIR / "panel_rules.csv", dtype=str,
+                        keep_default_na=False)
+    rules["priority"] = rules["priority"].astype(int)
+    for col in ("year_min", "year_max"):
+        rules[col] = pd.to_numeric(rules[col].replace("", np.nan))
+    keys = ["panel_column", "indicator", "breakdown", "group"]
+    known = set(zip(cat["indicator"], cat["breakdown"], cat["group"]))
+    wild = set(cat.loc[cat["breakdown"] == "*", "indicator"])
+    bad = [r for r in zip(rules["indicator"], rules["breakdown"], rules["group"])
+           if r not in known and r[0] not in wild]
+    if bad:
+        raise ValueError(f"panel_rules.csv: series not in indicators.csv: {bad}")
+    merged = pd.concat([rules, base], ignore_index=True).drop_duplicates(keys, keep="first")
+    ties = merged[merged.duplicated(["panel_column", "priority"], keep=False)]
+    if len(ties):
+        raise ValueError("panel_rules.csv / indicators.csv: two candidates of one panel column "
+                         f"share a priority: {ties[keys + ['priority']].to_dict('records')}")
+    multi = merged[merged.duplicated(["indicator", "breakdown", "group"], keep=False)]
+    if len(multi):
+        raise ValueError("one series feeds two panel columns: "
+                         f"{multi[keys].to_dict('records')}")
+    return merged.sort_values(["panel_column", "priority"]).reset_index(drop=True)
+
+
+def panel_columns() -> list[str]:
+    """All panel value columns: the required ones first, then other catalogue columns."""
+    extra = sorted(set(panel_candidates()["panel_column"]) - set(REQUIRED_PANEL_COLUMNS))
+    return REQUIRED_PANEL_COLUMNS + extra
+
+
+@lru_cache(maxsize=1)
+def release_rules() -> pd.DataFrame:
+    """``data/releases.csv``: sources whose releases revise history (one release a series)."""
+    table = pd.read_csv(config.PACKAGE_DATA_DIR / "releases.csv", dtype=str,
+                        keep_default_na=False)
+    table["revises_history"] = table["revises_history"].astype(int).astype(bool)
+    return table
+
+
