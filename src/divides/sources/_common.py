@@ -15,6 +15,7 @@ import csv
 import re
 import zipfile
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -257,3 +258,15 @@ def finish(obs: pd.DataFrame, report: ReadReport, path: Path) -> tuple[pd.DataFr
     report.observations = len(obs)
     report.check()
     return obs, report
+
+
+def iso_date(text: str, path: Path) -> str:
+    """A World Bank date stamp (``2025-04-15`` or ``05/25/2022``) as ``YYYY-MM-DD``."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            pass
+    raise SourceFormatError(path, "'Last Updated' stamp", "a date such as 2025-04-15 or "
+                            "05/25/2022", found=repr(text))

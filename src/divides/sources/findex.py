@@ -199,7 +199,7 @@ def _read_workbook(path: Path) -> tuple[pd.DataFrame, ReadReport]:
             raise SourceFormatError(path, f"sheet 'Data' column {col!r}", "only the DataBank ID "
                                     "and year columns", found="an unexpected column")
     report = ReadReport(SOURCE, path.name)
-    frame = _drop_footer(frame, report)
+    frame = _drop_footer(frame, report, path)
 
     long = frame.melt(id_vars=ID_COLUMNS, value_vars=list(years), var_name="year_col",
                       value_name="raw", ignore_index=False)
@@ -226,7 +226,7 @@ def _read_wide_csv(path: Path) -> tuple[pd.DataFrame, ReadReport]:
         raise SourceFormatError(path, "header", "series-year columns such as '... [g20.t] - "
                                 "2017 [YR2017]'", found=f"columns {list(frame.columns)[:8]}")
     report = ReadReport(SOURCE, path.name)
-    frame = _drop_footer(frame, report)
+    frame = _drop_footer(frame, report, path)
     long = frame.melt(id_vars=WIDE_ID_COLUMNS, value_vars=list(spec), var_name="column",
                       value_name="raw", ignore_index=False)
     long["row"] = long.index
@@ -239,13 +239,17 @@ def _read_wide_csv(path: Path) -> tuple[pd.DataFrame, ReadReport]:
                         years={y: y for y in long["year_col"].unique()})
 
 
-def _drop_footer(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
-    """Footer lines (empty code, and empty name or a DataBank note) are one record each."""
+def _drop_footer(frame: pd.DataFrame, report: ReadReport, path: Path) -> pd.DataFrame:
+    """Footer lines (empty code, and empty name or a DataBank note) are one record each;
+    DataBank's ``Last Updated: 06/28/2022`` is the file's edition (``report.release``)."""
     code = frame["Country Code"].astype(str).str.strip()
     name = frame["Country Name"].astype(str).str.strip()
     footer = (code == "") & ((name == "") | name.str.startswith(FOOTER_PREFIXES))
     report.rows_read += int(footer.sum())
     report.drop("footer", int(footer.sum()))
+    stamp = name[footer & name.str.startswith("Last Updated")]
+    if len(stamp) and not report.release:
+        report.release = c.iso_date(stamp.iloc[0].split(":", 1)[-1], path)
     return frame.loc[~footer]
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -70,25 +69,13 @@ def _sniff(path: Path) -> str:
 _LAST_UPDATED = re.compile(rb'"?Last Updated Date"?,\s*"?([^",\r\n]*)"?')
 
 
-def _iso_date(text: str, path: Path) -> str:
-    """A World Bank date stamp (``2025-04-15`` or ``05/25/2022``) as ``YYYY-MM-DD``."""
-    text = text.strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            pass
-    raise SourceFormatError(path, "'Last Updated' stamp", "a date such as 2025-04-15 or "
-                            "05/25/2022", found=repr(text))
-
-
 def _api_release(head: bytes, path: Path) -> str:
     """The edition of an API CSV: its preamble's ``"Last Updated Date"`` (ISO date)."""
     m = _LAST_UPDATED.search(head)
     if m is None:
         raise SourceFormatError(path, "preamble", 'a "Last Updated Date" line (the edition)',
                                 found="none in the first lines")
-    return _iso_date(m.group(1).decode("utf-8", "replace"), path)
+    return c.iso_date(m.group(1).decode("utf-8", "replace"), path)
 
 
 def _series_map() -> dict[str, tuple[str, str, str]]:
@@ -175,7 +162,7 @@ def _from_wide(frame: pd.DataFrame, path: Path, id_cols: list[str], code_col: st
     report.drop("footer", int(footer.sum()))
     stamp = name[footer & name.str.startswith("Last Updated")]
     if len(stamp) and not report.release:  # DataBank: "Last Updated: 05/25/2022"
-        report.release = _iso_date(stamp.iloc[0].split(":", 1)[-1], path)
+        report.release = c.iso_date(stamp.iloc[0].split(":", 1)[-1], path)
     frame = frame.loc[~footer]
 
     long = frame.melt(id_vars=id_cols, value_vars=list(years), var_name="year_col",
