@@ -235,6 +235,21 @@ def _progress(iterable, total: int, desc: str, enabled: bool | None):
     return tqdm(iterable, total=total, desc=desc, unit="file", disable=disable, leave=False)
 
 
+def source_editions(col_editions: dict[str, list[dict]], reports) -> dict[str, list[str]]:
+    """Per source, the editions (releases) its values came from: those of the files that
+    won panel cells, else (a source that feeds only gaps) of every file that gave
+    observations. Figure footers name them."""
+    out: dict[str, set[str]] = {}
+    for entries in col_editions.values():
+        for e in entries:
+            if e["edition"]:
+                out.setdefault(e["source"], set()).add(e["edition"])
+    for r in reports:
+        if r.source not in out and r.release and r.observations:
+            out.setdefault(r.source, set()).add(r.release)
+    return {s: sorted(v) for s, v in sorted(out.items())}
+
+
 def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = False,
           progress: bool | None = None, out_dir: str | Path | None = None,
           lock_timeout_s: float | None = None) -> BuildResult:
@@ -373,7 +388,8 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
 
     input_meta = {"input_sha256": dict(sorted(shas.items())), "sources": sorted(
         s for s, ps in files.items() if ps), "package_version": __version__,
-        "library_versions": versions, "build_key": build_key}
+        "library_versions": versions, "build_key": build_key,
+        "source_editions": source_editions(column_editions(winners, file_release), reports)}
     provenance.tag(obs, data=data, **input_meta)
     provenance.tag(panel, data=data, **input_meta)
     provenance.tag(gaps, data=data, **input_meta)
