@@ -121,6 +121,7 @@ def _cmd_specs(args: argparse.Namespace) -> int:
     curve = speccurve.run(panel, gaps, backend=args.backend, scheduler=args.scheduler,
                           workers=args.workers, draws=args.draws)
     tables = config.reports_dir(args.data) / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
     paths = speccurve.write(curve, tables)
     # the ASAN case's data choices (outcome source x treatment year 2012/2013), see case.py
     case_path = tables / "case_specs.csv"

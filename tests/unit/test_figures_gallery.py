@@ -108,13 +108,27 @@ def test_gallery_draws_build_figures_and_skips_unsaved_model_figures(tmp_path, m
         assert (tmp_path / "f" / f"{stem}.png").stat().st_size > 1000
 
 
-def test_specs_command_writes_tables_only(monkeypatch):
-    from divides import cli
+def test_specs_command_writes_tables_only(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from divides import api, cli, config
     from divides.figures import charts, export
-    from divides.models import speccurve
+    from divides.models import case, speccurve
 
     calls = []
-    monkeypatch.setattr(speccurve, "run_cli", lambda **kw: calls.append(kw))
+
+    def fake_run(panel, gaps, **kw):
+        calls.append(kw)
+        return SimpleNamespace(notes={"n_ok": 0, "n_specs": 0, "draws": 0})
+
+    monkeypatch.setattr(api, "load_panel", lambda data: pd.DataFrame())
+    monkeypatch.setattr(api, "load_gaps", lambda data: pd.DataFrame())
+    monkeypatch.setattr(speccurve, "run", fake_run)
+    monkeypatch.setattr(speccurve, "write", lambda curve, tables: [])
+    monkeypatch.setattr(case, "case_specs", lambda panel: pd.DataFrame({"x": [1]}))
+    monkeypatch.setattr(config, "reports_dir", lambda data: tmp_path / data)
 
     def no_drawing(*a, **k):
         raise AssertionError("divides specs drew a figure")
@@ -122,4 +136,6 @@ def test_specs_command_writes_tables_only(monkeypatch):
     monkeypatch.setattr(charts, "specification_curve", no_drawing)
     monkeypatch.setattr(export, "save_figure", no_drawing)
     assert cli.main(["specs", "--data", "demo"]) == 0
-    assert calls and calls[0]["data"] == "demo"
+    assert calls and calls[0]["backend"] == "serial"
+    assert sorted(p.name for p in (tmp_path / "demo").rglob("*") if p.is_file()) == [
+        "case_specs.csv"]
