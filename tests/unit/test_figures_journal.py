@@ -59,10 +59,12 @@ def chart_builders():
 
 
 def legends(fig):
+    """Every legend: the figure's, its subfigures' (at any depth) and the axes'."""
     found = list(fig.legends)
     for sub in fig.subfigs:
-        found += list(sub.legends)
-    found += [ax.get_legend() for ax in fig.get_axes() if ax.get_legend() is not None]
+        found += [leg for leg in legends(sub) if leg not in found]
+    found += [ax.get_legend() for ax in fig.get_axes() if ax.get_legend() is not None
+              and ax.get_legend() not in found]
     return found
 
 

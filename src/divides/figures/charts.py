@@ -325,8 +325,10 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
 
     ``results`` columns: ``term, coef, ci_low, ci_high, estimator, n_obs, n_countries,
     outcome`` and ``sources`` (``"wdi;cpi"``), optionally ``years`` or
-    ``year_min/year_max``. One panel per outcome; estimators (e.g. pooled OLS vs two-way FE)
-    are dodged and coloured, so a pooled association that vanishes within countries shows.
+    ``year_first/year_last``. One panel per outcome; estimators (e.g. pooled OLS vs two-way
+    FE) are dodged and coloured, so a pooled association that vanishes within countries
+    shows. Each panel's legend gives that panel's own models' countries and observations,
+    and the footer each panel's countries and years (outcomes cover different years).
     """
     with house_style():
         _require(results, ["term", "coef", "ci_low", "ci_high", "estimator", "n_obs",
@@ -337,57 +339,69 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
         outcomes = list(dict.fromkeys(data["outcome"]))
         estimators = list(dict.fromkeys(data["estimator"]))
         term_order = list(dict.fromkeys(data["term"]))
+        n_panels = max(1, len(outcomes))
+        narrow = style.is_narrow()
+        legend_in = 0.17 * len(estimators) if narrow else 0.3
         height = max(2.8, 0.42 * len(term_order) * max(1, len(estimators)) ** 0.5 + 2.0)
-        if style.is_narrow():  # one outcome under the other: side by side leaves no room
-            fig, axes = style.new_figure(height_in=height * max(1, len(outcomes)) * 0.8,
-                                         nrows=max(1, len(outcomes)), squeeze=False)
-            axes = axes[:, 0]
-        else:
-            fig, axes = style.new_figure(height_in=height, ncols=max(1, len(outcomes)),
-                                         sharey=True, squeeze=False)
-            axes = axes[0]
-        step = 0.7 / max(1, len(estimators))
+        panel, first_ax = style.new_figure(height_in=(height + legend_in) * (
+            0.8 * n_panels if narrow else 1.0))
+        panel.delaxes(first_ax)
+        # one subfigure per outcome, so each panel carries its own legend under it
+        subs = np.atleast_1d(panel.subfigures(n_panels if narrow else 1,
+                                              1 if narrow else n_panels)).ravel()
         pal = style.palette()
         colours = dict(zip(estimators, pal.cycle))
         markers = dict(zip(estimators, pal.markers))
-        for ax, outcome in zip(axes, outcomes):
-            sub = data[data["outcome"] == outcome]
+        step = 0.7 / max(1, len(estimators))
+        axes, n_countries, years_by = [], {}, {}
+        for sub, outcome in zip(subs, outcomes):
+            ax = sub.subplots()
+            if axes and not narrow:
+                ax.sharey(axes[0])
+                ax.tick_params(labelleft=False)
+            axes.append(ax)
+            rows_o = data[data["outcome"] == outcome]
+            handles = []
             for k, est in enumerate(estimators):
-                rows = sub[sub["estimator"] == est]
+                rows = rows_o[rows_o["estimator"] == est]
+                if rows.empty:
+                    continue
                 pos = [len(term_order) - 1 - term_order.index(t) + 0.35 - step * (k + 0.5)
                        for t in rows["term"]]
-                ax.hlines(pos, rows["ci_low"], rows["ci_high"], color=colours[est], linewidth=1.4)
+                ax.hlines(pos, rows["ci_low"], rows["ci_high"], color=colours[est],
+                          linewidth=1.4)
                 ax.scatter(rows["coef"], pos, color=colours[est], s=18, zorder=3,
                            marker=markers[est])
+                # one model per (outcome, estimator): its sample, not the largest of any
+                countries, obs = int(rows["n_countries"].max()), int(rows["n_obs"].max())
+                handles.append(Line2D([], [], color=colours[est], marker=markers[est],
+                                      markersize=4, label=f"{est} ({countries:,} countries, "
+                                                          f"{obs:,} obs.)"))
             ax.axvline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
-            width_chars = int(70 / max(1, len(outcomes)))
-            ax.set_title(textwrap.fill(style.label(outcome), width_chars), loc="left",
-                         fontsize=8)
+            ax.set_title(style.label(outcome), loc="left", fontsize=8)
             ax.set_xlabel("Coefficient (95% CI)")
             ax.grid(axis="y", visible=False)
-        for ax in axes if style.is_narrow() else axes[:1]:
+            sub.legend(handles=handles, loc="outside lower center", ncols=1)
+            n_countries[outcome] = int(rows_o["n_countries"].max())
+            years_by[outcome] = _result_years(rows_o, years)
+        for ax in axes if narrow else axes[:1]:
             ax.set_yticks(range(len(term_order))[::-1],
                           [textwrap.fill(style.label(t), 28) for t in term_order])
             ax.set_ylim(-0.6, len(term_order) - 0.4)
-        handles = []
-        for est in estimators:
-            rows = data[data["estimator"] == est]
-            handles.append(Line2D([], [], color=colours[est], marker=markers[est], markersize=4,
-                                  label=f"{est} (n = {int(rows['n_countries'].max())} "
-                                        f"countries, {int(rows['n_obs'].max())} obs.)"))
-        style.legend_below(fig, handles, ncols=min(2, len(handles)))
-        fig.suptitle("Pooled vs within-country (two-way fixed effects) estimates", x=0.01,
-                     ha="left", fontsize=9, fontweight="bold")
-        n_by = data.groupby("estimator")["n_countries"].max()
+        panel.suptitle("Pooled vs within-country (two-way fixed effects) estimates", x=0.01,
+                       ha="left", fontsize=9, fontweight="bold")
         note = ("Coefficient = change in the outcome (in its units) per unit of the term; "
                 "95% confidence intervals as reported by each estimator")
-        if n_by.nunique() > 1:
-            note += "; countries by estimator: " + ", ".join(
-                f"{e} {int(v)}" for e, v in n_by.items())
+        if len(outcomes) > 1:
+            years_text = "; ".join(f"{style.short_label(o)} {years_by[o]}" for o in outcomes)
+            countries = ", ".join(f"{n_countries[o]} ({style.short_label(o)})"
+                                  for o in outcomes)
+        else:
+            years_text = years_by[outcomes[0]] if outcomes else _result_years(results, years)
+            countries = max(n_countries.values(), default=0)
         footer = style.make_footer(results, sources=_result_sources(results),
-                                   years=_result_years(results, years),
-                                   n_countries=int(data["n_countries"].max()), note=note)
-    return style.add_footer(fig, footer)
+                                   years=years_text, n_countries=countries, note=note)
+    return style.add_footer(panel, footer)
 
 
 # --- case study ---------------------------------------------------------------------------

@@ -346,7 +346,7 @@ class Footer:
 
     sources: tuple[str, ...]
     years: str
-    n_countries: int
+    n_countries: int | str  # a count, or one count per panel: "172 (CPI score), 185 (...)"
     data_kind: str
     note: str = ""
 
@@ -366,11 +366,12 @@ class Footer:
 
 
 def make_footer(*frames: pd.DataFrame, sources: Iterable[str], years: Iterable | str,
-                n_countries: int, note: str = "") -> Footer:
+                n_countries: int | str, note: str = "") -> Footer:
     """Footer for data drawn from ``frames`` (their provenance decides the data kind)."""
     years_text = years if isinstance(years, str) else format_years(years)
     return Footer(sources=tuple(dict.fromkeys(s for s in sources if s)), years=years_text,
-                  n_countries=int(n_countries), data_kind=data_kind_of(*frames), note=note)
+                  n_countries=n_countries if isinstance(n_countries, str)
+                  else int(n_countries), data_kind=data_kind_of(*frames), note=note)
 
 
 def add_footer(panel, footer: Footer):
