@@ -31,8 +31,10 @@ gap_indicator_sex = "itu_internet_users_pct"
 trend_indicator = "findex_paid_bills_online_pct"
 
 # %%
+from IPython.display import Markdown
+
 import divides
-from divides import config
+from divides import config, narrative
 from divides.figures import charts, maps
 from divides.figures.export import save_figure
 
@@ -91,11 +93,19 @@ fig = charts.gap_dumbbell(gaps, "sex", indicator=gap_indicator_sex, panel=panel)
 _ = save_figure(fig, "gap_dumbbell_sex", figures_dir, close=False)
 
 # %% [markdown]
-# Parity and the level of access go together: where few people are online, women are a
-# smaller share of them. Ratios above 1 (more women than men online) are shown as they are.
+# Parity against the level of access: each country's latest ITU survey year, with total
+# internet use in that year (Spearman's rank correlation, so no straight line is assumed).
+# Ratios above 1 (more women than men online) are shown as they are.
 
 # %%
-fig = charts.parity_vs_internet(gaps, panel, "sex")
+parity, _ = charts.parity_data(gaps, panel, "sex", indicator=gap_indicator_sex)
+parity_text = narrative.association_sentence(
+    parity, "internet_users_pct", "parity_ratio", "total internet use",
+    "the female / male parity ratio of internet use")
+Markdown(parity_text)
+
+# %%
+fig = charts.parity_vs_internet(gaps, panel, "sex", indicator=gap_indicator_sex)
 _ = save_figure(fig, "parity_vs_internet", figures_dir, close=False)
 
 # %%

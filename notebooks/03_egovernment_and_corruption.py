@@ -36,8 +36,10 @@ regressor = "egdi"
 controls = ["log_gdp_pc_ppp"]
 
 # %%
+from IPython.display import Markdown
+
 import divides
-from divides import config
+from divides import config, narrative
 from divides.figures import charts, maps
 from divides.figures.export import save_figure
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
@@ -52,11 +54,18 @@ tables_dir = config.reports_dir(data) / "tables"
 # ## The pooled picture
 #
 # CPI against EGDI in the year most countries have both, by income group, with fitted
-# lines: the familiar strong cross-country association.
+# lines within each group.
 
 # %%
 fig = charts.cpi_vs_egdi(panel)
 _ = save_figure(fig, "cpi_vs_egdi", figures_dir, close=False)
+
+# %%
+pooled_year = charts.best_year(panel, ["egdi", "cpi_score"])
+pooled_text = narrative.association_sentence(
+    panel[panel["year"] == pooled_year], "egdi", "cpi_score", "EGDI",
+    f"the CPI score ({pooled_year})")
+Markdown(pooled_text)
 
 # %% [markdown]
 # Where the two are high and low: EGDI and the CPI score on the map, latest year with data
@@ -101,10 +110,16 @@ key.to_csv(tables_dir / f"03_egov_{outcome}_key_terms.csv", index=False, lineter
 print(key.round(3).to_string(index=False))
 
 # %% [markdown]
-# The pooled and between coefficients compare countries: richer, better-governed states
-# have both more e-government and less perceived corruption, and the pooled coefficient
-# shrinks once income is controlled. The two-way fixed-effects coefficient uses only
-# changes within each country relative to the year's average.
+# The pooled and between coefficients compare countries; the two-way fixed-effects
+# coefficient uses only changes within each country relative to the year's average. What
+# the income control and the within design do to the coefficient, from the table above:
+
+# %%
+controls_text = narrative.coefficient_change(
+    table, regressor, "pooled, no controls", "pooled",
+    f"once {', '.join(controls)} is controlled")
+within_text = narrative.within_vs_pooled(table, regressor, "pooled", "two-way FE")
+Markdown(controls_text + "\n\n" + within_text)
 
 # %%
 both = []
@@ -151,8 +166,9 @@ print(inter[inter["term"].str.contains("_x_|^egdi|^gap", regex=True)][
 #
 # Read the tables together: the pooled and between estimates are the cross-country
 # pattern that much of the literature reports; the within estimate is what a country could
-# expect from its own e-government improving, and it is far smaller: compare the rows
-# (Zhao, Ahn and Manoharan 2017 found the association mostly gone with fixed effects).
+# expect from its own e-government improving; how the two compare on these data is stated
+# above, from the table (Zhao, Ahn and Manoharan 2017 found the association mostly gone
+# with fixed effects).
 # Standardised coefficients z-score outcome and regressors over the estimation sample
 # (pooled SDs).
 #

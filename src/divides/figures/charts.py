@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from divides import narrative
 from divides.figures import style
 from divides.figures.style import house_style
 
@@ -187,6 +188,21 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
     return style.add_footer(fig, footer)
 
 
+def parity_data(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str = "sex",
+                indicator: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Latest gap per country joined with that year's total internet use; returns the rows
+    with both and the number of countries left out for want of internet use that year."""
+    latest = latest_gaps(gaps, dimension, indicator)
+    _require(panel, ["iso3", "year", "internet_users_pct"], "panel")
+    # the gaps table may carry income_group/country_name itself: take them once
+    cols = ["iso3", "year", "internet_users_pct"] + [
+        c for c in ("income_group", "country_name")
+        if c in panel.columns and c not in latest.columns]
+    joined = latest.merge(panel[cols], on=["iso3", "year"], how="left")
+    no_use = int(joined["internet_users_pct"].isna().sum())
+    return joined.dropna(subset=["internet_users_pct", "parity_ratio"]), no_use
+
+
 @style.sized
 def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str = "sex",
                        indicator: str | None = None, label_lowest: int = 5):
@@ -198,14 +214,7 @@ def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str =
     """
     with house_style():
         latest = latest_gaps(gaps, dimension, indicator)
-        _require(panel, ["iso3", "year", "internet_users_pct"], "panel")
-        # the gaps table may carry income_group/country_name itself: take them once
-        cols = ["iso3", "year", "internet_users_pct"] + [
-            c for c in ("income_group", "country_name")
-            if c in panel.columns and c not in latest.columns]
-        joined = latest.merge(panel[cols], on=["iso3", "year"], how="left")
-        no_use = int(joined["internet_users_pct"].isna().sum())
-        joined = joined.dropna(subset=["internet_users_pct", "parity_ratio"])
+        joined, no_use = parity_data(gaps, panel, dimension, indicator)
         fig, ax = style.new_figure(height_in=4.2)
         ax.axhspan(0.98, 1.02, color="#EDEDED", zorder=0, linewidth=0)
         ax.axhline(1.0, color=style.ROLE_COLOURS["reference"], linewidth=0.8, zorder=1)
@@ -224,8 +233,12 @@ def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str =
         adv = "/".join(sorted(latest["advantaged_group"].astype(str).unique()))
         dis = "/".join(sorted(latest["disadvantaged_group"].astype(str).unique()))
         ax.set_ylabel(f"Parity ratio, {dis} / {adv} internet use (1 = parity)")
-        ax.set_title(f"Internet-use parity ({dis} / {adv}) rises with overall internet use"
-                     if len(joined) else "Internet-use parity", loc="left")
+        # the title's direction is the data's (Spearman, narrative.association), not assumed
+        says = {"rises": "rises with", "falls": "falls as", "unclear":
+                "shows no clear relation to"}[
+            narrative.association(joined, "internet_users_pct", "parity_ratio").direction]
+        ax.set_title(f"Internet-use parity ({dis} / {adv}) {says} overall internet use"
+                     + (" rises" if says == "falls as" else ""), loc="left")
         if style.is_narrow():
             style.legend_below(fig, title="Income group (countries)")
         else:
