@@ -159,6 +159,10 @@ def write_index(data: str) -> Path:
         parts.append('<p class="demo"><strong>Synthetic demo data.</strong> Every number in '
                      "this report comes from the invented demo set, not from the publishers.</p>")
     parts.append(f"<p>divides {html.escape(__version__)}.</p>")
+    if (root / "report" / "index.html").exists():
+        pdf = (' (<a href="report/report.pdf">PDF</a>)'
+               if (root / "report" / "report.pdf").exists() else "")
+        parts.append(f'<p><a href="report/index.html">The report</a>{pdf}</p>')
     parts.append("<h2>Notebooks</h2><ol>")
     for page in pages:
         executed = notebooks_dir / f"{page.stem}.ipynb"
@@ -229,12 +233,18 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
             runs.append(result)
             bar.set_postfix_str(result.name)
             bar.update()
-    index = write_index(data)
     failed = [r for r in runs if r.error]
+    if not failed and not only:  # the report (HTML and PDF) of a complete run
+        from divides import report
+
+        built = report.build(root, data=data)
+        print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
+              f"{built.tables} tables)")
+    index = write_index(data)
     for r in sorted(runs, key=lambda r: r.name):
         status = f"FAILED: {r.error}" if r.error else "ok"
         print(f"{r.name}: {r.seconds:.1f} s, {r.attempts} attempt(s), {status}")
-    print(f"report: {index}")
+    print(f"index: {index}")
     return 1 if failed else 0
 
 

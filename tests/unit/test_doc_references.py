@@ -16,7 +16,7 @@ ROOT = config.PROJECT_ROOT
 #: A document name as code cites it: ``docs/figures.md``, ``RESEARCH.md``, ``../x/SOURCES.md``.
 DOC_REF = re.compile(r"(?<![\w<>/.-])((?:\.\./)*(?:[\w.-]+/)*[\w-]+\.(?:md|rst))\b")
 #: Files the code writes (reports/<data>/codebook.md ...), not documents it cites.
-WRITTEN_BY_THE_CODE = {"codebook.md", "index.md"}
+WRITTEN_BY_THE_CODE = {"codebook.md", "index.md", "tables.md", "sources.md"}  # + report pages
 SKIP_DIRS = {".venv", ".git", "reports", "processed", "node_modules", ".pytest_cache",
              "__pycache__", ".ipynb_checkpoints", "_build"}
 

@@ -71,7 +71,11 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
             for fmt in formats:
                 path = out / f"{name}.{fmt}"
                 extra = {"pil_kwargs": PIL_KWARGS[fmt]} if fmt in PIL_KWARGS else {}
-                fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt],
+                metadata = METADATA[fmt]
+                if fmt == "png":  # the report captions each figure from these two
+                    metadata = {**metadata, "Title": figure_title(fig),
+                                "Description": style.footer_of(fig).text}
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata,
                             facecolor="white", **extra)
                 if fmt == "svg":
                     _renumber_svg_ids(path)
@@ -87,6 +91,16 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     if close:
         plt.close(fig)
     return paths
+
+
+def figure_title(fig) -> str:
+    """The figure's title on one line: its suptitle, else its first axes title."""
+    texts = [getattr(sub, "_suptitle", None) for sub in [fig, *fig.subfigs]]
+    texts += [ax.title for ax in fig.get_axes()] + [ax._left_title for ax in fig.get_axes()]
+    for text in texts:
+        if text is not None and text.get_text().strip():
+            return " ".join(text.get_text().split())
+    return ""
 
 
 def _resize(fig, width, height, close: bool):
