@@ -28,7 +28,7 @@ def run_dir(tmp_path_factory):
                           "egdi": [0.2, 0.5, 0.7, 0.9], "cpi_score": [20.0, 40.0, 60.0, 80.0]})
     provenance.tag(panel, data="demo")
     export.save_figure(charts.cpi_vs_egdi(panel), "cpi_vs_egdi", root / "figures",
-                       formats=("png",), dpi=40)
+                       formats=("png", "pdf"), dpi=40)
     (root / "tables").mkdir()
     pd.DataFrame({"model": [f"m{i}" for i in range(40)], "coef": range(40)}).to_csv(
         root / "tables" / "03_key_terms.csv", index=False)

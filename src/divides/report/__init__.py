@@ -107,7 +107,9 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict
                             if "image/png" not in o.get("data", {})]
         cells.append(cell)
         for png in pngs:
-            cells.append(nbformat.v4.new_markdown_cell(_figure_block(png, f"figures/{png.name}")))
+            # "name.*": the HTML takes the PNG, the PDF the vector PDF (sharper, and rinohtype
+            # embeds it in a fraction of the time a 300 dpi PNG takes)
+            cells.append(nbformat.v4.new_markdown_cell(_figure_block(png, f"figures/{png.stem}.*")))
             placed += 1
     nb.cells = cells
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -260,7 +262,9 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
             shutil.rmtree(d)
     (staging / "figures").mkdir(parents=True)
     for png in sorted(figures_dir.glob("*.png")):
-        shutil.copy2(png, staging / "figures" / png.name)
+        for twin in (png, png.with_suffix(".pdf")):
+            if twin.exists():
+                shutil.copy2(twin, staging / "figures" / twin.name)
     params, pages, placed = {}, [], 0
     for nb in notebooks:
         p, n = prepare_notebook(nb, figures_dir, staging / nb.name)
