@@ -275,3 +275,15 @@ def test_coefficient_panels_state_their_own_countries_observations_and_years(wid
     assert footer.n_countries == "172 (CPI score), 185 (WGI Control of Corruption)"
     assert "2003-2022" not in footer.years.split(";")[0]
     plt.close(fig)
+
+
+def test_internet_use_is_the_default_gap_indicator_beside_daily_use():
+    gaps = make_gaps()
+    daily = gaps.assign(indicator="itu_internet_daily_users_pct")
+    both = pd.concat([gaps.assign(indicator="itu_internet_users_pct"), daily],
+                     ignore_index=True)
+    both.attrs = gaps.attrs
+    assert (charts.latest_gaps(both, "sex")["indicator"] == "itu_internet_users_pct").all()
+    with pytest.raises(ValueError, match="expected a choice"):
+        charts.latest_gaps(pd.concat([daily, gaps.assign(indicator="sdg_internet_access_pct")]),
+                           "sex")

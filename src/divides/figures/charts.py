@@ -97,6 +97,10 @@ def _pick_indicator(gaps: pd.DataFrame, indicator: str | None) -> str:
     internet = [i for i in available if "internet" in i]
     if len(internet) == 1:
         return internet[0]
+    # ITU also publishes daily internet use by group: "use" (any, last 3 months) is the default
+    users = [i for i in internet if i.endswith("internet_users_pct")]
+    if len(users) == 1:
+        return users[0]
     raise ValueError(f"gaps: indicator: expected a choice among {available}, found none given")
 
 
