@@ -32,9 +32,11 @@ gap_indicator_sex = "itu_internet_users_pct"
 trend_indicator = "findex_paid_bills_online_pct"
 
 # %%
+from IPython.display import Markdown
+
 import divides
-from divides import config
-from divides.figures import registry
+from divides import config, narrative
+from divides.figures import charts, registry
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -91,11 +93,20 @@ _ = registry.save("gap_dumbbell_sex", figures_dir, panel=panel, gaps=gaps,
                   indicator=gap_indicator_sex)
 
 # %% [markdown]
-# Parity and the level of access go together: where few people are online, women are a
-# smaller share of them. Ratios above 1 (more women than men online) are shown as they are.
+# Parity against the level of access: each country's latest ITU survey year, with total
+# internet use in that year (Spearman's rank correlation, so no straight line is assumed).
+# Ratios above 1 (more women than men online) are shown as they are.
 
 # %%
-_ = registry.save("parity_vs_internet", figures_dir, panel=panel, gaps=gaps)
+parity, _ = charts.parity_data(gaps, panel, "sex", indicator=gap_indicator_sex)
+parity_text = narrative.association_sentence(
+    parity, "internet_users_pct", "parity_ratio", "total internet use",
+    "the female / male parity ratio of internet use")
+Markdown(parity_text)
+
+# %%
+_ = registry.save("parity_vs_internet", figures_dir, panel=panel, gaps=gaps,
+                  indicator=gap_indicator_sex)
 
 # %%
 _ = registry.save("map_gap_sex", figures_dir, gaps=gaps, indicator=gap_indicator_sex)

@@ -37,9 +37,11 @@ regressor = "egdi"
 controls = ["log_gdp_pc_ppp"]
 
 # %%
+from IPython.display import Markdown
+
 import divides
-from divides import config
-from divides.figures import registry
+from divides import config, narrative
+from divides.figures import charts, registry
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
@@ -53,10 +55,17 @@ tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 # ## The pooled picture
 #
 # CPI against EGDI in the year most countries have both, by income group, with fitted
-# lines: the familiar strong cross-country association.
+# lines within each group.
 
 # %%
 _ = registry.save("cpi_vs_egdi", figures_dir, panel=panel)
+
+# %%
+pooled_year = charts.best_year(panel, ["egdi", "cpi_score"])
+pooled_text = narrative.association_sentence(
+    panel[panel["year"] == pooled_year], "egdi", "cpi_score", "EGDI",
+    f"the CPI score ({pooled_year})")
+Markdown(pooled_text)
 
 # %% [markdown]
 # Where the two are high and low: EGDI and the CPI score on the map, latest year with data
@@ -99,10 +108,16 @@ key.to_csv(tables_dir / f"03_egov_{outcome}_key_terms.csv", index=False, lineter
 print(key.round(3).to_string(index=False))
 
 # %% [markdown]
-# The pooled and between coefficients compare countries: richer, better-governed states
-# have both more e-government and less perceived corruption, and the pooled coefficient
-# shrinks once income is controlled. The two-way fixed-effects coefficient uses only
-# changes within each country relative to the year's average.
+# The pooled and between coefficients compare countries; the two-way fixed-effects
+# coefficient uses only changes within each country relative to the year's average. What
+# the income control and the within design do to the coefficient, from the table above:
+
+# %%
+controls_text = narrative.coefficient_change(
+    table, regressor, "pooled, no controls", "pooled",
+    f"once {', '.join(controls)} is controlled")
+within_text = narrative.within_vs_pooled(table, regressor, "pooled", "two-way FE")
+Markdown(controls_text + "\n\n" + within_text)
 
 # %%
 both = []
@@ -203,8 +218,9 @@ print(inter[inter["term"].str.contains("_x_|^egdi|^gap", regex=True)][
 #
 # Read the tables together: the pooled and between estimates are the cross-country
 # pattern that much of the literature reports; the within estimate is what a country could
-# expect from its own e-government improving, and it is far smaller: compare the rows
-# (Zhao, Ahn and Manoharan 2017 found the association mostly gone with fixed effects).
+# expect from its own e-government improving; how the two compare on these data is stated
+# above, from the table (Zhao, Ahn and Manoharan 2017 found the association mostly gone
+# with fixed effects).
 # Standardised coefficients z-score outcome and regressors over the estimation sample
 # (pooled SDs).
 #

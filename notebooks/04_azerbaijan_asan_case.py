@@ -92,7 +92,7 @@ print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
 
 # %% [markdown]
 # The CPI on its 0-100 scale starts in 2012, so its event study has a single
-# pre-treatment year (the reference, 2012) and follows Azerbaijan for ten years after;
+# pre-treatment year (the reference, 2012) and follows Azerbaijan through its last edition;
 # the old 0-10 scores are a different indicator and are not spliced on.
 
 # %%

@@ -405,6 +405,10 @@ def write_index(root: Path) -> Path:
                      "this report comes from the invented demo set, not from the publishers.</p>")
     parts.append(f"<p>divides {html.escape(__version__)}; run manifest: "
                  f"{link(root / MANIFEST_NAME)}.</p>")
+    if (root / "report" / "index.html").exists():
+        pdf = (' (<a href="report/report.pdf">PDF</a>)'
+               if (root / "report" / "report.pdf").exists() else "")
+        parts.append(f'<p><a href="report/index.html">The report</a>{pdf}</p>')
     parts.append("<h2>Notebooks</h2><ol>")
     for stem, entry in sorted(manifest["notebooks"].items()):
         page, executed = root / entry["html"], root / entry["executed"]
@@ -494,6 +498,47 @@ def _tasks(selected: list[Path], root: Path, data: str, retries: int,
     return {"task_notebook": task_notebook}
 
 
+def _report_inputs(root: Path) -> list[Path]:
+    """What the report of a run is made of: the run's executed notebooks, figures and
+    tables, and the report package's own code."""
+    from divides import report
+
+    made = [p for d in ("notebooks", "figures", "tables") if (root / d).is_dir()
+            for p in (root / d).rglob("*") if p.is_file()]
+    code = [p for p in Path(report.__file__).parent.rglob("*.py")]
+    return sorted(made) + sorted(code)
+
+
+def _build_report(root: Path, data: str, force: bool) -> int:
+    """The run's report (HTML and PDF, :mod:`divides.report`) as a doit task: built again
+    only when a notebook, figure, table or the report code changed (the PDF takes minutes)."""
+    from doit.cmd_base import ModuleTaskLoader
+    from doit.doit_cmd import DoitMain
+    from doit.tools import config_changed
+
+    from divides import report
+
+    def action() -> bool:
+        built = report.build(root, data=data)
+        print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
+              f"{built.tables} tables)")
+        return True
+
+    def task_report():
+        return {"actions": [action], "file_dep": [str(p) for p in _report_inputs(root)],
+                "targets": [str(root / "report" / "index.html"),
+                            str(root / "report" / "report.pdf")],
+                "uptodate": [config_changed(json.dumps({"data": data}))], "verbosity": 2}
+
+    args = ["run", "--db-file", str(root / ".doit-report.json"), "--backend", "json",
+            "--check_file_uptodate", "md5", *(["--always-execute"] if force else []), "report"]
+    code = DoitMain(ModuleTaskLoader({"task_report": task_report}), config_filenames=(),
+                    extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    if code == 0 and not (root / "report" / "report.pdf").exists():
+        return 1
+    return code
+
+
 def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
         retries: int = 2, params: dict[str, str] | None = None, force: bool = False) -> int:
     """Execute the notebooks that changed, render HTML, manifest and index; 0 when all succeed.
@@ -542,8 +587,10 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
             for nb in selected]
     written = collect_outputs(root, [r.name for r in runs if not r.error])
     write_manifest(root, data, changed, runs, per_nb, written)
-    index = write_index(root)
     failed = [r for r in runs if r.error]
+    if not failed and not code and not only:  # the report (HTML and PDF) of a complete run
+        code = _build_report(root, data, force)
+    index = write_index(root)
     for r in sorted(runs, key=lambda r: r.name):
         if r.error:
             status = f"FAILED: {r.error}"

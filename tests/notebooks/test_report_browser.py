@@ -1,11 +1,15 @@
-"""The HTML report opens in headless Chromium and every linked page and image loads."""
+"""The HTML report opens in headless Chromium: every page, figure, table and link loads,
+every saved figure appears inline, numbered and captioned; screenshots of the front page and
+one notebook page are checked by their structure (headings, figures, tables), not pixels."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
+import urllib.error
 import urllib.request
 
 import pytest
@@ -32,12 +36,14 @@ def served_report(demo_report):
         server.server_close()
 
 
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                    reason="Debian chromium and chromium-driver not installed (.ci/run installs them)")
-def test_index_links_and_images_load(served_report):
+needs_chromium = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="Debian chromium and chromium-driver not installed (.ci/run installs them)")
+
+
+def _driver():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
@@ -47,6 +53,15 @@ def test_index_links_and_images_load(served_report):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(30)
+    driver.set_window_size(1200, 900)
+    return driver
+
+
+@needs_chromium
+def test_index_links_and_images_load(served_report):
+    from selenium.webdriver.common.by import By
+
+    driver = _driver()
     try:
         driver.get(f"{served_report}/index.html")
         assert "divides report" in driver.title
@@ -70,3 +85,101 @@ def test_index_links_and_images_load(served_report):
             assert "Traceback" not in driver.page_source, f"{page} shows a traceback"
     finally:
         driver.quit()
+
+
+IMAGES_JS = ("return Array.from(document.images).map(i => [i.getAttribute('src'), "
+             "i.complete && i.naturalWidth > 0])")
+
+
+def _report_pages(driver, base: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/report/index.html")
+    hrefs = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR,
+                                                                    ".toctree-wrapper a")]
+    return [f"{base}/report/index.html"] + sorted({h.split("#")[0] for h in hrefs})
+
+
+@needs_chromium
+def test_every_report_page_figure_table_and_link_loads(served_report):
+    from selenium.webdriver.common.by import By
+
+    root = config.reports_dir("demo")
+    saved = {p.stem for p in (root / "figures").glob("*.png")}
+    driver = _driver()
+    shown: set[str] = set()
+    try:
+        pages = _report_pages(driver, served_report)
+        notebook_pages = [p for p in pages if re.search(r"/\d\d_\w+\.html$", p)]
+        assert len(notebook_pages) == 6, pages
+        assert any(p.endswith("/tables.html") for p in pages)
+        assert any(p.endswith("/sources.html") for p in pages)
+        links: set[str] = set()
+        for page in pages:
+            driver.get(page)
+            assert "Traceback" not in driver.page_source, f"{page} shows a traceback"
+            assert "# Parameters" not in driver.find_element(By.TAG_NAME, "body").text, page
+            images = driver.execute_script(IMAGES_JS)
+            assert all(ok for _, ok in images), (page, [s for s, ok in images if not ok])
+            for fig in driver.find_elements(By.TAG_NAME, "figure"):
+                caption = fig.find_element(By.TAG_NAME, "figcaption").text
+                assert re.match(r"Figure \d+", caption), (page, caption)
+                src = fig.find_element(By.TAG_NAME, "img").get_attribute("src")
+                shown.add(re.sub(r"(\.[0-9a-f]+)?\.png$", "", src.rsplit("/", 1)[1]))
+            for table in driver.find_elements(By.TAG_NAME, "table"):
+                assert table.find_elements(By.TAG_NAME, "tr"), f"{page}: an empty table"
+            links |= {a.get_attribute("href").split("#")[0]
+                      for a in driver.find_elements(By.TAG_NAME, "a")
+                      if (a.get_attribute("href") or "").startswith(served_report)}
+        driver.get(f"{served_report}/report/tables.html")
+        assert len(driver.find_elements(By.TAG_NAME, "table")) >= 5
+        broken = []
+        for href in sorted(links):
+            try:
+                with urllib.request.urlopen(href, timeout=10) as resp:
+                    resp.read()
+            except urllib.error.HTTPError as exc:
+                broken.append((href, exc.code))
+        assert not broken, f"links that do not load: {broken}"
+        with urllib.request.urlopen(f"{served_report}/report/report.pdf", timeout=10) as resp:
+            assert resp.read()[:5] == b"%PDF-"
+    finally:
+        driver.quit()
+    assert shown == saved, f"saved but not shown inline: {sorted(saved - shown)}"
+
+
+def _structure(driver) -> dict:
+    return driver.execute_script("""
+        const body = document.querySelector('div.body') || document.body;
+        return {h1: Array.from(body.querySelectorAll('h1')).map(h => h.textContent.replace('¶', '').trim()),
+                h2: Array.from(body.querySelectorAll('h2')).map(h => h.textContent.replace('¶', '').trim()),
+                figures: body.querySelectorAll('figure').length,
+                tables: body.querySelectorAll('table').length,
+                folded: body.querySelectorAll('details').length};""")
+
+
+@needs_chromium
+def test_screenshots_of_front_page_and_a_notebook_page_have_the_expected_structure(
+        served_report, tmp_path):
+    from PIL import Image, ImageStat
+
+    driver = _driver()
+    try:
+        driver.get(f"{served_report}/report/index.html")
+        driver.save_screenshot(str(tmp_path / "front.png"))
+        front = _structure(driver)
+        driver.get(f"{served_report}/report/03_egovernment_and_corruption.html")
+        driver.save_screenshot(str(tmp_path / "nb03.png"))
+        nb03 = _structure(driver)
+    finally:
+        driver.quit()
+    for shot in ("front.png", "nb03.png"):
+        with Image.open(tmp_path / shot) as image:
+            assert image.size[0] >= 1000
+            assert max(ImageStat.Stat(image.convert("L")).stddev) > 10, f"{shot} is blank"
+    assert front["h1"] == ["divides report: demo data"]
+    assert front["h2"] == ["Contents", "Editions and releases", "Parameters", "Package versions"]
+    assert front["tables"] >= 3 and front["figures"] == 0
+    assert nb03["h1"] == ["E-government and corruption: between and within countries"]
+    assert nb03["figures"] == 4  # the scatter, two maps and the coefficient plot
+    assert nb03["folded"] >= 8   # code folded, one per code cell

@@ -241,3 +241,49 @@ def test_parity_colours_by_income_group_when_gaps_carry_it_too():
     legends = list(fig.legends) + [leg for sub in fig.subfigs for leg in sub.legends]
     labels = [t.get_text() for leg in legends for t in leg.get_texts()]
     assert labels and not any(lab.startswith("all ") for lab in labels), labels
+
+
+def _panel_legend_texts(fig) -> list[list[str]]:
+    """Legend texts of each outcome panel (one subfigure per outcome), left to right."""
+    subs = fig.subfigs[0].subfigs
+    return [[t.get_text() for leg in sub.legends for t in leg.get_texts()] for sub in subs]
+
+
+@pytest.mark.parametrize("width", [None, "single"])
+def test_coefficient_panels_state_their_own_countries_observations_and_years(width):
+    """Two outcomes fitted on different samples (as CPI from 2012 and WGI from 2003): each
+    panel's legend gives its own models' counts, the footer each panel's countries and years,
+    never the larger sample's for both."""
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for outcome, n_c, n_obs, first in (("cpi_score", 172, 1008, 2012),
+                                       ("wgi_cc_estimate", 185, 1952, 2003)):
+        for est, shrink in (("pooled OLS", 0), ("two-way FE", 3)):
+            rows.append({"term": "egdi", "coef": 1.0, "ci_low": 0.5, "ci_high": 1.5,
+                         "estimator": est, "n_obs": n_obs - shrink, "n_countries": n_c - shrink,
+                         "outcome": outcome, "data_kind": "demo", "sources": "egov;cpi;wgi",
+                         "year_first": first, "year_last": 2022})
+    fig = charts.coefficient_plot(pd.DataFrame(rows), width=width)
+    cpi, wgi = _panel_legend_texts(fig)
+    assert cpi == ["pooled OLS (172 countries, 1,008 obs.)",
+                   "two-way FE (169 countries, 1,005 obs.)"]
+    assert wgi == ["pooled OLS (185 countries, 1,952 obs.)",
+                   "two-way FE (182 countries, 1,949 obs.)"]
+    footer = style.footer_of(fig)
+    assert footer.years == ("CPI score 2012-2022; WGI Control of Corruption 2003-2022")
+    assert footer.n_countries == "172 (CPI score), 185 (WGI Control of Corruption)"
+    assert "2003-2022" not in footer.years.split(";")[0]
+    plt.close(fig)
+
+
+def test_internet_use_is_the_default_gap_indicator_beside_daily_use():
+    gaps = make_gaps()
+    daily = gaps.assign(indicator="itu_internet_daily_users_pct")
+    both = pd.concat([gaps.assign(indicator="itu_internet_users_pct"), daily],
+                     ignore_index=True)
+    both.attrs = gaps.attrs
+    assert (charts.latest_gaps(both, "sex")["indicator"] == "itu_internet_users_pct").all()
+    with pytest.raises(ValueError, match="expected a choice"):
+        charts.latest_gaps(pd.concat([daily, gaps.assign(indicator="sdg_internet_access_pct")]),
+                           "sex")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from divides import narrative
 from divides.figures import style
 from divides.figures.style import house_style
 
@@ -96,6 +97,10 @@ def _pick_indicator(gaps: pd.DataFrame, indicator: str | None) -> str:
     internet = [i for i in available if "internet" in i]
     if len(internet) == 1:
         return internet[0]
+    # ITU also publishes daily internet use by group: "use" (any, last 3 months) is the default
+    users = [i for i in internet if i.endswith("internet_users_pct")]
+    if len(users) == 1:
+        return users[0]
     raise ValueError(f"gaps: indicator: expected a choice among {available}, found none given")
 
 
@@ -129,6 +134,7 @@ def latest_gaps(gaps: pd.DataFrame, dimension: str, indicator: str | None = None
 
 # --- gaps ---------------------------------------------------------------------------------
 
+@style.sized
 def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | None = None,
                  panel: pd.DataFrame | None = None, rows_per_column: int = 45):
     """Dumbbells of the advantaged and disadvantaged groups' rates, one row per country.
@@ -138,6 +144,7 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
     ``rows_per_column``. ``panel`` (optional) gives country names.
     """
     with house_style():
+        pal = style.palette()
         latest = latest_gaps(gaps, dimension, indicator)
         latest = latest.sort_values(["gap_pp", "iso3"], ascending=[False, True])
         names = _country_names(panel)
@@ -145,7 +152,7 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
         adv = "/".join(sorted(latest["advantaged_group"].astype(str).unique()))
         dis = "/".join(sorted(latest["disadvantaged_group"].astype(str).unique()))
         n = len(latest)
-        ncols = max(1, min(3, math.ceil(n / rows_per_column)))
+        ncols = max(1, min(1 if style.is_narrow() else 3, math.ceil(n / rows_per_column)))
         per_col = math.ceil(n / ncols) if n else 1
         height = max(2.6, 0.125 * per_col + 1.3)
         fig, axes = style.new_figure(height_in=height, ncols=ncols, sharex=True, squeeze=False)
@@ -155,10 +162,10 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
             y = np.arange(len(chunk))[::-1]
             ax.hlines(y, chunk["disadvantaged_pct"], chunk["advantaged_pct"],
                       color="#9A9A9A", linewidth=1.0, zorder=1)
-            ax.scatter(chunk["advantaged_pct"], y, s=12, color=style.ROLE_COLOURS["advantaged"],
-                       zorder=2, label=adv, linewidths=0)
-            ax.scatter(chunk["disadvantaged_pct"], y, s=12,
-                       color=style.ROLE_COLOURS["disadvantaged"], zorder=2, label=dis,
+            ax.scatter(chunk["advantaged_pct"], y, s=12, color=pal.roles["advantaged"],
+                       marker=pal.markers[0], zorder=2, label=adv, linewidths=0)
+            ax.scatter(chunk["disadvantaged_pct"], y, s=12, marker=pal.markers[1],
+                       color=pal.roles["disadvantaged"], zorder=2, label=dis,
                        linewidths=0)
             ax.set_yticks(y, chunk["label"], fontsize=6 if per_col > 30 else 7)
             ax.set_ylim(-0.8, per_col - 0.2)
@@ -172,9 +179,10 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
         fig.suptitle(f"{indicator_name}: {adv} vs {dis}, latest year per country, "
                      "largest gap (percentage points) first",
                      x=0.01, ha="left", fontsize=9, fontweight="bold")
-        handles = [Line2D([], [], marker="o", linestyle="", color=style.ROLE_COLOURS[r],
+        handles = [Line2D([], [], marker=m, linestyle="", color=pal.roles[r],
                           markersize=4, label=lab)
-                   for r, lab in (("advantaged", adv), ("disadvantaged", dis))]
+                   for r, lab, m in (("advantaged", adv, pal.markers[0]),
+                                     ("disadvantaged", dis, pal.markers[1]))]
         fig.legend(handles=handles, loc="outside lower center", ncols=2)
         footer = style.make_footer(gaps, *(p for p in [panel] if p is not None),
                                    sources=latest["source"].unique(), years=latest["year"],
@@ -184,6 +192,22 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
     return style.add_footer(fig, footer)
 
 
+def parity_data(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str = "sex",
+                indicator: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Latest gap per country joined with that year's total internet use; returns the rows
+    with both and the number of countries left out for want of internet use that year."""
+    latest = latest_gaps(gaps, dimension, indicator)
+    _require(panel, ["iso3", "year", "internet_users_pct"], "panel")
+    # the gaps table may carry income_group/country_name itself: take them once
+    cols = ["iso3", "year", "internet_users_pct"] + [
+        c for c in ("income_group", "country_name")
+        if c in panel.columns and c not in latest.columns]
+    joined = latest.merge(panel[cols], on=["iso3", "year"], how="left")
+    no_use = int(joined["internet_users_pct"].isna().sum())
+    return joined.dropna(subset=["internet_users_pct", "parity_ratio"]), no_use
+
+
+@style.sized
 def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str = "sex",
                        indicator: str | None = None, label_lowest: int = 5):
     """Parity ratio (disadvantaged / advantaged) against internet use of the whole population.
@@ -194,25 +218,18 @@ def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str =
     """
     with house_style():
         latest = latest_gaps(gaps, dimension, indicator)
-        _require(panel, ["iso3", "year", "internet_users_pct"], "panel")
-        # the gaps table may carry income_group/country_name itself: take them once
-        cols = ["iso3", "year", "internet_users_pct"] + [
-            c for c in ("income_group", "country_name")
-            if c in panel.columns and c not in latest.columns]
-        joined = latest.merge(panel[cols], on=["iso3", "year"], how="left")
-        no_use = int(joined["internet_users_pct"].isna().sum())
-        joined = joined.dropna(subset=["internet_users_pct", "parity_ratio"])
+        joined, no_use = parity_data(gaps, panel, dimension, indicator)
         fig, ax = style.new_figure(height_in=4.2)
         ax.axhspan(0.98, 1.02, color="#EDEDED", zorder=0, linewidth=0)
         ax.axhline(1.0, color=style.ROLE_COLOURS["reference"], linewidth=0.8, zorder=1)
         ax.text(1.5, 1.0, "parity (0.98-1.02)", fontsize=6.5, va="bottom",
                 color=style.ROLE_COLOURS["reference"])
         groups = joined.get("income_group", pd.Series("all", index=joined.index))
-        for group, colour in _income_colours(groups):
+        for group, colour, marker in _income_colours(groups):
             sub = joined[groups.fillna("not classified") == group]
             ax.scatter(sub["internet_users_pct"], sub["parity_ratio"], s=16, color=colour,
-                       alpha=0.9, linewidths=0.3, edgecolors="white",
-                       label=f"{group} ({len(sub)})", zorder=2)
+                       marker=marker, alpha=0.9, linewidths=0.3,
+                       edgecolors=style.palette().edge, label=f"{group} ({len(sub)})", zorder=2)
         _label_points(ax, joined.nsmallest(label_lowest, "parity_ratio"),
                       "internet_users_pct", "parity_ratio")
         ax.set_xlim(0, 100)
@@ -220,9 +237,16 @@ def parity_vs_internet(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str =
         adv = "/".join(sorted(latest["advantaged_group"].astype(str).unique()))
         dis = "/".join(sorted(latest["disadvantaged_group"].astype(str).unique()))
         ax.set_ylabel(f"Parity ratio, {dis} / {adv} internet use (1 = parity)")
-        ax.set_title(f"Internet-use parity ({dis} / {adv}) rises with overall internet use"
-                     if len(joined) else "Internet-use parity", loc="left")
-        fig.legend(title="Income group (countries)", loc="outside right upper")
+        # the title's direction is the data's (Spearman, narrative.association), not assumed
+        says = {"rises": "rises with", "falls": "falls as", "unclear":
+                "shows no clear relation to"}[
+            narrative.association(joined, "internet_users_pct", "parity_ratio").direction]
+        ax.set_title(f"Internet-use parity ({dis} / {adv}) {says} overall internet use"
+                     + (" rises" if says == "falls as" else ""), loc="left")
+        if style.is_narrow():
+            style.legend_below(fig, title="Income group (countries)")
+        else:
+            fig.legend(title="Income group (countries)", loc="outside right upper")
         note = f"Latest gap year per country; parity ratio = {dis} rate / {adv} rate"
         if no_use:
             note += f"; {no_use} countries without total internet use that year left out"
@@ -249,14 +273,18 @@ def _label_points(ax, rows: pd.DataFrame, x: str, y: str, text: str = "iso3") ->
 
 
 def _income_colours(groups: pd.Series):
-    """(group, colour) in income order, then any other groups with the spare colours."""
+    """(group, colour, marker) in income order, then any other groups with the spare colours
+    and shapes; colours from the chart's palette (colour or grayscale)."""
+    pal = style.palette()
     present = list(dict.fromkeys(groups.fillna("not classified")))
     ordered = [g for g in style.INCOME_GROUP_ORDER if g in present]
     others = sorted(g for g in present if g not in ordered)
-    spare = iter([c for c in style.OKABE_ITO if c not in style.INCOME_GROUP_COLOURS.values()]
+    spare = iter([c for c in pal.cycle if c not in pal.income.values()]
                  + ["#7F7F7F"] * len(others))
-    return [(g, style.INCOME_GROUP_COLOURS[g]) for g in ordered] + [(g, next(spare))
-                                                                   for g in others]
+    markers = dict(zip(style.INCOME_GROUP_ORDER, pal.markers))
+    spare_markers = iter(pal.markers[len(style.INCOME_GROUP_ORDER):] + ("o",) * len(others))
+    return ([(g, pal.income[g], markers[g]) for g in ordered]
+            + [(g, next(spare), next(spare_markers)) for g in others])
 
 
 # --- association --------------------------------------------------------------------------
@@ -269,6 +297,7 @@ def best_year(panel: pd.DataFrame, columns: Sequence[str]) -> int:
     return int(counts[counts == counts.max()].index.max())
 
 
+@style.sized
 def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
                 y: str = "cpi_score"):
     """CPI score against EGDI for one year, coloured by income group, OLS line per group.
@@ -281,37 +310,42 @@ def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
         year = best_year(panel, [x, y]) if year is None else int(year)
         data = panel[panel["year"] == year].dropna(subset=[x, y])
         fig, ax = style.new_figure(height_in=4.4)
-        for group, colour in _income_colours(data["income_group"]):
+        for group, colour, marker in _income_colours(data["income_group"]):
             sub = data[data["income_group"].fillna("not classified") == group]
             ax.scatter(sub[x], sub[y], s=16, color=colour, alpha=0.85, linewidths=0.3,
-                       edgecolors="white", zorder=2)
+                       marker=marker, edgecolors=style.palette().edge, zorder=2)
             text = f"{group} (n = {len(sub)})"
             if len(sub) >= 3 and sub[x].nunique() > 1:
                 slope, intercept = np.polyfit(sub[x], sub[y], 1)
                 xs = np.linspace(sub[x].min(), sub[x].max(), 20)
                 ax.plot(xs, intercept + slope * xs, color=colour, linewidth=1.6, zorder=3)
                 text += f", slope {slope / 10:+.1f} per 0.1"
-            ax.plot([], [], marker="o", color=colour, label=text, markersize=4)
+            ax.plot([], [], marker=marker, color=colour, label=text, markersize=4,
+                    markeredgecolor=style.palette().edge, markeredgewidth=0.3)
         ax.set_xlabel(style.label(x))
         ax.set_ylabel(style.label(y))
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 100)
         ax.set_title(f"Perceived corruption and e-government, {year}", loc="left")
-        ax.legend(title="Income group: OLS fit within group", loc="upper left")
+        style.legend_below(fig, handles=ax.get_legend_handles_labels()[0],
+                           title="Income group: OLS fit within group")
         footer = style.make_footer(panel, sources=style.sources_for_columns([x, y]),
                                    years=[year], n_countries=data["iso3"].nunique(),
                                    note="Income groups as in the panel (World Bank)")
     return style.add_footer(fig, footer)
 
 
+@style.sized
 def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
                      years: str | None = None):
     """Coefficients with confidence intervals, one row per term and estimator.
 
     ``results`` columns: ``term, coef, ci_low, ci_high, estimator, n_obs, n_countries,
     outcome`` and ``sources`` (``"wdi;cpi"``), optionally ``years`` or
-    ``year_min/year_max``. One panel per outcome; estimators (e.g. pooled OLS vs two-way FE)
-    are dodged and coloured, so a pooled association that vanishes within countries shows.
+    ``year_first/year_last``. One panel per outcome; estimators (e.g. pooled OLS vs two-way
+    FE) are dodged and coloured, so a pooled association that vanishes within countries
+    shows. Each panel's legend gives that panel's own models' countries and observations,
+    and the footer each panel's countries and years (outcomes cover different years).
     """
     with house_style():
         _require(results, ["term", "coef", "ci_low", "ci_high", "estimator", "n_obs",
@@ -322,52 +356,74 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
         outcomes = list(dict.fromkeys(data["outcome"]))
         estimators = list(dict.fromkeys(data["estimator"]))
         term_order = list(dict.fromkeys(data["term"]))
+        n_panels = max(1, len(outcomes))
+        narrow = style.is_narrow()
+        legend_in = 0.17 * len(estimators) if narrow else 0.3
         height = max(2.8, 0.42 * len(term_order) * max(1, len(estimators)) ** 0.5 + 2.0)
-        fig, axes = style.new_figure(height_in=height, ncols=max(1, len(outcomes)),
-                                     sharey=True, squeeze=False)
-        axes = axes[0]
+        panel, first_ax = style.new_figure(height_in=(height + legend_in) * (
+            0.8 * n_panels if narrow else 1.0))
+        panel.delaxes(first_ax)
+        # one subfigure per outcome, so each panel carries its own legend under it
+        subs = np.atleast_1d(panel.subfigures(n_panels if narrow else 1,
+                                              1 if narrow else n_panels)).ravel()
+        pal = style.palette()
+        colours = dict(zip(estimators, pal.cycle))
+        markers = dict(zip(estimators, pal.markers))
         step = 0.7 / max(1, len(estimators))
-        colours = dict(zip(estimators, style.OKABE_ITO))
-        for ax, outcome in zip(axes, outcomes):
-            sub = data[data["outcome"] == outcome]
+        axes, n_countries, years_by = [], {}, {}
+        for sub, outcome in zip(subs, outcomes):
+            ax = sub.subplots()
+            if axes and not narrow:
+                ax.sharey(axes[0])
+                ax.tick_params(labelleft=False)
+            axes.append(ax)
+            rows_o = data[data["outcome"] == outcome]
+            handles = []
             for k, est in enumerate(estimators):
-                rows = sub[sub["estimator"] == est]
+                rows = rows_o[rows_o["estimator"] == est]
+                if rows.empty:
+                    continue
                 pos = [len(term_order) - 1 - term_order.index(t) + 0.35 - step * (k + 0.5)
                        for t in rows["term"]]
-                ax.hlines(pos, rows["ci_low"], rows["ci_high"], color=colours[est], linewidth=1.4)
-                ax.scatter(rows["coef"], pos, color=colours[est], s=18, zorder=3)
+                ax.hlines(pos, rows["ci_low"], rows["ci_high"], color=colours[est],
+                          linewidth=1.4)
+                ax.scatter(rows["coef"], pos, color=colours[est], s=18, zorder=3,
+                           marker=markers[est])
+                # one model per (outcome, estimator): its sample, not the largest of any
+                countries, obs = int(rows["n_countries"].max()), int(rows["n_obs"].max())
+                handles.append(Line2D([], [], color=colours[est], marker=markers[est],
+                                      markersize=4, label=f"{est} ({countries:,} countries, "
+                                                          f"{obs:,} obs.)"))
             ax.axvline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
-            width_chars = int(70 / max(1, len(outcomes)))
-            ax.set_title(textwrap.fill(style.label(outcome), width_chars), loc="left",
-                         fontsize=8)
+            ax.set_title(style.label(outcome), loc="left", fontsize=8)
             ax.set_xlabel("Coefficient (95% CI)")
             ax.grid(axis="y", visible=False)
-        axes[0].set_yticks(range(len(term_order))[::-1],
-                           [textwrap.fill(style.label(t), 28) for t in term_order])
-        axes[0].set_ylim(-0.6, len(term_order) - 0.4)
-        handles = []
-        for est in estimators:
-            rows = data[data["estimator"] == est]
-            handles.append(Line2D([], [], color=colours[est], marker="o", markersize=4,
-                                  label=f"{est} (n = {int(rows['n_countries'].max())} "
-                                        f"countries, {int(rows['n_obs'].max())} obs.)"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(2, len(handles)))
-        fig.suptitle("Pooled vs within-country (two-way fixed effects) estimates", x=0.01,
-                     ha="left", fontsize=9, fontweight="bold")
-        n_by = data.groupby("estimator")["n_countries"].max()
+            sub.legend(handles=handles, loc="outside lower center", ncols=1)
+            n_countries[outcome] = int(rows_o["n_countries"].max())
+            years_by[outcome] = _result_years(rows_o, years)
+        for ax in axes if narrow else axes[:1]:
+            ax.set_yticks(range(len(term_order))[::-1],
+                          [textwrap.fill(style.label(t), 28) for t in term_order])
+            ax.set_ylim(-0.6, len(term_order) - 0.4)
+        panel.suptitle("Pooled vs within-country (two-way fixed effects) estimates", x=0.01,
+                       ha="left", fontsize=9, fontweight="bold")
         note = ("Coefficient = change in the outcome (in its units) per unit of the term; "
                 "95% confidence intervals as reported by each estimator")
-        if n_by.nunique() > 1:
-            note += "; countries by estimator: " + ", ".join(
-                f"{e} {int(v)}" for e, v in n_by.items())
+        if len(outcomes) > 1:
+            years_text = "; ".join(f"{style.short_label(o)} {years_by[o]}" for o in outcomes)
+            countries = ", ".join(f"{n_countries[o]} ({style.short_label(o)})"
+                                  for o in outcomes)
+        else:
+            years_text = years_by[outcomes[0]] if outcomes else _result_years(results, years)
+            countries = max(n_countries.values(), default=0)
         footer = style.make_footer(results, sources=_result_sources(results),
-                                   years=_result_years(results, years),
-                                   n_countries=int(data["n_countries"].max()), note=note)
-    return style.add_footer(fig, footer)
+                                   years=years_text, n_countries=countries, note=note)
+    return style.add_footer(panel, footer)
 
 
 # --- case study ---------------------------------------------------------------------------
 
+@style.sized
 def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
                      reference_period: int = -1, years: str | None = None):
     """Event-study coefficients by event time with confidence intervals.
@@ -387,13 +443,14 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
             sub = sub.sort_values("event_time")
             est = sub[sub["event_time"] != reference_period]
             pre = est["event_time"] < 0
-            for mask, colour, what in ((pre, style.OKABE_ITO[0], "before"),
-                                       (~pre, style.OKABE_ITO[5], "after")):
+            pal = style.palette()
+            for mask, colour, what, marker in ((pre, pal.roles["before"], "before", "o"),
+                                               (~pre, pal.roles["after"], "after", "s")):
                 part = est[mask]
                 ax.vlines(part["event_time"], part["ci_low"], part["ci_high"], color=colour,
                           linewidth=1.3)
                 ax.scatter(part["event_time"], part["coef"], color=colour, s=18, zorder=3,
-                           label=f"{what} ({interval})")
+                           marker=marker, label=f"{what} ({interval})")
             ax.scatter([reference_period], [0], facecolors="white", edgecolors="black", s=18,
                        zorder=4, label=f"reference period ({reference_period:+d})")
             ax.axhline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
@@ -406,7 +463,7 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
                 ylab = textwrap.fill(f"{style.label(outcome)}, relative to reference period",
                                      44)
             ax.set_ylabel(ylab)
-            ax.legend(loc="upper left")
+        style.legend_below(fig, axes[0][0].get_legend_handles_labels()[0], ncols=3)
         fig.suptitle(f"Event study around {treatment_label}: exploratory, not a causal "
                      "estimate", x=0.01, ha="left", fontsize=9, fontweight="bold")
         footer = style.make_footer(es, sources=_result_sources(es),
@@ -419,6 +476,7 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
     return style.add_footer(fig, footer)
 
 
+@style.sized
 def synthetic_control_plot(paths: pd.DataFrame, treatment_year: int | None = None,
                            outcome: str | None = None, treated_label: str | None = None):
     """Treated vs synthetic path, and the treated gap among placebo gaps ("spaghetti").
@@ -445,30 +503,31 @@ def synthetic_control_plot(paths: pd.DataFrame, treatment_year: int | None = Non
         unit = treated["unit"].iloc[0]
         treated_label = treated_label or unit
         placebos = data[data["role"] == "placebo"]
-        fig, (ax_path, ax_gap) = style.new_figure(height_in=3.3, ncols=2)
-        ax_path.plot(treated["year"], treated["actual"], color=style.ROLE_COLOURS["treated"],
+        pal = style.palette()
+        if style.is_narrow():  # stacked: two panels side by side leave no room at 3.5 in
+            fig, (ax_path, ax_gap) = style.new_figure(height_in=5.2, nrows=2)
+        else:
+            fig, (ax_path, ax_gap) = style.new_figure(height_in=3.5, ncols=2)
+        ax_path.plot(treated["year"], treated["actual"], color=pal.roles["treated"],
                      label=f"{treated_label} (actual)")
         ax_path.plot(treated["year"], treated["synthetic"],
-                     color=style.ROLE_COLOURS["synthetic"], linestyle="--",
+                     color=pal.roles["synthetic"], linestyle="--",
                      label=f"synthetic {treated_label}")
         ylab = textwrap.fill(style.label(outcome), 40) if outcome else "Outcome"
         ax_path.set_ylabel(ylab)
         ax_path.set_title("Actual and synthetic path", loc="left", fontsize=8)
-        ax_path.legend(loc="best")
         for _, part in placebos.groupby("unit"):
             part = part.sort_values("year")
-            ax_gap.plot(part["year"], part["gap"], color=style.ROLE_COLOURS["placebo"],
+            ax_gap.plot(part["year"], part["gap"], color=pal.roles["placebo"],
                         linewidth=0.6, alpha=0.8)
-        ax_gap.plot(treated["year"], treated["gap"], color=style.ROLE_COLOURS["treated"],
+        ax_gap.plot(treated["year"], treated["gap"], color=pal.roles["treated"],
                     linewidth=1.8)
         ax_gap.axhline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
         ax_gap.set_ylabel("Actual minus synthetic (outcome units)")
         ax_gap.set_title("Gap: treated and placebo runs on the donors", loc="left", fontsize=8)
-        ax_gap.legend(handles=[
-            Line2D([], [], color=style.ROLE_COLOURS["treated"], linewidth=1.8,
-                   label=treated_label),
-            Line2D([], [], color=style.ROLE_COLOURS["placebo"], linewidth=0.8,
-                   label=f"placebos ({placebos['unit'].nunique()} donors)")], loc="best")
+        style.legend_below(fig, ax_path.get_legend_handles_labels()[0] + [
+            Line2D([], [], color=pal.roles["placebo"], linewidth=0.8,
+                   label=f"placebo gaps ({placebos['unit'].nunique()} donors)")], ncols=3)
         for ax in (ax_path, ax_gap):
             ax.axvline(treatment_year - 0.5, color=style.ROLE_COLOURS["reference"],
                        linestyle=":", linewidth=0.9)
@@ -500,6 +559,7 @@ def _rmspe_ratios(data: pd.DataFrame, treatment_year: int) -> pd.Series:
 
 # --- robustness ---------------------------------------------------------------------------
 
+@style.sized
 def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = None,
                         term: str | None = None, years: str | None = None):
     """Sorted estimates of one term across specifications, with the choices beneath.
@@ -521,28 +581,29 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
         x = np.arange(len(data))
         significant = (data["ci_low"] > 0) | (data["ci_high"] < 0)
         options = [(c, str(v)) for c in choices for v in sorted(data[c].astype(str).unique())]
-        fig, (ax, ax_ch) = style.new_figure(
-            height_in=2.6 + 0.13 * len(options), nrows=2, sharex=True,
+        fig, (ax, ax_ch) = style.new_figure(  # narrow: the legend takes three rows
+            height_in=2.6 + 0.13 * len(options) + (0.45 if style.is_narrow() else 0.0),
+            nrows=2, sharex=True,
             gridspec_kw={"height_ratios": [2.2, max(0.8, 0.13 * len(options))]})
-        colours = np.where(significant, style.ROLE_COLOURS["significant"],
-                           style.ROLE_COLOURS["not_significant"])
+        pal = style.palette()
+        colours = np.where(significant, pal.roles["significant"], pal.roles["not_significant"])
         ax.vlines(x, data["ci_low"], data["ci_high"], colors=colours, linewidth=0.8,
                   alpha=0.7)
         ax.scatter(x, data["coef"], c=colours, s=8 if len(data) < 200 else 3, zorder=3)
         ax.axhline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
         median = float(data["coef"].median()) if len(data) else 0.0
-        ax.axhline(median, color=style.OKABE_ITO[1], linewidth=0.8, linestyle="--")
+        ax.axhline(median, color=pal.roles["median"], linewidth=0.8, linestyle="--")
         term_name = term or (data["term"].iloc[0] if "term" in data.columns and len(data)
                              else "term")
         ax.set_ylabel("Coefficient (95% CI)")
         ax.grid(axis="x", visible=False)
-        ax.legend(handles=[
-            Line2D([], [], color=style.ROLE_COLOURS["significant"], marker="o", markersize=3,
+        style.legend_below(fig, [
+            Line2D([], [], color=pal.roles["significant"], marker="o", markersize=3,
                    label=f"CI excludes 0 ({int(significant.sum())})"),
-            Line2D([], [], color=style.ROLE_COLOURS["not_significant"], marker="o",
+            Line2D([], [], color=pal.roles["not_significant"], marker="o",
                    markersize=3, label=f"CI includes 0 ({int((~significant).sum())})"),
-            Line2D([], [], color=style.OKABE_ITO[1], linestyle="--",
-                   label=f"median {median:.3g}")], loc="upper left", ncols=3)
+            Line2D([], [], color=pal.roles["median"], linestyle="--",
+                   label=f"median {median:.3g}")], ncols=3)
         for row, (col, value) in enumerate(options):
             used = data[col].astype(str) == value
             ax_ch.scatter(x[used.to_numpy()], np.full(int(used.sum()), row), s=5,
@@ -580,6 +641,7 @@ COVERAGE_COLUMNS = (
 COVERAGE_START_COLUMNS = ("internet_users_pct", "cpi_score", "wgi_cc_estimate", "egdi")
 
 
+@style.sized
 def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
                      gaps: pd.DataFrame | None = None, first_year: int | None = None):
     """Countries with a value, by variable (rows) and year (columns).
@@ -603,23 +665,26 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
         for col in columns:
             counts = panel.dropna(subset=[col]).groupby("year")["iso3"].nunique()
             rows.append(counts.reindex(years, fill_value=0).to_numpy())
-            labels.append(style.short_label(col))
+            labels.append(textwrap.fill(style.short_label(col), 22) if style.is_narrow()
+                          else style.short_label(col))
         if gaps is not None:
             for dim, part in gaps.dropna(subset=["gap_pp"]).groupby("dimension"):
                 counts = part.groupby("year")["iso3"].nunique()
                 rows.append(counts.reindex(years, fill_value=0).to_numpy())
                 labels.append(f"gap by {dim}")
         matrix = np.vstack(rows) if rows else np.zeros((0, len(years)))
-        fig, ax = style.new_figure(height_in=max(2.2, 0.27 * len(rows) + 1.4))
+        fig, ax = style.new_figure(height_in=max(2.2, 0.27 * len(rows) + 1.4)
+                                   + (0.9 if style.is_narrow() else 0.0))
         n_total = panel["iso3"].nunique()
         image = ax.imshow(matrix, aspect="auto", cmap=style.SEQUENTIAL_CMAP, vmin=0,
                           vmax=max(1, n_total), interpolation="nearest")
-        if len(years) <= 24:  # beyond that, three-digit counts no longer fit a cell
+        # three-digit counts need about 0.2 in per cell
+        if len(years) <= 24 and style.current_width() / max(1, len(years)) >= 0.2:
             for (r, c), value in np.ndenumerate(matrix):
                 if value:
                     ax.text(c, r, str(int(value)), ha="center", va="center", fontsize=5,
                             color="white" if value < 0.6 * n_total else "black")
-        step = 1 if len(years) <= 16 else 2
+        step = max(1, math.ceil(len(years) / (16 if not style.is_narrow() else 10)))
         ax.set_xticks(range(0, len(years), step), [str(y) for y in years[::step]],
                       rotation=90)
         ax.set_yticks(range(len(labels)), labels)
@@ -628,7 +693,9 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
             spine.set_visible(False)
         ax.tick_params(length=0)
         ax.set_xlabel("Year")
-        colourbar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01, aspect=25)
+        colourbar = (fig.colorbar(image, ax=ax, location="bottom", shrink=0.8, aspect=30)
+                     if style.is_narrow() else
+                     fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01, aspect=25))
         colourbar.set_label(f"Countries with a value (of {n_total})")
         colourbar.outline.set_visible(False)
         ax.set_title("Coverage: countries with a value, by variable and year", loc="left")

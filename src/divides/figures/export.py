@@ -1,9 +1,11 @@
-"""Save a figure as PNG, SVG and PDF, byte-identical across runs.
+"""Save a figure as PNG, SVG, PDF, TIFF or EPS at a journal's column width, byte-identical
+across runs.
 
 matplotlib stamps its version and the time into every file; the metadata below removes
-them, and the fixed SVG hash salt makes element ids stable (TECH-NOTES, "Deterministic
+them (EPS: the creation date line is dropped after writing), and SVG element ids are
+renumbered so they do not depend on float bounds (see docs/figures.md, "Deterministic
 figures"). A figure without a footer is refused: every exported figure says where its
-numbers come from.
+numbers come from. A figure with text outside its canvas is refused too: nothing is clipped.
 """
 
 from __future__ import annotations
@@ -17,30 +19,49 @@ import matplotlib.pyplot as plt
 from divides.figures import style
 
 FORMATS = ("png", "svg", "pdf")
+#: Every format save_figure writes (TIFF and EPS are what many journals ask for).
+ALL_FORMATS = ("png", "svg", "pdf", "tiff", "eps")
 #: Per-format metadata that keeps the files free of versions and timestamps.
 METADATA = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+    "tiff": None,  # Pillow writes no software or date tag
+    "eps": {"Creator": "divides"},
 }
+#: LZW: lossless, accepted by the journals that ask for TIFF, and a tenth of the size.
+PIL_KWARGS = {"tiff": {"compression": "tiff_lzw"}}
+_EPS_DATE = re.compile(rb"^%%CreationDate:[^\n]*\n", re.MULTILINE)
 
 
 def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = FORMATS,
-                dpi: int = style.PRINT_DPI, close: bool = True) -> list[Path]:
+                dpi: int = style.PRINT_DPI, close: bool = True,
+                width: str | float | None = None, height: float | None = None) -> list[Path]:
     """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format; returns the paths.
 
-    ``dpi`` applies to PNG (vector formats keep their geometry). The folder is created
-    when missing. ``close`` closes the figure afterwards (the gallery makes many).
+    ``width``: ``"single"`` (3.5 in), ``"double"`` (7.2 in) or inches; a chart from
+    :mod:`divides.figures.charts` or :mod:`divides.figures.maps` is redrawn at that width
+    (wrapping, legend columns and stacking are its own), any other figure is resized and
+    its footer rewrapped. ``dpi`` applies to PNG and TIFF (vector formats keep their
+    geometry). The folder is created when missing. ``close`` closes the figure afterwards.
 
-    >>> save_figure(fig, "cpi_vs_egdi", config.reports_dir("demo") / "figures")  # doctest: +SKIP
+    >>> save_figure(fig, "cpi_vs_egdi", out, width="single", dpi=600,
+    ...             formats=("tiff", "eps", "pdf"))  # doctest: +SKIP
     """
     unknown = [f for f in formats if f not in METADATA]
     if unknown:
-        raise ValueError(f"formats: expected some of {FORMATS}, found {unknown}")
+        raise ValueError(f"formats: expected some of {ALL_FORMATS}, found {unknown}")
     if not name or "/" in name or "." in name:
         raise ValueError(f"name: expected a bare file stem such as 'cpi_vs_egdi', found {name!r}")
     if style.footer_of(fig) is None:
         raise ValueError(f"figure {name!r}: expected a footer (style.add_footer), found none")
+    if width is not None or height is not None:
+        fig = _resize(fig, width, height, close)
+    outside = style.texts_outside_canvas(fig)
+    if outside:
+        raise ValueError(f"figure {name!r}: expected every text inside the "
+                         f"{fig.get_figwidth():.2f} x {fig.get_figheight():.2f} in canvas, "
+                         f"found {len(outside)} outside: {outside[:3]}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -49,10 +70,17 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
         with mpl.rc_context(style.RC_PARAMS):
             for fmt in formats:
                 path = out / f"{name}.{fmt}"
-                fig.savefig(path, format=fmt, dpi=dpi, metadata=METADATA[fmt],
-                            facecolor="white")
+                extra = {"pil_kwargs": PIL_KWARGS[fmt]} if fmt in PIL_KWARGS else {}
+                metadata = METADATA[fmt]
+                if fmt == "png":  # the report captions each figure from these two
+                    metadata = {**metadata, "Title": figure_title(fig),
+                                "Description": style.footer_of(fig).text}
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata,
+                            facecolor="white", **extra)
                 if fmt == "svg":
                     _renumber_svg_ids(path)
+                if fmt == "eps":
+                    path.write_bytes(_EPS_DATE.sub(b"", path.read_bytes(), count=1))
                 paths.append(path)
                 # The layout solved for the first format serves the others: one geometry
                 # in every format, and constrained layout is not solved three times.
@@ -63,6 +91,31 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     if close:
         plt.close(fig)
     return paths
+
+
+def figure_title(fig) -> str:
+    """The figure's title on one line: its suptitle, else its first axes title."""
+    texts = [getattr(sub, "_suptitle", None) for sub in [fig, *fig.subfigs]]
+    texts += [ax.title for ax in fig.get_axes()] + [ax._left_title for ax in fig.get_axes()]
+    for text in texts:
+        if text is not None and text.get_text().strip():
+            return " ".join(text.get_text().split())
+    return ""
+
+
+def _resize(fig, width, height, close: bool):
+    """The figure at ``width``/``height``: redrawn by its chart when it can be, else resized."""
+    width_in = style.column_width(width) if width is not None else fig.get_figwidth()
+    redraw = getattr(fig, "_divides_redraw", None)
+    if redraw is not None:
+        new = redraw(width=width_in, height=height)
+        if close:
+            plt.close(fig)
+        return new
+    fig.set_size_inches(width_in, height if height is not None else fig.get_figheight())
+    style.layout_footer(fig)
+    style.fit_text(fig)
+    return fig
 
 
 _SVG_ID = re.compile(r'(?<=id=")([a-z])[0-9a-f]{10}(?=")')

@@ -3,7 +3,9 @@
 Countries are joined on ``iso3``, which the Natural Earth reader derives from ``ADM0_A3``
 checked against ``ISO_A3_EH`` (never ``ISO_A3``: it is ``-99`` for France, Norway and
 Kosovo). Classes come from mapclassify (``quantiles`` or ``fisherjenks``, by parameter);
-the legend gives each class's breaks and country count. Countries on the map without a
+the legend gives each class's breaks and country count. Values of both signs (a gap that
+crosses zero) get a diverging colour map centred at zero, with zero as a class break, so
+the sign of every class is read from its hue. Countries on the map without a
 value are drawn hatched grey and counted in the footer, as are countries with a value
 that are too small to appear at 1:110m. Antarctica is left out (no data, a fifth of the
 height).
@@ -80,14 +82,32 @@ def class_labels(values: np.ndarray, bins: np.ndarray, counts) -> list[str]:
             for lo, hi, n in zip(lows, bins, counts)]
 
 
+def class_colours(cmap_name: str, bins: np.ndarray, lowest: float, diverging: bool
+                  ) -> np.ndarray:
+    """RGBA per class: evenly along a sequential map, or, diverging, by each class's midpoint
+    on a scale centred at zero (negative classes on one side, positive on the other)."""
+    cmap = mpl.colormaps[cmap_name]
+    k = len(bins)
+    if not diverging:
+        return cmap(np.linspace(0.0, 1.0, k)) if k > 1 else cmap([0.5])
+    lows = np.concatenate([[lowest], bins[:-1]])
+    mids = (lows + bins) / 2
+    norm = mpl.colors.CenteredNorm(vcenter=0.0, halfrange=float(np.max(np.abs([lowest,
+                                                                                 *bins]))))
+    # 0.1-0.9 of the map: the darkest ends print as near-black
+    return cmap(0.5 + 0.8 * (norm(mids) - 0.5))
+
+
+@style.sized
 def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
                scheme: str = "quantiles", k: int = 5, world=None, title: str | None = None,
-               legend_title: str | None = None, cmap: str = style.SEQUENTIAL_CMAP,
+               legend_title: str | None = None, cmap: str | None = None,
                sources: list[str] | None = None, note: str = ""):
     """World choropleth of one column of a country-year frame; returns the figure.
 
     ``frame``: ``iso3, year, <column>`` (the panel, or any tagged frame). ``scheme``: one of
-    :data:`SCHEMES`; ``k`` classes. ``world``: a GeoDataFrame with ``iso3`` and geometry
+    :data:`SCHEMES`; ``k`` classes. ``cmap``: default sequential, or diverging centred at
+    zero (zero then a class break) when the values have both signs. ``world``: a GeoDataFrame with ``iso3`` and geometry
     (default: the shipped Natural Earth copy). ``sources`` defaults to the column's source.
     The figure keeps what it drew in ``fig._divides_map`` (``missing``: iso3 codes drawn
     as no data; ``not_drawn``: iso3 codes with a value but no 1:110m polygon).
@@ -105,17 +125,24 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
     not_drawn = sorted(set(values["iso3"]) - set(world["iso3"]))
     y = have["value"].to_numpy(dtype=float)
     k_used = max(1, min(k, len(np.unique(y))))
+    diverging = bool(len(y)) and float(y.min()) < 0 < float(y.max())
+    cmap = cmap or (style.DIVERGING_CMAP if diverging else style.SEQUENTIAL_CMAP)
     with warnings.catch_warnings():
         # mapclassify's pure-Python Fisher-Jenks is fast enough for ~200 countries.
         warnings.filterwarnings("ignore", message="Numba not installed")
         classifier = getattr(mapclassify, SCHEMES[scheme])(y, k=k_used) if len(y) else None
+        if classifier is not None and diverging:
+            # zero as a break: no class holds both signs, so each class's hue gives its sign
+            bins = np.unique(np.concatenate([classifier.bins, [0.0]]))
+            classifier = mapclassify.UserDefined(y, bins=list(bins))
+            k_used = len(classifier.bins)
 
     with house_style():
-        fig, ax = style.new_figure(height_in=4.1)
-        colours = mpl.colormaps[cmap](np.linspace(0.0, 1.0, k_used)) if k_used > 1 else \
-            mpl.colormaps[cmap]([0.5])
+        fig, ax = style.new_figure(height_in=4.1 if not style.is_narrow() else 3.9)
         handles = []
         if classifier is not None:
+            colours = class_colours(cmap, classifier.bins, float(y.min()),
+                                    diverging and cmap == style.DIVERGING_CMAP)
             counts = np.bincount(classifier.yb, minlength=len(classifier.bins))
             have = have.assign(colour=[mpl.colors.to_hex(colours[b]) for b in classifier.yb])
             have.plot(ax=ax, color=have["colour"], edgecolor="white", linewidth=0.25)
@@ -134,13 +161,16 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
         ax.set_aspect("equal")
         scheme_name = {"quantiles": "quantiles", "fisherjenks": "Fisher-Jenks natural breaks",
                        "equalinterval": "equal intervals"}[scheme]
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 0.02),
-                  title=legend_title or textwrap_label(column),
-                  handlelength=1.6, handleheight=1.1, alignment="left")
+        # outside the map: a legend on the map covers countries at a column's width
+        fig.legend(handles=handles, loc="outside right center" if not style.is_narrow()
+                   else "outside lower center", ncols=2 if style.is_narrow() else 1,
+                   title=legend_title or textwrap_label(column),
+                   handlelength=1.6, handleheight=1.1, alignment="left")
         fig.suptitle(title or f"{style.short_label(column)}, {rule}", x=0.01, ha="left",
                      fontsize=9, fontweight="bold")
-        parts = [(f"{k_used} classes by {scheme_name} (mapclassify); Equal Earth projection, "
-                 "Antarctica left out"),
+        parts = [(f"{k_used} classes by {scheme_name} (mapclassify)"
+                  + ("; zero added as a break, colours diverge from zero" if diverging else "")
+                  + "; Equal Earth projection, Antarctica left out"),
                  f"{len(missing)} countries on the map without a value (hatched)"]
         if not_drawn:
             parts.append(f"{len(not_drawn)} countries with a value too small for a 1:110m "
@@ -155,7 +185,9 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
     fig = style.add_footer(fig, footer)
     fig._divides_map = {"missing": sorted(missing["iso3"]), "not_drawn": not_drawn,
                         "bins": [] if classifier is None else [float(b) for b in
-                                                               classifier.bins]}
+                                                               classifier.bins],
+                        "colours": [] if classifier is None else
+                        [mpl.colors.to_hex(c) for c in colours], "cmap": cmap}
     return fig
 
 
@@ -166,6 +198,7 @@ def textwrap_label(column: str, width: int = 28) -> str:
     return textwrap.fill(style.label(column), width)
 
 
+@style.sized
 def gap_map(gaps: pd.DataFrame, dimension: str = "sex", indicator: str | None = None,
             measure: str = "gap_pp", **kwargs):
     """Choropleth of one gap measure (default: the difference in percentage points),

@@ -96,8 +96,10 @@ FIGURES: dict[str, FigureSpec] = {
                                                            panel=panel),
         ("panel", "gaps"), {"indicator": "itu_internet_users_pct"}, "01"),
     "parity_vs_internet": FigureSpec(
-        "parity_vs_internet", lambda panel, gaps: charts.parity_vs_internet(gaps, panel, "sex"),
-        ("panel", "gaps"), notebook="01"),
+        "parity_vs_internet_{indicator}",
+        lambda panel, gaps, indicator: charts.parity_vs_internet(gaps, panel, "sex",
+                                                                 indicator=indicator),
+        ("panel", "gaps"), {"indicator": "itu_internet_users_pct"}, "01"),
     "map_gap_sex": FigureSpec(
         "map_gap_sex_{indicator}",
         lambda gaps, indicator: maps.gap_map(gaps, "sex", indicator=indicator,

@@ -10,10 +10,12 @@ Importing this module does not choose a matplotlib backend (the gallery and CLI 
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import matplotlib as mpl
@@ -26,6 +28,9 @@ LABELS_DIR = config.PACKAGE_DATA_DIR / "figures"
 
 #: Print width of a full-width figure (inches; fits A4 and US letter text blocks).
 WIDTH_IN = 7.0
+#: Journal column widths (inches): Nature's 89 mm single and 183 mm double column; Elsevier
+#: (90 / 190 mm), Science (2.3 / 4.7 / 7.3 in) and PLOS (3.25-7.5 in) are within a few mm.
+JOURNAL_WIDTHS_IN = {"single": 3.5, "double": 7.2}
 #: Export resolution for raster output (dots per inch).
 PRINT_DPI = 300
 #: Salt for SVG element ids: fixed, so SVG output is byte-identical across runs.
@@ -59,11 +64,108 @@ ROLE_COLOURS = {
     "not_significant": "#9A9A9A",
     "missing": "#D9D9D9",
     "reference": "#444444",
+    "before": OKABE_ITO[0],
+    "after": OKABE_ITO[5],
+    "median": OKABE_ITO[1],
 }
 #: World Bank income groups in their natural order, each with a fixed colour.
 INCOME_GROUP_ORDER = ("Low income", "Lower middle income", "Upper middle income", "High income")
 INCOME_GROUP_COLOURS = dict(zip(INCOME_GROUP_ORDER, (OKABE_ITO[5], OKABE_ITO[1],
                                                     OKABE_ITO[2], OKABE_ITO[0])))
+
+#: Marker shapes by position (income groups, estimators): a second cue besides colour.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours (and marker edge) a chart draws with; :data:`COLOUR` or :data:`GRAYSCALE`."""
+
+    name: str
+    cycle: tuple[str, ...]
+    roles: dict[str, str]
+    income: dict[str, str]
+    edge: str = "white"
+    markers: tuple[str, ...] = field(default=MARKERS)
+
+
+COLOUR = Palette("colour", OKABE_ITO, ROLE_COLOURS, INCOME_GROUP_COLOURS)
+#: For print in black and white: colours chosen so their luminance (ITU-R 601 Y, what a
+#: grayscale conversion keeps) is at least ~50 of 255 apart in the order they are used;
+#: shapes differ too. Okabe-Ito hues, so it stays colour-blind safe in colour.
+GRAYSCALE = Palette(
+    "grayscale",
+    cycle=("#000000", "#E69F00", "#0072B2", "#F0E442", "#7F7F7F"),
+    roles={**ROLE_COLOURS, "advantaged": "#000000", "disadvantaged": "#E69F00",
+           "treated": "#000000", "synthetic": "#7F7F7F", "placebo": "#C8C8C8",
+           "significant": "#000000", "not_significant": "#B8B8B8", "before": "#000000",
+           "after": "#E69F00", "median": "#0072B2"},
+    income=dict(zip(INCOME_GROUP_ORDER, ("#000000", "#0072B2", "#E69F00", "#F0E442"))),
+    edge="#000000",
+)
+
+#: Size and palette of the chart being drawn (set by :func:`sized` from a chart's
+#: ``width``, ``height`` and ``grayscale`` arguments).
+_CURRENT: ContextVar[dict | None] = ContextVar("divides_figure_options", default=None)
+
+
+def _options() -> dict:
+    return _CURRENT.get() or {}
+
+
+def column_width(width: str | float | None) -> float:
+    """Inches of a width given as ``"single"``, ``"double"`` or a number of inches."""
+    if width is None:
+        return WIDTH_IN
+    if isinstance(width, str):
+        if width not in JOURNAL_WIDTHS_IN:
+            raise ValueError(f"width: expected one of {sorted(JOURNAL_WIDTHS_IN)} or inches, "
+                             f"found {width!r}")
+        return JOURNAL_WIDTHS_IN[width]
+    width = float(width)
+    if not 1.5 <= width <= 20:
+        raise ValueError(f"width: expected 1.5-20 inches, found {width}")
+    return width
+
+
+def palette() -> Palette:
+    """The palette of the chart being drawn (colour unless ``grayscale=True`` was asked)."""
+    return GRAYSCALE if _options().get("grayscale") else COLOUR
+
+
+def current_width() -> float:
+    """Width (inches) of the chart being drawn."""
+    return _options().get("width_in", WIDTH_IN)
+
+
+def is_narrow() -> bool:
+    """True below 5 inches: legends go to one or two columns, panels stack."""
+    return current_width() < 5.0
+
+
+def sized(chart):
+    """Give a chart function ``width`` (``"single"``, ``"double"`` or inches), ``height``
+    (inches) and ``grayscale`` arguments; the figure remembers how to redraw itself at another
+    size, which :func:`divides.figures.export.save_figure` uses for ``width=``."""
+    @functools.wraps(chart)
+    def wrapper(*args, width=None, height=None, grayscale=False, **kwargs):
+        outer = _options()  # a chart drawn by another (gap_map -> choropleth) inherits
+        options = {"width_in": column_width(width) if width is not None
+                   else outer.get("width_in", WIDTH_IN),
+                   "grayscale": bool(grayscale or outer.get("grayscale"))}
+        if height is not None or "height_in" in outer:
+            options["height_in"] = float(height if height is not None else outer["height_in"])
+        token = _CURRENT.set(options)
+        try:
+            fig = chart(*args, **kwargs)
+        finally:
+            _CURRENT.reset(token)
+        fig._divides_redraw = functools.partial(wrapper, *args,
+                                                grayscale=options["grayscale"], **kwargs)
+        fig._divides_palette = "grayscale" if options["grayscale"] else "colour"
+        return fig
+    return wrapper
+
 
 RC_PARAMS = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: same glyphs on every machine
@@ -90,6 +192,7 @@ RC_PARAMS = {
     "svg.hashsalt": SVG_HASHSALT,
     "svg.fonttype": "path",  # glyphs as paths: the SVG looks the same without the font
     "pdf.fonttype": 42,
+    "ps.fonttype": 42,  # EPS: embedded TrueType (journals refuse Type 3 bitmap-like fonts)
     "hatch.color": "#8C8C8C",
     "hatch.linewidth": 0.5,
     "image.cmap": SEQUENTIAL_CMAP,
@@ -103,7 +206,7 @@ def house_style():
         yield
 
 
-def new_figure(width_in: float = WIDTH_IN, height_in: float = 4.0, **subplot_kw):
+def new_figure(width_in: float | None = None, height_in: float = 4.0, **subplot_kw):
     """A figure in the house style; returns ``(panel, axes)``.
 
     The figure is split into a content ``panel`` (a matplotlib SubFigure: use its
@@ -111,7 +214,11 @@ def new_figure(width_in: float = WIDTH_IN, height_in: float = 4.0, **subplot_kw)
     constrained layout, so titles, "outside" legends and the footer never overlap.
     ``subplot_kw`` goes to ``panel.subplots`` (``nrows``, ``ncols``, ``gridspec_kw`` ...).
     Finish with ``fig = add_footer(panel, footer)``, which returns the whole figure.
+    Width and height default to the chart's ``width``/``height`` arguments (:func:`sized`).
     """
+    options = _options()
+    width_in = width_in or options.get("width_in", WIDTH_IN)
+    height_in = options.get("height_in", height_in)
     with house_style():
         fig = plt.figure(figsize=(width_in, height_in), layout="constrained")
         grid = fig.add_gridspec(2, 1, height_ratios=[1.0, 0.05])
@@ -120,6 +227,15 @@ def new_figure(width_in: float = WIDTH_IN, height_in: float = 4.0, **subplot_kw)
         fig._divides_grid = grid
         axes = panel.subplots(**subplot_kw)
     return panel, axes
+
+
+def legend_below(panel, handles=None, ncols: int = 2, **kwargs):
+    """A legend under the plots (outside every axes, so it never covers data); one column
+    in a narrow figure."""
+    kwargs.setdefault("loc", "outside lower center")
+    if handles is not None:
+        kwargs["handles"] = handles
+    return panel.legend(ncols=1 if is_narrow() else ncols, **kwargs)
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -230,7 +346,7 @@ class Footer:
 
     sources: tuple[str, ...]
     years: str
-    n_countries: int
+    n_countries: int | str  # a count, or one count per panel: "172 (CPI score), 185 (...)"
     data_kind: str
     note: str = ""
 
@@ -250,38 +366,148 @@ class Footer:
 
 
 def make_footer(*frames: pd.DataFrame, sources: Iterable[str], years: Iterable | str,
-                n_countries: int, note: str = "") -> Footer:
+                n_countries: int | str, note: str = "") -> Footer:
     """Footer for data drawn from ``frames`` (their provenance decides the data kind)."""
     years_text = years if isinstance(years, str) else format_years(years)
     return Footer(sources=tuple(dict.fromkeys(s for s in sources if s)), years=years_text,
-                  n_countries=int(n_countries), data_kind=data_kind_of(*frames), note=note)
+                  n_countries=n_countries if isinstance(n_countries, str)
+                  else int(n_countries), data_kind=data_kind_of(*frames), note=note)
 
 
 def add_footer(panel, footer: Footer):
     """Draw ``footer`` in the strip under ``panel`` (from :func:`new_figure`).
 
-    The text is wrapped to the figure width and the strip sized to it. Returns the whole
-    figure, ready for :func:`divides.figures.export.save_figure`.
+    The text is wrapped to the figure width and the strip sized to it; then titles and axis
+    labels too long for the width are wrapped (:func:`fit_text`). Returns the whole figure,
+    ready for :func:`divides.figures.export.save_figure`.
     """
     fig = panel.get_figure(root=True)
+    fig._divides_footer = footer  # read by tests and by save_figure's checks
+    layout_footer(fig)
+    fit_text(fig)
+    return fig
+
+
+def layout_footer(fig) -> None:
+    """(Re)draw the footer text wrapped to the figure's current width, strip sized to it."""
+    footer = footer_of(fig)
     strip = fig._divides_footer_panel
+    for old in [t for t in strip.texts if t.get_gid() == FOOTER_GID]:
+        old.remove()
     width_in = fig.get_figwidth()
-    # DejaVu Sans averages about 0.55 em per character.
-    chars_per_line = max(40, int(width_in * 72 / (FOOTER_FONTSIZE * 0.55)) - 4)
-    # Keep "n = 120" on one line: textwrap does not break at no-break spaces.
-    wrapped = textwrap.fill(footer.text.replace("n = ", "n\u00a0=\u00a0"),
-                            width=chars_per_line).replace("\u00a0", " ")
+    # DejaVu Sans averages about 0.55 em per character; measured below and narrowed if wider.
+    chars_per_line = max(30, int(width_in * 72 / (FOOTER_FONTSIZE * 0.55)) - 4)
+    renderer = fig.canvas.get_renderer()
+    with house_style():
+        artist = strip.text(0.06 / width_in, 1.0, "", ha="left", va="top",
+                            fontsize=FOOTER_FONTSIZE, color="#333333", gid=FOOTER_GID,
+                            linespacing=1.25)
+    room_px = (width_in - 0.12) * fig.dpi
+    while True:
+        # Keep "n = 120" on one line: textwrap does not break at no-break spaces.
+        wrapped = textwrap.fill(footer.text.replace("n = ", "n\u00a0=\u00a0"),
+                                width=chars_per_line).replace("\u00a0", " ")
+        artist.set_text(wrapped)
+        if artist.get_window_extent(renderer).width <= room_px or chars_per_line <= 20:
+            break
+        chars_per_line -= max(1, chars_per_line // 12)
     n_lines = wrapped.count("\n") + 1
-    line_in = FOOTER_FONTSIZE * 1.35 / 72
-    footer_in = n_lines * line_in + 0.04
+    line_in = FOOTER_FONTSIZE * 1.25 * 1.2 / 72
+    footer_in = n_lines * line_in + 0.06
     content_in = max(fig.get_figheight() - footer_in, 0.5)
     fig._divides_grid.set_height_ratios([content_in, footer_in])
-    with house_style():
-        strip.text(0.06 / width_in, 1.0, wrapped, ha="left", va="top",
-                   fontsize=FOOTER_FONTSIZE, color="#333333", gid=FOOTER_GID,
-                   linespacing=1.25)
-    fig._divides_footer = footer  # read by tests and by save_figure's checks
-    return fig
+
+
+def _rewrap(text, room_px: float, renderer, vertical: bool = False) -> bool:
+    """Wrap ``text`` (a matplotlib Text) at word boundaries until it fits ``room_px``."""
+    raw = getattr(text, "_divides_raw", None)
+    if raw is None:
+        raw = text._divides_raw = text.get_text()
+    flat = " ".join(raw.split())
+
+    def size() -> float:
+        box = text.get_window_extent(renderer)
+        return box.height if vertical else box.width
+
+    text.set_text(raw)
+    if size() <= room_px:
+        return False
+    text.set_text(flat)
+    chars = max(8, int(len(flat) * room_px / max(size(), 1.0)))
+    while True:
+        text.set_text(textwrap.fill(flat, chars))
+        if size() <= room_px or chars <= 8:
+            return True
+        chars -= max(1, chars // 10)
+
+
+def fit_text(fig, rounds: int = 3) -> None:
+    """Wrap suptitles, axes titles, axis labels and legend titles that are wider than their
+    room (the canvas, or their axes), then lay the figure out again; text never clips."""
+    for _ in range(rounds):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        canvas = fig.bbox
+        changed = False
+        for sub in [fig, *fig.subfigs]:
+            title = getattr(sub, "_suptitle", None)
+            if title is not None and title.get_text():
+                x0 = title.get_window_extent(renderer).x0
+                changed |= _rewrap(title, canvas.x1 - max(x0, 0) - 4, renderer)
+        boxes = [ax.get_window_extent(renderer) for ax in fig.get_axes()]
+        for ax, box in zip(fig.get_axes(), boxes):
+            if not ax.get_visible():
+                continue
+            # a title may run on to the next axes to its right, or to the canvas edge
+            right = min([o.x0 for o in boxes if o.x0 >= box.x1 - 1
+                         and o.y0 < box.y1 and o.y1 > box.y0] + [canvas.x1])
+            for title in (ax.title, ax._left_title, ax._right_title):
+                if title.get_text():
+                    x0 = max(title.get_window_extent(renderer).x0, 0)
+                    changed |= _rewrap(title, max(right - x0 - 8, 60), renderer)
+            if ax.axison:
+                if ax.xaxis.label.get_text():
+                    changed |= _rewrap(ax.xaxis.label, max(box.width, 60), renderer)
+                if ax.yaxis.label.get_text():
+                    changed |= _rewrap(ax.yaxis.label, max(box.height, 60), renderer,
+                                       vertical=True)
+        if not changed:
+            return
+
+
+def drawn_texts(fig) -> list:
+    """Every non-empty text artist the figure draws (tick labels only of ticks in view)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    hidden: set[int] = set()
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+            # Axis._update_ticks is what Axis.draw uses to pick the ticks it draws.
+            shown = set() if not ax.axison else {id(t) for t in axis._update_ticks()}
+            hidden.update(id(lab) for t in ticks if id(t) not in shown
+                          for lab in (t.label1, t.label2))
+            if not ax.axison:
+                hidden.add(id(axis.label))
+        if not ax.get_visible():
+            hidden.update(id(t) for t in ax.findobj(Text))
+    return [t for t in fig.findobj(Text) if id(t) not in hidden and t.get_visible()
+            and t.get_text().strip()]
+
+
+def texts_outside_canvas(fig, tolerance_px: float = 1.0) -> list[tuple[str, tuple]]:
+    """(text, window extent) of each drawn text that does not lie wholly inside the canvas."""
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    canvas = fig.bbox
+    out = []
+    for t in texts:
+        box = t.get_window_extent(renderer)
+        if (box.x0 < canvas.x0 - tolerance_px or box.y0 < canvas.y0 - tolerance_px
+                or box.x1 > canvas.x1 + tolerance_px or box.y1 > canvas.y1 + tolerance_px):
+            out.append((t.get_text(), tuple(round(v, 1) for v in box.extents)))
+    return out
 
 
 def footer_of(fig) -> Footer | None:

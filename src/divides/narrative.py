@@ -1,0 +1,115 @@
+"""Sentences written from results, for the notebooks' text.
+
+A sentence that states a direction ("rises with", "changes sign") or a size ("far smaller")
+is computed here from the numbers it describes, so the text holds on demo and real data
+alike; the notebooks show it with ``IPython.display.Markdown``. Each function returns
+Markdown and takes the same table or frame the notebook prints or plots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Below this p-value an association is described by its direction, else as unclear.
+ALPHA = 0.05
+#: |within| / |pooled| below this is "far smaller".
+FAR_SMALLER = 1 / 3
+
+
+@dataclass(frozen=True)
+class Association:
+    """Spearman rank correlation of two columns over the rows having both."""
+
+    rho: float
+    p_value: float
+    n: int
+
+    @property
+    def direction(self) -> str:
+        """``"rises"``, ``"falls"`` or ``"unclear"`` (p at or above :data:`ALPHA`)."""
+        if self.n < 3 or not np.isfinite(self.p_value) or self.p_value >= ALPHA:
+            return "unclear"
+        return "rises" if self.rho > 0 else "falls"
+
+
+def association(frame: pd.DataFrame, x: str, y: str) -> Association:
+    """Spearman's rho of ``y`` and ``x`` (rank-based: no straight line assumed)."""
+    both = frame[[x, y]].dropna()
+    if len(both) < 3:
+        return Association(float("nan"), float("nan"), len(both))
+    rho, p = stats.spearmanr(both[x], both[y])
+    return Association(float(rho), float(p), len(both))
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def association_sentence(frame: pd.DataFrame, x: str, y: str, x_text: str, y_text: str,
+                         unit: str = "countries") -> str:
+    """``"Across 120 countries, <y_text> rises with <x_text> (Spearman rho = 0.62, p < 0.001)."``"""
+    a = association(frame, x, y)
+    if a.n < 3:
+        return f"Only {a.n} {unit} have both {y_text} and {x_text}: no association is stated."
+    says = {"rises": f"rises with {x_text}", "falls": f"falls as {x_text} rises",
+            "unclear": f"shows no clear monotonic relation to {x_text}"}[a.direction]
+    return (f"Across {a.n} {unit}, {y_text} {says} (Spearman rho = {a.rho:.2f}, "
+            f"{_p(a.p_value)}).")
+
+
+def _row(table: pd.DataFrame, model: str, term: str) -> pd.Series:
+    rows = table[(table["model"] == model) & (table["term"] == term)]
+    if len(rows) != 1:
+        raise ValueError(f"results table: expected one row with model {model!r} and term "
+                         f"{term!r}, found {len(rows)}; models: "
+                         f"{sorted(table['model'].dropna().unique())}")
+    return rows.iloc[0]
+
+
+def coefficient_change(table: pd.DataFrame, term: str, before: str, after: str,
+                       change: str, term_text: str | None = None) -> str:
+    """How a coefficient moves between two models of a tidy table (``model, term, coef``).
+
+    ``"The coefficient on EGDI is 3.315 in the *pooled, no controls* model and -0.248 in
+    the *pooled* model (once log GDP per capita is controlled): it changes sign."``
+    """
+    b, a = float(_row(table, before, term)["coef"]), float(_row(table, after, term)["coef"])
+    if b == 0:
+        verb = "moves away from zero" if a != 0 else "stays at zero"
+    elif np.sign(a) != np.sign(b) and a != 0:
+        verb = "changes sign"
+    elif abs(a) < abs(b):
+        verb = f"shrinks by {100 * (1 - abs(a) / abs(b)):.0f} % in size"
+    elif abs(a) > abs(b):
+        verb = f"grows by {100 * (abs(a) / abs(b) - 1):.0f} % in size"
+    else:
+        verb = "stays the same"
+    return (f"The coefficient on {term_text or term} is {b:.3f} in the *{before}* model and "
+            f"{a:.3f} in the *{after}* model ({change}): it {verb}.")
+
+
+def within_vs_pooled(table: pd.DataFrame, term: str, pooled: str, within: str,
+                     term_text: str | None = None) -> str:
+    """Size and sign of the within (fixed-effects) coefficient against the pooled one, and
+    whether its 95 % interval includes zero."""
+    p_row, w_row = _row(table, pooled, term), _row(table, within, term)
+    p, w = float(p_row["coef"]), float(w_row["coef"])
+    ratio = abs(w) / abs(p) if p else float("inf")
+    if ratio < FAR_SMALLER:
+        size = "far smaller in size than"
+    elif ratio < 1:
+        size = "smaller in size than"
+    elif ratio == 1:
+        size = "the same size as"
+    else:
+        size = "larger in size than"
+    sign = " and of the opposite sign" if p and w and np.sign(p) != np.sign(w) else ""
+    lo, hi = float(w_row["ci_low"]), float(w_row["ci_high"])
+    ci = "includes" if lo <= 0 <= hi else "excludes"
+    return (f"The *{within}* coefficient on {term_text or term} ({w:.3f}) is {size} the "
+            f"*{pooled}* one ({p:.3f}){sign}; |{within}| / |{pooled}| = {ratio:.2f}, and its "
+            f"95 % interval ({lo:.3f} to {hi:.3f}) {ci} zero.")
