@@ -199,3 +199,14 @@ def test_data360_and_un_egov_files_agree(built):
     egov = overlaps[overlaps.panel_column.isin(["egdi", "osi", "hci", "tii"])]
     assert len(egov) > 8000 and set(egov.winner_file.str[:8]) == {"UN_EGDI_"}
     assert egov["diff"].abs().max() < 5e-5
+
+
+def test_provenance_names_the_editions_figures_cite(p):
+    """The panel's provenance carries, per source, the editions its values came from; the
+    set-aside WGI 2025 API release is not among them (figure footers cite these)."""
+    from divides.figures import style
+
+    editions = p.attrs["divides"]["source_editions"]
+    assert "2025" in editions["cpi"] and "2026-03-18" not in editions["wgi"]
+    text = style.make_footer(p, sources=["cpi", "wgi"], years="2012-2025", n_countries=1).text
+    assert "edition" in text and "2026-03-18" not in text

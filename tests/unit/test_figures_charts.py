@@ -287,3 +287,27 @@ def test_internet_use_is_the_default_gap_indicator_beside_daily_use():
     with pytest.raises(ValueError, match="expected a choice"):
         charts.latest_gaps(pd.concat([daily, gaps.assign(indicator="sdg_internet_access_pct")]),
                            "sex")
+
+
+def test_footer_names_the_editions_the_build_took_each_source_from():
+    """Issue 16: a figure says which edition of each source its numbers come from (the
+    build's provenance ``source_editions``), so a chart of CPI 2025 cannot pass for 2023."""
+    import pandas as pd
+
+    from divides import provenance
+    from divides.figures import style
+
+    frame = provenance.tag(pd.DataFrame({"x": [1]}), data="real", source_editions={
+        "cpi": ["2025"], "egov": ["2003", "2004", "2005", "2008", "2010", "2012", "2014",
+                                  "2016", "2018", "2020", "2022", "2024"],
+        "wdi": ["2025-04-15", "2026-02-24"]})
+    footer = style.make_footer(frame, sources=["cpi", "egov", "wdi", "itu"], years="2020",
+                               n_countries=3)
+    text = footer.text
+    assert f"{style.source_label('cpi')} (edition 2025)" in text
+    assert f"{style.source_label('egov')} (editions 2003-2024)" in text
+    assert f"{style.source_label('wdi')} (releases 2025-04-15, 2026-02-24)" in text
+    assert f"{style.source_label('itu')};" not in text and text.count("(") == 3
+    untagged = provenance.tag(pd.DataFrame({"x": [1]}), data="real")
+    assert "(edition" not in style.make_footer(untagged, sources=["cpi"], years="2020",
+                                               n_countries=3).text

@@ -349,10 +349,14 @@ class Footer:
     n_countries: int | str  # a count, or one count per panel: "172 (CPI score), 185 (...)"
     data_kind: str
     note: str = ""
+    #: (source, editions text) for the sources whose build recorded its editions
+    editions: tuple[tuple[str, str], ...] = ()
 
     @property
     def text(self) -> str:
-        sources = "; ".join(source_label(s) for s in self.sources) or "not stated"
+        editions = dict(self.editions)
+        sources = "; ".join(source_label(s) + (f" ({editions[s]})" if s in editions else "")
+                            for s in self.sources) or "not stated"
         parts = []
         if self.data_kind == "demo":
             parts.append(f"{provenance.DEMO_LABEL.upper()}: {provenance.DEMO_LABEL}, "
@@ -365,13 +369,36 @@ class Footer:
         return " ".join(parts)
 
 
+def editions_text(editions: Iterable[str]) -> str:
+    """``edition 2025``, ``editions 2003-2022`` (years), ``releases 2022-05-25, 2025-04-15``."""
+    values = sorted({str(e) for e in editions if str(e)})
+    if all(v.isdigit() and len(v) == 4 for v in values):
+        return ("edition " if len(values) == 1 else "editions ") + format_years(values)
+    return ("release " if len(values) == 1 else "releases ") + ", ".join(values)
+
+
+def source_editions(*frames: pd.DataFrame) -> dict[str, str]:
+    """Per source, the editions the build took its values from (provenance
+    ``source_editions``, written by :func:`divides.panel.build`), as footer text."""
+    found: dict[str, set[str]] = {}
+    for frame in frames:
+        meta = frame.attrs.get(provenance.META_KEY, {})
+        for source, editions in (meta.get("source_editions") or {}).items():
+            found.setdefault(source, set()).update(editions)
+    return {s: editions_text(v) for s, v in found.items() if v}
+
+
 def make_footer(*frames: pd.DataFrame, sources: Iterable[str], years: Iterable | str,
                 n_countries: int | str, note: str = "") -> Footer:
-    """Footer for data drawn from ``frames`` (their provenance decides the data kind)."""
+    """Footer for data drawn from ``frames`` (their provenance decides the data kind and
+    names the editions of each source, where the build recorded them)."""
     years_text = years if isinstance(years, str) else format_years(years)
-    return Footer(sources=tuple(dict.fromkeys(s for s in sources if s)), years=years_text,
+    sources = tuple(dict.fromkeys(s for s in sources if s))
+    editions = source_editions(*frames)
+    return Footer(sources=sources, years=years_text,
                   n_countries=n_countries if isinstance(n_countries, str)
-                  else int(n_countries), data_kind=data_kind_of(*frames), note=note)
+                  else int(n_countries), data_kind=data_kind_of(*frames), note=note,
+                  editions=tuple((s, editions[s]) for s in sources if s in editions))
 
 
 def add_footer(panel, footer: Footer):
