@@ -501,11 +501,9 @@ def _tasks(selected: list[Path], root: Path, data: str, retries: int,
 def _report_inputs(root: Path) -> list[Path]:
     """What the report of a run is made of: the run's executed notebooks, figures and
     tables, and the report package's own code."""
-    from divides import report
-
     made = [p for d in ("notebooks", "figures", "tables") if (root / d).is_dir()
             for p in (root / d).rglob("*") if p.is_file()]
-    code = [p for p in Path(report.__file__).parent.rglob("*.py")]
+    code = list((config.PACKAGE_DIR / "report").rglob("*.py"))
     return sorted(made) + sorted(code)
 
 

@@ -198,7 +198,28 @@ def save(name: str, figures_dir: Path | str, close: bool = False,
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path)
     kwargs = {} if dpi is None else {"dpi": dpi}
-    return export.save_figure(fig, stem, figures_dir, formats=formats, close=close, **kwargs)
+    paths = export.save_figure(fig, stem, figures_dir, formats=formats, close=close, **kwargs)
+    _announce(stem)
+    return paths
+
+
+#: Output metadata key naming the figure a notebook cell saved (the report places the
+#: saved file there, numbered and captioned).
+FIGURE_MARKER = "divides_figure"
+
+
+def _announce(stem: str) -> None:
+    """In a notebook, an output that names the saved figure (text for the reader, metadata
+    for :mod:`divides.report`); outside IPython nothing."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    display({"text/plain": f"saved figure: {stem}"}, raw=True,
+            metadata={FIGURE_MARKER: stem})
 
 
 class Unavailable(Exception):

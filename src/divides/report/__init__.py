@@ -30,6 +30,7 @@ import nbformat
 import pandas as pd
 
 from divides import codebook, config
+from divides.figures.registry import FIGURE_MARKER
 
 #: Rows of a table shown in the report (the CSV linked beside it has them all).
 TABLE_ROWS = 25
@@ -56,6 +57,18 @@ def _run_notebooks(run_dir: Path) -> list[Path]:
         raise FileNotFoundError(f"{run_dir / 'notebooks'}: expected executed notebooks "
                                 "(NN_name.ipynb), found none; run `divides run` first")
     return found
+
+
+def run_figures(run_dir: Path) -> list[Path]:
+    """The PNG figures of the run: those its run manifest (``run.json``, written by
+    :mod:`divides.runner`) lists, so that files of an earlier run in the same folder never
+    enter the report; without a manifest, every PNG in ``figures/``."""
+    manifest = run_dir / "run.json"
+    if not manifest.exists():
+        return sorted((run_dir / "figures").glob("*.png"))
+    listed = json.loads(manifest.read_text(encoding="utf-8")).get("figures", [])
+    return sorted(run_dir / f for f in listed
+                  if f.endswith(".png") and Path(f).parent.name == "figures")
 
 
 def figure_caption(png: Path) -> tuple[str, str]:
@@ -101,10 +114,14 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict
             cells.append(cell)
             continue
         cell.metadata["tags"] = sorted(tags | {"hide-input"})
-        pngs = saved_figures(cell.source, figures_dir)
-        if pngs:
-            cell.outputs = [o for o in cell.outputs
-                            if "image/png" not in o.get("data", {})]
+        marked = [o for o in cell.get("outputs", [])
+                  if FIGURE_MARKER in (o.get("metadata") or {})]
+        pngs = saved_figures(cell.source, figures_dir) + [
+            figures_dir / f"{o['metadata'][FIGURE_MARKER]}.png" for o in marked]
+        pngs = [p for p in dict.fromkeys(pngs) if p.exists()]
+        if pngs or marked:
+            cell.outputs = [o for o in cell.outputs if "image/png" not in o.get("data", {})
+                            and FIGURE_MARKER not in (o.get("metadata") or {})]
         cells.append(cell)
         for png in pngs:
             # "name.*": the HTML takes the PNG, the PDF the vector PDF (sharper, and rinohtype
@@ -261,7 +278,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
         if d.exists():
             shutil.rmtree(d)
     (staging / "figures").mkdir(parents=True)
-    for png in sorted(figures_dir.glob("*.png")):
+    for png in run_figures(run_dir):
         for twin in (png, png.with_suffix(".pdf")):
             if twin.exists():
                 shutil.copy2(twin, staging / "figures" / twin.name)
