@@ -35,7 +35,8 @@ def test_rules_are_data_and_consistent():
     assert panel.file_rule("itu", "IndividualsUsingInternetByGender.xlsx")["priority"] == 1
     older = panel.file_rule("itu", "10. Individuals using the Internet by gender and "
                             "urban-rural location.xls")
-    assert older["priority"] == 2 and older["latest_year_table"]
+    # one channel: the edition read from the content decides, not a name-based priority
+    assert older["priority"] == 1 and older["latest_year_table"]
     # DataBank extracts and API CSVs: one channel; the edition in the content decides
     assert panel.file_rule("wdi", "world_bank_internet_data.csv")["priority"] == 1
 
@@ -125,6 +126,26 @@ def test_gap_metrics_pairing_and_edition_rule():
     assert (ledger.groupby("file")["rows"].sum()
             == ledger.groupby("file")["of_rows"].first()).all()
     panel_schemas.validate_gaps(g)
+
+
+def test_latest_year_edition_is_read_from_content_not_the_file_name():
+    """Issue 14: two ITU latest-year tables with the same country and year: the edition
+    the reader found in the content decides (here the file with the old table's name holds
+    the newer edition), never the name; without editions the two are never paired."""
+    obs = _obs([
+        _itu("AZE", 2019, "male", 80.0, NEW), _itu("AZE", 2019, "female", 70.0, NEW),
+        _itu("AZE", 2019, "male", 81.0, OLD), _itu("AZE", 2019, "female", 77.0, OLD),
+        _itu("TUR", 2019, "male", 83.3, NEW), _itu("TUR", 2019, "female", 72.1, OLD),
+    ])
+    g, ledger, _ = gaps.compute_gaps(obs, file_release={("itu", NEW): "2020",
+                                                        ("itu", OLD): "2021"})
+    aze = g[g.iso3 == "AZE"]
+    assert len(aze) == 1 and aze["file"].iloc[0] == OLD and aze["gap_pp"].iloc[0] == 4.0
+    assert not (g.iso3 == "TUR").any()  # two editions are never mixed in one gap
+    counts = ledger.groupby("reason")["rows"].sum().to_dict()
+    assert counts == {"computed": 1, "superseded_edition": 1, "unpaired": 2}
+    g0, _, _ = gaps.compute_gaps(obs)  # editions unknown: the file names keep them apart
+    assert not (g0.iso3 == "TUR").any()
 
 
 def test_gap_zero_advantaged_gives_empty_ratios_and_parity_not_capped():
