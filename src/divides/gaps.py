@@ -13,15 +13,16 @@ youth 15-24 vs 65+). For rates a (advantaged) and d (disadvantaged), in %:
 
 Pairing rules, each counted in the ledger (``drops.csv``, stage ``gaps``):
 
-* both rates must come from the same source, edition (``edition`` in
-  ``data/file_priority.csv``, else the file) and survey year, else the rate is
+* both rates must come from the same source, edition (the release the reader found in the
+  file, else ``edition`` in ``data/file_priority.csv``, else the file) and survey year, else the rate is
   ``unpaired`` and no gap is computed (WDI female and total literacy come in two files of
   one release; two ITU editions are never mixed);
 * ITU latest-year tables (``latest_year_table`` in ``data/file_priority.csv``) of two
-  editions can give one country twice: the newer edition's gap is kept and the other is
-  ``superseded_edition``;
-* the same (iso3, year, dimension, indicator, source) from two files keeps the
-  higher-priority file; the other is ``duplicate``.
+  editions can give one country twice: the newer edition's gap (by the edition read from
+  the content, never the file name) is kept and the other is ``superseded_edition``;
+* the same (iso3, year, dimension, indicator, source) from two files keeps the file of
+  the better channel (``priority``), then of the newer edition; the other is
+  ``duplicate``.
 """
 
 from __future__ import annotations
@@ -92,21 +93,32 @@ def expand_definitions(obs: pd.DataFrame, defs: pd.DataFrame | None = None) -> p
 _RATE_COLUMNS = ["iso3", "year", "file", "edition", "value"]
 
 
-def _rate_index(obs: pd.DataFrame, sources: set[str]) -> dict[tuple, pd.DataFrame]:
+def _rate_index(obs: pd.DataFrame, sources: set[str],
+                file_release: dict[tuple[str, str], str] | None = None
+                ) -> dict[tuple, pd.DataFrame]:
     """(source, indicator, breakdown, group) -> its rates, grouped once (not filtered per gap)."""
     sub = obs[obs["source"].isin(sources)]
     pairs = sub[["source", "file"]].drop_duplicates()
-    edition = {(s, f): file_rule(s, f)["edition"] or f for s, f in zip(pairs["source"],
-                                                                       pairs["file"])}
+    file_release = file_release or {}
+    def edition_of(s: str, f: str) -> str:
+        ruled = file_rule(s, f)["edition"]
+        return file_release.get((s, f)) or (ruled if ruled != "from content" else "") or f
+
+    edition = {(s, f): edition_of(s, f) for s, f in zip(pairs["source"], pairs["file"])}
     sub = sub.assign(edition=[edition[k] for k in zip(sub["source"], sub["file"])])
     return {key: grp[_RATE_COLUMNS] for key, grp in
             sub.groupby(["source", "indicator", "breakdown", "group"], sort=False)}
 
 
 def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
-                 defs: pd.DataFrame | None = None
+                 defs: pd.DataFrame | None = None,
+                 file_release: dict[tuple[str, str], str] | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Observations -> (gaps, gaps-stage ledger, notes on definitions without data)."""
+    """Observations -> (gaps, gaps-stage ledger, notes on definitions without data).
+
+    ``file_release``: (source, file) -> the edition its reader found in the content (the
+    build's); it decides between editions, never the file name."""
+    file_release = file_release or {}
 
     concrete = expand_definitions(obs, defs)
     pieces, notes = [], {}
@@ -121,7 +133,7 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
             notes[name] = f"no observations from source {d['source']!r}"
         elif got.empty:
             notes[name] = f"no {d['source']} series matches {d['indicator']!r}"
-    index = _rate_index(obs, set(concrete["source"]))
+    index = _rate_index(obs, set(concrete["source"]), file_release)
     empty = pd.DataFrame({c: pd.Series(dtype=obs[c].dtype if c in obs else object)
                           for c in _RATE_COLUMNS})
     for d in concrete.to_dict("records"):
@@ -170,15 +182,20 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
                                                                       cand["file"])]
     cand["latest_year_table"] = [rules[(s, f)]["latest_year_table"]
                                  for s, f in zip(cand["source"], cand["file"])]
+    cand["_release"] = [file_release.get((s, f.split(" + ")[0]), "")
+                        for s, f in zip(cand["source"], cand["file"])]
     done = cand["reason"] == "computed"
-    # Edition rule for latest-year tables: one gap per country and series, newest edition.
+    # Edition rule for latest-year tables: one gap per country and series, newest edition
+    # (channel first, then the edition read from the content).
     ly = cand[done & cand["latest_year_table"]].sort_values(
-        ["iso3", "dimension", "indicator", "source", "file_priority", "year"],
-        ascending=[True, True, True, True, True, False], kind="mergesort")
+        ["iso3", "dimension", "indicator", "source", "file_priority", "_release", "year"],
+        ascending=[True, True, True, True, True, False, False], kind="mergesort")
     sup = ly.duplicated(["iso3", "dimension", "indicator", "source"], keep="first")
     cand.loc[ly.index[sup], "reason"] = "superseded_edition"
     done = cand["reason"] == "computed"
-    ranked = cand[done].sort_values(GAP_KEY + ["file_priority", "file"], kind="mergesort")
+    ranked = cand[done].sort_values(GAP_KEY + ["file_priority", "_release", "file"],
+                                    ascending=[True] * len(GAP_KEY) + [True, False, True],
+                                    kind="mergesort")
     dup = ranked.duplicated(GAP_KEY, keep="first")
     cand.loc[ranked.index[dup], "reason"] = "duplicate"
 

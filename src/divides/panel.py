@@ -380,7 +380,8 @@ def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_f
     set_aside, release_records = choose_releases(obs, file_release)
     panel, overlaps, panel_ledger, winners = _assemble(obs, country_meta, file_release,
                                                        set_aside)
-    gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel)
+    gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel,
+                                                        file_release=file_release)
 
     drops = drops_table(reports, no_files, panel_ledger, gap_ledger)
     check_ledger(drops)

@@ -93,7 +93,8 @@ def test_breaks_and_releases_on_real(table):
     assert wgi_release.startswith("wgi 2024 (1996-2023) [wgidataset.xlsx]")
     assert "set aside: wgi 2026-03-18 (2015-2015) [CC.EST.json]" in wgi_release
     internet = _row(table, "internet_users_pct")
-    assert "last updated 2025-04-15" in internet["release"]
+    assert "wdi 2025-04-15 (1990-2024)" in internet["release"]
+    assert "set aside: wdi 2022-05-25 (1991-2020)" in internet["release"]
 
 
 def test_egov_2024_warning_on_real(table):

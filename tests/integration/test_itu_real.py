@@ -129,3 +129,13 @@ def test_aggregates_world_2020(real_dir):
             "Africa", "CIS", "Europe"} <= set(table.area)
     assert "iso3" not in table.columns
     assert rep.balanced and rep.dropped["footer"] > 0
+
+
+def test_latest_year_tables_carry_their_edition_from_content(real_dir):
+    """The two latest-year tables carry no edition stamp: newest latest year + 1."""
+    from divides.sources import itu
+
+    _, new = itu.read(real_dir / "itu" / "IndividualsUsingInternetByGender.xlsx")
+    _, old = itu.read(real_dir / "itu" / ("10. Individuals using the Internet by gender and "
+                                          "urban-rural location.xls"))
+    assert (new.release, old.release) == ("2021", "2020")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -185,6 +186,7 @@ def test_no_wgi_series_mixes_releases(built):
     assert all(len(rels) == 1 for rels in by_ind.values()), by_ind
     aside = [r for r in records if r["status"] == "set_aside"]
     assert [(r["indicator"], r["release"], r["why"]) for r in aside] == [
+        ("wdi_internet_users_pct", "2022-05-25", "older release"),
         ("wgi_cc_estimate", "2026-03-18", "partial newer release")]
     assert built.manifest["file_releases"]["cpi/CPI2025_Results.xlsx"] == "2025"
 
@@ -210,3 +212,14 @@ def test_provenance_names_the_editions_figures_cite(p):
     assert "2025" in editions["cpi"] and "2026-03-18" not in editions["wgi"]
     text = style.make_footer(p, sources=["cpi", "wgi"], years="2012-2025", n_countries=1).text
     assert "edition" in text and "2026-03-18" not in text
+
+
+def test_wdi_series_come_from_one_release(p, built):
+    """WDI revises history: internet use comes whole from the 2025-04-15 API release; the
+    2022 DataBank extract's values (e.g. the zeros of 1991-1995 that the World Bank has
+    since withdrawn) are set aside, never mixed in."""
+    wdi = [r for r in built.manifest["releases"] if r["source"] == "wdi"
+           and r["indicator"] == "wdi_internet_users_pct"]
+    assert {(r["release"], r["status"]) for r in wdi} == {("2025-04-15", "used"),
+                                                          ("2022-05-25", "set_aside")}
+    assert np.isnan(_at(p, "AFG", 1993, "internet_users_pct"))  # 0.0 in the 2022 extract

@@ -35,7 +35,8 @@ def test_rules_are_data_and_consistent():
     assert panel.file_rule("itu", "IndividualsUsingInternetByGender.xlsx")["priority"] == 1
     older = panel.file_rule("itu", "10. Individuals using the Internet by gender and "
                             "urban-rural location.xls")
-    assert older["priority"] == 2 and older["latest_year_table"]
+    # one channel: the edition read from the content decides, not a name-based priority
+    assert older["priority"] == 1 and older["latest_year_table"]
     # DataBank extracts and API CSVs: one channel; the edition in the content decides
     assert panel.file_rule("wdi", "world_bank_internet_data.csv")["priority"] == 1
 
@@ -59,17 +60,19 @@ def test_priority_overlap_and_ledger():
     p, overlaps, ledger = panel.assemble_panel(obs, None, editions)
     assert not p.duplicated(["iso3", "year"]).any()
     row = p.set_index("year").loc[2020]
-    assert row["internet_users_pct"] == 84.6  # newer WDI edition beats DataBank, and ITU
+    # WDI revises history (data/releases.csv): the series comes whole from the newest
+    # release covering its years; the DataBank value is another release, set aside
+    assert row["internet_users_pct"] == 84.6
     assert p.set_index("year").loc[2019, "internet_users_pct"] == 81.0   # ITU fills a gap
     assert row["log_gdp_pc_ppp"] == pytest.approx(np.log(20000.0))
     assert np.isnan(p.set_index("year").loc[2011, "cpi_score"])          # 0-100 before 2012
     assert p.set_index("year").loc[2011, "cpi_score_0_10_legacy"] == 2.4
     assert 2013 not in set(p.loc[p.cpi_score_0_10_legacy.notna(), "year"])
     by = overlaps.set_index(["rule", "loser_file"])
-    assert by.loc[("file", "databank.csv"), "diff"] == pytest.approx(80.0 - 84.6)
+    assert ("file", "databank.csv") not in by.index  # set aside before any file ranking
     assert by.loc[("source", "itu.xlsx"), "diff"] == pytest.approx(84.0 - 84.6)
     reasons = ledger.groupby("reason")["rows"].sum().to_dict()
-    assert reasons == {"used": 4, "lower_priority_file": 1, "lower_priority_source": 1,
+    assert reasons == {"used": 4, "other_release": 1, "lower_priority_source": 1,
                        "out_of_scope": 2, "not_a_panel_column": 1}
     _ledger_ok(ledger, obs)
     panel_schemas.validate_panel(p)
@@ -125,6 +128,26 @@ def test_gap_metrics_pairing_and_edition_rule():
     assert (ledger.groupby("file")["rows"].sum()
             == ledger.groupby("file")["of_rows"].first()).all()
     panel_schemas.validate_gaps(g)
+
+
+def test_latest_year_edition_is_read_from_content_not_the_file_name():
+    """Issue 14: two ITU latest-year tables with the same country and year: the edition
+    the reader found in the content decides (here the file with the old table's name holds
+    the newer edition), never the name; without editions the two are never paired."""
+    obs = _obs([
+        _itu("AZE", 2019, "male", 80.0, NEW), _itu("AZE", 2019, "female", 70.0, NEW),
+        _itu("AZE", 2019, "male", 81.0, OLD), _itu("AZE", 2019, "female", 77.0, OLD),
+        _itu("TUR", 2019, "male", 83.3, NEW), _itu("TUR", 2019, "female", 72.1, OLD),
+    ])
+    g, ledger, _ = gaps.compute_gaps(obs, file_release={("itu", NEW): "2020",
+                                                        ("itu", OLD): "2021"})
+    aze = g[g.iso3 == "AZE"]
+    assert len(aze) == 1 and aze["file"].iloc[0] == OLD and aze["gap_pp"].iloc[0] == 4.0
+    assert not (g.iso3 == "TUR").any()  # two editions are never mixed in one gap
+    counts = ledger.groupby("reason")["rows"].sum().to_dict()
+    assert counts == {"computed": 1, "superseded_edition": 1, "unpaired": 2}
+    g0, _, _ = gaps.compute_gaps(obs)  # editions unknown: the file names keep them apart
+    assert not (g0.iso3 == "TUR").any()
 
 
 def test_gap_zero_advantaged_gives_empty_ratios_and_parity_not_capped():

@@ -253,6 +253,10 @@ def _read_latest(path: Path, sheets: list[str]) -> tuple[pd.DataFrame, ReadRepor
                             "where": f"row {i + 1}", "col": get_column_letter(col + 1)})
     long = pd.DataFrame(records, columns=["name", "year", "breakdown", "group", "raw",
                                           "where", "col"])
+    if len(long):  # the table has no edition stamp: its newest "latest year" + 1
+        report.release = str(int(long["year"].max()) + 1)
+        report.notes.append(f"edition {report.release}: newest latest year "
+                            f"{int(long['year'].max())} + 1 (the table carries no stamp)")
     report.rows_read += len(long)
     long = c.resolve_countries(long, Harmoniser(SOURCE), report, path, name_col="name")
     values, missing = c.parse_values(long["raw"], path, column_of=long["col"],
