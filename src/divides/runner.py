@@ -514,9 +514,9 @@ def _build_report(root: Path, data: str, force: bool) -> int:
     from doit.doit_cmd import DoitMain
     from doit.tools import config_changed
 
-    from divides import report
-
     def action() -> bool:
+        from divides import report  # Sphinx, nbformat, matplotlib: only when it is built
+
         built = report.build(root, data=data)
         print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
               f"{built.tables} tables)")
