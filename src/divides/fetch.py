@@ -233,15 +233,20 @@ def normal_mode(path: Path) -> None:
 
 def select(entries: tuple[Download, ...], sources) -> list[Download]:
     """Catalogue rows of ``sources`` (all when None or empty); unknown ids raise DividesError."""
-    known = source_ids(entries)
+    wanted = chosen_sources(source_ids(entries), sources)
+    return [e for e in entries if e.source in wanted]
+
+
+def chosen_sources(known, sources, what: str = "") -> set[str]:
+    """The source ids asked for (all ``known`` when None or empty); an unknown id raises
+    DividesError listing the known ones (``what`` says which catalogue)."""
     if not sources:
-        return list(entries)
+        return set(known)
     unknown = [s for s in sources if s not in known]
     if unknown:
-        raise DividesError(f"unknown source {', '.join(map(repr, unknown))}; "
+        raise DividesError(f"unknown source {', '.join(map(repr, unknown))}{what}; "
                            f"known: {', '.join(sorted(known))}")
-    wanted = set(sources)
-    return [e for e in entries if e.source in wanted]
+    return set(sources)
 
 
 def mirror_url(base_url: str, path: str) -> str:

@@ -273,14 +273,8 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
 
 
 def _select(endpoints: tuple[Endpoint, ...], sources) -> set[str]:
-    known = list(dict.fromkeys(e.source for e in endpoints))
-    if not sources:
-        return set(known)
-    unknown = [s for s in sources if s not in known]
-    if unknown:
-        raise DividesError(f"unknown source {', '.join(map(repr, unknown))} for the publishers' "
-                           f"endpoints; known: {', '.join(sorted(known))}")
-    return set(sources)
+    return _fetch.chosen_sources({e.source for e in endpoints}, sources,
+                                 " for the publishers' endpoints")
 
 
 def _check_hosts(endpoints: tuple[Endpoint, ...], hosts: dict[str, str] | None) -> None:
