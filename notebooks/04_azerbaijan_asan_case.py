@@ -50,6 +50,10 @@ donors = case.donors(donor_group, keep=tuple(keep_donors))
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
+# the files of this case are named by what changes them: the treated unit, the donor group
+# (with any screened donors put back) and the treatment year
+donor_tag = "+".join([donor_group, *keep_donors])
+case_tag = f"{treated}_{donor_tag}_{treatment_year}"
 print(f"treated: {treated}; donors ({len(donors)}): {', '.join(donors)}")
 for _, row in screen[screen["reason"] != ""].iterrows():
     print(f"screened: {row['iso3']} ({row['name']}): {row['reason']}")
@@ -67,7 +71,7 @@ paths = (window.assign(unit=window["iso3"].where(window["iso3"] == treated, "pee
          [window["iso3"].isin([treated, *donors])]
          .groupby(["unit", "year"])[columns].median()
          .unstack("unit").round(3))
-paths.to_csv(tables_dir / "04_case_paths.csv", lineterminator="\n")
+paths.to_csv(tables_dir / f"04_case_paths_{case_tag}.csv", lineterminator="\n")
 print(paths.loc[:, ["wgi_cc_estimate", "osi"]].to_string())
 
 # %% [markdown]
@@ -80,10 +84,10 @@ print(paths.loc[:, ["wgi_cc_estimate", "osi"]].to_string())
 # %%
 es = case.event_study(panel, outcomes[0], treated=treated, donor_pool=donors,
                       treatment_year=treatment_year)
-es.to_csv(tables_dir / f"04_event_study_{outcomes[0]}.csv", index=False, lineterminator="\n",
+es.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcomes[0]}.csv", index=False, lineterminator="\n",
           float_format="%.6g")
-_ = registry.save("event_study", figures_dir, es=es, outcome=outcomes[0], treated=treated, donor_group=donor_group,
-                  treatment_year=treatment_year)
+_ = registry.save("event_study", figures_dir, es=es, outcome=outcomes[0], treated=treated,
+                  donor_group=donor_tag, treatment_year=treatment_year)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -99,14 +103,14 @@ print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
 # NBVAL_CHECK_OUTPUT
 es_cpi = case.event_study(panel, outcomes[1], treated=treated, donor_pool=donors,
                           treatment_year=treatment_year, window=(-1, 10))
-es_cpi.to_csv(tables_dir / f"04_event_study_{outcomes[1]}.csv", index=False,
+es_cpi.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcomes[1]}.csv", index=False,
               lineterminator="\n", float_format="%.6g")
 print(es_cpi[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
       .to_string(index=False))
 
 # %%
-_ = registry.save("event_study", figures_dir, es=es_cpi, outcome=outcomes[1], treated=treated, donor_group=donor_group,
-                  treatment_year=treatment_year)
+_ = registry.save("event_study", figures_dir, es=es_cpi, outcome=outcomes[1], treated=treated,
+                  donor_group=donor_tag, treatment_year=treatment_year)
 
 # %% [markdown]
 # ## Synthetic control with placebo runs
@@ -114,9 +118,9 @@ _ = registry.save("event_study", figures_dir, es=es_cpi, outcome=outcomes[1], tr
 # %%
 sc = case.synthetic_control(panel, outcomes[0], treated=treated, donor_pool=donors,
                             treatment_year=treatment_year)
-_ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcomes[0], treated=treated, donor_group=donor_group,
-                  treatment_year=treatment_year)
-sc.summary.to_csv(tables_dir / f"04_synth_{outcomes[0]}_placebos.csv", index=False,
+_ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcomes[0], treated=treated,
+                  donor_group=donor_tag, treatment_year=treatment_year)
+sc.summary.to_csv(tables_dir / f"04_synth_{case_tag}_{outcomes[0]}_placebos.csv", index=False,
                   lineterminator="\n", float_format="%.6g")
 
 # %%
@@ -136,7 +140,7 @@ print(f"permutation p-value (rank of the RMSPE ratio): {sc.p_value:.3f}")
 # %%
 # NBVAL_CHECK_OUTPUT
 specs = case.case_specs(panel, treated=treated, donor_pool=donors, outcomes=tuple(outcomes))
-specs.to_csv(tables_dir / "04_case_specs.csv", index=False, lineterminator="\n",
+specs.to_csv(tables_dir / f"04_case_specs_{treated}_{donor_tag}.csv", index=False, lineterminator="\n",
              float_format="%.6g")
 print(specs[["outcome", "treatment_year", "status", "post_gap_mean", "rmspe_ratio",
              "placebo_p"]].round(3).to_string(index=False))
@@ -155,14 +159,14 @@ print(specs[["outcome", "treatment_year", "status", "post_gap_mean", "rmspe_rati
 # NBVAL_CHECK_OUTPUT
 loo = case.leave_one_out(panel, outcomes[0], treated=treated, donor_pool=donors,
                          treatment_year=treatment_year)
-loo.to_csv(tables_dir / f"04_leave_one_out_{outcomes[0]}.csv", index=False,
+loo.to_csv(tables_dir / f"04_leave_one_out_{case_tag}_{outcomes[0]}.csv", index=False,
            lineterminator="\n", float_format="%.6g")
 print(loo[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_weight"]]
       .round(3).to_string(index=False))
 
 # %%
 _ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=outcomes[0],
-                  treated=treated, donor_group=donor_group, treatment_year=treatment_year)
+                  treated=treated, donor_group=donor_tag, treatment_year=treatment_year)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -185,7 +189,7 @@ print(f"With the screened donors put back ({', '.join(screen.loc[screen['reason'
 # NBVAL_CHECK_OUTPUT
 fake = case.placebo_in_time(panel, outcomes[0], treated=treated, donor_pool=donors,
                             treatment_year=treatment_year)
-fake.to_csv(tables_dir / f"04_placebo_in_time_{outcomes[0]}.csv", index=False,
+fake.to_csv(tables_dir / f"04_placebo_in_time_{case_tag}_{outcomes[0]}.csv", index=False,
             lineterminator="\n", float_format="%.6g")
 ok = fake[fake["status"] == "ok"]
 print(ok[["fake_treatment_year", "post_gap_mean", "rmspe_ratio", "placebo_p"]].round(3)

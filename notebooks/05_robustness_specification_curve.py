@@ -46,16 +46,14 @@ backend = "serial"
 key_regressor = "egdi"
 
 # %%
-import divides
 from divides import config
 from divides.figures import registry
 from divides.models import speccurve
 
-panel = divides.load_panel(data)
-gaps = divides.load_gaps(data)
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
-curve = speccurve.run(panel, gaps, backend=backend, draws=draws)
+# the curve of the current build (stored by the pipeline's `specs` step, else estimated now)
+curve = speccurve.load(data, draws=draws, backend=backend)
 _ = speccurve.write(curve, tables_dir)
 print(f"{curve.notes['n_ok']} of {curve.notes['n_specs']} specifications estimated; "
       f"{curve.notes['draws']} null-imposed bootstrap draws")

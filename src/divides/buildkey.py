@@ -17,8 +17,9 @@ from divides import config
 
 LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd", "python-calamine")
 #: Package paths (relative, top level) that the build never imports: outside the code key.
-NOT_BUILD_CODE = ("models", "figures", "runner.py", "cli.py", "codebook.py", "api.py",
-                  "revisions.py", "publishers.py", "fetch.py", "downloads.py")
+NOT_BUILD_CODE = ("models", "figures", "report", "runner.py", "pipeline.py", "narrative.py",
+                  "cli.py", "codebook.py", "api.py", "revisions.py", "publishers.py", "fetch.py",
+                  "downloads.py")
 
 
 def key(*parts: object) -> str:

@@ -151,6 +151,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.list:
         print(runner.list_parameters(args.only), end="")
         return 0
+    if args.graph:
+        print(runner.graph_text(args.data, args.only, runner.parse_assignments(args.param)),
+              end="")
+        return 0
     return runner.run(data=args.data, only=args.only, jobs=args.jobs,
                       params=runner.parse_assignments(args.param), force=args.force)
 
@@ -225,21 +229,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.set_defaults(func=_cmd_figures)
 
-    p = sub.add_parser("run", help="execute the notebooks and write the HTML report")
+    p = sub.add_parser("run", help="run the pipeline: read, build, spec curve, codebook, "
+                       "notebooks, report (only the steps whose inputs changed)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="notebook names (or prefixes such as 03) to run")
     p.add_argument("--jobs", type=_positive_int, default=None,
-                   help="notebooks at once (default: the CPUs this process may use)")
+                   help="steps at once (default: the CPUs this process may use)")
     p.add_argument("-p", "--param", action="append", default=None, metavar="NAME=VALUE",
                    help="set a notebook parameter (repeatable; parsed by the type of its "
                         "default; lists as a,b). A run with non-default values writes into "
                         "reports/<data>/runs/<slug>/")
     p.add_argument("--list", action="store_true",
                    help="list every notebook with its parameters and defaults, then stop")
+    p.add_argument("--graph", action="store_true",
+                   help="print the run's steps, what each reads and which steps it follows, "
+                        "then stop (nothing is run)")
     p.add_argument("--force", action="store_true",
-                   help="execute every selected notebook, even those whose source, parameters, "
-                        "package code and input data are unchanged since their last run")
+                   help="run every step, even those whose inputs, code and parameters are "
+                        "unchanged since their last run")
     p.set_defaults(func=_cmd_run)
     return parser
 

@@ -701,6 +701,15 @@ def render_json(table: pd.DataFrame, coverage: pd.DataFrame, data: str, manifest
 
 # --------------------------------------------------------------------------- writing
 
+OUTPUT_FILES = ("codebook.md", "codebook.csv", "codebook.json", "codebook_coverage.csv",
+                "citations.bib", "citations.json")
+
+
+def output_paths(out_dir: str | Path) -> list[Path]:
+    """The files :func:`write_codebook` writes into ``out_dir``."""
+    return [Path(out_dir) / name for name in OUTPUT_FILES]
+
+
 def write_codebook(data: str = "demo", build: bool | None = None,
                    processed: str | Path | None = None,
                    out_dir: str | Path | None = None) -> list[Path]:
@@ -732,9 +741,7 @@ def write_codebook(data: str = "demo", build: bool | None = None,
     ctx = _context(outputs.manifest, outputs.definitions, outputs.input_files)
     out = Path(out_dir) if out_dir is not None else config.reports_dir(data)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {name: out / name for name in ("codebook.md", "codebook.csv", "codebook.json",
-                                           "codebook_coverage.csv", "citations.bib",
-                                           "citations.json")}
+    paths = {p.name: p for p in output_paths(out)}
     paths["codebook.md"].write_text(render_markdown(table, data, outputs.manifest, cov) + "\n",
                                     encoding="utf-8")
     table.to_csv(paths["codebook.csv"], index=False, lineterminator="\n")

@@ -109,9 +109,9 @@ class BuildResult:
         state = "built" if self.rebuilt else "up to date (no work done)"
         shape = m.get("panel_shape", ["?", "?"])
         lines = [f"divides build --data {self.data}: {state} in {self.out_dir}",
-                 f"  panel {shape[0]} rows x {shape[1]} columns, {m.get('panel_countries')} "
+                 (f"  panel {shape[0]} rows x {shape[1]} columns, {m.get('panel_countries')} "
                  f"countries; gaps {m.get('gaps_rows')} rows; observations "
-                 f"{m.get('observations_rows')}"]
+                 f"{m.get('observations_rows')}")]
         for f in m.get("raw_files", []):
             if f["status"] == "not_read":
                 lines.append(f"  not read: {f['path']} ({f['why']})")
@@ -250,16 +250,46 @@ def source_editions(col_editions: dict[str, list[dict]], reports) -> dict[str, l
     return {s: sorted(v) for s, v in sorted(out.items())}
 
 
-def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = False,
-          progress: bool | None = None, out_dir: str | Path | None = None,
-          lock_timeout_s: float | None = None) -> BuildResult:
-    """Build the five outputs (plus overlaps.csv and manifest.json) for ``data``.
+@dataclass
+class ReadPlan:
+    """What a build of ``data`` reads, and the keys that decide what can be reused."""
 
-    Does no work when the current build has the build key (input sha256s, code key,
-    library versions) and its files match its manifest, unless ``force``. The outputs are
-    written into a staging folder and made current in one step (:mod:`divides.store`);
-    a second build on the same folder waits for the first (``lock_timeout_s``).
-    """
+    data: str
+    root: Path
+    out: Path
+    files: dict[str, list[Path]]
+    meta_files: list[Path]
+    all_files: list[tuple[str, Path]]
+    raw_files: pd.DataFrame
+    shas: dict[str, str]
+    read_shas: dict[Path, str]
+    read_keys: dict[str, str]
+    versions: dict[str, str]
+    build_key: str
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.out / "cache"
+
+    def read_entries(self, source: str) -> list[Path]:
+        """The read-cache files (parquet and json) of ``source``'s observation files."""
+        stems = [cache_stem(source, self.read_shas[p], self.read_keys[source])
+                 for p in self.files.get(source, [])]
+        return [self.cache_dir / f"{stem}.{ext}" for stem in stems for ext in ("parquet", "json")]
+
+    def source_inputs(self, source: str) -> list[Path]:
+        """The files a read of ``source`` opens: its observation files and their companions."""
+        from divides import sources
+
+        paths = set(self.files.get(source, []))
+        for p in self.files.get(source, []):
+            paths.update(c for c in sources.companions(source, p) if c.exists())
+        return sorted(paths)
+
+
+def read_plan(data: str = "demo", raw_dir: str | Path | None = None,
+              out_dir: str | Path | None = None) -> ReadPlan:
+    """The inputs, checksums and keys of a build of ``data`` (nothing is read yet)."""
     if data not in provenance.DATA_KINDS:
         raise ValueError(f"data must be one of {provenance.DATA_KINDS}, got {data!r}")
     root = resolve_raw_dir(data, raw_dir)
@@ -288,6 +318,36 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
     read_keys = {s: _key(code, versions) for s in files}
     read_shas = _read_shas(all_files, root, shas)
     build_key = _key(shas, code, versions, __version__, data)
+    return ReadPlan(data, root, out, files, meta_files, all_files, raw_files, shas, read_shas,
+                    read_keys, versions, build_key)
+
+
+def read_source(plan: ReadPlan, source: str) -> int:
+    """Read ``source``'s files into the read cache (a pipeline step before the build);
+    returns how many files were read (the rest were cached)."""
+    read = 0
+    for path in plan.files.get(source, []):
+        stem = cache_stem(source, plan.read_shas[path], plan.read_keys[source])
+        if all((plan.cache_dir / f"{stem}.{ext}").exists() for ext in ("parquet", "json")):
+            continue  # an entry the build will load (and check: a damaged one is read again)
+        readcache.read_file_cached(_module(source).read, source, path, plan.read_shas[path],
+                                   plan.cache_dir, plan.read_keys[source])
+        read += 1
+    return read
+
+
+def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = False,
+          progress: bool | None = None, out_dir: str | Path | None = None,
+          lock_timeout_s: float | None = None) -> BuildResult:
+    """Build the five outputs (plus overlaps.csv and manifest.json) for ``data``.
+
+    Does no work when the current build has the build key (input sha256s, code key,
+    library versions) and its files match its manifest, unless ``force``. The outputs are
+    written into a staging folder and made current in one step (:mod:`divides.store`);
+    a second build on the same folder waits for the first (``lock_timeout_s``).
+    """
+    plan = read_plan(data, raw_dir, out_dir)
+    out, build_key = plan.out, plan.build_key
     if not force:
         done = _up_to_date(out, build_key)
         if done is not None:
@@ -300,9 +360,7 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
                 return BuildResult(data, out, rebuilt=False, manifest=done)
         staged = store.stage(out)
         try:
-            manifest = _build_into(staged, out / "cache", data, root, files, meta_files,
-                                   all_files, shas, read_shas, read_keys, versions, build_key,
-                                   progress, raw_files)
+            manifest = _build_into(staged, plan, progress)
             store.commit(out, staged, build_key, [*manifest["outputs"], "manifest.json"])
         except BaseException:
             store.discard(staged)
@@ -323,10 +381,13 @@ def _up_to_date(out: Path, build_key: str, quiet: bool = False) -> dict | None:
         return None
 
 
-def _build_into(out: Path, cache_dir: Path, data: str, root: Path, files, meta_files,
-                all_files, shas, read_shas, read_keys, versions, build_key, progress,
-                raw_files: pd.DataFrame) -> dict:
+def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     """Read, assemble, validate and write every output into the staging folder ``out``."""
+    data, root, files, meta_files = plan.data, plan.root, plan.files, plan.meta_files
+    all_files, shas, read_shas, read_keys = (plan.all_files, plan.shas, plan.read_shas,
+                                             plan.read_keys)
+    versions, build_key, raw_files, cache_dir = (plan.versions, plan.build_key,
+                                                 plan.raw_files, plan.cache_dir)
     # imported only when there is work to do (pandera alone takes about 0.4 s to import)
     from divides import gaps as gaps_mod
     from divides import panel_schemas

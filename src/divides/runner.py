@@ -25,12 +25,11 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from divides import __version__, config
+from divides import __version__, config, pipeline
 from divides.errors import DividesError
 
 KERNEL_NAME = "divides"
@@ -394,10 +393,10 @@ def write_index(root: Path) -> Path:
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f"<title>{html.escape(heading)}</title>",
-        "<style>body{font-family:DejaVu Sans,Arial,sans-serif;max-width:60em;margin:2em auto;"
+        ("<style>body{font-family:DejaVu Sans,Arial,sans-serif;max-width:60em;margin:2em auto;"
         "padding:0 1em;line-height:1.5} img{max-width:18em;border:1px solid #ccc;margin:.3em}"
         " figure{display:inline-block;margin:.5em;vertical-align:top;max-width:18em}"
-        " figcaption{font-size:.8em} .demo{background:#fff3cd;padding:.5em 1em}</style>",
+        " figcaption{font-size:.8em} .demo{background:#fff3cd;padding:.5em 1em}</style>"),
         "</head>", "<body>", f"<h1>{html.escape(heading)}</h1>",
     ]
     if data == "demo":
@@ -443,152 +442,138 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def input_files(data: str) -> list[Path]:
-    """What every notebook depends on besides its own source: the package's code and data
-    files, the build in ``data/processed/<data>/`` (its own caches aside) and the lock."""
-    package = [p for p in config.PACKAGE_DIR.rglob("*")
-               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
-    processed = config.processed_dir(data)
-    build = [p for p in processed.rglob("*")
-             if p.is_file() and p.relative_to(processed).parts[0] != "cache"]
-    lock = [p for p in [config.PROJECT_ROOT / "requirements.lock"] if p.exists()]
-    return sorted(package) + sorted(build) + lock
-
-
-def _tasks(selected: list[Path], root: Path, data: str, retries: int,
-           per_nb: dict[str, dict[str, object]], results: dict[str, NotebookRun]) -> dict:
-    """doit tasks, one per notebook: up to date when its source, parameters, the package
-    code and the input data are unchanged (doit compares file checksums)."""
+def _steps(selected: list[Path], root: Path, data: str, retries: int,
+           per_nb: dict[str, dict[str, object]], results: dict[str, NotebookRun]
+           ) -> list[pipeline.NotebookStep]:
+    """The notebooks of a run as steps of the pipeline (:mod:`divides.pipeline`)."""
     import platform
-
-    from doit.tools import config_changed
-
-    shared = [str(p) for p in input_files(data)]
 
     kernel: list[str] = []  # looked up once, and only when a notebook has to run
 
-    def action(nb: Path) -> bool:
-        try:
-            kernel[:] = kernel or [kernel_name()]
-            result = _execute_and_render(nb, root, data, kernel[0], retries, per_nb[nb.stem])
-        except Exception as exc:  # noqa: BLE001 (recorded as this notebook's failure, never as "reused")
-            result = NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 1,
-                                 error=f"{type(exc).__name__}: {exc}")
-        results[nb.stem] = result
-        return result.error is None
+    def action(nb: Path):
+        def run_one() -> bool:
+            try:
+                kernel[:] = kernel or [kernel_name()]
+                result = _execute_and_render(nb, root, data, kernel[0], retries,
+                                             per_nb[nb.stem])
+            except Exception as exc:  # noqa: BLE001 (this notebook's failure, never "reused")
+                result = NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 1,
+                                     error=f"{type(exc).__name__}: {exc}")
+            results[nb.stem] = result
+            return result.error is None
+        return run_one
 
-    def task_notebook():
-        for nb in longest_first(selected, root / "notebooks"):
-            key = json.dumps({"data": data, "parameters": per_nb[nb.stem],
-                              "python": platform.python_version(), "divides": __version__},
-                             sort_keys=True)
-            yield {
-                "name": nb.stem,
-                "actions": [(action, [nb])],
-                "file_dep": [str(nb), *shared],
-                "targets": [str(root / "notebooks" / nb.name),
-                            str(root / "html" / f"{nb.stem}.html"), str(work_dir(root, nb.stem))],
-                "uptodate": [config_changed(key)],
-                # 2: doit leaves sys.stdout alone. With less it swaps sys.stdout for a
-                # capture around each action, and threads restoring each other's capture
-                # lost the run's own summary lines.
-                "verbosity": 2,
-            }
+    from divides.models.speccurve import stage as specs_stage
 
-    return {"task_notebook": task_notebook}
+    steps = []
+    for nb in longest_first(selected, root / "notebooks"):
+        key = json.dumps({"data": data, "parameters": per_nb[nb.stem],
+                          "python": platform.python_version(), "divides": __version__},
+                         sort_keys=True)
+        effective = {**user_parameters(nb), **per_nb[nb.stem]}
+        draws = effective.get(pipeline.SPECS_READERS.get(nb.stem, ""))
+        steps.append(pipeline.NotebookStep(
+            nb.stem, nb, per_nb[nb.stem],
+            targets=[root / "notebooks" / nb.name, root / "html" / f"{nb.stem}.html",
+                     work_dir(root, nb.stem)],
+            action=action(nb), key=key,
+            extra_deps=specs_stage.targets(data, draws) if draws is not None else [],
+            specs_draws=draws))
+    return steps
+
+
+def build_report(root: Path, data: str) -> bool:
+    """The run's report, HTML and PDF (:mod:`divides.report`): the graph's ``report`` task."""
+    from divides import report  # Sphinx, nbformat, matplotlib: only when it is built
+
+    built = report.build(root, data=data)
+    print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
+          f"{built.tables} tables)")
+    return True
 
 
 def _report_inputs(root: Path) -> list[Path]:
     """What the report of a run is made of: the run's executed notebooks, figures and
-    tables, and the report package's own code."""
-    made = [p for d in ("notebooks", "figures", "tables") if (root / d).is_dir()
-            for p in (root / d).rglob("*") if p.is_file()]
-    code = list((config.PACKAGE_DIR / "report").rglob("*.py"))
-    return sorted(made) + sorted(code)
+    tables (as its run.json lists them)."""
+    manifest = read_manifest(root)
+    made = [root / e["executed"] for e in manifest["notebooks"].values()]
+    made += [root / f for f in (*manifest["figures"], *manifest["tables"])]
+    return sorted(p for p in made if p.exists())
 
 
-def _build_report(root: Path, data: str, force: bool) -> int:
-    """The run's report (HTML and PDF, :mod:`divides.report`) as a doit task: built again
-    only when a notebook, figure, table or the report code changed (the PDF takes minutes)."""
-    from doit.cmd_base import ModuleTaskLoader
-    from doit.doit_cmd import DoitMain
-    from doit.tools import config_changed
+def _graph(data: str, only: list[str] | None, retries: int, params: dict[str, str] | None,
+           results: dict[str, NotebookRun], collected: list[bool], force: bool = False
+           ) -> tuple[dict[str, list], list[str], Path, list[Path], dict, dict]:
+    """The run's tasks (:mod:`divides.pipeline`), the ones to run, and its folder."""
+    selected = notebooks(only)
+    per_nb, changed = resolve_parameters(selected, params or {})
+    root = run_dir(data, changed)
+    steps = _steps(selected, root, data, retries, per_nb, results)
+    draws = next((s.specs_draws for s in steps if s.specs_draws is not None), None)
+    complete = not only
 
-    def action() -> bool:
-        from divides import report  # Sphinx, nbformat, matplotlib: only when it is built
+    def collect() -> dict:
+        runs = [results.get(nb.stem) or NotebookRun(nb.stem, root / "notebooks" / nb.name,
+                                                   0.0, 0) for nb in selected]
+        written = collect_outputs(root, [r.name for r in runs if not r.error])
+        write_manifest(root, data, changed, runs, per_nb, written)
+        write_index(root)
+        collected.append(True)
+        return {"file_dep": [str(p) for p in _report_inputs(root)]}
 
-        built = report.build(root, data=data)
-        print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
-              f"{built.tables} tables)")
-        return True
+    def report() -> bool:
+        return build_report(root, data)
 
-    def task_report():
-        return {"actions": [action], "file_dep": [str(p) for p in _report_inputs(root)],
-                "targets": [str(root / "report" / "index.html"),
-                            str(root / "report" / "report.pdf")],
-                "uptodate": [config_changed(json.dumps({"data": data}))], "verbosity": 2}
+    report_targets = [root / "report" / "index.html", root / "report" / "report.pdf"]
+    tasks = {**pipeline.data_tasks(data, draws=draws, codebook=complete, force=force),
+             **pipeline.notebook_tasks(data, steps),
+             **pipeline.run_tasks(steps, collect, report if complete else None,
+                                  report_targets, data)}
+    targets = [f"notebook:{s.stem}" for s in steps] + ["collect"]
+    targets += [t for t in ("codebook", "report") if complete and t in tasks]
+    return tasks, targets, root, selected, per_nb, changed
 
-    args = ["run", "--db-file", str(root / ".doit-report.json"), "--backend", "json",
-            "--check_file_uptodate", "md5", *(["--always-execute"] if force else []), "report"]
-    code = DoitMain(ModuleTaskLoader({"task_report": task_report}), config_filenames=(),
-                    extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
-    if code == 0 and not (root / "report" / "report.pdf").exists():
-        return 1
-    return code
+
+def graph_text(data: str = "demo", only: list[str] | None = None,
+               params: dict[str, str] | None = None) -> str:
+    """``divides run --graph``: the tasks a run would consist of (nothing is run)."""
+    tasks, *_ = _graph(data, only, 0, params, {}, [])
+    return pipeline.describe(tasks, config.raw_dir(data))
 
 
 def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
         retries: int = 2, params: dict[str, str] | None = None, force: bool = False) -> int:
-    """Execute the notebooks that changed, render HTML, manifest and index; 0 when all succeed.
+    """Run the pipeline (:mod:`divides.pipeline`) for the notebooks: 0 when all succeed.
 
     ``params``: ``name -> text`` from ``-p name=value``, parsed by the type of each notebook's
-    default. A notebook whose source, parameters, package code and input data are unchanged
-    since it last ran into this folder is not executed again (its outputs are reused);
-    ``force`` executes it anyway. ``jobs``: notebooks at once, by default
-    :func:`default_jobs` (never more than there are notebooks).
+    default. A step whose inputs, code and parameters are unchanged since it last ran into
+    this folder is not run again (a notebook's outputs are reused); ``force`` runs every
+    step. ``jobs``: tasks at once, by default :func:`default_jobs`. A complete run (no
+    ``only``) also writes the codebook and the report (HTML and PDF).
     """
-    from doit.cmd_base import ModuleTaskLoader
-    from doit.doit_cmd import DoitMain
-
-    selected = notebooks(only)
-    if not selected:
+    if not notebooks(only):
         print(f"no notebooks in {config.NOTEBOOKS_DIR}")
         return 0
-    per_nb, changed = resolve_parameters(selected, params or {})
-    root = run_dir(data, changed)
-    for d in (root / "notebooks", root / "html"):
-        d.mkdir(parents=True, exist_ok=True)
-
-    # Build the panel once, here, so that parallel notebooks never race to build it (and
-    # so that the notebooks' input files are current before doit compares them).
-    from divides import api
-
-    api.load_panel(data)
-
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     results: dict[str, NotebookRun] = {}
-    jobs = min(len(selected), jobs if jobs is not None else default_jobs())
-    loader = ModuleTaskLoader(_tasks(selected, root, data, retries, per_nb, results))
-    args = ["run", "--db-file", str(root / ".doit.json"), "--backend", "json",
-            "--continue", "--check_file_uptodate", "md5", "-n", str(max(1, jobs)),
-            "-P", "thread", *(["--always-execute"] if force else []),
-            *[f"notebook:{nb.stem}" for nb in selected]]
-    # doit's default output stream is the sys.stdout of its import; give it today's. No
-    # config files: a doit.cfg or [tool.doit] in the working directory must not change runs.
-    code = DoitMain(loader, config_filenames=(),
-                    extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    collected: list[bool] = []
+    tasks, targets, root, selected, per_nb, changed = _graph(data, only, retries, params,
+                                                             results, collected, force)
+    for d in (root / "notebooks", root / "html"):
+        d.mkdir(parents=True, exist_ok=True)
+    jobs = jobs if jobs is not None else default_jobs()
+    code = pipeline.execute(tasks, targets, root / ".doit.json", jobs=jobs, force=force)
     # Without a result a notebook was up to date, unless doit itself failed (then it is an
     # error: outputs of an earlier run are never passed off as this run's).
     missing = None if code == 0 else f"not run: doit stopped with exit code {code}"
     runs = [results.get(nb.stem)
             or NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.0, 0, error=missing)
             for nb in selected]
-    written = collect_outputs(root, [r.name for r in runs if not r.error])
-    write_manifest(root, data, changed, runs, per_nb, written)
-    failed = [r for r in runs if r.error]
-    if not failed and not code and not only:  # the report (HTML and PDF) of a complete run
-        code = _build_report(root, data, force)
+    if not collected:  # a notebook failed (so collect did not run): record what happened
+        written = collect_outputs(root, [r.name for r in runs if not r.error])
+        write_manifest(root, data, changed, runs, per_nb, written)
     index = write_index(root)
+    failed = [r for r in runs if r.error]
     for r in sorted(runs, key=lambda r: r.name):
         if r.error:
             status = f"FAILED: {r.error}"

@@ -202,10 +202,16 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
     dep = tmp_path / "panel.parquet"
     dep.write_text("v1")
-    monkeypatch.setattr(runner, "input_files", lambda data: [dep])
-    from divides import api
+    # the notebooks' steps alone: the data steps (read, build, specs, codebook) are tested
+    # in test_pipeline.py; here one file stands for the build's outputs
+    from divides import pipeline
 
-    monkeypatch.setattr(api, "load_panel", lambda data: None)
+    monkeypatch.setattr(pipeline, "data_tasks", lambda data, draws=None, codebook=False, force=False: {})
+    monkeypatch.setattr(pipeline, "build_outputs", lambda data: [dep])
+    monkeypatch.setattr(pipeline, "package_files", lambda: [])
+    reports: list[str] = []
+    monkeypatch.setattr(runner, "build_report",
+                        lambda root, data: reports.append(str(root)) or True)
     monkeypatch.setattr(runner, "kernel_name", lambda: "python3")
     executed: list[tuple[str, dict]] = []
     fail: set[str] = set()
@@ -227,7 +233,8 @@ def sandbox(tmp_path, monkeypatch):
         return runner.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
 
     monkeypatch.setattr(runner, "_execute_and_render", fake)
-    return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail, "delay": delay}
+    return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail, "delay": delay,
+            "reports": reports}
 
 
 def _stems(executed):

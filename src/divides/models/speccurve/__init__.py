@@ -38,7 +38,8 @@ same table (specs are sorted by ``spec_id``; results do not depend on the order 
 which specs are computed).
 
 Modules: :mod:`.grid` (the validated grid), :mod:`.engine` (estimates and draws, backends),
-:mod:`.inference` (curve statistics and p-values), :mod:`.run` (the whole curve, tables);
+:mod:`.inference` (curve statistics and p-values), :mod:`.run` (the whole curve, tables),
+:mod:`.stage` (the curve stored per build, grid and draws: :func:`load`);
 the figure adapter is ``divides.figures.speccurve``, the command ``divides specs`` in cli.
 """
 
@@ -70,6 +71,7 @@ from divides.models.speccurve.grid import (
 )
 from divides.models.speccurve.inference import curve_inference, curve_summary
 from divides.models.speccurve.run import STD_NOTE, TABLE_COLUMNS, SpecCurve, run, write
+from divides.models.speccurve.stage import load
 
 __all__ = [
                                              "ABSORBED",
@@ -93,6 +95,7 @@ __all__ = [
                                              "gap_columns",
                                              "gap_family_labels",
                                              "key_regressors",
+                                             "load",
                                              "load_grid",
                                              "make_payload",
                                              "run",
