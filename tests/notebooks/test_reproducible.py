@@ -62,3 +62,17 @@ def test_parameterised_run_has_its_own_folder_and_is_skipped_when_unchanged(demo
     assert executed.stat().st_mtime_ns == stamp
     assert runner.read_manifest(root)["notebooks"]["03_egovernment_and_corruption"][
         "status"] == "reused"
+
+
+def test_case_runs_with_other_donors_name_every_file_by_them(demo_report):
+    """Notebook 04 with a screened donor put back: every table and figure of that run names
+    the donor set, so its files can never be mistaken for the default pool's."""
+    params = {"keep_donors": "GEO"}
+    assert runner.run(data="demo", only=["04"], jobs=1, params=params) == 0
+    root = runner.run_dir("demo", {"keep_donors": ["GEO"]})
+    manifest = runner.read_manifest(root)
+    files = [f for f in manifest["figures"] + manifest["tables"] if "/inputs/" not in f]
+    assert len(files) >= 8
+    assert all("post_soviet+GEO" in f for f in files), files
+    default = runner.read_manifest(demo_report)["notebooks"]["04_azerbaijan_asan_case"]["files"]
+    assert default and not any("GEO" in f for f in default)

@@ -210,8 +210,15 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "build_outputs", lambda data: [dep])
     monkeypatch.setattr(pipeline, "package_files", lambda: [])
     reports: list[str] = []
-    monkeypatch.setattr(runner, "build_report",
-                        lambda root, data: reports.append(str(root)) or True)
+
+    def fake_report(root, data):
+        reports.append(str(root))
+        for name in ("index.html", "report.pdf"):
+            (root / "report").mkdir(exist_ok=True)
+            (root / "report" / name).write_text("report")
+        return True
+
+    monkeypatch.setattr(runner, "build_report", fake_report)
     monkeypatch.setattr(runner, "kernel_name", lambda: "python3")
     executed: list[tuple[str, dict]] = []
     fail: set[str] = set()
@@ -242,15 +249,17 @@ def _stems(executed):
 
 
 def test_unchanged_notebooks_are_reused_and_changes_rerun_them(sandbox, capsys):
-    executed, dep = sandbox["executed"], sandbox["dep"]
+    executed, dep, reports = sandbox["executed"], sandbox["dep"], sandbox["reports"]
     assert runner.run("demo", jobs=1) == 0
     assert _stems(executed) == ["00", "03"]
     root = config.reports_dir("demo")
     first = runner.read_manifest(root)
+    assert reports == [str(root)]  # a complete run ends with its report
 
     executed.clear()
     assert runner.run("demo", jobs=1) == 0
     assert executed == []  # nothing changed: nothing executed
+    assert len(reports) == 1  # and the report is not made again
     again = runner.read_manifest(root)
     assert again["tables"] == first["tables"]  # the reused outputs are still this run's
     assert {e["status"] for e in again["notebooks"].values()} == {"reused"}
@@ -261,6 +270,7 @@ def test_unchanged_notebooks_are_reused_and_changes_rerun_them(sandbox, capsys):
     nb03.write_text(nb03.read_text().replace("E-government", "E-Government", 1))
     assert runner.run("demo", jobs=1) == 0
     assert _stems(executed) == ["03"]
+    assert len(reports) == 2  # its tables changed: the report is made again
 
     # the input data (or package code) changed: both run
     executed.clear()
