@@ -42,8 +42,8 @@ def _cell_seconds(executed: Path) -> float:
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("papermill", {})
         if meta.get("start_time") and meta.get("end_time"):
-            t0 = datetime.fromisoformat(meta["start_time"].replace("Z", "+00:00"))
-            t1 = datetime.fromisoformat(meta["end_time"].replace("Z", "+00:00"))
+            t0 = datetime.fromisoformat(meta["start_time"])
+            t1 = datetime.fromisoformat(meta["end_time"])
             total += (t1 - t0).total_seconds()
     return total
 
@@ -65,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # 1. the divides runner (papermill API, one process, thread pool)
-        results["divides runner (papermill API, %d threads)" % args.jobs] = _timed(
+        results[f"divides runner (papermill API, {args.jobs} threads)"] = _timed(
             lambda: runner.run(data=args.data, jobs=args.jobs, force=True))
         # 2. papermill command line, one process per notebook
         out = tmp / "papermill_cli"

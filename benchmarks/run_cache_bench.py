@@ -46,7 +46,7 @@ def divides_run(*extra: str) -> tuple[float, dict[str, str], list[str]]:
         m = re.search(r"(\d\d_\w+): [\d.]+ s, (\d+) attempt", line)
         if m:
             status[m.group(1)] = "reused" if m.group(2) == "0" else "executed"
-    steps = re.findall(r"^\.  (\S+)$", proc.stdout, re.M)
+    steps = re.findall(r"^\.  (\S+)$", proc.stdout, re.MULTILINE)
     return seconds, status, steps
 
 

@@ -36,7 +36,6 @@ import pandas as pd
 
 
 def load(data: str, panel_path: str | None):
-    from divides.models import speccurve as sc
 
     gaps = None
     if panel_path:

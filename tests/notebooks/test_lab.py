@@ -40,8 +40,8 @@ def test_make_lab_uses_current_options_and_allows_root_only_as_root():
     cmd = make_lab_command()
     assert cmd[1] == "lab" and cmd[0].endswith("jupyter"), cmd
     assert ("--allow-root" in cmd) == (os.getuid() == 0), cmd
-    deprecated = [a for a in cmd if "NotebookApp" in a or a.startswith("--ServerApp.token")
-                  or a.startswith("--notebook-dir")]
+    deprecated = [a for a in cmd if "NotebookApp" in a
+                  or a.startswith(("--ServerApp.token", "--notebook-dir"))]
     assert deprecated == [], cmd
 
 

@@ -399,8 +399,8 @@ def test_wdi_bulk_zip_metadata_members_give_regions_and_definitions(tmp_path):
     meta = wdi.read_country_metadata(path)
     assert meta.values.tolist() == [["AZE", "Europe & Central Asia", "Upper middle income"]]
     defs = wdi.read_indicator_metadata(path)
-    assert defs["definition"].tolist() == ["Internet users are individuals who have used the "
-                                           "Internet."]
+    assert defs["definition"].tolist() == [("Internet users are individuals who have used "
+                                            "the Internet.")]
     assert panel.country_metadata_files(tmp_path) == [path]
     with zipfile.ZipFile(tmp_path / "nometa.zip", "w") as archive:
         archive.writestr("API_X_DS2.csv", "x\n")

@@ -55,8 +55,9 @@ def test_harmoniser_drops_aggregates_by_code_before_names():
 
 
 def _obs(**over):
-    base = dict(iso3=["DNK"], year=[2020], indicator=["wdi_internet_users_pct"], value=[96.5],
-                breakdown=["total"], group=["all"], source=["wdi"], file=["x.csv"])
+    base = {"iso3": ["DNK"], "year": [2020], "indicator": ["wdi_internet_users_pct"],
+            "value": [96.5], "breakdown": ["total"], "group": ["all"], "source": ["wdi"],
+            "file": ["x.csv"]}
     base.update(over)
     return finalize(pd.DataFrame(base))
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 
 def _ran(out: str) -> list[str]:
     """The tasks doit executed (``.  name``; ``-- name`` is up to date)."""
-    return sorted(m.group(1) for m in re.finditer(r"^\.  (\S+)$", out, re.M))
+    return sorted(m.group(1) for m in re.finditer(r"^\.  (\S+)$", out, re.MULTILINE))
 
 
 @pytest.fixture

@@ -208,7 +208,7 @@ def sandbox(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "data_tasks", lambda data, draws=None, codebook=False, force=False: {})
     monkeypatch.setattr(pipeline, "build_outputs", lambda data: [dep])
-    monkeypatch.setattr(pipeline, "package_files", lambda: [])
+    monkeypatch.setattr(pipeline, "package_files", list)
     reports: list[str] = []
 
     def fake_report(root, data):

@@ -92,7 +92,7 @@ def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise SourceFormatError(path, "file", "a readable Excel workbook",
                                 found=f"{type(exc).__name__}: {exc}") from None
-    except Exception as exc:  # xlrd and openpyxl raise their own types for damaged files
+    except Exception as exc:  # noqa: BLE001 - xlrd and openpyxl raise their own types for damaged files
         raise SourceFormatError(path, "file", "a readable Excel workbook",
                                 found=f"{type(exc).__name__}: {exc}") from None
     with book:
@@ -116,7 +116,7 @@ def sheet_names(path: Path, engine: str | None = None) -> list[str]:
     try:
         with pd.ExcelFile(path, engine=engine) as book:
             return list(book.sheet_names)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - as above: any damage is a SourceFormatError
         raise SourceFormatError(path, "file", "a readable Excel workbook",
                                 found=f"{type(exc).__name__}: {exc}") from None
 

@@ -55,7 +55,7 @@ def _sniff(path: Path) -> str:
         raise SourceFormatError(path, "file", "a WDI CSV", found="an empty file")
     text = head.decode("utf-8-sig", errors="replace")
     first = text.splitlines()[0] if text.splitlines() else ""
-    if first.startswith('"Data Source"') or first.startswith("Data Source"):
+    if first.startswith(('"Data Source"', "Data Source")):
         return "api"
     if "Series Code" in first:
         return "databank"

@@ -17,6 +17,7 @@ import warnings
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+import filelock
 import pandas as pd
 
 from divides import __version__, config, provenance
@@ -116,11 +117,14 @@ def load(data: str = "demo", draws: int | None = None, backend: str = "serial",
     n_draws = int(grid.get("inference", {}).get("draws", 999) if draws is None else draws)
     folder = stage_dir(data, n_draws)
     want = stage_key(panel, grid, n_draws, seed)
-    curve = None if force else _stored(folder, want)
-    if curve is None:
-        curve = run(panel, gaps, backend=backend, draws=n_draws, grid=grid, seed=seed,
-                    workers=workers)
-        _store(folder, curve, want)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # two runs at once (two run folders) estimate and store one stage one after the other
+    with filelock.FileLock(folder.parent / f".{folder.name}.lock"):
+        curve = None if force else _stored(folder, want)
+        if curve is None:
+            curve = run(panel, gaps, backend=backend, draws=n_draws, grid=grid, seed=seed,
+                        workers=workers)
+            _store(folder, curve, want)
     return curve
 
 
