@@ -1,5 +1,8 @@
-"""Execute the research notebooks with papermill and write the HTML report.
+"""Execute the research notebooks with papermill; the run's folders and manifests.
 
+What runs, in which order and only when its inputs changed, is the graph of
+:mod:`divides.pipeline` (read, build, spec curve, codebook, notebooks, collect, report);
+this module gives it the notebook steps and the ``collect`` and ``report`` actions.
 All notebooks run from one Python process (the papermill Python API, not its command
 line: that saves 3-4 s of imports per notebook) in a small thread pool. A notebook whose
 kernel fails to start is retried; a cell error is not (it is a real failure). Outputs:
