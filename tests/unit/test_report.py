@@ -95,3 +95,25 @@ def test_pdf_beside_the_html(built):
 def test_a_run_without_notebooks_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="executed notebooks"):
         report.build(tmp_path)
+
+
+def test_only_the_runs_own_files_enter_the_report(tmp_path):
+    """A table or executed notebook an earlier run left in the folder is not this run's:
+    the report takes what run.json lists (the tables page once counted every CSV there)."""
+    import json
+
+    for rel in ("tables/04_event_study_AZE_post_soviet_2013_cpi_score.csv",
+                "tables/04_event_study_cpi_score.csv",  # an earlier run's name for it
+                "notebooks/04_case.ipynb", "notebooks/07_renamed_since.ipynb",
+                "figures/old.png", "figures/synth.png"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    assert len(report.run_tables(tmp_path)) == 2  # without a manifest: every file there
+    (tmp_path / "run.json").write_text(json.dumps({
+        "notebooks": {"04_case": {"executed": "notebooks/04_case.ipynb", "status": "reused"}},
+        "figures": ["figures/synth.png"],
+        "tables": ["tables/04_event_study_AZE_post_soviet_2013_cpi_score.csv"]}))
+    assert [p.name for p in report.run_tables(tmp_path)] == [
+        "04_event_study_AZE_post_soviet_2013_cpi_score.csv"]
+    assert [p.name for p in report.run_figures(tmp_path)] == ["synth.png"]
+    assert [p.name for p in report._run_notebooks(tmp_path)] == ["04_case.ipynb"]

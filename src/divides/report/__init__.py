@@ -51,8 +51,25 @@ class Report:
     tables: int
 
 
+def _listed(run_dir: Path, key: str) -> list[str] | None:
+    """The files of ``key`` (``figures``, ``tables``) in the run manifest (``run.json``,
+    written by :mod:`divides.runner`), or None when the folder has no manifest."""
+    manifest = run_dir / "run.json"
+    if not manifest.exists():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8")).get(key, [])
+
+
 def _run_notebooks(run_dir: Path) -> list[Path]:
-    found = sorted((run_dir / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    """The run's executed notebooks: those its manifest lists (an executed copy an earlier
+    run left in the folder is not this run's), else every ``NN_*.ipynb``."""
+    manifest = run_dir / "run.json"
+    if manifest.exists():
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("notebooks", {})
+        found = sorted(run_dir / e["executed"] for e in entries.values()
+                       if e.get("status") != "failed")
+    else:
+        found = sorted((run_dir / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not found:
         raise FileNotFoundError(f"{run_dir / 'notebooks'}: expected executed notebooks "
                                 "(NN_name.ipynb), found none; run `divides run` first")
@@ -63,12 +80,20 @@ def run_figures(run_dir: Path) -> list[Path]:
     """The PNG figures of the run: those its run manifest (``run.json``, written by
     :mod:`divides.runner`) lists, so that files of an earlier run in the same folder never
     enter the report; without a manifest, every PNG in ``figures/``."""
-    manifest = run_dir / "run.json"
-    if not manifest.exists():
+    listed = _listed(run_dir, "figures")
+    if listed is None:
         return sorted((run_dir / "figures").glob("*.png"))
-    listed = json.loads(manifest.read_text(encoding="utf-8")).get("figures", [])
     return sorted(run_dir / f for f in listed
                   if f.endswith(".png") and Path(f).parent.name == "figures")
+
+
+def run_tables(run_dir: Path) -> list[Path]:
+    """The CSV tables of the run, as its manifest lists them (like :func:`run_figures`)."""
+    listed = _listed(run_dir, "tables")
+    if listed is None:
+        return sorted((run_dir / "tables").glob("*.csv"))
+    return sorted(run_dir / f for f in listed
+                  if f.endswith(".csv") and Path(f).parent.name == "tables")
 
 
 def figure_caption(png: Path) -> tuple[str, str]:
@@ -199,14 +224,14 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
     return "\n".join(out)
 
 
-def tables_page(tables_dir: Path, staging: Path) -> tuple[str, int]:
+def tables_page(tables: list[Path], staging: Path) -> tuple[str, int]:
     """Markdown of the tables page: each CSV as a numbered table (first rows), linked whole."""
     out = ["# Tables", "", (f"Each table the notebooks wrote, its first {TABLE_ROWS} rows at "
                             "most; the link gives the whole CSV."), ""]
     target = staging / "tables"
     target.mkdir(parents=True, exist_ok=True)
     n = 0
-    for csv in sorted(tables_dir.glob("*.csv")):
+    for csv in tables:
         frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
         shutil.copy2(csv, target / csv.name)
         shown = frame.head(TABLE_ROWS)
@@ -271,7 +296,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     """
     run_dir = Path(run_dir)
     notebooks = _run_notebooks(run_dir)
-    figures_dir, tables_dir = run_dir / "figures", run_dir / "tables"
+    figures_dir = run_dir / "figures"
     staging = run_dir / "_report_src"
     out = run_dir / "report"
     for d in (staging, out):
@@ -295,7 +320,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     date = _run_date(notebooks)
     (staging / "index.md").write_text(front_page(data, date, params, manifest, pages),
                                       encoding="utf-8")
-    text, n_tables = tables_page(tables_dir, staging)
+    text, n_tables = tables_page(run_tables(run_dir), staging)
     (staging / "tables.md").write_text(text, encoding="utf-8")
     (staging / "sources.md").write_text(sources_page(), encoding="utf-8")
     title = f"divides report: {data} data"
