@@ -106,9 +106,10 @@ def _cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def _cmd_specs(args: argparse.Namespace) -> int:
-    """Load the panel and gaps, run the curve, write reports/<data>/tables (tables only: the
+    """Load the panel and gaps, run the curve, write reports/<data>/specs/ (tables only: the
     figure is drawn by notebook 05 through the figure registry, and `divides figures`
-    redraws it from the inputs that notebook saved)."""
+    redraws it from the inputs that notebook saved). A folder of its own: the run's
+    tables/ folder is written by the notebooks alone, so no file there has two writers."""
     from divides import api, config
     from divides.models import case, speccurve
 
@@ -120,7 +121,7 @@ def _cmd_specs(args: argparse.Namespace) -> int:
         gaps = None
     curve = speccurve.run(panel, gaps, backend=args.backend, scheduler=args.scheduler,
                           workers=args.workers, draws=args.draws)
-    tables = config.reports_dir(args.data) / "tables"
+    tables = config.reports_dir(args.data) / "specs"
     tables.mkdir(parents=True, exist_ok=True)
     paths = speccurve.write(curve, tables)
     # the ASAN case's data choices (outcome source x treatment year 2012/2013), see case.py
@@ -213,8 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "raw files are absent)")
     p.set_defaults(func=_cmd_codebook)
 
-    p = sub.add_parser("specs", help="run the specification curve (tables only; the figure "
-                       "comes from notebook 05 and `divides figures`)")
+    p = sub.add_parser("specs", help="run the specification curve into reports/<data>/specs/ "
+                       "(tables only; the figure comes from notebook 05 and `divides figures`)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
     p.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: local)")
