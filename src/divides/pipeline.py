@@ -114,7 +114,7 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
                    "verbosity": 2}],
     }
     if draws is not None:
-        from divides.models.speccurve import stage
+        from divides.models.speccurve import GRID_TOML, stage
 
         def specs_action() -> bool:
             print(f"specs: {stage.ensure(data, draws=draws, force=force)}")
@@ -122,8 +122,8 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
 
         tasks["specs"] = [{
             "actions": [specs_action],
-            "file_dep": _str([*build_outputs(data), *stage.code_files(),
-                              config.PACKAGE_DIR / "data" / "speccurve_grid.toml"]),
+            "file_dep": _str([*build_outputs(data), *stage.code_files(), GRID_TOML,
+                              *lock_files()]),
             "targets": _str(stage.targets(data, draws)),
             "uptodate": [config_changed(json.dumps({"draws": draws}))],
             "doc": f"panel, gaps -> spec curve, {draws} draws (data/processed/.../specs)",

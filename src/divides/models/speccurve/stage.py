@@ -24,6 +24,7 @@ from divides import __version__, config, provenance
 from divides.buildkey import key
 from divides.models.speccurve.grid import load_grid
 from divides.models.speccurve.run import SpecCurve, run
+from divides.store import sha256_file
 
 STAGE_FILE = "stage.json"
 TABLES = {"table": "table.parquet", "inference": "inference.parquet"}
@@ -62,12 +63,6 @@ def stage_key(panel: pd.DataFrame, grid: dict, draws: int, seed: int | None) -> 
                int(draws), seed, code, versions, __version__)
 
 
-def _sha256(path: Path) -> str:
-    from divides.store import sha256_file
-
-    return sha256_file(path)
-
-
 def _stored(folder: Path, want: str) -> SpecCurve | None:
     """The curve in ``folder`` when its key is ``want`` and its files are intact."""
     meta_path = folder / STAGE_FILE
@@ -80,7 +75,7 @@ def _stored(folder: Path, want: str) -> SpecCurve | None:
         frames = {}
         for name, file in TABLES.items():
             path = folder / file
-            if _sha256(path) != meta["sha256"][file]:
+            if sha256_file(path) != meta["sha256"][file]:
                 raise ValueError(f"{path} does not match the sha256 in {meta_path}")
             frames[name] = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any damage: estimate again, never reuse
@@ -100,7 +95,7 @@ def _store(folder: Path, curve: SpecCurve, stage: str) -> None:
     for name, file in TABLES.items():
         with store.atomic_path(folder / file) as tmp:
             getattr(curve, name).to_parquet(tmp, index=False)
-        shas[file] = _sha256(folder / file)
+        shas[file] = sha256_file(folder / file)
     meta = {"key": stage, "data_kind": curve.data_kind, "notes": curve.notes, "sha256": shas}
     store.write_text(folder / STAGE_FILE, json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
@@ -132,7 +127,7 @@ def ensure(data: str = "demo", draws: int | None = None, backend: str = "serial"
            force: bool = False) -> Path:
     """Make the stage current (the pipeline's ``specs`` task); returns its folder."""
     curve = load(data, draws=draws, backend=backend, force=force)
-    return stage_dir(data, int(curve.notes.get("draws", draws or 0)))
+    return stage_dir(data, curve.notes["draws"])
 
 
 def targets(data: str, draws: int) -> list[Path]:
