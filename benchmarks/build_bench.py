@@ -33,7 +33,7 @@ BUILD = textwrap.dedent("""
     import resource, sys, time, warnings
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
-    from divides import panel
+    from divides.build import panel
     r = panel.build("real", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
     if sys.argv[3] == "load":
         panel.read_parquet(r.paths["panel"])

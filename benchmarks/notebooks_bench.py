@@ -25,7 +25,8 @@ from pathlib import Path
 
 import nbformat
 
-from divides import config, runner
+from divides import config
+from divides.run import runner
 
 BIN = Path(sys.executable).parent
 

@@ -26,12 +26,13 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from divides import config, runner
+from divides import config
+from divides.run import runner
 
 
 def divides_run(*extra: str) -> tuple[float, dict[str, str], list[str]]:
     """Wall seconds of one ``divides run``, per notebook executed / reused, the steps run."""
-    cmd = [sys.executable, "-m", "divides.cli", "run", *extra]
+    cmd = [sys.executable, "-m", "divides.run.cli", "run", *extra]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=config.PROJECT_ROOT, check=False,
                           env={**os.environ, "PYTHONPATH": str(config.PACKAGE_DIR.parent)})

@@ -39,7 +39,7 @@ def load(data: str, panel_path: str | None):
 
     gaps = None
     if panel_path:
-        from divides.panel import read_parquet
+        from divides.build.panel import read_parquet
 
         panel = read_parquet(panel_path)
         gaps_path = os.path.join(os.path.dirname(panel_path), "gaps.parquet")
@@ -50,7 +50,7 @@ def load(data: str, panel_path: str | None):
 
         panel = fixture_panel(n_countries=190, years=(2003, 2023), biennial_egdi=True)
     else:
-        from divides import api
+        from divides.build import loaders as api
 
         load_panel, load_gaps = api.load_panel, api.load_gaps
         panel = load_panel(data=data)

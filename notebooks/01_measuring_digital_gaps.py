@@ -35,7 +35,8 @@ trend_indicator = "findex_paid_bills_online_pct"
 from IPython.display import Markdown
 
 import divides
-from divides import config, narrative
+from divides import config
+from divides.models import narrative
 from divides.figures import charts, registry
 
 panel = divides.load_panel(data)

@@ -40,7 +40,8 @@ controls = ["log_gdp_pc_ppp"]
 from IPython.display import Markdown
 
 import divides
-from divides import config, narrative
+from divides import config
+from divides.models import narrative
 from divides.figures import charts, registry
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions

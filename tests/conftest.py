@@ -31,7 +31,7 @@ def quiet():
 @pytest.fixture(scope="session")
 def demo_report():
     """Run every notebook on the demo data once per session (``divides run --data demo``)."""
-    from divides import runner
+    from divides.run import runner
 
     code = runner.run(data="demo", jobs=2)
     assert code == 0, "divides run --data demo failed"

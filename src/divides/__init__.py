@@ -9,7 +9,7 @@ _API = ("load_panel", "load_gaps", "load_observations", "load_drops", "load_cove
 
 def __getattr__(name: str):
     if name in _API:
-        from divides import api
+        from divides.build import loaders as api
 
         return getattr(api, name)
     if name == "provenance":

@@ -68,7 +68,7 @@ class ReadReport:
     #: The publisher's release (edition) of the file's values, read from its content; a
     #: sortable string (a year such as ``2024``, or an ISO date such as the World Bank
     #: API's ``lastupdated``), empty when the source has no releases that revise history.
-    #: See ``data/releases.csv`` and :func:`divides.panel.choose_releases`.
+    #: See ``data/releases.csv`` and :func:`divides.build.panel.choose_releases`.
     release: str = ""
     #: Distinct publisher codes of the rows dropped as ``not_in_catalogue``: a renamed
     #: series shows here (``NY.GDP.PCAP.PP.KD`` -> ``NY.GDP.PCAP.PP.KD.21``), and the build

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from divides import panel
+from divides.build import panel
 from divides.errors import InputError
 
 pytestmark = pytest.mark.unit

@@ -11,7 +11,9 @@ import bibtexparser
 import pandas as pd
 import pytest
 
-from divides import codebook, config, panel
+from divides import config
+from divides.report import codebook
+from divides.build import panel
 from divides.sources import findex, wdi
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from divides import fetch
-from divides.downloads import load_catalogue
+from divides.acquire import fetch
+from divides.acquire.downloads import load_catalogue
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
-from divides import fetch, publishers, revisions
-from divides.publishers import fetch_publishers, load_endpoints
+from divides.acquire import fetch
+from divides.acquire import publishers
+from divides.acquire import revisions
+from divides.acquire.publishers import fetch_publishers, load_endpoints
 
 pytestmark = pytest.mark.integration
 

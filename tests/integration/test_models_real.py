@@ -16,7 +16,7 @@ def panel(real_dir):
     load_panel = getattr(divides, "load_panel", None)
     if load_panel is None:
         try:
-            from divides import api
+            from divides.build import loaders as api
         except ImportError:
             pytest.skip("divides.load_panel is not available yet (panel layer: api.py)")
         load_panel = api.load_panel

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from divides import api, config, panel, panel_schemas, provenance
+from divides import config, provenance
+from divides.build import loaders as api
+from divides.build import panel
+from divides.build import schemas as panel_schemas
 from divides.countries import aggregates
 
 pytestmark = pytest.mark.integration
@@ -143,7 +146,7 @@ def test_coverage_counts(built, p):
 
 
 def test_codebook_lists_every_variable(built, p, g):
-    from divides import codebook
+    from divides.report import codebook
 
     table = codebook.codebook_table(p, g)
     assert set(p.columns) <= set(table.loc[table.table == "panel", "variable"])

@@ -8,7 +8,9 @@ import warnings
 import pandas as pd
 import pytest
 
-from divides import config, panel, pipeline
+from divides import config
+from divides.build import panel
+from divides.run import graph as pipeline
 
 pytestmark = pytest.mark.integration
 

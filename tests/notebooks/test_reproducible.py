@@ -6,7 +6,9 @@ import hashlib
 
 import pytest
 
-from divides import config, panel, runner
+from divides import config
+from divides.build import panel
+from divides.run import runner
 
 pytestmark = [pytest.mark.slow, pytest.mark.notebooks]
 

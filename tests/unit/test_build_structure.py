@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from divides import buildkey, config
+from divides import config
+from divides.build import keys as buildkey
 
 pytestmark = pytest.mark.unit
 
@@ -30,8 +31,8 @@ def _run(code: str, *args: str) -> str:
 def test_rules_gaps_and_schemas_do_not_import_the_panel():
     out = _run("""
         import sys
-        import divides.rules, divides.gaps, divides.panel_schemas, divides.assemble, divides.ledger
-        print(sorted(m for m in sys.modules if m in ("divides.panel", "divides.api")))
+        import divides.build.rules, divides.build.gaps, divides.build.schemas, divides.build.assemble, divides.build.ledger
+        print(sorted(m for m in sys.modules if m in ("divides.build.panel", "divides.build.loaders")))
     """)
     assert out.strip() == "[]"
 
@@ -49,7 +50,7 @@ def test_every_module_a_build_imports_is_in_the_code_key(tmp_path):
     out = _run("""
         import sys, warnings
         warnings.simplefilter("ignore")
-        from divides import panel
+        from divides.build import panel
         panel.build("demo", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
         for name, mod in sorted(sys.modules.items()):
             if name.startswith("divides") and getattr(mod, "__file__", None):

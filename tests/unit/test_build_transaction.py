@@ -20,7 +20,11 @@ import filelock
 import pandas as pd
 import pytest
 
-from divides import api, config, panel, readcache, store
+from divides import config
+from divides.build import loaders as api
+from divides.build import panel
+from divides.build import readcache
+from divides.build import store
 
 pytestmark = pytest.mark.unit
 
@@ -192,7 +196,7 @@ SCRIPT = textwrap.dedent("""
         real(*a, **k)
         time.sleep(0.6)
     pq.write_table = slow
-    from divides import panel
+    from divides.build import panel
     panel.build("demo", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False, force=True)
 """)
 

@@ -1,6 +1,6 @@
 """The CLI fails with a one-line error and a non-zero exit, never a traceback (unless --debug).
 
-Each test calls ``divides.cli.main`` on bad arguments, missing data folders or unknown
+Each test calls ``divides.run.cli.main`` on bad arguments, missing data folders or unknown
 names; none of them reaches a download, a build or a notebook run.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from divides import cli
+from divides.run import cli
 
 pytestmark = pytest.mark.unit
 
@@ -101,7 +101,7 @@ def test_debug_after_the_subcommand(tmp_path):
 
 def test_unexpected_error_is_one_line_with_a_hint(monkeypatch, capsys):
     """A bug (not a known input problem) exits 1, on one line, naming the exception type."""
-    from divides import panel
+    from divides.build import panel
 
     def broken(**kwargs):
         raise RuntimeError("first line\nsecond line")

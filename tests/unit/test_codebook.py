@@ -12,8 +12,10 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from divides import codebook, config, panel
-from divides.sources import capture
+from divides import config
+from divides.report import codebook
+from divides.build import panel
+from divides.build import capture
 
 pytestmark = pytest.mark.unit
 

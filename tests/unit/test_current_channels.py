@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from divides import panel
+from divides.build import panel
 from divides.errors import SourceFormatError
 from divides.models import speccurve as sc
 from divides.observations import finalize
@@ -411,7 +411,8 @@ def test_wdi_bulk_zip_metadata_members_give_regions_and_definitions(tmp_path):
 # --- what `divides fetch --from publishers` writes, a reader must take ----------------
 
 def test_every_publisher_endpoint_lands_where_a_reader_looks(tmp_path):
-    from divides import publishers, sources
+    from divides import sources
+    from divides.acquire import publishers
 
     for ep in publishers.load_endpoints():
         rel = ep.path.replace("{year}", "2026").replace("{code}", "X")

@@ -17,8 +17,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from divides import cli, config, fetch
-from divides.downloads import COLUMNS, load_catalogue
+from divides import config
+from divides.run import cli
+from divides.acquire import fetch
+from divides.acquire.downloads import COLUMNS, load_catalogue
 from divides.errors import DividesError, DownloadError, SourceFormatError
 from divides.sources import MODULE_IDS
 

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from divides import cli, config, publishers, revisions
+from divides import config
+from divides.run import cli
+from divides.acquire import publishers
+from divides.acquire import revisions
 from divides.errors import DividesError, DownloadError
-from divides.publishers import Endpoint, fetch_publishers, load_endpoints
+from divides.acquire.publishers import Endpoint, fetch_publishers, load_endpoints
 from divides.sources import MODULE_IDS
 
 pytestmark = pytest.mark.unit

@@ -13,7 +13,8 @@ matplotlib.use("Agg")
 
 import pytest
 
-from divides import config, runner
+from divides import config
+from divides.run import runner
 from divides.figures import gallery, registry
 
 pytestmark = pytest.mark.unit
@@ -113,7 +114,9 @@ def test_specs_command_writes_tables_only(monkeypatch, tmp_path):
 
     import pandas as pd
 
-    from divides import api, cli, config
+    from divides import config
+    from divides.build import loaders as api
+    from divides.run import cli
     from divides.figures import charts, export
     from divides.models import case, speccurve
 

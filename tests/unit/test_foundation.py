@@ -3,7 +3,8 @@ import re
 import pandas as pd
 import pytest
 
-from divides import catalogue, cli, config, countries
+from divides import catalogue, config, countries
+from divides.run import cli
 from divides.errors import SourceFormatError, ValidationError
 from divides.observations import ReadReport, finalize
 from divides.schemas import validate_observations

@@ -60,7 +60,7 @@ def test_demo_ledgers_drop_something(demo_reports):
 
 @pytest.fixture(scope="module")
 def demo_drops(demo_root, tmp_path_factory) -> pd.DataFrame:
-    panel = pytest.importorskip("divides.panel")
+    panel = pytest.importorskip("divides.build.panel")
     out = tmp_path_factory.mktemp("demo_panel")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -27,7 +27,7 @@ def _loaders():
     load_gaps = getattr(divides, "load_gaps", None)
     if load_panel is None:
         try:
-            from divides import api
+            from divides.build import loaders as api
         except ImportError:
             pytest.skip("divides.load_panel is not available yet (panel layer: api.py)")
         load_panel, load_gaps = api.load_panel, getattr(api, "load_gaps", None)

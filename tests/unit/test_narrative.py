@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from divides import narrative
+from divides.models import narrative
 
 pytestmark = pytest.mark.unit
 

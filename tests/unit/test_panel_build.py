@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from divides import gaps, panel, panel_schemas, provenance
+from divides import provenance
+from divides.build import gaps
+from divides.build import panel
+from divides.build import schemas as panel_schemas
 from divides.errors import InputError, ValidationError
 from divides.observations import finalize
 

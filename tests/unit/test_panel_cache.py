@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from divides import panel
+from divides.build import panel
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""The run's pipeline (divides.pipeline): one doit graph from the raw files to the report.
+"""The run's pipeline (divides.run.graph): one doit graph from the raw files to the report.
 
 What must fail loudly here: a step that is skipped although its input changed (a stale
 panel or curve under fresh-looking notebooks), a step that runs although nothing changed,
@@ -12,7 +12,10 @@ import shutil
 
 import pytest
 
-from divides import config, panel, pipeline, runner
+from divides import config
+from divides.build import panel
+from divides.run import graph as pipeline
+from divides.run import runner
 
 pytestmark = pytest.mark.unit
 

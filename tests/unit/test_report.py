@@ -13,7 +13,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from divides import provenance, report
+from divides import provenance
+from divides.report import site as report
 from divides.figures import charts, export
 
 pytestmark = pytest.mark.unit

@@ -3,7 +3,9 @@ import ast
 import papermill
 import pytest
 
-from divides import cli, config, runner
+from divides import config
+from divides.run import cli
+from divides.run import runner
 from divides.errors import DividesError
 
 pytestmark = pytest.mark.unit
@@ -204,7 +206,7 @@ def sandbox(tmp_path, monkeypatch):
     dep.write_text("v1")
     # the notebooks' steps alone: the data steps (read, build, specs, codebook) are tested
     # in test_pipeline.py; here one file stands for the build's outputs
-    from divides import pipeline
+    from divides.run import graph as pipeline
 
     monkeypatch.setattr(pipeline, "data_tasks", lambda data, draws=None, codebook=False, force=False: {})
     monkeypatch.setattr(pipeline, "build_outputs", lambda data: [dep])

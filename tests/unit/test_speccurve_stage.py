@@ -86,14 +86,14 @@ def test_the_key_covers_build_draws_seed_and_grid(private_stage):
 
 def test_a_new_build_is_not_served_the_old_curve(private_stage, monkeypatch):
     stage.load("demo", draws=DRAWS)
-    real_load_panel = divides.api.load_panel
+    real_load_panel = divides.build.loaders.load_panel
 
     def other_build(data, build=True):
         frame = real_load_panel(data, build)
         frame.attrs = {"divides": {**frame.attrs["divides"], "build_key": "f" * 64}}
         return frame
 
-    monkeypatch.setattr(divides.api, "load_panel", other_build)
+    monkeypatch.setattr(divides.build.loaders, "load_panel", other_build)
     _no_estimation(monkeypatch)
     with pytest.raises(AssertionError, match="was estimated"):
         stage.load("demo", draws=DRAWS)

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from divides import countries, panel
+from divides import countries
+from divides.build import panel
 from divides.observations import ReadReport
 from divides.sources import _common
 

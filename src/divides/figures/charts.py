@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from divides import narrative
+from divides.models import narrative
 from divides.figures import style
 from divides.figures.style import house_style
 

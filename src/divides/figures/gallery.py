@@ -32,7 +32,7 @@ class GalleryResult:
 
 
 def _load(data: str) -> dict[str, pd.DataFrame]:
-    from divides import api
+    from divides.build import loaders as api
 
     return {"panel": api.load_panel(data=data), "gaps": api.load_gaps(data=data)}
 

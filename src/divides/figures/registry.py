@@ -6,7 +6,7 @@ owner and one recipe. A figure's file name carries the parameters that change it
 (``event_study_AZE_post_soviet_2013_wgi_cc_estimate``): runs with other parameters never
 write the same file.
 
-Inputs are either ``panel``/``gaps`` (the build, loaded with :mod:`divides.api`) or a frame a
+Inputs are either ``panel``/``gaps`` (the build, loaded with :mod:`divides.build.loaders`) or a frame a
 notebook computed (model results, the spec-curve table). :func:`save` keeps each computed
 frame beside the figure as ``figures/inputs/<file stem>.<input>.parquet``, so the figure can be
 redrawn without fitting anything again; a missing one is reported, never made up. Beside

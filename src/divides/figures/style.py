@@ -379,7 +379,7 @@ def editions_text(editions: Iterable[str]) -> str:
 
 def source_editions(*frames: pd.DataFrame) -> dict[str, str]:
     """Per source, the editions the build took its values from (provenance
-    ``source_editions``, written by :func:`divides.panel.build`), as footer text."""
+    ``source_editions``, written by :func:`divides.build.panel.build`), as footer text."""
     found: dict[str, set[str]] = {}
     for frame in frames:
         meta = frame.attrs.get(provenance.META_KEY, {})

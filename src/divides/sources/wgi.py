@@ -31,7 +31,7 @@ Releases: the World Bank re-estimated all history back to 1996 in 2025, so value
 2024 and 2025 releases must never meet in one series. Each file reports its release in
 ``report.release``: for a workbook the year after its last data year (the 2024 update
 covers 1996-2023), for an API response its ``lastupdated`` date. The panel then takes
-each series from one release (:func:`divides.panel.choose_releases`).
+each series from one release (:func:`divides.build.panel.choose_releases`).
 """
 
 from __future__ import annotations

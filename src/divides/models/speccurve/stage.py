@@ -6,7 +6,7 @@ stage key, the curve's notes and each parquet's sha256. :func:`load` returns the
 curve only when the key and both checksums match; anything else (another build, grid,
 model code, library version or seed; a damaged or edited file) is estimated again, never
 reused. ``divides run`` schedules :func:`ensure` as the graph's ``specs`` task
-(:mod:`divides.pipeline`); a notebook opened by hand gets the same result through
+(:mod:`divides.run.graph`); a notebook opened by hand gets the same result through
 :func:`load`.
 """
 
@@ -21,10 +21,10 @@ import filelock
 import pandas as pd
 
 from divides import __version__, config, provenance
-from divides.buildkey import key
+from divides.build.keys import key
 from divides.models.speccurve.grid import load_grid
 from divides.models.speccurve.run import SpecCurve, run
-from divides.store import sha256_file
+from divides.build.store import sha256_file
 
 STAGE_FILE = "stage.json"
 TABLES = {"table": "table.parquet", "inference": "inference.parquet"}
@@ -87,7 +87,7 @@ def _stored(folder: Path, want: str) -> SpecCurve | None:
 
 
 def _store(folder: Path, curve: SpecCurve, stage: str) -> None:
-    from divides import store
+    from divides.build import store
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / STAGE_FILE).unlink(missing_ok=True)  # the stage counts only once it is whole
@@ -105,7 +105,7 @@ def load(data: str = "demo", draws: int | None = None, backend: str = "serial",
     """The curve of ``data``'s current build: the stored one when it was made from the same
     build, grid, draws, seed and code, else (or with ``force``) estimated now on
     ``backend`` and stored."""
-    from divides import api
+    from divides.build import loaders as api
 
     panel, gaps = api.load_panel(data), api.load_gaps(data)
     grid = load_grid()

@@ -98,7 +98,7 @@ class BuildOutputs:
 
 def load_build(processed: Path) -> BuildOutputs:
     """Read a build's outputs from ``processed`` (a ``data/processed/<data>`` folder)."""
-    from divides import panel as panel_mod
+    from divides.build import panel as panel_mod
 
     processed = Path(processed)
     if not (processed / "manifest.json").exists():
@@ -125,12 +125,12 @@ def panel_winners(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | 
                   ) -> pd.DataFrame:
     """The observation behind every panel cell: iso3, year, panel_column, source, file, value.
 
-    Uses the build's own functions, in the order :func:`divides.panel.assemble_panel`
+    Uses the build's own functions, in the order :func:`divides.build.panel.assemble_panel`
     applies them (year limits, one release per series, file rank by priority and release,
     then series priority), so the attribution cannot drift from the panel.
     ``file_release`` is the manifest's ``file_releases`` as (source, file) -> release.
     """
-    from divides import panel as panel_mod
+    from divides.build import panel as panel_mod
 
     cand = panel_mod.panel_candidates()
     t = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
@@ -269,7 +269,7 @@ class _Context:
         return out
 
     def file_release(self, source: str, file: str, years: pd.Series) -> str:
-        from divides import panel as panel_mod
+        from divides.build import panel as panel_mod
 
         rule = panel_mod.file_rule(source, file)
         stamp = self._stamp(file)
@@ -318,7 +318,7 @@ class _Context:
 
 def _context(manifest: dict, definitions: pd.DataFrame | None,
              input_files: pd.DataFrame | None) -> _Context:
-    from divides.sources import capture
+    from divides.build import capture
 
     cites = citations_table()
     defs = (definitions if definitions is not None
@@ -370,8 +370,8 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     and warnings then come from the manifest's ``releases`` only); without ``definitions``
     every definition is the catalogue's.
     """
-    from divides import gaps as gaps_mod
-    from divides import panel as panel_mod
+    from divides.build import gaps as gaps_mod
+    from divides.build import panel as panel_mod
 
     # The provenance in attrs (input sha256s) is deep-copied by every pandas operation:
     # the codebook works on shallow copies without it (10x faster on the real build).
@@ -719,7 +719,7 @@ def write_codebook(data: str = "demo", build: bool | None = None,
     None (default) builds, but falls back to the existing build when the raw files are
     absent (a codebook needs only ``data/processed/<data>/``).
     """
-    from divides import panel as panel_mod
+    from divides.build import panel as panel_mod
 
     src = Path(processed) if processed is not None else config.processed_dir(data)
     if build is not False and processed is None:

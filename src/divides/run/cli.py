@@ -34,7 +34,8 @@ def _host_url(text: str) -> tuple[str, str]:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from divides import config, fetch
+    from divides import config
+    from divides.acquire import fetch
     from divides.errors import DividesError
 
     if args.update and args.origin == "pinned":
@@ -57,7 +58,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
                             deadline_s=args.deadline)
         print(f"divides fetch: {len(paths)} files verified in {dest}")
         return 0
-    from divides import publishers
+    from divides.acquire import publishers
     from divides.errors import DownloadError
 
     try:
@@ -90,7 +91,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from divides import panel
+    from divides.build import panel
 
     result = panel.build(data=args.data, raw_dir=args.raw_dir, force=args.force)
     print(result.summary())
@@ -98,7 +99,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_codebook(args: argparse.Namespace) -> int:
-    from divides import codebook
+    from divides.report import codebook
 
     for path in codebook.write_codebook(data=args.data, build=False if args.no_build else None):
         print(f"wrote {path}")
@@ -110,7 +111,8 @@ def _cmd_specs(args: argparse.Namespace) -> int:
     figure is drawn by notebook 05 through the figure registry, and `divides figures`
     redraws it from the inputs that notebook saved). A folder of its own: the run's
     tables/ folder is written by the notebooks alone, so no file there has two writers."""
-    from divides import api, config
+    from divides import config
+    from divides.build import loaders as api
     from divides.models import case, speccurve
 
     panel = api.load_panel(data=args.data)
@@ -147,7 +149,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from divides import runner
+    from divides.run import runner
 
     if args.list:
         print(runner.list_parameters(args.only), end="")

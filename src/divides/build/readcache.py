@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides import store
-from divides.buildkey import key
+from divides.build import store
+from divides.build.keys import key
 from divides.observations import ReadReport
 
 

@@ -1,7 +1,7 @@
 """Execute the research notebooks with papermill; the run's folders and manifests.
 
 What runs, in which order and only when its inputs changed, is the graph of
-:mod:`divides.pipeline` (read, build, spec curve, codebook, notebooks, collect, report);
+:mod:`divides.run.graph` (read, build, spec curve, codebook, notebooks, collect, report);
 this module gives it the notebook steps and the ``collect`` and ``report`` actions.
 All notebooks run from one Python process (the papermill Python API, not its command
 line: that saves 3-4 s of imports per notebook) in a small thread pool. A notebook whose
@@ -32,7 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from divides import __version__, config, pipeline
+from divides import __version__, config
+from divides.run import graph as pipeline
 from divides.errors import DividesError
 
 KERNEL_NAME = "divides"
@@ -448,7 +449,7 @@ def default_jobs() -> int:
 def _steps(selected: list[Path], root: Path, data: str, retries: int,
            per_nb: dict[str, dict[str, object]], results: dict[str, NotebookRun]
            ) -> list[pipeline.NotebookStep]:
-    """The notebooks of a run as steps of the pipeline (:mod:`divides.pipeline`)."""
+    """The notebooks of a run as steps of the pipeline (:mod:`divides.run.graph`)."""
     import platform
 
     kernel: list[str] = []  # looked up once, and only when a notebook has to run
@@ -487,7 +488,7 @@ def _steps(selected: list[Path], root: Path, data: str, retries: int,
 
 def build_report(root: Path, data: str) -> bool:
     """The run's report, HTML and PDF (:mod:`divides.report`): the graph's ``report`` task."""
-    from divides import report  # Sphinx, nbformat, matplotlib: only when it is built
+    from divides.report import site as report  # Sphinx, nbformat, matplotlib: only when built
 
     built = report.build(root, data=data)
     print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
@@ -507,7 +508,7 @@ def _report_inputs(root: Path) -> list[Path]:
 def _graph(data: str, only: list[str] | None, retries: int, params: dict[str, str] | None,
            results: dict[str, NotebookRun], collected: list[bool], force: bool = False
            ) -> tuple[dict[str, list], list[str], Path, list[Path], dict, dict]:
-    """The run's tasks (:mod:`divides.pipeline`), the ones to run, and its folder."""
+    """The run's tasks (:mod:`divides.run.graph`), the ones to run, and its folder."""
     selected = notebooks(only)
     per_nb, changed = resolve_parameters(selected, params or {})
     root = run_dir(data, changed)
@@ -546,7 +547,7 @@ def graph_text(data: str = "demo", only: list[str] | None = None,
 
 def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
         retries: int = 2, params: dict[str, str] | None = None, force: bool = False) -> int:
-    """Run the pipeline (:mod:`divides.pipeline`) for the notebooks: 0 when all succeed.
+    """Run the pipeline (:mod:`divides.run.graph`) for the notebooks: 0 when all succeed.
 
     ``params``: ``name -> text`` from ``-p name=value``, parsed by the type of each notebook's
     default. A step whose inputs, code and parameters are unchanged since it last ran into

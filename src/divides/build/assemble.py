@@ -5,7 +5,7 @@ Series of sources that revise history come whole from one release
 (``data/file_priority.csv``) and then the edition found in each file's content decide,
 never the file name, and two files of one edition that disagree stop the build; for one
 panel column fed by several series, the rule priority decides (``data/panel_rules.csv``).
-Every observation ends in one reason of :data:`divides.rules.PANEL_STAGE_REASONS`.
+Every observation ends in one reason of :data:`divides.build.rules.PANEL_STAGE_REASONS`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 
 from divides.countries import countries
 from divides.observations import KEY
-from divides.rules import (
+from divides.build.rules import (
     DERIVED_COLUMNS,
     PANEL_ID_COLUMNS,
     file_rule,

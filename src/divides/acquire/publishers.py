@@ -45,11 +45,12 @@ from urllib.parse import urlsplit
 
 import pooch
 
-from divides import config, revisions
-from divides import fetch as _fetch
-from divides.downloads import SHA256_PATTERN
+from divides import config
+from divides.acquire import revisions
+from divides.acquire import fetch as _fetch
+from divides.acquire.downloads import SHA256_PATTERN
 from divides.errors import DividesError, DownloadError, SourceFormatError
-from divides.fetch import _describe, _one_line, _pooch_log
+from divides.acquire.fetch import _describe, _one_line, _pooch_log
 
 LOCK_NAME = "publishers.lock.json"
 LOCK_FORMAT = 1

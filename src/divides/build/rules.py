@@ -7,7 +7,7 @@ and the panel schemas import (it imports none of them).
   1 unless listed there.
 * ``data/file_priority.csv`` ranks the channels of one source (a third-party or modified
   copy below the publisher's own files); within a channel, the edition read from each
-  file's content decides (:mod:`divides.assemble`). Its ``edition`` and
+  file's content decides (:mod:`divides.build.assemble`). Its ``edition`` and
   ``latest_year_table`` columns label the ITU latest-year tables for the gap metrics.
 * ``data/releases.csv``: sources whose releases revise history (one release a series).
 """

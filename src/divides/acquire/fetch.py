@@ -1,7 +1,7 @@
 """``divides fetch``: download the published files of the catalogue, verified by sha256.
 
 This is the pinned mirror (``--from pinned``, the default): fixed copies of each file.
-The publishers' own endpoints and their lock are in ``divides.publishers``.
+The publishers' own endpoints and their lock are in ``divides.acquire.publishers``.
 
 Files land in ``data/raw/real/<path>`` (``config.FETCHED_RAW_DIR``), laid out exactly like
 ``../shared/data/real``, so the readers take either folder. Downloads go through pooch,
@@ -40,7 +40,7 @@ from urllib.parse import quote, urlsplit
 import pooch
 
 from divides import config
-from divides.downloads import Download, load_catalogue, source_ids
+from divides.acquire.downloads import Download, load_catalogue, source_ids
 from divides.errors import DividesError, DownloadError
 
 #: Seconds without data before a connection or read is given up (requests' timeout).

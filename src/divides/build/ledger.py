@@ -9,7 +9,7 @@ import pandas as pd
 
 from divides import catalogue
 from divides.observations import ReadReport
-from divides.rules import panel_candidates, panel_columns
+from divides.build.rules import panel_candidates, panel_columns
 
 LEDGER_COLUMNS = ["stage", "source", "file", "reason", "rows", "of_rows"]
 

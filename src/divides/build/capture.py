@@ -1,7 +1,7 @@
 """Build-time capture of what the codebook needs from the raw folder.
 
 The codebook of a built panel must need no raw files, so :func:`write_build_metadata`
-(called once by :func:`divides.panel.build`) writes two small tables beside the build's
+(called once by :func:`divides.build.panel.build`) writes two small tables beside the build's
 outputs in ``data/processed/<data>/``:
 
 * ``definitions.csv``: the publishers' own series definitions, read by the readers'
@@ -121,7 +121,7 @@ def write_build_metadata(root: Path, out: Path) -> list[Path]:
     for name, frame in ((DEFINITIONS_CSV, definitions(root)), (INPUT_FILES_CSV,
                                                                 input_files(root))):
         path = out / name
-        from divides import store  # below the build layer: only its atomic writer
+        from divides.build import store
 
         with store.atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False, lineterminator="\n")

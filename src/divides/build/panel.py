@@ -5,7 +5,7 @@
 
 * ``observations.parquet``: every harmonised observation of every file (tidy layer);
 * ``panel.parquet``: one row per (iso3, year), one column per catalogue ``panel_column``;
-* ``gaps.parquet``: advantaged vs disadvantaged rates (see :mod:`divides.gaps`);
+* ``gaps.parquet``: advantaged vs disadvantaged rates (see :mod:`divides.build.gaps`);
 * ``drops.csv``: the ledger (stage, source, file, reason, rows, of_rows); within each
   (stage, file) the rows add up to ``of_rows`` (rows read, observations, or gap candidates);
 * ``coverage.csv``: countries with data per variable and year, overall and per region;
@@ -14,14 +14,14 @@
 
 The build is a transaction in small parts, one job each:
 
-* :mod:`divides.inventory`: every file under the raw folder, read or not (and why); what
+* :mod:`divides.build.inventory`: every file under the raw folder, read or not (and why); what
   the reads must yield (a vanished catalogue series stops the build);
-* :mod:`divides.readcache`: one reader call per file, cached by its sha256 and the code key
-  (:mod:`divides.buildkey`, the hash of the package's own build files);
-* :mod:`divides.rules`: the rule tables and column constants (panel, gaps and schemas
-  import them); :mod:`divides.assemble`: which value wins (channel, then the edition in
-  the content, never the file name); :mod:`divides.ledger`: drops, coverage, overlaps;
-* :mod:`divides.store`: outputs staged in a new folder and made current by one symlink
+* :mod:`divides.build.readcache`: one reader call per file, cached by its sha256 and the code key
+  (:mod:`divides.build.keys`, the hash of the package's own build files);
+* :mod:`divides.build.rules`: the rule tables and column constants (panel, gaps and schemas
+  import them); :mod:`divides.build.assemble`: which value wins (channel, then the edition in
+  the content, never the file name); :mod:`divides.build.ledger`: drops, coverage, overlaps;
+* :mod:`divides.build.store`: outputs staged in a new folder and made current by one symlink
   swap, under a lock; each output's sha256 and build key checked before reuse.
 
 The whole build is skipped when the build key (every raw file, code key, library
@@ -38,18 +38,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides import (
-    __version__,
-    buildkey,
-    config,
-    inventory,
-    provenance,
-    readcache,
-    store,
-)
+from divides import __version__, config, provenance
+from divides.build import keys as buildkey
+from divides.build import inventory
+from divides.build import readcache
+from divides.build import store
 
 # The build's parts, one job each; their public names stay importable from here.
-from divides.assemble import (  # noqa: F401
+from divides.build.assemble import (  # noqa: F401
     _assemble,
     _dedupe_files,
     assemble_panel,
@@ -57,9 +53,9 @@ from divides.assemble import (  # noqa: F401
     column_editions,
     file_priority_of,
 )
-from divides.buildkey import key as _key
-from divides.buildkey import library_versions
-from divides.ledger import (  # noqa: F401
+from divides.build.keys import key as _key
+from divides.build.keys import library_versions
+from divides.build.ledger import (  # noqa: F401
     UnusedAliasWarning,
     check_ledger,
     coverage,
@@ -69,8 +65,8 @@ from divides.ledger import (  # noqa: F401
     unused_aliases,
 )
 from divides.observations import empty_observations, finalize
-from divides.readcache import cache_stem, prune_read_cache
-from divides.rules import (  # noqa: F401
+from divides.build.readcache import cache_stem, prune_read_cache
+from divides.build.rules import (  # noqa: F401
     DERIVED_COLUMNS,
     PANEL_ID_COLUMNS,
     PANEL_STAGE_REASONS,
@@ -81,8 +77,8 @@ from divides.rules import (  # noqa: F401
     panel_columns,
     release_rules,
 )
-from divides.sources import capture
-from divides.store import sha256_file
+from divides.build import capture
+from divides.build.store import sha256_file
 
 OUTPUT_FILES = ("observations.parquet", "panel.parquet", "gaps.parquet", "drops.csv",
                 "coverage.csv", "overlaps.csv", "manifest.json")
@@ -343,7 +339,7 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
 
     Does no work when the current build has the build key (input sha256s, code key,
     library versions) and its files match its manifest, unless ``force``. The outputs are
-    written into a staging folder and made current in one step (:mod:`divides.store`);
+    written into a staging folder and made current in one step (:mod:`divides.build.store`);
     a second build on the same folder waits for the first (``lock_timeout_s``).
     """
     plan = read_plan(data, raw_dir, out_dir)
@@ -389,8 +385,8 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     versions, build_key, raw_files, cache_dir = (plan.versions, plan.build_key,
                                                  plan.raw_files, plan.cache_dir)
     # imported only when there is work to do (pandera alone takes about 0.4 s to import)
-    from divides import gaps as gaps_mod
-    from divides import panel_schemas
+    from divides.build import gaps as gaps_mod
+    from divides.build import schemas as panel_schemas
 
     frames, reports, cache_hits = [], [], 0
     for source, path in _progress([(s, p) for s, p in all_files if s != "wdi_meta"],

@@ -1,11 +1,11 @@
 """Where a build's outputs live: staged in a new folder, made current in one step.
 
-Layout of ``data/processed/<data>/`` (the ``out`` folder of :func:`divides.panel.build`)::
+Layout of ``data/processed/<data>/`` (the ``out`` folder of :func:`divides.build.panel.build`)::
 
     builds/<id>/            one complete build each: the outputs and manifest.json
     current -> builds/<id>  the build in use; swapped by one os.replace of a symlink
     panel.parquet -> current/panel.parquet   (and each other output: stable names)
-    cache/                  per-file read cache (see :mod:`divides.readcache`)
+    cache/                  per-file read cache (see :mod:`divides.build.readcache`)
     .build.lock             serialises builds on this folder (filelock)
 
 A build writes into a fresh ``builds/staging-*`` folder; only when every output is

@@ -14,7 +14,7 @@ import pandera.pandas as pa
 from divides import catalogue
 from divides.countries import aggregates
 from divides.errors import ValidationError
-from divides.rules import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_candidates, panel_columns
+from divides.build.rules import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_candidates, panel_columns
 from divides.schemas import ISO3_PATTERN, _range_exceptions, describe_failures
 
 CPI_0_100_FIRST_YEAR = 2012
@@ -98,7 +98,7 @@ def panel_schema() -> pa.DataFrameSchema:
 
 
 def gaps_schema() -> pa.DataFrameSchema:
-    from divides.gaps import DIMENSIONS, GAP_COLUMNS, GAP_KEY
+    from divides.build.gaps import DIMENSIONS, GAP_COLUMNS, GAP_KEY
 
     pct = [pa.Check.ge(0)]
     cols = {

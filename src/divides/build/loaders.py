@@ -5,7 +5,7 @@
 >>> divides.provenance.data_kind(panel)
 'demo'
 
-Every loader first calls :func:`divides.panel.build`, which does no work when the inputs,
+Every loader first calls :func:`divides.build.panel.build`, which does no work when the inputs,
 code and library versions are unchanged (a checksum comparison), and shows a progress
 bar on long steps when run in a terminal or notebook. Frames come back tagged with their
 provenance (``frame.attrs["divides"]``: data kind, input sha256s, versions).
@@ -24,7 +24,8 @@ from divides import config
 def _ensure(data: str, build: bool) -> Path:
     """The current build folder (resolved, so that every table read comes from one build),
     after checking that its files match its manifest and carry its build key."""
-    from divides import panel, store
+    from divides.build import panel
+    from divides.build import store
 
     out = panel.build(data=data).out_dir if build else config.processed_dir(data)
     current = store.current_dir(out)
@@ -45,21 +46,21 @@ def _tagged_csv(path: Path, data: str) -> pd.DataFrame:
 
 def load_panel(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """The country-year panel (one row per iso3, year), tagged with its provenance."""
-    from divides import panel
+    from divides.build import panel
 
     return panel.read_parquet(_ensure(data, build) / "panel.parquet")
 
 
 def load_gaps(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Gap metrics: one row per (iso3, year, dimension, indicator, source)."""
-    from divides import panel
+    from divides.build import panel
 
     return panel.read_parquet(_ensure(data, build) / "gaps.parquet")
 
 
 def load_observations(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Every harmonised observation of every file (the tidy layer)."""
-    from divides import panel
+    from divides.build import panel
 
     return panel.read_parquet(_ensure(data, build) / "observations.parquet")
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from divides import config
-from divides.rules import file_rule
+from divides.build.rules import file_rule
 
 DIMENSIONS = ("sex", "area", "income", "age", "literacy")
 GAP_KEY = ["iso3", "year", "dimension", "indicator", "source"]

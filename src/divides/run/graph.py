@@ -60,7 +60,7 @@ def lock_files() -> list[Path]:
 
 def build_outputs(data: str) -> list[Path]:
     """The build's outputs under their stable names in ``data/processed/<data>/``."""
-    from divides.panel import OUTPUT_FILES
+    from divides.build.panel import OUTPUT_FILES
 
     out = config.processed_dir(data)
     return [out / name for name in OUTPUT_FILES]
@@ -75,7 +75,8 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
     """The tasks before the notebooks: ``read:<source>``, ``build``, and ``specs`` (when
     ``draws`` is given) and ``codebook`` (when asked for). ``force``: the build and the
     spec curve are made anew, not taken from their own stores."""
-    from divides import buildkey, panel
+    from divides.build import keys as buildkey
+    from divides.build import panel
 
     plan = panel.read_plan(data)
     build_code = buildkey.build_code_files()
@@ -129,7 +130,7 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
             "doc": f"panel, gaps -> spec curve, {draws} draws (data/processed/.../specs)",
             "verbosity": 2}]
     if codebook:
-        from divides import codebook as codebook_mod
+        from divides.report import codebook as codebook_mod
 
         def codebook_action() -> bool:
             for path in codebook_mod.write_codebook(data=data, build=False):

@@ -1,0 +1,1 @@
+"""The build: raw files -> observations -> country-year panel -> gaps, as one transaction."""

@@ -1,0 +1,338 @@
+"""The report of a run: HTML and PDF, built with Sphinx and myst-nb from a run folder.
+
+A run folder holds the executed notebooks (``<run>/notebooks/*.ipynb``), the figures they
+saved (``<run>/figures/*.png``) and their tables (``<run>/tables/*.csv``); ``divides run``
+writes ``reports/<data>/`` in that shape. :func:`build` writes
+
+* ``<run>/report/index.html`` and one page per notebook: code folded, papermill's parameter
+  cells left out, every saved figure shown after the cell that saved it, numbered and
+  captioned with its title and footer (read from the PNG's ``Title`` and ``Description``);
+* a front page (date of the run, data kind, editions and releases from the build manifest,
+  parameters, package versions), a tables page (each CSV as a numbered table) and a
+  sources page (citations from :mod:`divides.report.codebook`);
+* ``<run>/report/report.pdf``: the same document through rinohtype (pure Python), code left out.
+
+See docs/report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from divides import config
+from divides.report import codebook
+from divides.figures.registry import FIGURE_MARKER
+
+#: Rows of a table shown in the report (the CSV linked beside it has them all).
+TABLE_ROWS = 25
+#: Packages whose versions the front page lists.
+VERSIONED = ("divides", "pandas", "numpy", "statsmodels", "linearmodels", "pyfixest",
+             "matplotlib", "geopandas", "mapclassify", "papermill", "sphinx", "myst-nb",
+             "rinohtype")
+#: Cells papermill adds or the notebook reads its parameters in: shown on the front page.
+PARAMETER_TAGS = {"parameters", "injected-parameters"}
+_SAVE_CALL = re.compile(r"save_figure\(\s*\w+\s*,\s*(f?)[\"']([^\"']+)[\"']")
+
+
+@dataclass
+class Report:
+    html: Path
+    pdf: Path | None
+    figures: int
+    tables: int
+
+
+def _listed(run_dir: Path, key: str) -> list[str] | None:
+    """The files of ``key`` (``figures``, ``tables``) in the run manifest (``run.json``,
+    written by :mod:`divides.run.runner`), or None when the folder has no manifest."""
+    manifest = run_dir / "run.json"
+    if not manifest.exists():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8")).get(key, [])
+
+
+def _run_notebooks(run_dir: Path) -> list[Path]:
+    """The run's executed notebooks: those its manifest lists (an executed copy an earlier
+    run left in the folder is not this run's), else every ``NN_*.ipynb``."""
+    manifest = run_dir / "run.json"
+    if manifest.exists():
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("notebooks", {})
+        found = sorted(run_dir / e["executed"] for e in entries.values()
+                       if e.get("status") != "failed")
+    else:
+        found = sorted((run_dir / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise FileNotFoundError(f"{run_dir / 'notebooks'}: expected executed notebooks "
+                                "(NN_name.ipynb), found none; run `divides run` first")
+    return found
+
+
+def run_figures(run_dir: Path) -> list[Path]:
+    """The PNG figures of the run: those its run manifest (``run.json``, written by
+    :mod:`divides.run.runner`) lists, so that files of an earlier run in the same folder never
+    enter the report; without a manifest, every PNG in ``figures/``."""
+    listed = _listed(run_dir, "figures")
+    if listed is None:
+        return sorted((run_dir / "figures").glob("*.png"))
+    return sorted(run_dir / f for f in listed
+                  if f.endswith(".png") and Path(f).parent.name == "figures")
+
+
+def run_tables(run_dir: Path) -> list[Path]:
+    """The CSV tables of the run, as its manifest lists them (like :func:`run_figures`)."""
+    listed = _listed(run_dir, "tables")
+    if listed is None:
+        return sorted((run_dir / "tables").glob("*.csv"))
+    return sorted(run_dir / f for f in listed
+                  if f.endswith(".csv") and Path(f).parent.name == "tables")
+
+
+def figure_caption(png: Path) -> tuple[str, str]:
+    """(title, footer) that :func:`divides.figures.export.save_figure` wrote into a PNG."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        text = dict(getattr(image, "text", {}) or {})
+    return text.get("Title", "") or png.stem.replace("_", " "), text.get("Description", "")
+
+
+def saved_figures(source: str, figures_dir: Path) -> list[Path]:
+    """PNG files a code cell saves with ``save_figure`` (f-string names matched as globs)."""
+    found: list[Path] = []
+    for is_f, name in _SAVE_CALL.findall(source):
+        pattern = re.sub(r"\{[^}]*\}", "*", name) if is_f else name
+        found += sorted(figures_dir.glob(f"{pattern}.png"))
+    return found
+
+
+def _figure_block(png: Path, rel: str) -> str:
+    title, footer = figure_caption(png)
+    caption = f"**{title.rstrip('.')}.** {footer}".strip()
+    return (f":::{{figure}} {rel}\n:name: fig-{png.stem.replace('_', '-')}\n"
+            f":alt: {title}\n:width: 100%\n\n{caption}\n:::\n")
+
+
+def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict, int]:
+    """Copy of an executed notebook for the report; returns (its parameters, figures placed).
+
+    Parameter cells are dropped (the front page lists the values), code is folded, image
+    outputs of cells that save a figure are replaced by the saved figure, numbered and
+    captioned, in a Markdown cell right after the code.
+    """
+    nb = nbformat.read(executed, as_version=4)
+    params = dict(nb.metadata.get("papermill", {}).get("parameters", {}) or {})
+    cells, placed = [], 0
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and tags & PARAMETER_TAGS:
+            continue
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        cell.metadata["tags"] = sorted(tags | {"hide-input"})
+        marked = [o for o in cell.get("outputs", [])
+                  if FIGURE_MARKER in (o.get("metadata") or {})]
+        pngs = saved_figures(cell.source, figures_dir) + [
+            figures_dir / f"{o['metadata'][FIGURE_MARKER]}.png" for o in marked]
+        pngs = [p for p in dict.fromkeys(pngs) if p.exists()]
+        if pngs or marked:
+            cell.outputs = [o for o in cell.outputs if "image/png" not in o.get("data", {})
+                            and FIGURE_MARKER not in (o.get("metadata") or {})]
+        cells.append(cell)
+        for png in pngs:
+            # "name.*": the HTML takes the PNG, the PDF the vector PDF (sharper, and rinohtype
+            # embeds it in a fraction of the time a 300 dpi PNG takes)
+            cells.append(nbformat.v4.new_markdown_cell(_figure_block(png, f"figures/{png.stem}.*")))
+            placed += 1
+    nb.cells = cells
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return params, placed
+
+
+def _run_date(notebooks: list[Path]) -> str:
+    """When the run finished: the latest papermill end time of its notebooks (a run's own
+    date, so rebuilding the report of one run gives the same front page)."""
+    ends = []
+    for path in notebooks:
+        meta = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        if meta.get("end_time"):
+            ends.append(str(meta["end_time"]))
+    return max(ends)[:16].replace("T", " ") + " UTC" if ends else "not recorded"
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.astype(str).itertuples(index=False):
+        lines.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines)
+
+
+def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
+               pages: list[str]) -> str:
+    """Markdown of the front page."""
+    kind = ("synthetic demo data (invented values, not the publishers')" if data == "demo"
+            else "real published data")
+    out = [f"# divides report: {data} data", "",
+           f"**Run finished:** {date}  ", f"**Data:** {kind}  ",
+           f"**divides** {_version('divides')}, Python {sys.version.split()[0]}", ""]
+    if data == "demo":
+        out += [(":::{warning}\nEvery number in this report comes from the synthetic demo "
+                 "set, not from the publishers.\n:::"), ""]
+    out += ["## Contents", "", "```{toctree}", ":maxdepth: 1", "", *pages, "tables",
+            "sources", "```", "", "[The whole report as a PDF](report.pdf)", ""]
+    releases = manifest.get("releases") or []
+    out += ["## Editions and releases", ""]
+    if releases:
+        rows = pd.DataFrame([{
+            "source": r.get("source", ""), "indicator": r.get("indicator", ""),
+            "release": r.get("release", ""), "years": "-".join(str(y) for y in r.get("years", [])),
+            "status": r.get("status", ""), "files": ", ".join(r.get("files", []))}
+            for r in releases])
+        out += [_md_table(rows), ""]
+    files = manifest.get("file_releases") or {}
+    if files:
+        out += ["Edition of each input file, read from its content:", "",
+                _md_table(pd.DataFrame({"file": list(files), "edition": list(files.values())})),
+                ""]
+    if not releases and not files:
+        out += ["The build manifest records no releases for this data.", ""]
+    out += ["## Parameters", ""]
+    rows = [{"notebook": nb, "parameter": k, "value": json.dumps(v)}
+            for nb, p in params.items() for k, v in sorted(p.items())]
+    out += [_md_table(pd.DataFrame(rows)) if rows else "No parameters recorded.", ""]
+    out += ["## Package versions", "",
+            _md_table(pd.DataFrame({"package": list(VERSIONED),
+                                    "version": [_version(p) for p in VERSIONED]})), ""]
+    return "\n".join(out)
+
+
+def tables_page(tables: list[Path], staging: Path) -> tuple[str, int]:
+    """Markdown of the tables page: each CSV as a numbered table (first rows), linked whole."""
+    out = ["# Tables", "", (f"Each table the notebooks wrote, its first {TABLE_ROWS} rows at "
+                            "most; the link gives the whole CSV."), ""]
+    target = staging / "tables"
+    target.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for csv in tables:
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        shutil.copy2(csv, target / csv.name)
+        shown = frame.head(TABLE_ROWS)
+        shown.to_csv(target / f"{csv.stem}.shown.csv", index=False, lineterminator="\n")
+        note = (f" (first {TABLE_ROWS} of {len(frame)} rows)" if len(frame) > TABLE_ROWS
+                else "")
+        out += [f":::{{csv-table}} {csv.stem}{note}", f":name: tab-{csv.stem.replace('_', '-')}",
+                f":file: tables/{csv.stem}.shown.csv", ":header-rows: 1", ":::", "",
+                f"{{download}}`{csv.name} <tables/{csv.name}>`", ""]
+        n += 1
+    if not n:
+        out += ["This run wrote no tables.", ""]
+    return "\n".join(out), n
+
+
+def sources_page() -> str:
+    """Markdown of the sources and citations page (``data/citations.csv``)."""
+    table = codebook.citations_table()
+    out = ["# Sources and citations", "",
+           ("Every source the project reads, as it asks to be cited. `divides codebook` writes "
+            "the same entries as BibTeX and CSL-JSON with the releases a build used."), ""]
+    for row in table.itertuples(index=False):
+        licence = f" Licence: {row.licence}." if row.licence else ""
+        out += [f"**{row.publisher}** ({row.source}): {row.citation} <{row.url}>{licence}", ""]
+    return "\n".join(out)
+
+
+CONF = '''# Sphinx configuration written by divides.report (not edited by hand).
+project = {title!r}
+author = "divides"
+extensions = ["myst_nb"]
+nb_execution_mode = "off"
+nb_merge_streams = True
+numfig = True
+numfig_format = {{"figure": "Figure %s", "table": "Table %s"}}
+myst_enable_extensions = ["colon_fence"]
+html_theme = "alabaster"
+html_title = {title!r}
+html_theme_options = {{"page_width": "1100px", "sidebar_width": "230px"}}
+html_show_sourcelink = False
+html_copy_source = False
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
+rinoh_documents = [dict(doc="index", target="report", title={title!r},
+                        subtitle={subtitle!r}, author="divides", date={date!r})]
+'''
+
+
+def _sphinx(builder: str, src: Path, out: Path, *extra: str) -> None:
+    cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-d", str(src / "_doctrees"),
+           *extra, str(src), str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"sphinx -b {builder} failed ({done.returncode}):\n"
+                           f"{done.stderr[-3000:]}")
+
+
+def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Report:
+    """Write the report of the run in ``run_dir`` into ``<run_dir>/report/`` (HTML and PDF).
+
+    ``data`` defaults to the ``data`` parameter the notebooks ran with.
+    """
+    run_dir = Path(run_dir)
+    notebooks = _run_notebooks(run_dir)
+    figures_dir = run_dir / "figures"
+    staging = run_dir / "_report_src"
+    out = run_dir / "report"
+    for d in (staging, out):
+        if d.exists():
+            shutil.rmtree(d)
+    (staging / "figures").mkdir(parents=True)
+    for png in run_figures(run_dir):
+        for twin in (png, png.with_suffix(".pdf")):
+            if twin.exists():
+                shutil.copy2(twin, staging / "figures" / twin.name)
+    params, pages, placed = {}, [], 0
+    for nb in notebooks:
+        p, n = prepare_notebook(nb, figures_dir, staging / nb.name)
+        params[nb.stem], placed, pages = p, placed + n, pages + [nb.stem]
+    data = data or next((str(p["data"]) for p in params.values() if "data" in p), None)
+    if data is None:
+        raise ValueError(f"{run_dir}: expected a 'data' parameter in the executed notebooks' "
+                         "papermill metadata, found none; pass data=")
+    manifest_path = config.processed_dir(data) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    date = _run_date(notebooks)
+    (staging / "index.md").write_text(front_page(data, date, params, manifest, pages),
+                                      encoding="utf-8")
+    text, n_tables = tables_page(run_tables(run_dir), staging)
+    (staging / "tables.md").write_text(text, encoding="utf-8")
+    (staging / "sources.md").write_text(sources_page(), encoding="utf-8")
+    title = f"divides report: {data} data"
+    (staging / "conf.py").write_text(CONF.format(
+        title=title, date=date, subtitle="synthetic demo data" if data == "demo"
+        else "real published data"), encoding="utf-8")
+    _sphinx("html", staging, out)
+    pdf_path = None
+    if pdf:
+        _sphinx("rinoh", staging, staging / "_pdf", "-D", "nb_remove_code_source=1")
+        pdf_path = out / "report.pdf"
+        shutil.copy2(staging / "_pdf" / "report.pdf", pdf_path)
+    shutil.rmtree(staging)
+    return Report(html=out / "index.html", pdf=pdf_path, figures=placed, tables=n_tables)
