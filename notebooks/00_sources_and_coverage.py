@@ -104,7 +104,7 @@ print(f"every file's ledger adds up: {balanced}")
 #
 # Internet use is published by WDI and ITU, subscriptions by WDI's DataBank export and
 # ITU's own files. The panel takes one value per country-year by a rule written as data
-# (`src/divides/data/panel_rules.csv`); the values that lost are kept beside the winners so
+# (`src/divides/data/build/panel_rules.csv`); the values that lost are kept beside the winners so
 # that disagreements can be checked.
 
 # %%

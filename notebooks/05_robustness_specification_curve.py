@@ -24,7 +24,7 @@
 # dimension), controls (none, log income, log income and urban share), estimator (pooled
 # OLS or two-way fixed effects), lag (0, 1, 2 years, exact rule) and sample (all countries
 # or one World Bank income group) is estimated (Simonsohn, Simmons and Nelson 2020). The
-# grid is data: `src/divides/data/speccurve_grid.toml`. Coefficients are standardised
+# grid is data: `src/divides/data/models/speccurve_grid.toml`. Coefficients are standardised
 # (outcome and regressor z-scored over each specification's sample) so that CPI and WGI
 # curves share one axis. Each gap family is one named gap (source, indicator and the groups
 # compared are in the grid and printed below), never an indicator picked by rule.

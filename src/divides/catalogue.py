@@ -1,4 +1,4 @@
-"""The indicator catalogue (``data/indicators.csv``): every series the readers keep.
+"""The indicator catalogue (``data/build/indicators.csv``): every series the readers keep.
 
 One row per (source, publisher_code, breakdown, group): the project's ``indicator`` code,
 its name and unit, the valid range used by the schemas, and the panel column it feeds

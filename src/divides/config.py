@@ -13,16 +13,39 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 #: Project root when running from a source checkout (src layout: <root>/src/divides).
 PROJECT_ROOT = PACKAGE_DIR.parent.parent
 
-#: Data that is data: catalogues, aliases, excluded aggregates, demo parameters.
+#: Data that is data (catalogues, aliases, excluded aggregates, settings), one folder per
+#: layer that reads it. Only ``data/build/`` is in the build's code key: editing a model,
+#: figure, report or demo setting never rebuilds the panel.
 PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
-INDICATORS_CSV = PACKAGE_DATA_DIR / "indicators.csv"
-DOWNLOADS_CSV = PACKAGE_DATA_DIR / "downloads.csv"
-PUBLISHERS_CSV = PACKAGE_DATA_DIR / "publishers.csv"
-AGGREGATES_CSV = PACKAGE_DATA_DIR / "aggregates.csv"
-COUNTRIES_CSV = PACKAGE_DATA_DIR / "countries.csv"
-ALIASES_DIR = PACKAGE_DATA_DIR / "countries"
-DEMO_PARAMS_TOML = PACKAGE_DATA_DIR / "demo_params.toml"
-NATURAL_EARTH_DIR = PACKAGE_DATA_DIR / "natural_earth"
+BUILD_DATA_DIR = PACKAGE_DATA_DIR / "build"
+INDICATORS_CSV = BUILD_DATA_DIR / "indicators.csv"
+PANEL_COLUMNS_CSV = BUILD_DATA_DIR / "panel_columns.csv"
+AGGREGATES_CSV = BUILD_DATA_DIR / "aggregates.csv"
+COUNTRIES_CSV = BUILD_DATA_DIR / "countries.csv"
+ALIASES_DIR = BUILD_DATA_DIR / "countries"
+GAP_DEFINITIONS_CSV = BUILD_DATA_DIR / "gap_definitions.csv"
+FILE_PRIORITY_CSV = BUILD_DATA_DIR / "file_priority.csv"
+PANEL_RULES_CSV = BUILD_DATA_DIR / "panel_rules.csv"
+RELEASES_CSV = BUILD_DATA_DIR / "releases.csv"
+RANGE_EXCEPTIONS_CSV = BUILD_DATA_DIR / "range_exceptions.csv"
+FINDEX_GROUPS_CSV = BUILD_DATA_DIR / "findex_groups.csv"
+FINDEX_DATABASE_GROUPS_CSV = BUILD_DATA_DIR / "findex_database_groups.csv"
+DATA360_DIMENSIONS_CSV = BUILD_DATA_DIR / "data360_dimensions.csv"
+NATURAL_EARTH_DIR = BUILD_DATA_DIR / "natural_earth"
+ACQUIRE_DATA_DIR = PACKAGE_DATA_DIR / "acquire"
+DOWNLOADS_CSV = ACQUIRE_DATA_DIR / "downloads.csv"
+PUBLISHERS_CSV = ACQUIRE_DATA_DIR / "publishers.csv"
+MODELS_DATA_DIR = PACKAGE_DATA_DIR / "models"
+CASE_DONORS_CSV = MODELS_DATA_DIR / "case_donors.csv"
+SPECCURVE_GRID_TOML = MODELS_DATA_DIR / "speccurve_grid.toml"
+FIGURES_DATA_DIR = PACKAGE_DATA_DIR / "figures"
+REPORT_DATA_DIR = PACKAGE_DATA_DIR / "report"
+CITATIONS_CSV = REPORT_DATA_DIR / "citations.csv"
+COMPARABILITY_BREAKS_CSV = REPORT_DATA_DIR / "comparability_breaks.csv"
+FILE_WARNINGS_CSV = REPORT_DATA_DIR / "file_warnings.csv"
+DEMO_DATA_DIR = PACKAGE_DATA_DIR / "demo"
+DEMO_PARAMS_TOML = DEMO_DATA_DIR / "demo_params.toml"
+DEMO_COUNTRIES_CSV = DEMO_DATA_DIR / "demo_countries.csv"
 #: The demo generator's code (its checksum marks a demo folder as current or stale).
 DEMO_PACKAGE_DIR = PACKAGE_DIR / "demo"
 
@@ -76,11 +99,6 @@ def raw_dir(data: str) -> Path:
 def processed_dir(data: str) -> Path:
     """Derived tables for a data kind (``data/processed/<data>``)."""
     return PROCESSED_DIR / data
-
-
-def cache_dir(data: str) -> Path:
-    """Cached intermediate results for a data kind (``data/processed/<data>/cache``)."""
-    return processed_dir(data) / "cache"
 
 
 def reports_dir(data: str) -> Path:

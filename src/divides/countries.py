@@ -1,10 +1,10 @@
 """Country names and codes -> ISO3, with aggregates taken out first.
 
-Committed tables, not a library: ``data/countries.csv`` lists every code the project
+Committed tables, not a library: ``data/build/countries.csv`` lists every code the project
 accepts (ISO 3166-1 alpha-3 plus the World Bank's ``XKX`` Kosovo and ``CHI`` Channel
 Islands; generated once from the ISO 3166-1 table of ``pycountry`` 26.2 and committed,
-so there is no runtime dependency), ``data/aggregates.csv`` every excluded aggregate (by
-code and by name), and ``data/countries/<source>.csv`` each source's aliases (``alias,iso3``: a name or a legacy
+so there is no runtime dependency), ``data/build/aggregates.csv`` every excluded aggregate (by
+code and by name), and ``data/build/countries/<source>.csv`` each source's aliases (``alias,iso3``: a name or a legacy
 code). We chose tables over ``country_converter`` because it fails to import under
 pandas 3.1, is slow on long lists, and its regex matching maps some aggregate names to
 countries without telling; a table is reviewed once and then never surprises.

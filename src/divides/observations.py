@@ -7,11 +7,11 @@ column        dtype     meaning
 ============  ========  ==========================================================
 iso3          str       ISO 3166-1 alpha-3 code (Kosovo ``XKX``, Channel Islands ``CHI``)
 year          int64     reference year of the value
-indicator     str       a code from ``data/indicators.csv`` (name, unit, source)
+indicator     str       a code from ``data/build/indicators.csv`` (name, unit, source)
 value         float64   the number, in the catalogue's unit (never a missing marker)
 breakdown     str       ``total``, ``sex``, ``area``, ``income``, ``age``, ``education``, ...
 group         str       ``all`` when breakdown is ``total``; else e.g. ``female``, ``rural``
-source        str       source id (``wdi``, ``cpi``, ...) as in ``data/downloads.csv``
+source        str       source id (``wdi``, ``cpi``, ...) as in ``data/acquire/downloads.csv``
 file          str       file name the value was read from (provenance)
 ============  ========  ==========================================================
 
@@ -39,7 +39,7 @@ DROP_REASONS = {
     "unmapped_name": "country name or code not in the alias tables",
     "missing": "value is empty or a missing marker ('..', '...', '-')",
     "not_assessed": "publisher's placeholder for not assessed (e.g. EGOV 0.0, CPI 0.0)",
-    "not_in_catalogue": "series not in data/indicators.csv",
+    "not_in_catalogue": "series not in data/build/indicators.csv",
     "footer": "footer or note line of the export",
     "duplicate": "duplicate key; the first occurrence is kept",
     "out_of_scope": "a series or sub-table the project does not use",
@@ -68,7 +68,7 @@ class ReadReport:
     #: The publisher's release (edition) of the file's values, read from its content; a
     #: sortable string (a year such as ``2024``, or an ISO date such as the World Bank
     #: API's ``lastupdated``), empty when the source has no releases that revise history.
-    #: See ``data/releases.csv`` and :func:`divides.build.panel.choose_releases`.
+    #: See ``data/build/releases.csv`` and :func:`divides.build.panel.choose_releases`.
     release: str = ""
     #: Distinct publisher codes of the rows dropped as ``not_in_catalogue``: a renamed
     #: series shows here (``NY.GDP.PCAP.PP.KD`` -> ``NY.GDP.PCAP.PP.KD.21``), and the build

@@ -41,7 +41,7 @@ OBSERVATION_SCHEMA = pa.DataFrameSchema(
 
 @lru_cache(maxsize=1)
 def _range_exceptions() -> pd.DataFrame:
-    return pd.read_csv(config.PACKAGE_DATA_DIR / "range_exceptions.csv",
+    return pd.read_csv(config.RANGE_EXCEPTIONS_CSV,
                        dtype={"indicator": str, "year": "int64", "max_value": float, "reason": str})
 
 

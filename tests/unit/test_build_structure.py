@@ -74,3 +74,34 @@ def test_code_key_follows_every_build_file(tmp_path, monkeypatch):
     assert second != first
     (pkg / "sources" / "_new_helper.py").write_text("X = 1\n", encoding="utf-8")
     assert buildkey.code_key() != second  # a new module is in the key without a list
+
+
+@pytest.mark.parametrize("setting", [
+    "data/models/speccurve_grid.toml", "data/models/case_donors.csv",
+    "data/figures/columns.csv", "data/report/citations.csv", "data/acquire/publishers.csv",
+    "data/demo/demo_params.toml", "models/speccurve/grid.py", "figures/style.py",
+    "run/graph.py", "report/codebook.py", "acquire/fetch.py"])
+def test_settings_of_the_layers_above_the_build_are_outside_its_key(tmp_path, monkeypatch,
+                                                                     setting):
+    """Editing the spec-curve grid, the donor table or a figure label must not rebuild the
+    panel (it did while everything under data/ was build code)."""
+    pkg = tmp_path / "divides"
+    shutil.copytree(config.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "PACKAGE_DIR", pkg)
+    before = buildkey.code_key()
+    edited = pkg / setting
+    assert edited.is_file(), setting
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert buildkey.code_key() == before
+
+
+@pytest.mark.parametrize("build_file", ["data/build/panel_rules.csv", "data/build/countries.csv",
+                                        "build/assemble.py", "catalogue.py"])
+def test_the_builds_own_files_are_in_its_key(tmp_path, monkeypatch, build_file):
+    pkg = tmp_path / "divides"
+    shutil.copytree(config.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "PACKAGE_DIR", pkg)
+    before = buildkey.code_key()
+    edited = pkg / build_file
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert buildkey.code_key() != before

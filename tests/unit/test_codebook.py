@@ -162,7 +162,7 @@ def test_release_fallback_names_files_and_editions(table):
     cpi = _row(table, "cpi_score")
     assert "CPI2023_GlobalResultsTrends.xlsx (edition 2023)" in cpi["release"]
     internet = _row(table, "internet_users_pct")
-    # WDI revises history (data/releases.csv): its release comes from the manifest's record
+    # WDI revises history (data/build/releases.csv): its release comes from the manifest's record
     assert internet["release"].startswith("wdi 2025-04-15 (")
     assert "[API_IT.NET.USER.ZS" in internet["release"] and "set aside: wdi 2022-05-25" \
         in internet["release"]

@@ -1,7 +1,7 @@
 """On the demo panel: TWFE recovers the planted within-country EGDI effect, and the pooled
 estimate is much larger (the between-country pattern RESEARCH.md expects).
 
-Planted (data/demo_params.toml, [corruption]): cc_it = ... + beta_within * E_it
+Planted (data/demo/demo_params.toml, [corruption]): cc_it = ... + beta_within * E_it
 + delta_egdi_x_gap * (E_it - egdi_centre) * (G_i - gap_centre_pp) + ..., with E_it the EGDI
 of the latest survey year s <= t - 1 (our lag 1 with the 'latest' rule, at most 2 years
 back) and G_i the ITU internet gender gap (pp) of the country's latest-year survey; only

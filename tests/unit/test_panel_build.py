@@ -63,7 +63,7 @@ def test_priority_overlap_and_ledger():
     p, overlaps, ledger = panel.assemble_panel(obs, None, editions)
     assert not p.duplicated(["iso3", "year"]).any()
     row = p.set_index("year").loc[2020]
-    # WDI revises history (data/releases.csv): the series comes whole from the newest
+    # WDI revises history (data/build/releases.csv): the series comes whole from the newest
     # release covering its years; the DataBank value is another release, set aside
     assert row["internet_users_pct"] == 84.6
     assert p.set_index("year").loc[2019, "internet_users_pct"] == 81.0   # ITU fills a gap

@@ -1,4 +1,4 @@
-"""The download catalogue (``data/downloads.csv``): one row per published file.
+"""The download catalogue (``data/acquire/downloads.csv``): one row per published file.
 
 Columns: ``source`` (reader id), ``path`` (relative, laid out like ``../shared/data/real``),
 ``url`` (where exactly these bytes can be downloaded; see below), ``archive_member`` (when

@@ -1,6 +1,6 @@
 """``divides fetch --from publishers``: the publishers' own endpoints, pinned by a lock file.
 
-What is fetched is data, not code: ``data/publishers.csv`` lists one endpoint per file
+What is fetched is data, not code: ``data/acquire/publishers.csv`` lists one endpoint per file
 (source, target path, kind, code, URL template, HTTP method and form, edition rule, and a
 publisher sha256 where one is known). Kinds: ``wb_api_json`` (World Bank API v2, pages
 followed and joined), ``wb_bulk_zip``, ``data360_csv``, ``ti_xlsx`` (one file name per

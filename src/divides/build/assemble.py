@@ -2,9 +2,9 @@
 
 Series of sources that revise history come whole from one release
 (:func:`choose_releases`); for one observation key in several files, the channel
-(``data/file_priority.csv``) and then the edition found in each file's content decide,
+(``data/build/file_priority.csv``) and then the edition found in each file's content decide,
 never the file name, and two files of one edition that disagree stop the build; for one
-panel column fed by several series, the rule priority decides (``data/panel_rules.csv``).
+panel column fed by several series, the rule priority decides (``data/build/panel_rules.csv``).
 Every observation ends in one reason of :data:`divides.build.rules.PANEL_STAGE_REASONS`.
 """
 
@@ -43,7 +43,7 @@ def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | 
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one value per observation key across files; return (kept, lost).
 
-    Files rank by channel (``priority`` in ``data/file_priority.csv``: a third-party or
+    Files rank by channel (``priority`` in ``data/build/file_priority.csv``: a third-party or
     modified copy below the publisher's own files), then by the edition their reader
     found in the content (newest first: a CPI 2025 workbook beats the 2023 one whatever
     its name), never by file name. Two files of one channel and edition that disagree on
@@ -117,7 +117,7 @@ def choose_releases(obs: pd.DataFrame, file_release: dict[tuple[str, str], str]
                     ) -> tuple[pd.Series, list[dict]]:
     """Which observations a one-release-per-series rule sets aside, and the record of it.
 
-    For each source that revises history (``data/releases.csv``) and each series
+    For each source that revises history (``data/build/releases.csv``) and each series
     (indicator, breakdown, group) observed in more than one release, the series is taken
     whole from the newest release whose years cover the years of every other release; a
     newer release that covers fewer years (partial) is set aside, never mixed in. When no

@@ -1,6 +1,6 @@
 """Digital gap metrics: advantaged vs disadvantaged rates from the same source and year.
 
-``data/gap_definitions.csv`` lists each gap: its dimension (sex, area, income, age,
+``data/build/gap_definitions.csv`` lists each gap: its dimension (sex, area, income, age,
 literacy), the source, the indicator (a glob such as ``findex_*_pct`` gives one gap per
 matching series) and the advantaged and disadvantaged (breakdown, group); an explicit
 ``advantaged_indicator`` / ``disadvantaged_indicator`` compares two series (UNESCO
@@ -14,10 +14,10 @@ youth 15-24 vs 65+). For rates a (advantaged) and d (disadvantaged), in %:
 Pairing rules, each counted in the ledger (``drops.csv``, stage ``gaps``):
 
 * both rates must come from the same source, edition (the release the reader found in the
-  file, else ``edition`` in ``data/file_priority.csv``, else the file) and survey year, else the rate is
+  file, else ``edition`` in ``data/build/file_priority.csv``, else the file) and survey year, else the rate is
   ``unpaired`` and no gap is computed (WDI female and total literacy come in two files of
   one release; two ITU editions are never mixed);
-* ITU latest-year tables (``latest_year_table`` in ``data/file_priority.csv``) of two
+* ITU latest-year tables (``latest_year_table`` in ``data/build/file_priority.csv``) of two
   editions can give one country twice: the newer edition's gap (by the edition read from
   the content, never the file name) is kept and the other is ``superseded_edition``;
 * the same (iso3, year, dimension, indicator, source) from two files keeps the file of
@@ -57,8 +57,8 @@ class GapDefinitionWarning(UserWarning):
 
 @lru_cache(maxsize=1)
 def definitions() -> pd.DataFrame:
-    """``data/gap_definitions.csv`` with empty per-side indicators filled from ``indicator``."""
-    table = pd.read_csv(config.PACKAGE_DATA_DIR / "gap_definitions.csv", dtype=str,
+    """``data/build/gap_definitions.csv`` with empty per-side indicators filled from ``indicator``."""
+    table = pd.read_csv(config.GAP_DEFINITIONS_CSV, dtype=str,
                         keep_default_na=False)
     bad = sorted(set(table["dimension"]) - set(DIMENSIONS))
     if bad:

@@ -129,7 +129,7 @@ def check_yields(reports: list[ReadReport], obs: pd.DataFrame, root: Path,
             if like:
                 problems.append(f"{rel(r)}: catalogue series {code!r} ({ind}) is not in the "
                                 f"file, which has the similar code(s) {like}; if the publisher "
-                                "renamed the series, add the new code to data/indicators.csv")
+                                "renamed the series, add the new code to data/build/indicators.csv")
     for r in reports:
         if r.rows_read and not r.observations and not r.rows_kept:
             have = (f"; the codes it has include {r.other_codes[:8]}" if r.other_codes else "")
@@ -143,5 +143,5 @@ def check_yields(reports: list[ReadReport], obs: pd.DataFrame, root: Path,
             problems.append(f"source {source!r}: its {len(reps)} file(s) yield no observation")
     if problems:
         raise InputError(f"the inputs under {root} no longer give what the catalogue "
-                         "(data/indicators.csv) expects:\n  " + "\n  ".join(
+                         "(data/build/indicators.csv) expects:\n  " + "\n  ".join(
                              dict.fromkeys(problems)))

@@ -1,9 +1,11 @@
 """The keys that decide whether a read or a build can be reused.
 
-The code key is the sha256 of the package's own files (code and data files), found by
-walking the package, so no module or data file can be left out by hand. Only the layers
-above the build (models, figures, runner, CLI, codebook), which the build never imports,
-are outside it; a test checks that no module a build imports is among them.
+The code key is the sha256 of the build's own files, found by walking the build's folders
+(:data:`BUILD_CODE`): the shared vocabulary at the package's top level, ``build/``,
+``sources/`` and the build's data tables in ``data/build/``. Every other folder (acquire,
+models, figures, report, run, demo, and their settings under ``data/``) is outside it, so
+editing the spec-curve grid or a figure label never rebuilds the panel; a test checks that
+no module a build imports lives outside these folders.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from importlib import metadata as importlib_metadata
 from divides import config
 
 LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd", "python-calamine")
-#: Package paths (relative, top level) that the build never imports: outside the code key.
-NOT_BUILD_CODE = ("models", "figures", "report", "runner.py", "pipeline.py", "narrative.py",
-                  "cli.py", "codebook.py", "api.py", "revisions.py", "publishers.py", "fetch.py",
-                  "downloads.py")
+#: The build's own folders (relative to the package): everything in them is in the code key,
+#: and so are the modules at the package's top level (the shared vocabulary).
+BUILD_CODE = ("build", "sources", "data/build")
 
 
 def key(*parts: object) -> str:
@@ -30,9 +31,11 @@ def key(*parts: object) -> str:
 def build_code_files() -> list:
     """Every package file in the code key (sorted), ``__pycache__`` excluded."""
     base = config.PACKAGE_DIR
-    return sorted(p for p in base.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-                  and p.relative_to(base).parts[0] not in NOT_BUILD_CODE)
+    files = [p for p in base.glob("*.py")]
+    for folder in BUILD_CODE:
+        files += [p for p in (base / folder).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+    return sorted(files)
 
 
 @lru_cache(maxsize=1)

@@ -478,8 +478,8 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
         "unmapped_names": {r.file: r.unmapped_names for r in reports if r.unmapped_names},
         # the demo set uses only some of each table's names: recorded, not warned
         "unused_aliases": unused_aliases(reports, warn=data == "real"),
-        "rules": {"panel": "data/panel_rules.csv", "files": "data/file_priority.csv",
-                  "gaps": "data/gap_definitions.csv", "releases": "data/releases.csv"},
+        "rules": {"panel": "data/build/panel_rules.csv", "files": "data/build/file_priority.csv",
+                  "gaps": "data/build/gap_definitions.csv", "releases": "data/build/releases.csv"},
         # the release (edition) each reader found in its file's content
         "file_releases": {f"{s}/{f}": r for (s, f), r in sorted(file_release.items())},
         # per panel column, the files and editions its values came from

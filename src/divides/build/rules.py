@@ -1,15 +1,15 @@
 """The panel's rules and column constants, as data: one module that the build, the gaps
 and the panel schemas import (it imports none of them).
 
-* ``data/panel_rules.csv`` lists, per panel column, the candidate series and their
+* ``data/build/panel_rules.csv`` lists, per panel column, the candidate series and their
   ``priority`` (1 wins; a lower one only fills country-years the better one lacks) and
   optional year limits. Catalogue rows with a ``panel_column`` are candidates of priority
   1 unless listed there.
-* ``data/file_priority.csv`` ranks the channels of one source (a third-party or modified
+* ``data/build/file_priority.csv`` ranks the channels of one source (a third-party or modified
   copy below the publisher's own files); within a channel, the edition read from each
   file's content decides (:mod:`divides.build.assemble`). Its ``edition`` and
   ``latest_year_table`` columns label the ITU latest-year tables for the gap metrics.
-* ``data/releases.csv``: sources whose releases revise history (one release a series).
+* ``data/build/releases.csv``: sources whose releases revise history (one release a series).
 """
 
 from __future__ import annotations
@@ -41,16 +41,16 @@ DERIVED_COLUMNS = {"log_gdp_pc_ppp": ("gdp_pc_ppp_const2021_usd", np.log)}
 PANEL_STAGE_REASONS = {
     "used": "value is in the panel",
     "not_a_panel_column": "series feeds no panel column (gaps, codebook or nothing)",
-    "out_of_scope": "outside the panel column's year limits (data/panel_rules.csv)",
+    "out_of_scope": "outside the panel column's year limits (data/build/panel_rules.csv)",
     "lower_priority_file": "same key in a file of the same source with higher priority",
     "lower_priority_source": "panel column filled by a higher-priority series",
     "other_release": "series taken whole from another release of the publisher "
-                     "(data/releases.csv; manifest 'releases')",
+                     "(data/build/releases.csv; manifest 'releases')",
 }
 @lru_cache(maxsize=1)
 def file_priorities() -> pd.DataFrame:
-    """``data/file_priority.csv``: per source, file patterns and their priority (1 best)."""
-    table = pd.read_csv(config.PACKAGE_DATA_DIR / "file_priority.csv", dtype=str,
+    """``data/build/file_priority.csv``: per source, file patterns and their priority (1 best)."""
+    table = pd.read_csv(config.FILE_PRIORITY_CSV, dtype=str,
                         keep_default_na=False)
     table["priority"] = table["priority"].astype(int)
     table["latest_year_table"] = table["latest_year_table"].astype(int).astype(bool)
@@ -78,7 +78,7 @@ def panel_candidates() -> pd.DataFrame:
     base = cat.loc[cat["panel_column"] != "", ["panel_column", "indicator", "breakdown",
                                                "group"]].drop_duplicates()
     base = base.assign(priority=1, year_min=np.nan, year_max=np.nan, note="catalogue")
-    rules = pd.read_csv(config.PACKAGE_DATA_DIR / "panel_rules.csv", dtype=str,
+    rules = pd.read_csv(config.PANEL_RULES_CSV, dtype=str,
                         keep_default_na=False)
     rules["priority"] = rules["priority"].astype(int)
     for col in ("year_min", "year_max"):
@@ -110,8 +110,8 @@ def panel_columns() -> list[str]:
 
 @lru_cache(maxsize=1)
 def release_rules() -> pd.DataFrame:
-    """``data/releases.csv``: sources whose releases revise history (one release a series)."""
-    table = pd.read_csv(config.PACKAGE_DATA_DIR / "releases.csv", dtype=str,
+    """``data/build/releases.csv``: sources whose releases revise history (one release a series)."""
+    table = pd.read_csv(config.RELEASES_CSV, dtype=str,
                         keep_default_na=False)
     table["revises_history"] = table["revises_history"].astype(int).astype(bool)
     return table

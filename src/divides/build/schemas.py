@@ -124,7 +124,7 @@ def gaps_schema() -> pa.DataFrameSchema:
         checks=[
             pa.Check(lambda df: _rates_in_range(df),
                      error="rates within the catalogue range of their indicator (0-100 % "
-                           "unless data/range_exceptions.csv names the indicator and year)"),
+                           "unless data/build/range_exceptions.csv names the indicator and year)"),
             pa.Check(lambda df: _close(df["gap_pp"],
                                        df["advantaged_pct"] - df["disadvantaged_pct"]),
                      error="gap_pp = advantaged_pct - disadvantaged_pct"),

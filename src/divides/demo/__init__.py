@@ -6,10 +6,10 @@
 ``wb_findex/``, ``un_sdg/``, ``unesco_literacy/``), each in its publisher's format with
 its quirks, so the same readers read it (there is no demo branch in any reader). Country
 codes, names (spelled as each publisher spells them), regions and income groups are real
-(``data/demo_countries.csv``); every value is invented. The same seed gives byte-identical
+(``data/demo/demo_countries.csv``); every value is invented. The same seed gives byte-identical
 files (xlsx included).
 
-Data-generating process (parameters: ``data/demo_params.toml``; names below are its keys)
+Data-generating process (parameters: ``data/demo/demo_params.toml``; names below are its keys)
 --------------------------------------------------------------------------------------
 * **Income.** log GDP per capita PPP starts from an income-group level, grows at a
   country-specific rate with AR(1) shocks; ``z`` is its standardised value. Between
@@ -74,14 +74,14 @@ MARKER_FILE = "SYNTHETIC_DEMO_DATA.md"
 
 
 def load_params(path: Path | None = None) -> dict:
-    """The demo parameters (``data/demo_params.toml``)."""
+    """The demo parameters (``data/demo/demo_params.toml``)."""
     with open(path or config.DEMO_PARAMS_TOML, "rb") as fh:
         return tomllib.load(fh)
 
 
 def load_countries() -> pd.DataFrame:
     """The demo countries with each publisher's spelling of their names."""
-    return pd.read_csv(config.PACKAGE_DATA_DIR / "demo_countries.csv", dtype=str,
+    return pd.read_csv(config.DEMO_COUNTRIES_CSV, dtype=str,
                        keep_default_na=False, na_values=[""]).assign(
         m49=lambda f: f["m49"].astype(int))
 
@@ -139,7 +139,7 @@ def fingerprint(seed: int | None = None) -> str:
     params = load_params()
     seed = int(params["seed"] if seed is None else seed)
     h = hashlib.sha256(f"seed={seed}\n".encode())
-    files = [config.DEMO_PARAMS_TOML, config.PACKAGE_DATA_DIR / "demo_countries.csv",
+    files = [config.DEMO_PARAMS_TOML, config.DEMO_COUNTRIES_CSV,
              *sorted(config.DEMO_PACKAGE_DIR.glob("*.py"))]
     for f in files:
         h.update(f.name.encode() + b"\0" + Path(f).read_bytes())

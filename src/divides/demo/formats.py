@@ -68,7 +68,7 @@ WDI_API_SERIES = {
                           "Literacy rate, adult male (% of males ages 15 and above)",
                           "wdi_literacy_adult_pct", "sex", "male"),
 }
-#: Aggregate rows mixed in with countries (codes from data/aggregates.csv).
+#: Aggregate rows mixed in with countries (codes from data/build/aggregates.csv).
 WDI_AGGREGATES = ("ARB", "EUU", "HIC", "LMY", "SSF", "ECS", "WLD", "IDA", "LTE")
 
 

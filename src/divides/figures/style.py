@@ -24,7 +24,7 @@ import pandas as pd
 
 from divides import catalogue, config, provenance
 
-LABELS_DIR = config.PACKAGE_DATA_DIR / "figures"
+LABELS_DIR = config.FIGURES_DATA_DIR
 
 #: Print width of a full-width figure (inches; fits A4 and US letter text blocks).
 WIDTH_IN = 7.0

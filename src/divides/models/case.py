@@ -1,7 +1,7 @@
 """The ASAN case: event study and synthetic control with placebo runs on the donors.
 
 Exploratory evidence, not a causal estimate: one treated country, a handful of donors
-(``data/case_donors.csv``, post-Soviet peers), perception indices that move slowly.
+(``data/models/case_donors.csv``, post-Soviet peers), perception indices that move slowly.
 Inference is by placebo runs in space: every donor in turn is treated as if it were the
 treated country (the real one left out of its donor pool); the treated country's
 statistic is ranked among all of them, p = rank / number of units.
@@ -30,14 +30,14 @@ from divides import config, provenance
 from divides.models.estimators import sources_for
 from divides.models.spec import ENTITY, TIME, ModelError, as_long
 
-DONORS_CSV = config.PACKAGE_DATA_DIR / "case_donors.csv"
+DONORS_CSV = config.CASE_DONORS_CSV
 MIN_PRE_YEARS = 3
 
 
 def donor_screen(group: str = "post_soviet", keep: tuple[str, ...] = ()) -> pd.DataFrame:
     """The donor group with each country's screening: iso3, name, used, reason.
 
-    A donor is screened out when ``data/case_donors.csv`` gives a reason (Georgia: its
+    A donor is screened out when ``data/models/case_donors.csv`` gives a reason (Georgia: its
     Public Service Halls were the model for ASAN, so it was treated by a similar reform);
     ``keep`` puts screened donors back. An unknown group is an error listing the known ones.
     """

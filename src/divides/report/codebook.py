@@ -15,14 +15,14 @@
 It reads only the build's outputs (``panel.parquet``, ``gaps.parquet``,
 ``observations.parquet``, ``manifest.json``, ``definitions.csv``, ``input_files.csv``) and
 the package's data: never a raw file. Never edit the output by hand: the text lives in
-``data/indicators.csv``, ``data/panel_columns.csv``, ``data/panel_rules.csv``,
-``data/gap_definitions.csv``, ``data/citations.csv``, ``data/comparability_breaks.csv``
-and ``data/file_warnings.csv``.
+``data/build/indicators.csv``, ``data/build/panel_columns.csv``, ``data/build/panel_rules.csv``,
+``data/build/gap_definitions.csv``, ``data/report/citations.csv``, ``data/report/comparability_breaks.csv``
+and ``data/report/file_warnings.csv``.
 
 Release and edition: when the build's ``manifest.json`` has a ``releases`` list
 (``{"source", "indicator", "release", "status": "used" | "set_aside", "files", "years"}``)
 the codebook shows it; otherwise it names the files whose values the variable holds, with
-their edition from ``data/file_priority.csv`` and the publisher's "Last Updated" stamp.
+their edition from ``data/build/file_priority.csv`` and the publisher's "Last Updated" stamp.
 """
 
 from __future__ import annotations
@@ -56,23 +56,23 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 # --------------------------------------------------------------------------- data files
 
-def _package_csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(config.PACKAGE_DATA_DIR / name, dtype=str, keep_default_na=False)
+def _package_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def citations_table() -> pd.DataFrame:
-    """``data/citations.csv``: one row per source, with the fields BibTeX needs."""
-    return _package_csv("citations.csv")
+    """``data/report/citations.csv``: one row per source, with the fields BibTeX needs."""
+    return _package_csv(config.CITATIONS_CSV)
 
 
 def comparability_breaks() -> pd.DataFrame:
-    """``data/comparability_breaks.csv``: source, indicator (glob), year, kind, description."""
-    return _package_csv("comparability_breaks.csv")
+    """``data/report/comparability_breaks.csv``: source, indicator (glob), year, kind, description."""
+    return _package_csv(config.COMPARABILITY_BREAKS_CSV)
 
 
 def file_warnings() -> pd.DataFrame:
-    """``data/file_warnings.csv``: source, file_pattern (glob on the input path), warning."""
-    return _package_csv("file_warnings.csv")
+    """``data/report/file_warnings.csv``: source, file_pattern (glob on the input path), warning."""
+    return _package_csv(config.FILE_WARNINGS_CSV)
 
 
 def _citations() -> dict[str, str]:
@@ -333,9 +333,9 @@ def _context(manifest: dict, definitions: pd.DataFrame | None,
 
 def _fallback_note(source: str, code: str) -> str:
     if source in DEFINITION_SOURCES:
-        return (f"catalogue (data/indicators.csv): no publisher metadata for {source} "
+        return (f"catalogue (data/build/indicators.csv): no publisher metadata for {source} "
                 f"{code} was captured in this build")
-    return (f"catalogue (data/indicators.csv): {source} ships no metadata file with its "
+    return (f"catalogue (data/build/indicators.csv): {source} ships no metadata file with its "
             "downloads")
 
 
@@ -379,7 +379,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     observations = _bare(observations) if observations is not None else None
     ctx = _context(manifest or {}, definitions, input_files)
     cat = catalogue.indicators().drop_duplicates(["indicator", "breakdown", "group"])
-    extra = _package_csv("panel_columns.csv")
+    extra = _package_csv(config.PANEL_COLUMNS_CSV)
     cand = panel_mod.panel_candidates().merge(
         cat[["indicator", "breakdown", "group", "source", "publisher_code", "name", "unit"]],
         on=["indicator", "breakdown", "group"], how="left")
@@ -412,7 +412,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                         "warnings": ""}
             rows.append({"table": "panel", "variable": col, "publisher_code": "",
                          "publisher_name": "", "definition": d["definition"],
-                         "definition_source": "data/panel_columns.csv",
+                         "definition_source": "data/build/panel_columns.csv",
                          "notes": f"derived from {base}" if base else "",
                          "unit": d["unit"], "source": d["source"],
                          "citation": ctx.cite.get(d["source"], ""),
@@ -435,7 +435,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
             years.append(f"to {int(first['year_max'])}")
         notes = [f"{first['name']}." if pub else "", f"Years {' '.join(years)} only." if years else "",
                  "Where the priority-1 series has no value, the next one fills the "
-                 "country-year (data/panel_rules.csv; disagreements in overlaps.csv)."
+                 "country-year (data/build/panel_rules.csv; disagreements in overlaps.csv)."
                  if len(c) > 1 else ""]
         used = by_column.get(col, no_rows)
         sources = list(dict.fromkeys(c["source"]))
@@ -462,7 +462,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                  and pd.api.types.is_numeric_dtype(gaps[r.variable]) else {})
         rows.append({"table": "gaps", "variable": r.variable, "publisher_code": "",
                      "publisher_name": "", "definition": r.definition,
-                     "definition_source": "data/panel_columns.csv", "notes": "",
+                     "definition_source": "data/build/panel_columns.csv", "notes": "",
                      "unit": r.unit, "source": r.source, "release": "", "retrieved": "",
                      "breaks": "", "warnings": "", "citation": "", "citation_keys": "",
                      **gap_ext, **stats})
@@ -552,7 +552,7 @@ def _accessed(ctx: _Context | None, source: str) -> str:
 
 
 def render_bibtex(sources: list[str], ctx: _Context | None = None) -> str:
-    """BibTeX entries (``@misc``, UTF-8) for ``sources`` from ``data/citations.csv``."""
+    """BibTeX entries (``@misc``, UTF-8) for ``sources`` from ``data/report/citations.csv``."""
     table = citations_table().set_index("source")
     entries = []
     for s in sources:
@@ -575,7 +575,7 @@ def render_bibtex(sources: list[str], ctx: _Context | None = None) -> str:
 
 
 def render_csl_json(sources: list[str], ctx: _Context | None = None) -> list[dict]:
-    """CSL-JSON items (type ``dataset``) for ``sources`` from ``data/citations.csv``."""
+    """CSL-JSON items (type ``dataset``) for ``sources`` from ``data/report/citations.csv``."""
     table = citations_table().set_index("source")
     items = []
     for s in sources:

@@ -7,7 +7,7 @@ distributed: one parser for both of its layouts, used by the publishers' modules
   ..., REF_AREA, ..., INDICATOR, ..., SEX, AGE, URBANISATION, ..., TIME_PERIOD, OBS_VALUE``.
 
 Dimensions (``SEX``, ``AGE``, ``URBANISATION``; ``_T`` = total) become the observation's
-breakdown and group through ``data/data360_dimensions.csv``; an unknown code is an error
+breakdown and group through ``data/build/data360_dimensions.csv``; an unknown code is an error
 naming the line, never a silently new group. ``REF_AREA`` is ISO3. Values are multiplied
 by ``10 ** UNIT_MULT`` (0 in every file seen: units). Layouts are told from the header.
 """
@@ -36,8 +36,8 @@ TOTAL_CODES = {"_T", "_Z", ""}
 
 @lru_cache(maxsize=1)
 def dimension_codes() -> pd.DataFrame:
-    """``data/data360_dimensions.csv``: (dimension, code) -> (breakdown, group)."""
-    return pd.read_csv(config.PACKAGE_DATA_DIR / "data360_dimensions.csv", dtype=str,
+    """``data/build/data360_dimensions.csv``: (dimension, code) -> (breakdown, group)."""
+    return pd.read_csv(config.DATA360_DIMENSIONS_CSV, dtype=str,
                        keep_default_na=False)
 
 
@@ -132,7 +132,7 @@ def _breakdowns(frame: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
             r = frame.loc[unknown].iloc[0]
             raise SourceFormatError(path, f"{r['row']} column {dim!r}",
                                     f"one of {sorted(TOTAL_CODES - {''}) + sorted(known)} "
-                                    "(data/data360_dimensions.csv)", found=repr(r[dim]))
+                                    "(data/build/data360_dimensions.csv)", found=repr(r[dim]))
         split = ~value.isin(TOTAL_CODES)
         b = value.map({code: bg[0] for code, bg in known.items()}).fillna("")
         g = value.map({code: bg[1] for code, bg in known.items()}).fillna("")

@@ -13,7 +13,7 @@ Layouts handled (detected from sheet names and header cells, never from the file
   at the end (footer and aggregate).
 * ``CPI2012.xlsx``: sheet ``CPI 2012``, two header rows (labels, then sub-labels such as
   ``Lower``/``Upper`` and source acronyms), an unnamed region column, no ISO3: names are
-  mapped through ``data/countries/cpi.csv``.
+  mapped through ``data/build/countries/cpi.csv``.
 * datahub.io ``cpi.csv`` (tidied legacy, 1995-2017): Windows-1252 although its
   ``datapackage.json`` says utf-8, wide ``country, 1995 .. 2017``, ``0.0`` = not assessed,
   every year on a 0-10 scale. Up to 2011 that is TI's own scale (``cpi_score_0_10_legacy``);

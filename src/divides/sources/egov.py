@@ -10,7 +10,7 @@ Layouts, detected from the header (not the file name):
   ``Region`` column (with errors) is ignored.
 
 No country codes: UN names (most with a trailing space) are mapped through
-``data/countries/egov.csv``. Each row gives six records (rank and five indices).
+``data/build/countries/egov.csv``. Each row gives six records (rank and five indices).
 
 Not assessed, decided per cell:
 
@@ -25,7 +25,7 @@ Not assessed, decided per cell:
   normalised, so the lowest state scores exactly 0 (e.g. Somalia HCI 2012-2024).
 
 An empty rank (Montenegro, South Sudan before they were assessed) is ``missing``. HCI above
-1 in 2003 is allowed through the named exception in ``data/range_exceptions.csv``.
+1 in 2003 is allowed through the named exception in ``data/build/range_exceptions.csv``.
 
 Consistency rule (reported in ``report.notes``, not raised): in assessed rows, EGDI equals
 the weighted mean of OSI, HCI and TII within 1e-4; the weights are 1/3 each, except

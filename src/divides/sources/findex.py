@@ -6,7 +6,7 @@ Layouts handled:
   release), sheet ``Data``: ``Country Name, Country Code, Series Name, Series Code,
   2011 [YR2011]..``; missing = ``..``; 5 footer rows (3 empty, "Data from database",
   "Last Updated"). Group breakdowns are separate series whose code carries a suffix
-  (``fin14a.t.d.1`` = female): see ``data/findex_groups.csv``, layout ``databank``.
+  (``fin14a.t.d.1`` = female): see ``data/build/findex_groups.csv``, layout ``databank``.
 * Wide DataBank CSV ``made_or_received_digitalpayments.csv`` (Findex 2017 release):
   UTF-8 with BOM, one column per series and year, named
   ``<series name> [<code>] - 2017 [YR2017]``; same missing marker and footer.
@@ -17,7 +17,7 @@ Layouts handled:
   economy, wave and group (``countrynewwb, codewb, year, group, group2, ...`` then one
   column per indicator, named by the DataBank code with ``.`` as ``_``: ``fin14b.t.d`` ->
   ``fin14b_t_d``), values as shares 0-1 (x 100 here; a value above 1 raises). Only the
-  (group, group2) pairs listed in ``data/findex_database_groups.csv`` are read; any other
+  (group, group2) pairs listed in ``data/build/findex_database_groups.csv`` are read; any other
   pair is counted ``unknown_group`` and named in the report, never guessed. No real copy
   is available to this project's tests (17.6 MB): the layout is from public code that
   reads the file, and the tests use a file written in that layout.
@@ -73,8 +73,8 @@ OTHER_PATTERNS = {
 ID_COLUMNS = ["Country Name", "Country Code", "Series Name", "Series Code"]
 WIDE_ID_COLUMNS = ["Country Name", "Country Code"]
 FOOTER_PREFIXES = ("Data from database", "Last Updated")
-GROUPS_CSV = config.PACKAGE_DATA_DIR / "findex_groups.csv"
-DATABASE_GROUPS_CSV = config.PACKAGE_DATA_DIR / "findex_database_groups.csv"
+GROUPS_CSV = config.FINDEX_GROUPS_CSV
+DATABASE_GROUPS_CSV = config.FINDEX_DATABASE_GROUPS_CSV
 #: Identifying columns of the Findex 2025 database CSV.
 DATABASE_ID_COLUMNS = ["countrynewwb", "codewb", "year", "group", "group2"]
 #: Fieldwork years that belong to an earlier wave (the 2021 wave ran into 2022 in some

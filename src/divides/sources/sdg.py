@@ -6,12 +6,12 @@ them empty dimension columns): ``SeriesCode, GeoAreaCode`` (UN M49 numeric),
 and one column per further dimension (``Type of skill``, ``Age``, ``Location``, ...).
 
 * Countries are matched by code: M49 -> ISO3 through the ``m49`` column of
-  ``data/countries.csv``. Codes that are no country code (regions such as 1 World,
-  202 Sub-Saharan Africa) are resolved by name, where ``data/aggregates.csv`` lists the
+  ``data/build/countries.csv``. Codes that are no country code (regions such as 1 World,
+  202 Sub-Saharan Africa) are resolved by name, where ``data/build/aggregates.csv`` lists the
   SDG regional names (dropped as ``aggregate``). The two files at hand carry no regions.
 * M49 158, "Other non-specified areas in Eastern Asia", is Taiwan in UN practice (and
   ISO 3166 numeric 158): kept as ``TWN``.
-* Every row's name is cross-checked against its code through ``data/countries/sdg.csv``;
+* Every row's name is cross-checked against its code through ``data/build/countries/sdg.csv``;
   a name that resolves to another country raises (a shifted column, a wrong code).
 * Catalogue key: ``SeriesCode`` plus ``:<Type of skill>`` when that dimension is set
   (``SE_ADT_ACTS:COPA``); ``Sex`` gives the breakdown (``total/all``, ``sex/female``,
@@ -19,7 +19,7 @@ and one column per further dimension (``Type of skill``, ``Age``, ``Location``, 
   raises, so that no two rows collapse onto one observation key silently.
 * Values are percent as published. IT_MOB_OWN has three published values above 100 %
   (Costa Rica 2016, South Africa 2015 male): kept as published, allowed through
-  ``data/range_exceptions.csv``.
+  ``data/build/range_exceptions.csv``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ dimension (``cc ge pv rl rq va``). Quirks handled:
 
 * missing values are the string ``..`` (counted as ``missing``);
 * World Bank legacy codes (``ADO ZAR ROM TMP KSV WBG``) are mapped through
-  ``data/countries/wgi.csv``; ``JEY`` is ISO3 already;
+  ``data/build/countries/wgi.csv``; ``JEY`` is ISO3 already;
 * ``ANT`` Netherlands Antilles (former) has no current ISO3; it is in ``aggregates.csv``
   as ``not_a_country`` (it still carries values for 2004-2013, contrary to "all missing");
 * ``stddev`` is kept as ``wgi_<dim>_stderr`` (the standard error of the estimate);

@@ -1,6 +1,6 @@
 """Specification curve (Simonsohn, Simmons and Nelson 2020) that scales out on dask.
 
-The grid (``data/speccurve_grid.toml``): outcome (TI CPI score or WGI control of
+The grid (``data/models/speccurve_grid.toml``): outcome (TI CPI score or WGI control of
 corruption: the data source is a specification choice) x key regressor (internet use,
 EGDI, OSI, each gap measure) x controls set x estimator (pooled, two-way FE) x lag
 (0, 1, 2 years, exact rule of spec.py) x sample (all, each income group). Each spec

@@ -1,4 +1,4 @@
-"""The validated grid: specifications, gap families, samples (data/speccurve_grid.toml)."""
+"""The validated grid: specifications, gap families, samples (data/models/speccurve_grid.toml)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from divides import config
 from divides.models import bootstrap
 from divides.models.spec import ENTITY, TIME, as_long, lagged
 
-GRID_TOML = config.PACKAGE_DATA_DIR / "speccurve_grid.toml"
+GRID_TOML = config.SPECCURVE_GRID_TOML
 #: Estimators the curve engine implements (anything else is an error, never pooled).
 CURVE_ESTIMATORS = ("pooled", "twfe")
 
