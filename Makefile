@@ -41,8 +41,10 @@ endif
 run: setup
 	$(BIN)/divides run --data demo
 
-## All test tiers (integration tests skip cleanly when ../shared is absent).
+## The layer contracts (import-linter, pyproject's [tool.importlinter]), then all test tiers
+## (integration tests skip cleanly when ../shared is absent).
 test: setup
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup

@@ -10,6 +10,10 @@ its own fresh output folder, so that neither tree sees the other's cache:
 The runs alternate between the trees (A, B, A, B, ...) so that the load of the shared
 machine falls on both alike; the table gives the median and the range of ``--repeat``.
 
+After the runs, the cold builds' panel, gaps and drop ledger of the two trees are compared
+with ``pandas.testing.assert_frame_equal`` (a refactor must not change a number); the
+comparison is printed under the table and a difference stops the script.
+
 Usage: ``python benchmarks/build_bench.py --base /path/to/other/tree [--repeat 2]
 [--raw ../shared/data/real]``. Prints a Markdown table for benchmarks/RESULTS.md.
 """
@@ -33,7 +37,10 @@ BUILD = textwrap.dedent("""
     import resource, sys, time, warnings
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
-    from divides.build import panel
+    try:
+        from divides.build import panel
+    except ImportError:  # a tree from before the build package (issue 23)
+        from divides import panel
     r = panel.build("real", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
     if sys.argv[3] == "load":
         panel.read_parquet(r.paths["panel"])
@@ -73,6 +80,7 @@ def main() -> None:
                     if rebuilt != (mode == "cold"):
                         raise SystemExit(f"{name} {mode}: rebuilt={rebuilt}, not expected")
                     times.setdefault((name, mode), []).append((wall, rss))
+        equal = compare(Path(tmp) / "base-0" / "current", Path(tmp) / "this-0" / "current")
     print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in times.items()}))
     print("| build | tree | wall s (median; range) | peak RSS MB (max) |")
     print("|---|---|---|---|")
@@ -82,6 +90,23 @@ def main() -> None:
             walls = [w for w, _ in vals]
             print(f"| {mode} | {name} | {statistics.median(walls):.1f} "
                   f"({min(walls):.1f}-{max(walls):.1f}) | {max(r for _, r in vals):.0f} |")
+    print()
+    for line in equal:
+        print(f"- {line}")
+
+
+def compare(a: Path, b: Path) -> list[str]:
+    """assert_frame_equal of the panel, gaps and drop ledger of two build folders."""
+    import pandas as pd
+    from pandas.testing import assert_frame_equal
+
+    lines = []
+    for name in ("panel.parquet", "gaps.parquet", "drops.csv"):
+        read = pd.read_parquet if name.endswith(".parquet") else pd.read_csv
+        left, right = read(a / name), read(b / name)
+        assert_frame_equal(left, right)
+        lines.append(f"{name}: assert_frame_equal passed ({left.shape[0]:,} x {left.shape[1]})")
+    return lines
 
 
 if __name__ == "__main__":
