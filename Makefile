@@ -64,7 +64,7 @@ build: setup
 notebooks: setup
 	cd notebooks && ../$(BIN)/jupytext --sync [0-9][0-9]_*.py
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]_*.ipynb
-	$(BIN)/python -c "from divides.run.runner import strip_timing; strip_timing()"
+	$(BIN)/python -c "from divides.run.notebooks import strip_timing; strip_timing()"
 	cd notebooks && ../$(BIN)/jupytext --sync [0-9][0-9]_*.ipynb
 
 ## Refresh requirements.lock from pyproject.toml (keeps the pins it has; adds what is new).

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from divides import config
-from divides.run import runner
+from divides.run import notebooks, runner
 
 BIN = Path(sys.executable).parent
 
@@ -55,12 +55,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="default: one per usable CPU")
     args = parser.parse_args()
     args.jobs = args.jobs or runner.default_jobs()
-    notebooks = runner.notebooks()
+    selected = notebooks.find()
     # One untimed run first: it builds the panel, fills the spec curve's permutation cache
     # and warms the OS file cache, so that no variant pays for them (or profits from a
     # predecessor having paid).
     warmup = _timed(lambda: runner.run(data=args.data, jobs=args.jobs, force=True))
-    kernel = runner.kernel_name()
+    kernel = notebooks.kernel_name()
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,14 +74,14 @@ def main() -> None:
         results["papermill CLI loop"] = _timed(lambda: [subprocess.run(
             [str(BIN / "papermill"), str(nb), str(out / nb.name), "-p", "data", args.data,
              "-k", kernel, "--cwd", str(nb.parent), "--no-progress-bar"],
-            check=True, env=env, capture_output=True) for nb in notebooks])
+            check=True, env=env, capture_output=True) for nb in selected])
         # 3. jupyter nbconvert --execute, one process per notebook
         out3 = tmp / "nbconvert"
         out3.mkdir()
         results["jupyter nbconvert --execute loop"] = _timed(lambda: [subprocess.run(
             [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
              str(nb), "--output-dir", str(out3), "--ExecutePreprocessor.timeout=600"],
-            check=True, env=env, capture_output=True) for nb in notebooks])
+            check=True, env=env, capture_output=True) for nb in selected])
         # floor: an empty notebook through the papermill API, and the notebooks' compute
         import papermill as pm
 
@@ -97,12 +97,12 @@ def main() -> None:
         kernel_floor = min(starts)
 
         compute = sum(_cell_seconds(config.reports_dir(args.data) / "notebooks" / nb.name)
-                      for nb in notebooks)
-    floor = kernel_floor * len(notebooks) + compute
+                      for nb in selected)
+    floor = kernel_floor * len(selected) + compute
     print(json.dumps({"seconds": results, "warmup_runner_s": warmup,
                       "kernel_start_stop_s": kernel_floor,
                       "compute_s": compute, "serial_floor_s": floor,
-                      "notebooks": len(notebooks)}, indent=2))
+                      "notebooks": len(selected)}, indent=2))
     base = results["papermill CLI loop"]
     for name, sec in results.items():
         print(f"| {name} | {sec:.1f} | {base / sec:.2f}x | {sec / floor:.2f} |")

@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime
 
 from divides import config
-from divides.run import runner
+from divides.run import notebooks
 
 
 def divides_run(*extra: str) -> tuple[float, dict[str, str], list[str]]:
@@ -61,7 +61,7 @@ def main() -> None:
     print(f"warm-up: {divides_run(*data)[0]:.1f} s (untimed)", flush=True)
     results = {"full (--force)": divides_run(*data, "--force")}
     results["unchanged"] = divides_run(*data)
-    nb = runner.notebooks([args.edit])[0]
+    nb = notebooks.find([args.edit])[0]
     original = nb.read_bytes()
     try:
         nb.write_bytes(original.replace(b"# ", b"#  ", 1))  # a markdown heading edited

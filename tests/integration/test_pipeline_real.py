@@ -10,7 +10,7 @@ import pytest
 
 from divides import config
 from divides.build import panel
-from divides.run import graph as pipeline
+from divides.run import graph
 
 pytestmark = pytest.mark.integration
 
@@ -22,9 +22,9 @@ def test_parallel_read_steps_give_the_serial_build(real_dir, tmp_path, monkeypat
         ref_panel = panel.read_parquet(reference.out_dir / "panel.parquet")
         ref_gaps = panel.read_parquet(reference.out_dir / "gaps.parquet")
         monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)  # no read cache at all
-        tasks = pipeline.data_tasks("real")
+        tasks = graph.data_tasks("real")
         assert len(tasks["read"]) >= 6
-        assert pipeline.execute(tasks, ["build"], tmp_path / "doit.json", jobs=4) == 0
+        assert graph.execute(tasks, ["build"], tmp_path / "doit.json", jobs=4) == 0
     out = config.processed_dir("real")
     assert (out / "cache").is_dir() and any((out / "cache").glob("*.parquet"))
     pd.testing.assert_frame_equal(panel.read_parquet(out / "panel.parquet"), ref_panel)

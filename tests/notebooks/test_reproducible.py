@@ -8,7 +8,7 @@ import pytest
 
 from divides import config
 from divides.build import panel
-from divides.run import runner
+from divides.run import collect, notebooks, runner
 
 pytestmark = [pytest.mark.slow, pytest.mark.notebooks]
 
@@ -48,9 +48,9 @@ def test_parameterised_run_has_its_own_folder_and_is_skipped_when_unchanged(demo
     default_manifest = (demo_report / "run.json").read_bytes()
     params = {"outcome": "cpi_score"}
     assert runner.run(data="demo", only=["03"], jobs=1, params=params) == 0
-    root = runner.run_dir("demo", {"outcome": "cpi_score"})
+    root = notebooks.run_dir("demo", {"outcome": "cpi_score"})
     assert root == demo_report / "runs" / "outcome-cpi_score"
-    manifest = runner.read_manifest(root)
+    manifest = collect.read_manifest(root)
     assert list(manifest["notebooks"]) == ["03_egovernment_and_corruption"]
     assert "tables/03_egov_cpi_score.csv" in manifest["tables"]
     assert all((root / f).is_file() for f in manifest["figures"] + manifest["tables"])
@@ -62,7 +62,7 @@ def test_parameterised_run_has_its_own_folder_and_is_skipped_when_unchanged(demo
     stamp = executed.stat().st_mtime_ns
     assert runner.run(data="demo", only=["03"], jobs=1, params=params) == 0
     assert executed.stat().st_mtime_ns == stamp
-    assert runner.read_manifest(root)["notebooks"]["03_egovernment_and_corruption"][
+    assert collect.read_manifest(root)["notebooks"]["03_egovernment_and_corruption"][
         "status"] == "reused"
 
 
@@ -71,8 +71,8 @@ def test_case_runs_with_other_donors_name_every_file_by_them(demo_report):
     the donor set, so its files can never be mistaken for the default pool's."""
     params = {"keep_donors": "GEO"}
     assert runner.run(data="demo", only=["04"], jobs=1, params=params) == 0
-    root = runner.run_dir("demo", {"keep_donors": ["GEO"]})
-    manifest = runner.read_manifest(root)
+    root = notebooks.run_dir("demo", {"keep_donors": ["GEO"]})
+    manifest = collect.read_manifest(root)
     files = [f for f in manifest["figures"] + manifest["tables"] if "/inputs/" not in f]
     assert len(files) >= 8
     assert all("post_soviet+GEO" in f for f in files), files

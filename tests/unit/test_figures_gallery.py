@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import pytest
 
 from divides import config
-from divides.run import runner
 from divides.figures import gallery, registry
+from divides.run import notebooks
 
 pytestmark = pytest.mark.unit
 
@@ -53,8 +53,8 @@ def test_every_parameter_of_a_figure_is_its_notebooks_parameter_with_its_default
     aliases = {("01", "indicator"): "gap_indicator_sex", ("04", "outcome"): "outcomes",
                ("05", "key_regressor"): "key_regressor"}
     for name, fig_spec in registry.FIGURES.items():
-        nb = runner.notebooks([fig_spec.notebook])[0]
-        defaults = runner.parameters(nb)
+        nb = notebooks.find([fig_spec.notebook])[0]
+        defaults = notebooks.parameters(nb)
         for param, value in fig_spec.parameters.items():
             nb_param = aliases.get((fig_spec.notebook, param), param)
             assert nb_param in defaults, (name, param)
@@ -116,9 +116,9 @@ def test_specs_command_writes_tables_only(monkeypatch, tmp_path):
 
     from divides import config
     from divides.build import loaders as api
-    from divides.run import cli
     from divides.figures import charts, export
     from divides.models import case, speccurve
+    from divides.run import cli
 
     calls = []
 

@@ -14,8 +14,7 @@ import pytest
 
 from divides import config
 from divides.build import panel
-from divides.run import graph as pipeline
-from divides.run import runner
+from divides.run import graph, notebooks
 
 pytestmark = pytest.mark.unit
 
@@ -42,27 +41,27 @@ def private_demo(tmp_path, monkeypatch):
 def test_a_changed_raw_file_reruns_its_read_and_the_build_and_nothing_else(
         private_demo, tmp_path, capsys):
     db = tmp_path / "doit.json"
-    tasks = pipeline.data_tasks("demo")
-    assert pipeline.execute(tasks, ["build"], db) == 0
+    tasks = graph.data_tasks("demo")
+    assert graph.execute(tasks, ["build"], db) == 0
     first = _ran(capsys.readouterr().out)
     assert "build" in first and "read:cpi" in first
     built = panel.read_parquet(config.processed_dir("demo") / "panel.parquet")
 
     # nothing changed: nothing runs (a fresh task list, as a new `divides run` makes)
-    assert pipeline.execute(pipeline.data_tasks("demo"), ["build"], db) == 0
+    assert graph.execute(graph.data_tasks("demo"), ["build"], db) == 0
     assert _ran(capsys.readouterr().out) == []
 
     # a file rewritten with the same bytes is not a change (checksums, not times)
     cpi = private_demo / "ti_cpi" / "datahub_core" / "cpi.csv"
     cpi.write_bytes(cpi.read_bytes())
-    assert pipeline.execute(pipeline.data_tasks("demo"), ["build"], db) == 0
+    assert graph.execute(graph.data_tasks("demo"), ["build"], db) == 0
     assert _ran(capsys.readouterr().out) == []
 
     # one value of one CPI file changed: that source is read again, the panel rebuilt
     text = cpi.read_text()
     assert "Albania,0.0,5.2," in text
     cpi.write_text(text.replace("Albania,0.0,5.2,", "Albania,0.0,5.3,", 1))
-    assert pipeline.execute(pipeline.data_tasks("demo"), ["build"], db) == 0
+    assert graph.execute(graph.data_tasks("demo"), ["build"], db) == 0
     out = capsys.readouterr().out
     assert _ran(out) == ["build", "read:cpi"]
     assert "read:cpi: 1 file(s) read" in out
@@ -73,16 +72,17 @@ def test_a_changed_raw_file_reruns_its_read_and_the_build_and_nothing_else(
 
 
 def test_the_graph_ties_every_step_to_what_it_reads():
-    tasks, targets, *_ = runner._graph("demo", None, 0, None, {}, [])
-    text = pipeline.describe(tasks)
+    tasks = graph.tasks(graph.plan("demo"))
+    targets = graph.targets(tasks)
+    text = graph.describe(tasks)
     blocks = {b.split(":", 1)[0] if not b.startswith(("read:", "notebook:")) else
               b.split(": ", 1)[0]: b for b in re.split(r"\n(?=\S)", text.strip())}
     reads = [n for n in blocks if n.startswith("read:")]
     assert len(reads) >= 6
     assert f"after: {', '.join(reads)}" in blocks["build"]
-    notebooks = [n for n in blocks if n.startswith("notebook:")]
-    assert len(notebooks) == len(runner.notebooks())
-    for name in notebooks:
+    nb_tasks = [n for n in blocks if n.startswith("notebook:")]
+    assert len(nb_tasks) == len(notebooks.find())
+    for name in nb_tasks:
         assert "after: build" in blocks[name], name
     assert "after: build, specs" in blocks["notebook:05_robustness_specification_curve"]
     assert "after: build" in blocks["specs"] and "after: build" in blocks["codebook"]
@@ -90,17 +90,18 @@ def test_the_graph_ties_every_step_to_what_it_reads():
     assert targets[-2:] == ["codebook", "report"]
     # a notebook's own source is among what it reads
     nb00 = next(d for d in tasks["notebook"] if d["name"].startswith("00_"))
-    assert str(runner.notebooks(["00"])[0]) in nb00["file_dep"]
+    assert str(notebooks.find(["00"])[0]) in nb00["file_dep"]
 
 
 def test_a_partial_run_has_no_report_and_no_codebook():
-    tasks, targets, *_ = runner._graph("demo", ["03"], 0, None, {}, [])
+    tasks = graph.tasks(graph.plan("demo", ["03"]))
+    targets = graph.targets(tasks)
     assert "report" not in tasks and "codebook" not in tasks and "specs" not in tasks
     assert targets == ["notebook:03_egovernment_and_corruption", "collect"]
 
 
 def test_the_specs_step_has_the_draws_of_notebook_05():
-    tasks, *_ = runner._graph("demo", ["05"], 0, {"draws": "19"}, {}, [])
+    tasks = graph.tasks(graph.plan("demo", ["05"], {"draws": "19"}))
     (specs,) = tasks["specs"]
     assert all("draws-19" in t for t in specs["targets"])
     (nb05,) = tasks["notebook"]
@@ -111,9 +112,9 @@ def test_every_notebook_that_reads_the_curve_is_declared():
     """SPECS_READERS is what ties notebook 05 to the specs step: a notebook that loads the
     stored curve without being listed would run before the curve is made (or on an old one
     the graph does not know about)."""
-    readers = {nb.stem for nb in runner.notebooks()
+    readers = {nb.stem for nb in notebooks.find()
                if "speccurve.load(" in nb.with_suffix(".py").read_text()}
-    assert readers == set(pipeline.SPECS_READERS)
-    for stem, param in pipeline.SPECS_READERS.items():
-        (nb,) = [n for n in runner.notebooks() if n.stem == stem]
-        assert param in runner.user_parameters(nb)
+    assert readers == set(graph.SPECS_READERS)
+    for stem, param in graph.SPECS_READERS.items():
+        (nb,) = [n for n in notebooks.find() if n.stem == stem]
+        assert param in notebooks.user_parameters(nb)

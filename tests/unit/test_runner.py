@@ -4,9 +4,8 @@ import papermill
 import pytest
 
 from divides import config
-from divides.run import cli
-from divides.run import runner
 from divides.errors import DividesError
+from divides.run import cli, collect, graph, notebooks, runner
 
 pytestmark = pytest.mark.unit
 
@@ -20,18 +19,18 @@ def test_papermill_gets_no_cwd(monkeypatch, tmp_path):
         seen.update(kwargs)
 
     monkeypatch.setattr(papermill, "execute_notebook", fake)
-    nb = runner.notebooks()[0]
-    run = runner._execute(nb, tmp_path, "demo", "python3", retries=0)
+    nb = notebooks.find()[0]
+    run = notebooks.execute(nb, tmp_path, "demo", "python3", retries=0)
     assert run.error is None
     assert "cwd" not in seen
     assert seen["parameters"] == {"data": "demo"}
 
 
 def test_only_filters_and_unknown_names_raise():
-    assert [p.stem[:2] for p in runner.notebooks(["03"])] == ["03"]
+    assert [p.stem[:2] for p in notebooks.find(["03"])] == ["03"]
     with pytest.raises(ValueError, match="no notebook matches"):
-        runner.notebooks(["99_nothing"])
-    assert all(p.parent == config.NOTEBOOKS_DIR for p in runner.notebooks())
+        notebooks.find(["99_nothing"])
+    assert all(p.parent == config.NOTEBOOKS_DIR for p in notebooks.find())
 
 
 def test_longest_notebook_from_the_last_run_starts_first(tmp_path):
@@ -43,9 +42,9 @@ def test_longest_notebook_from_the_last_run_starts_first(tmp_path):
         (tmp_path / name).write_text(json.dumps({"metadata": meta, "cells": []}))
     (tmp_path / "01_b.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 9.5}}}))
     selected = [tmp_path / "src" / n for n in names]
-    order = [p.name for p in runner.longest_first(selected, tmp_path)]
+    order = [p.name for p in notebooks.longest_first(selected, tmp_path)]
     assert order == ["01_b.ipynb", "00_a.ipynb", "02_c.ipynb", "03_never_run.ipynb"]
-    assert runner.previous_seconds(selected[3], tmp_path) == 0.0
+    assert notebooks.previous_seconds(selected[3], tmp_path) == 0.0
 
 
 def test_default_jobs_is_the_usable_cpus(monkeypatch):
@@ -57,92 +56,92 @@ def test_default_jobs_is_the_usable_cpus(monkeypatch):
 
 
 def test_values_take_the_type_of_the_default():
-    assert runner.parse_value("2015", 2013) == 2015
-    assert runner.parse_value("0.5", 1.0) == 0.5
-    assert runner.parse_value("cpi_score", "wgi_cc_estimate") == "cpi_score"
-    assert runner.parse_value("false", True) is False
-    assert runner.parse_value("a, b", ["x"]) == ["a", "b"]
-    assert runner.parse_value('["a", "b"]', ["x"]) == ["a", "b"]
-    assert runner.parse_value("1,2", [0]) == [1, 2]
-    assert runner.parse_value("", ["x"]) == []
+    assert notebooks.parse_value("2015", 2013) == 2015
+    assert notebooks.parse_value("0.5", 1.0) == 0.5
+    assert notebooks.parse_value("cpi_score", "wgi_cc_estimate") == "cpi_score"
+    assert notebooks.parse_value("false", True) is False
+    assert notebooks.parse_value("a, b", ["x"]) == ["a", "b"]
+    assert notebooks.parse_value('["a", "b"]', ["x"]) == ["a", "b"]
+    assert notebooks.parse_value("1,2", [0]) == [1, 2]
+    assert notebooks.parse_value("", ["x"]) == []
     with pytest.raises(DividesError, match=r"treatment_year: expected int .*2013.*'x'"):
-        runner.parse_value("x", 2013, "treatment_year")
+        notebooks.parse_value("x", 2013, "treatment_year")
     with pytest.raises(DividesError, match="expected bool"):
-        runner.parse_value("maybe", False)
+        notebooks.parse_value("maybe", False)
     with pytest.raises(DividesError, match="expected int"):
-        runner.parse_value("1,x", [0])
+        notebooks.parse_value("1,x", [0])
 
 
 def test_assignments_need_name_equals_value_once():
-    assert runner.parse_assignments(["outcome=cpi_score", "year=2015"]) == {
+    assert notebooks.parse_assignments(["outcome=cpi_score", "year=2015"]) == {
         "outcome": "cpi_score", "year": "2015"}
-    assert runner.parse_assignments(["controls=a=b"]) == {"controls": "a=b"}
+    assert notebooks.parse_assignments(["controls=a=b"]) == {"controls": "a=b"}
     for bad in (["outcome"], ["=x"], ["not a name=1"]):
         with pytest.raises(DividesError, match="expected NAME=VALUE"):
-            runner.parse_assignments(bad)
+            notebooks.parse_assignments(bad)
     with pytest.raises(DividesError, match="given twice"):
-        runner.parse_assignments(["year=1", "year=2"])
+        notebooks.parse_assignments(["year=1", "year=2"])
 
 
 def test_notebook_parameters_come_from_the_parameters_cell():
-    nb03 = runner.notebooks(["03"])[0]
-    params = runner.parameters(nb03)
+    nb03 = notebooks.find(["03"])[0]
+    params = notebooks.parameters(nb03)
     assert params["data"] == "demo" and "report_dir" in params
-    assert runner.user_parameters(nb03) == {k: v for k, v in params.items()
+    assert notebooks.user_parameters(nb03) == {k: v for k, v in params.items()
                                             if k not in ("data", "report_dir")}
     assert isinstance(params["controls"], list)
 
 
 def test_unknown_parameter_lists_the_notebooks_parameters():
-    nb03 = runner.notebooks(["03"])
+    nb03 = notebooks.find(["03"])
     with pytest.raises(DividesError, match=r"-p outcom: no such parameter.*03_egovernment_and_"
                                            r"corruption: outcome, regressor, controls"):
-        runner.resolve_parameters(nb03, {"outcom": "x"})
+        notebooks.resolve_parameters(nb03, {"outcom": "x"})
     with pytest.raises(DividesError, match="use --data"):
-        runner.resolve_parameters(nb03, {"data": "real"})
+        notebooks.resolve_parameters(nb03, {"data": "real"})
     with pytest.raises(DividesError, match="set by the run itself"):
-        runner.resolve_parameters(nb03, {"report_dir": "/elsewhere"})
+        notebooks.resolve_parameters(nb03, {"report_dir": "/elsewhere"})
 
 
 def test_parameters_go_only_to_notebooks_that_declare_them():
-    selected = runner.notebooks(["00", "03"])
-    per_nb, changed = runner.resolve_parameters(selected, {"outcome": "cpi_score"})
+    selected = notebooks.find(["00", "03"])
+    per_nb, changed = notebooks.resolve_parameters(selected, {"outcome": "cpi_score"})
     assert per_nb == {selected[0].stem: {}, selected[1].stem: {"outcome": "cpi_score"}}
     assert changed == {"outcome": "cpi_score"}
     # the default value given explicitly is still the default run
-    default = runner.parameters(selected[1])["outcome"]
-    assert runner.resolve_parameters(selected, {"outcome": default})[1] == {}
+    default = notebooks.parameters(selected[1])["outcome"]
+    assert notebooks.resolve_parameters(selected, {"outcome": default})[1] == {}
 
 
 def test_non_default_runs_get_their_own_readable_folder():
-    assert runner.run_dir("demo", {}) == config.reports_dir("demo")
-    one = runner.run_dir("demo", {"outcome": "cpi_score"})
+    assert notebooks.run_dir("demo", {}) == config.reports_dir("demo")
+    one = notebooks.run_dir("demo", {"outcome": "cpi_score"})
     assert one == config.reports_dir("demo") / "runs" / "outcome-cpi_score"
-    two = runner.slug({"outcomes": ["cpi_score", "wgi"], "treatment_year": 2015})
+    two = notebooks.slug({"outcomes": ["cpi_score", "wgi"], "treatment_year": 2015})
     assert two == "outcomes-cpi_score+wgi__treatment_year-2015"
-    assert runner.slug({"x": "a/b c"}) == "x-a_b_c"  # never a path separator
-    assert runner.slug({"b": 1, "a": 2}) == runner.slug({"a": 2, "b": 1})
-    long_a = runner.slug({"controls": [f"column_{i}" for i in range(30)]})
-    long_b = runner.slug({"controls": [f"column_{i}" for i in range(31)]})
-    assert len(long_a) <= runner.SLUG_MAX_CHARS and long_a != long_b
+    assert notebooks.slug({"x": "a/b c"}) == "x-a_b_c"  # never a path separator
+    assert notebooks.slug({"b": 1, "a": 2}) == notebooks.slug({"a": 2, "b": 1})
+    long_a = notebooks.slug({"controls": [f"column_{i}" for i in range(30)]})
+    long_b = notebooks.slug({"controls": [f"column_{i}" for i in range(31)]})
+    assert len(long_a) <= notebooks.SLUG_MAX_CHARS and long_a != long_b
 
 
 def _fake_run(root, stem, files):
-    work = runner.work_dir(root, stem)
+    work = notebooks.work_dir(root, stem)
     for rel in files:
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text(f"{stem}:{rel}")
     (root / "notebooks").mkdir(parents=True, exist_ok=True)
     (root / "html").mkdir(parents=True, exist_ok=True)
     (root / "html" / f"{stem}.html").write_text("<html></html>")
-    return runner.NotebookRun(stem, root / "notebooks" / f"{stem}.ipynb", 1.0, 1)
+    return notebooks.NotebookRun(stem, root / "notebooks" / f"{stem}.ipynb", 1.0, 1)
 
 
 def test_two_notebooks_writing_one_file_is_an_error(tmp_path):
     _fake_run(tmp_path, "01_a", ["figures/x.png"])
     _fake_run(tmp_path, "02_b", ["figures/x.png"])
     with pytest.raises(DividesError, match="figures/x.png: written by both 01_a and 02_b"):
-        runner.collect_outputs(tmp_path, ["01_a", "02_b"])
+        collect.collect_outputs(tmp_path, ["01_a", "02_b"])
 
 
 def test_manifest_and_index_list_exactly_this_runs_files(tmp_path):
@@ -152,16 +151,16 @@ def test_manifest_and_index_list_exactly_this_runs_files(tmp_path):
         (tmp_path / rel).write_text("earlier run")
     runs = [_fake_run(tmp_path, "03_c", ["figures/new.png", "figures/new.svg",
                                           "tables/new.csv"])]
-    written = runner.collect_outputs(tmp_path, ["03_c"])
+    written = collect.collect_outputs(tmp_path, ["03_c"])
     assert (tmp_path / "figures" / "new.png").read_text() == "03_c:figures/new.png"
-    runner.write_manifest(tmp_path, "demo", {"outcome": "cpi_score"}, runs,
+    collect.write_manifest(tmp_path, "demo", {"outcome": "cpi_score"}, runs,
                           {"03_c": {"outcome": "cpi_score"}}, written)
-    manifest = runner.read_manifest(tmp_path)
+    manifest = collect.read_manifest(tmp_path)
     assert manifest["figures"] == ["figures/new.png", "figures/new.svg"]
     assert manifest["tables"] == ["tables/new.csv"]
     assert manifest["notebooks"]["03_c"]["parameters"] == {"data": "demo",
                                                           "outcome": "cpi_score"}
-    page = runner.write_index(tmp_path).read_text()
+    page = collect.write_index(tmp_path).read_text()
     assert "new.png" in page and "tables/new.csv" in page and 'href="figures/new.svg"' in page
     assert "old" not in page
     assert "outcome = cpi_score" in page
@@ -170,7 +169,7 @@ def test_manifest_and_index_list_exactly_this_runs_files(tmp_path):
 def test_readme_lists_every_notebooks_parameters():
     text = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- parameters:start -->\n")[1].split("<!-- parameters:end -->")[0]
-    assert block == runner.list_parameters(), "README parameters list is stale: paste " \
+    assert block == notebooks.list_parameters(), "README parameters list is stale: paste " \
         "`divides run --list` between the parameters markers"
 
 
@@ -185,10 +184,10 @@ def test_cli_run_list_and_bad_parameter(capsys):
 # --- unchanged notebooks are not executed again (doit) ------------------------------------
 
 def test_parameters_agree_with_papermill_inspect_notebook():
-    for nb in runner.notebooks():
+    for nb in notebooks.find():
         expected = {name: ast.literal_eval(info["default"])
                     for name, info in papermill.inspect_notebook(str(nb)).items()}
-        assert runner.parameters(nb) == expected, nb.name
+        assert notebooks.parameters(nb) == expected, nb.name
 
 
 @pytest.fixture
@@ -198,7 +197,7 @@ def sandbox(tmp_path, monkeypatch):
 
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
-    for nb in runner.notebooks(["00", "03"]):
+    for nb in notebooks.find(["00", "03"]):
         shutil.copy(nb, nb_dir / nb.name)
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", nb_dir)
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
@@ -206,11 +205,10 @@ def sandbox(tmp_path, monkeypatch):
     dep.write_text("v1")
     # the notebooks' steps alone: the data steps (read, build, specs, codebook) are tested
     # in test_pipeline.py; here one file stands for the build's outputs
-    from divides.run import graph as pipeline
-
-    monkeypatch.setattr(pipeline, "data_tasks", lambda data, draws=None, codebook=False, force=False: {})
-    monkeypatch.setattr(pipeline, "build_outputs", lambda data: [dep])
-    monkeypatch.setattr(pipeline, "package_files", list)
+    monkeypatch.setattr(graph, "data_tasks",
+                        lambda data, draws=None, codebook=False, force=False: {})
+    monkeypatch.setattr(graph, "build_outputs", lambda data: [dep])
+    monkeypatch.setattr(graph, "package_files", list)
     reports: list[str] = []
 
     def fake_report(root, data):
@@ -220,8 +218,8 @@ def sandbox(tmp_path, monkeypatch):
             (root / "report" / name).write_text("report")
         return True
 
-    monkeypatch.setattr(runner, "build_report", fake_report)
-    monkeypatch.setattr(runner, "kernel_name", lambda: "python3")
+    monkeypatch.setattr(graph, "build_report", fake_report)
+    monkeypatch.setattr(notebooks, "kernel_name", lambda: "python3")
     executed: list[tuple[str, dict]] = []
     fail: set[str] = set()
 
@@ -232,16 +230,16 @@ def sandbox(tmp_path, monkeypatch):
 
         time.sleep(delay.get(nb.stem[:2], 0.0))
         executed.append((nb.stem, params))
-        work = runner.work_dir(root, nb.stem)
+        work = notebooks.work_dir(root, nb.stem)
         shutil.rmtree(work, ignore_errors=True)
         (work / "tables").mkdir(parents=True)
         (work / "tables" / f"{nb.stem[:2]}_{len(executed)}.csv").write_text("x\n")
         shutil.copy(nb, root / "notebooks" / nb.name)
         (root / "html" / f"{nb.stem}.html").write_text("<html></html>")
         error = "cell 1: boom" if nb.stem in fail else None
-        return runner.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
+        return notebooks.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
 
-    monkeypatch.setattr(runner, "_execute_and_render", fake)
+    monkeypatch.setattr(notebooks, "execute_and_render", fake)
     return {"nb_dir": nb_dir, "dep": dep, "executed": executed, "fail": fail, "delay": delay,
             "reports": reports}
 
@@ -255,14 +253,14 @@ def test_unchanged_notebooks_are_reused_and_changes_rerun_them(sandbox, capsys):
     assert runner.run("demo", jobs=1) == 0
     assert _stems(executed) == ["00", "03"]
     root = config.reports_dir("demo")
-    first = runner.read_manifest(root)
+    first = collect.read_manifest(root)
     assert reports == [str(root)]  # a complete run ends with its report
 
     executed.clear()
     assert runner.run("demo", jobs=1) == 0
     assert executed == []  # nothing changed: nothing executed
     assert len(reports) == 1  # and the report is not made again
-    again = runner.read_manifest(root)
+    again = collect.read_manifest(root)
     assert again["tables"] == first["tables"]  # the reused outputs are still this run's
     assert {e["status"] for e in again["notebooks"].values()} == {"reused"}
     assert "unchanged, outputs reused" in capsys.readouterr().out
@@ -310,7 +308,7 @@ def test_parameters_are_part_of_the_key_and_failures_always_rerun(sandbox):
     assert runner.run("demo", only=["00"], jobs=1) == 1
     assert runner.run("demo", only=["00"], jobs=1) == 1
     assert _stems(executed) == ["00", "00"]  # a failed notebook is never "up to date"
-    manifest = runner.read_manifest(config.reports_dir("demo"))
+    manifest = collect.read_manifest(config.reports_dir("demo"))
     assert [e["status"] for e in manifest["notebooks"].values()] == ["failed"]
 
 
@@ -318,9 +316,9 @@ def test_a_crash_outside_the_notebook_is_a_failure_not_a_reuse(sandbox, monkeypa
     def crash(*args, **kwargs):
         raise RuntimeError("renderer broke")
 
-    monkeypatch.setattr(runner, "_execute_and_render", crash)
+    monkeypatch.setattr(notebooks, "execute_and_render", crash)
     assert runner.run("demo", only=["00"], jobs=1) == 1
-    entry = runner.read_manifest(config.reports_dir("demo"))["notebooks"]
+    entry = collect.read_manifest(config.reports_dir("demo"))["notebooks"]
     assert [e["status"] for e in entry.values()] == ["failed"]
     assert "RuntimeError: renderer broke" in next(iter(entry.values()))["error"]
 

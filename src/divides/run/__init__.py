@@ -1,1 +1,2 @@
-"""The top layer: the run graph, executing the notebooks, and the ``divides`` command."""
+"""The top layer: the run graph (graph), executing a notebook (notebooks), the run's
+manifest and index (collect), ``divides run`` (runner) and the ``divides`` command (cli)."""

@@ -149,17 +149,17 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from divides.run import runner
+    from divides.run import graph, notebooks, runner
 
     if args.list:
-        print(runner.list_parameters(args.only), end="")
+        print(notebooks.list_parameters(args.only), end="")
         return 0
+    params = notebooks.parse_assignments(args.param)
     if args.graph:
-        print(runner.graph_text(args.data, args.only, runner.parse_assignments(args.param)),
-              end="")
+        print(graph.text(args.data, args.only, params), end="")
         return 0
-    return runner.run(data=args.data, only=args.only, jobs=args.jobs,
-                      params=runner.parse_assignments(args.param), force=args.force)
+    return runner.run(data=args.data, only=args.only, jobs=args.jobs, params=params,
+                      force=args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:

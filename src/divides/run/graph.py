@@ -1,4 +1,4 @@
-"""The whole work of ``divides run`` as one doit graph, defined in one place.
+"""The whole work of ``divides run`` as one doit graph: every task is defined here.
 
 ::
 
@@ -11,7 +11,14 @@
 Each task names the files it reads (``file_dep``, compared by checksum) and the files it
 makes (``targets``); doit runs a task only when one of its files changed, a target is
 missing, or its parameters changed, and a file made by one task ties the tasks together.
-``divides run --graph`` prints this graph as it stands for a run (:func:`describe`).
+``divides run --graph`` prints this graph as it stands for a run (:func:`text`).
+
+Each task is a plain dict made by one function below (``read_tasks``, ``build_task``,
+``specs_task``, ``codebook_task``, ``notebook_tasks``, ``collect_task``, ``report_task``);
+:func:`data_tasks` and :func:`tasks` put them together in the order of the graph, so a new
+task is one more function and one more line there. Its action is a function of this module
+with its arguments (what executes a notebook is :mod:`divides.run.notebooks`, what writes
+the manifest and index :mod:`divides.run.collect`).
 
 The build and the spec curve keep their own keys (the build key, the stage key) and
 check them whenever they are called: a notebook opened by hand in JupyterLab, outside
@@ -22,12 +29,18 @@ nothing changed does no work twice.
 from __future__ import annotations
 
 import json
+import platform
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from divides import config
+from divides import __version__, config
+from divides.run import collect, notebooks
+from divides.run.notebooks import NotebookRun
+
+if TYPE_CHECKING:
+    from divides.build.panel import ReadPlan
 
 #: Notebooks that read the spec-curve stage, and the parameter that sets its draws
 #: (a test checks this against the notebooks' code).
@@ -35,17 +48,254 @@ SPECS_READERS = {"05_robustness_specification_curve": "draws"}
 
 
 @dataclass
-class NotebookStep:
-    """One notebook of a run: what it reads besides the data steps, what it makes."""
+class Run:
+    """One ``divides run``: its notebooks, the ``-p`` values each takes, its folder; and,
+    filled in by the graph's actions as it runs, what each notebook did and whether the
+    run was collected (the summary and the manifest of a failed run need both)."""
 
-    stem: str
-    source: Path
-    parameters: dict[str, object]
-    targets: list[Path]
-    action: Callable[[], bool]
-    key: str = ""  # what else decides its outputs (parameters, versions), as text
-    extra_deps: list[Path] = field(default_factory=list)
-    specs_draws: int | None = None  # the spec-curve stage it reads (its draws), if any
+    data: str
+    selected: list[Path]
+    parameters: dict[str, dict[str, object]]  # notebook stem -> the -p values it takes
+    changed: dict[str, object]  # the run's non-default values (they name its folder)
+    root: Path
+    complete: bool  # every notebook: the run also makes the codebook and the report
+    retries: int = 2
+    force: bool = False
+    results: dict[str, NotebookRun] = field(default_factory=dict)
+    collected: bool = False
+
+    def draws(self, nb: Path) -> int | None:
+        """The spec-curve draws notebook ``nb`` reads (:data:`SPECS_READERS`), if any."""
+        effective = {**notebooks.user_parameters(nb), **self.parameters[nb.stem]}
+        return effective.get(SPECS_READERS.get(nb.stem, ""))
+
+    def outcomes(self, missing: str | None = None) -> list[NotebookRun]:
+        """Each selected notebook's result; one without a result was up to date (reused),
+        or, given ``missing``, not run for that reason."""
+        return [self.results.get(nb.stem)
+                or NotebookRun(nb.stem, self.root / "notebooks" / nb.name, 0.0, 0, error=missing)
+                for nb in self.selected]
+
+
+def plan(data: str = "demo", only: list[str] | None = None,
+         params: dict[str, str] | None = None, retries: int = 2, force: bool = False) -> Run:
+    """The run of the notebooks ``only`` (all when not given) with the ``-p`` values
+    ``params`` (text, typed by each notebook's defaults); nothing is run."""
+    selected = notebooks.find(only)
+    per_nb, changed = notebooks.resolve_parameters(selected, params or {})
+    return Run(data, selected, per_nb, changed, notebooks.run_dir(data, changed),
+               complete=not only, retries=retries, force=force)
+
+
+def tasks(run: Run) -> dict[str, list[dict]]:
+    """Every task of ``run``, in the order of the graph (``base -> task dicts``; several
+    dicts under one base are its subtasks, ``base:name``)."""
+    draws = next((d for d in map(run.draws, run.selected) if d is not None), None)
+    graph = data_tasks(run.data, draws=draws, codebook=run.complete, force=run.force)
+    graph["notebook"] = notebook_tasks(run)
+    graph["collect"] = [collect_task(run)]
+    if run.complete:
+        graph["report"] = [report_task(run)]
+    return graph
+
+
+def targets(graph: dict[str, list[dict]]) -> list[str]:
+    """What a run asks doit for: every notebook, collect, and the codebook and report when
+    the graph has them (the other tasks run as what these follow)."""
+    return ([full_name("notebook", d) for d in graph["notebook"]] + ["collect"]
+            + [t for t in ("codebook", "report") if t in graph])
+
+
+def text(data: str = "demo", only: list[str] | None = None,
+         params: dict[str, str] | None = None) -> str:
+    """``divides run --graph``: the tasks a run would consist of (nothing is run)."""
+    return describe(tasks(plan(data, only, params)), config.raw_dir(data))
+
+
+def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
+               force: bool = False) -> dict[str, list[dict]]:
+    """The tasks before the notebooks: ``read:<source>``, ``build``, and ``specs`` (when
+    ``draws`` is given) and ``codebook`` (when asked for). ``force``: the build and the
+    spec curve are made anew, not taken from their own stores."""
+    from divides.build import keys, panel
+
+    plan = panel.read_plan(data)
+    code = keys.build_code_files()
+    graph = {"read": read_tasks(plan, code), "build": [build_task(plan, code, force)]}
+    if draws is not None:
+        graph["specs"] = [specs_task(data, draws, force)]
+    if codebook:
+        graph["codebook"] = [codebook_task(data)]
+    return graph
+
+
+# -- the tasks, in the order of the graph ------------------------------------------------
+
+
+def read_tasks(plan: ReadPlan, build_code: list[Path]) -> list[dict]:
+    """``read:<source>``, one per source with files: its files into the read cache."""
+    return [{"name": source, "actions": [(read_source, [plan, source])],
+             "file_dep": _str([*plan.source_inputs(source), *build_code]),
+             "targets": _str(plan.read_entries(source)),
+             "uptodate": [_config_changed(_versions(plan))],
+             "doc": f"{source}'s files -> read cache", "verbosity": 2}
+            for source in _sources(plan)]
+
+
+def build_task(plan: ReadPlan, build_code: list[Path], force: bool) -> dict:
+    """``build``: the read cache -> panel, gaps, ledger (after every ``read:<source>``)."""
+    raw = [plan.root / rel for rel in plan.raw_files["path"]]
+    return {"actions": [(build, [plan.data, force])],
+            "task_dep": [f"read:{source}" for source in _sources(plan)],
+            "file_dep": _str([*raw, *build_code]),
+            "targets": _str(build_outputs(plan.data)),
+            "uptodate": [_config_changed(_versions(plan))],
+            "doc": "observations -> panel, gaps, ledger (data/processed)", "verbosity": 2}
+
+
+def specs_task(data: str, draws: int, force: bool) -> dict:
+    """``specs``: the spec curve with ``draws`` bootstrap draws, from the build's outputs."""
+    from divides.models.speccurve import GRID_TOML, stage
+
+    return {"actions": [(specs, [data, draws, force])],
+            "file_dep": _str([*build_outputs(data), *stage.code_files(), GRID_TOML,
+                              *lock_files()]),
+            "targets": _str(stage.targets(data, draws)),
+            "uptodate": [_config_changed(json.dumps({"draws": draws}))],
+            "doc": f"panel, gaps -> spec curve, {draws} draws (data/processed/.../specs)",
+            "verbosity": 2}
+
+
+def codebook_task(data: str) -> dict:
+    """``codebook``: the codebook and citations, from the build's outputs."""
+    from divides.report import codebook as codebook_module
+
+    return {"actions": [(write_codebook, [data])],
+            "file_dep": _str([*build_outputs(data), *package_files()]),
+            "targets": _str(codebook_module.output_paths(config.reports_dir(data))),
+            "doc": "panel, gaps -> codebook and citations (reports/<data>)", "verbosity": 2}
+
+
+def notebook_tasks(run: Run) -> list[dict]:
+    """``notebook:<stem>``, the longest (last time) first: its source, the package, the
+    lock and the build's outputs (and the spec curve it reads) in, its executed copy, page
+    and output folder out; its parameters and versions in its key."""
+    from divides.models.speccurve import stage as specs_stage
+
+    shared = [*package_files(), *lock_files(), *build_outputs(run.data)]
+    out = []
+    for nb in notebooks.longest_first(run.selected, run.root / "notebooks"):
+        params = run.parameters[nb.stem]
+        key = json.dumps({"data": run.data, "parameters": params,
+                          "python": platform.python_version(), "divides": __version__},
+                         sort_keys=True)
+        draws = run.draws(nb)
+        reads_curve = specs_stage.targets(run.data, draws) if draws is not None else []
+        out.append({
+            "name": nb.stem, "actions": [(run_notebook, [run, nb])],
+            "file_dep": _str([nb, *shared, *reads_curve]),
+            "targets": _str([run.root / "notebooks" / nb.name,
+                             run.root / "html" / f"{nb.stem}.html",
+                             notebooks.work_dir(run.root, nb.stem)]),
+            "uptodate": [_config_changed(key)],
+            "doc": f"{nb.name} with {params or 'its defaults'}",
+            # 2: doit leaves sys.stdout alone. With less it swaps sys.stdout for a capture
+            # around each action, and threads restoring each other's capture lost lines.
+            "verbosity": 2})
+    return out
+
+
+def collect_task(run: Run) -> dict:
+    """``collect``, after every notebook and always run: run.json and the index, and the
+    files the report is made of (for the report task's ``calc_dep``)."""
+    return {"actions": [(collect_run, [run])],
+            "task_dep": [f"notebook:{nb.stem}" for nb in run.selected],
+            "uptodate": [False], "doc": "the run's notebooks -> run.json, index.html",
+            "verbosity": 2}
+
+
+def report_task(run: Run) -> dict:
+    """``report``: made again only when the files ``collect`` lists or the report code
+    changed."""
+    code = sorted((config.PACKAGE_DIR / "report").rglob("*.py"))
+    return {"actions": [(build_report, [run.root, run.data])], "calc_dep": ["collect"],
+            "file_dep": _str(code),
+            "targets": _str([run.root / "report" / "index.html",
+                             run.root / "report" / "report.pdf"]),
+            "uptodate": [_config_changed(run.data)],
+            "doc": "the run's notebooks, figures, tables -> report (HTML, PDF)",
+            "verbosity": 2}
+
+
+# -- the tasks' actions (doit calls them with the arguments their task names) ------------
+
+
+def read_source(plan: ReadPlan, source: str) -> bool:
+    from divides.build import panel
+
+    n = panel.read_source(plan, source)
+    print(f"read:{source}: {n} file(s) read, {len(plan.files[source]) - n} already "
+          "in the read cache")
+    return True
+
+
+def build(data: str, force: bool) -> bool:
+    from divides.build import panel
+
+    print(panel.build(data, progress=False, force=force).summary())
+    return True
+
+
+def specs(data: str, draws: int, force: bool) -> bool:
+    from divides.models.speccurve import stage
+
+    print(f"specs: {stage.ensure(data, draws=draws, force=force)}")
+    return True
+
+
+def write_codebook(data: str) -> bool:
+    from divides.report import codebook
+
+    for path in codebook.write_codebook(data=data, build=False):
+        print(f"codebook: wrote {path}")
+    return True
+
+
+def run_notebook(run: Run, nb: Path) -> bool:
+    """Execute and render one notebook; its result goes into ``run.results`` (a failure of
+    any kind is this notebook's, never "reused")."""
+    try:
+        result = notebooks.execute_and_render(nb, run.root, run.data, notebooks.kernel_name(),
+                                              run.retries, run.parameters[nb.stem])
+    except Exception as exc:  # noqa: BLE001
+        result = NotebookRun(nb.stem, run.root / "notebooks" / nb.name, 0.0, 1,
+                             error=f"{type(exc).__name__}: {exc}")
+    run.results[nb.stem] = result
+    return result.error is None
+
+
+def collect_run(run: Run) -> dict:
+    """The notebooks' files into the run folder, run.json, index.html; returns the report's
+    inputs as ``file_dep`` (doit's ``calc_dep``)."""
+    runs = run.outcomes()
+    written = collect.collect_outputs(run.root, [r.name for r in runs if not r.error])
+    collect.write_manifest(run.root, run.data, run.changed, runs, run.parameters, written)
+    collect.write_index(run.root)
+    run.collected = True
+    return {"file_dep": _str(collect.report_inputs(run.root))}
+
+
+def build_report(root: Path, data: str) -> bool:
+    """The run's report, HTML and PDF (:mod:`divides.report.site`)."""
+    from divides.report import site  # Sphinx, nbformat, matplotlib: only when built
+
+    built = site.build(root, data=data)
+    print(f"report: {built.html} and {built.pdf} ({built.figures} figures, "
+          f"{built.tables} tables)")
+    return True
+
+
+# -- what the tasks read ---------------------------------------------------------------
 
 
 def package_files() -> list[Path]:
@@ -66,121 +316,26 @@ def build_outputs(data: str) -> list[Path]:
     return [out / name for name in OUTPUT_FILES]
 
 
+def _sources(plan: ReadPlan) -> list[str]:
+    return [source for source, files in plan.files.items() if files]
+
+
+def _versions(plan: ReadPlan) -> str:
+    """What besides files decides a read and the build: library versions, the data kind."""
+    return json.dumps({"versions": plan.versions, "data": plan.data}, sort_keys=True)
+
+
+def _config_changed(value: str):
+    from doit.tools import config_changed
+
+    return config_changed(value)
+
+
 def _str(paths) -> list[str]:
     return [str(p) for p in paths]
 
 
-def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
-               force: bool = False) -> dict[str, list]:
-    """The tasks before the notebooks: ``read:<source>``, ``build``, and ``specs`` (when
-    ``draws`` is given) and ``codebook`` (when asked for). ``force``: the build and the
-    spec curve are made anew, not taken from their own stores."""
-    from divides.build import keys as buildkey
-    from divides.build import panel
-
-    plan = panel.read_plan(data)
-    build_code = buildkey.build_code_files()
-    versions = json.dumps({"versions": plan.versions, "data": data}, sort_keys=True)
-
-    def read_action(source: str):
-        def action() -> bool:
-            n = panel.read_source(plan, source)
-            print(f"read:{source}: {n} file(s) read, {len(plan.files[source]) - n} already "
-                  "in the read cache")
-            return True
-        return action
-
-    from doit.tools import config_changed
-
-    reads = [{"name": source, "actions": [read_action(source)],
-              "file_dep": _str([*plan.source_inputs(source), *build_code]),
-              "targets": _str(plan.read_entries(source)),
-              "uptodate": [config_changed(versions)], "doc": f"{source}'s files -> read cache",
-              "verbosity": 2}
-             for source, files in plan.files.items() if files]
-
-    def build_action() -> bool:
-        result = panel.build(data, progress=False, force=force)
-        print(result.summary())
-        return True
-
-    raw = [plan.root / rel for rel in plan.raw_files["path"]]
-    tasks: dict[str, list] = {
-        "read": reads,
-        "build": [{"actions": [build_action], "task_dep": [f"read:{r['name']}" for r in reads],
-                   "file_dep": _str([*raw, *build_code]),
-                   "targets": _str(build_outputs(data)),
-                   "uptodate": [config_changed(versions)],
-                   "doc": "observations -> panel, gaps, ledger (data/processed)",
-                   "verbosity": 2}],
-    }
-    if draws is not None:
-        from divides.models.speccurve import GRID_TOML, stage
-
-        def specs_action() -> bool:
-            print(f"specs: {stage.ensure(data, draws=draws, force=force)}")
-            return True
-
-        tasks["specs"] = [{
-            "actions": [specs_action],
-            "file_dep": _str([*build_outputs(data), *stage.code_files(), GRID_TOML,
-                              *lock_files()]),
-            "targets": _str(stage.targets(data, draws)),
-            "uptodate": [config_changed(json.dumps({"draws": draws}))],
-            "doc": f"panel, gaps -> spec curve, {draws} draws (data/processed/.../specs)",
-            "verbosity": 2}]
-    if codebook:
-        from divides.report import codebook as codebook_mod
-
-        def codebook_action() -> bool:
-            for path in codebook_mod.write_codebook(data=data, build=False):
-                print(f"codebook: wrote {path}")
-            return True
-
-        tasks["codebook"] = [{
-            "actions": [codebook_action],
-            "file_dep": _str([*build_outputs(data), *package_files()]),
-            "targets": _str(codebook_mod.output_paths(config.reports_dir(data))),
-            "doc": "panel, gaps -> codebook and citations (reports/<data>)",
-            "verbosity": 2}]
-    return tasks
-
-
-def notebook_tasks(data: str, steps: list[NotebookStep]) -> dict[str, list]:
-    """One task per notebook: its source, the data steps' outputs, the package and the
-    lock in, its executed copy and output folder out."""
-    from doit.tools import config_changed
-
-    shared = [*package_files(), *lock_files(), *build_outputs(data)]
-    return {"notebook": [{
-        "name": s.stem, "actions": [s.action],
-        "file_dep": _str([s.source, *shared, *s.extra_deps]),
-        "targets": _str(s.targets), "uptodate": [config_changed(s.key)],
-        "doc": f"{s.source.name} with {s.parameters or 'its defaults'}",
-        # 2: doit leaves sys.stdout alone. With less it swaps sys.stdout for a capture
-        # around each action, and threads restoring each other's capture lost lines.
-        "verbosity": 2} for s in steps]}
-
-
-def run_tasks(steps: list[NotebookStep], collect: Callable[[], dict],
-              report: Callable[[], bool] | None, report_targets: list[Path],
-              data: str) -> dict[str, list]:
-    """``collect`` (after every notebook: run.json and index, and the files the report is
-    made of) and ``report`` (rebuilt only when those files or the report code changed)."""
-    from doit.tools import config_changed
-
-    tasks: dict[str, list] = {"collect": [{
-        "actions": [collect], "task_dep": [f"notebook:{s.stem}" for s in steps],
-        "uptodate": [False], "doc": "the run's notebooks -> run.json, index.html",
-        "verbosity": 2}]}
-    if report is not None:
-        code = sorted((config.PACKAGE_DIR / "report").rglob("*.py"))
-        tasks["report"] = [{
-            "actions": [report], "calc_dep": ["collect"], "file_dep": _str(code),
-            "targets": _str(report_targets), "uptodate": [config_changed(data)],
-            "doc": "the run's notebooks, figures, tables -> report (HTML, PDF)",
-            "verbosity": 2}]
-    return tasks
+# -- running and printing a graph ------------------------------------------------------
 
 
 def loader(tasks: dict[str, list]):

@@ -1,0 +1,317 @@
+"""The research notebooks: finding them, their parameters, executing one with papermill.
+
+A notebook runs from this Python process (the papermill Python API, not its command line:
+that saves 3-4 s of imports per notebook); a notebook whose kernel fails to start is retried,
+a cell error is not (it is a real failure). It writes its figures and tables into a folder of
+its own (:func:`work_dir`, the ``report_dir`` parameter), from which :mod:`divides.run.collect`
+copies them into the run folder. Outputs of one notebook ``<name>``:
+
+* ``<run folder>/notebooks/<name>.ipynb``: the executed notebook;
+* ``<run folder>/html/<name>.html``: rendered by nbconvert.
+
+A run with parameters (``-p name=value``) that differ from the notebooks' defaults writes into
+its own folder, ``reports/<data>/runs/<slug>/`` (the slug names the parameters, :func:`run_dir`),
+so runs never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from divides import config
+from divides.errors import DividesError
+
+KERNEL_NAME = "divides"
+#: Parameters the runner sets itself (``--data``, the notebook's output folder): not for -p.
+RUNNER_PARAMETERS = ("data", "report_dir")
+#: Longest slug kept readable; a longer one is cut and ends in a hash of the parameters.
+SLUG_MAX_CHARS = 80
+#: Errors that mean "the kernel did not come up", worth one more try.
+_KERNEL_START_ERRORS = (RuntimeError, TimeoutError, ConnectionError, OSError)
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    output: Path
+    seconds: float
+    attempts: int
+    error: str | None = None
+
+
+def find(only: list[str] | None = None) -> list[Path]:
+    """The research notebooks (``NN_name.ipynb``), optionally filtered by name or prefix."""
+    found = sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if not only:
+        return found
+    chosen = [nb for nb in found if any(nb.stem == o or nb.stem.startswith(o) for o in only)]
+    unknown = [o for o in only if not any(nb.stem == o or nb.stem.startswith(o) for nb in found)]
+    if unknown:
+        raise ValueError(f"no notebook matches {unknown}; known: {[nb.stem for nb in found]}")
+    return chosen
+
+
+def parameters(nb: Path) -> dict[str, object]:
+    """``name -> default`` of the notebook's parameters cell (the cell tagged ``parameters``).
+
+    Read with :mod:`ast` rather than papermill's ``inspect_notebook`` (a test checks that the
+    two agree on every notebook): importing papermill costs seconds, and ``divides run``
+    with nothing to do should not.
+    """
+    cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        return {}
+    source = tagged[0]["source"]
+    source = "".join(source) if isinstance(source, list) else source
+    found: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        try:
+            found[name] = ast.literal_eval(node.value)
+        except ValueError as exc:
+            raise DividesError(f"{nb.name}: parameter {name!r} has default "
+                               f"{ast.unparse(node.value)!r}, expected a Python literal "
+                               "(number, string, list, bool)") from exc
+    return found
+
+
+def user_parameters(nb: Path) -> dict[str, object]:
+    """The parameters a user may set with ``-p`` (all but :data:`RUNNER_PARAMETERS`)."""
+    return {k: v for k, v in parameters(nb).items() if k not in RUNNER_PARAMETERS}
+
+
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+def _parse_scalar(text: str, like: object, where: str) -> object:
+    kind = type(like)
+    try:
+        if kind is bool:
+            low = text.strip().lower()
+            if low in _TRUE | _FALSE:
+                return low in _TRUE
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is str:
+            return text
+        return ast.literal_eval(text)  # default None or another literal
+    except (ValueError, SyntaxError):
+        raise DividesError(f"{where}: expected {kind.__name__} (like the default {like!r}), "
+                           f"found {text!r}") from None
+
+
+def parse_value(text: str, default: object, where: str = "value") -> object:
+    """``text`` as the type of the parameter's ``default`` (lists: ``a,b`` or ``["a", "b"]``).
+
+    >>> parse_value("2015", 2013), parse_value("a,b", ["x"])
+    (2015, ['a', 'b'])
+    """
+    if isinstance(default, list):
+        if text.strip().startswith("["):
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise DividesError(f"{where}: expected a list, found {text!r}") from None
+            if not isinstance(value, list):
+                raise DividesError(f"{where}: expected a list, found {text!r}")
+            items = [str(v) for v in value]
+        else:
+            items = [t.strip() for t in text.split(",") if t.strip()]
+        like = default[0] if default else ""
+        return [_parse_scalar(t, like, f"{where} item") if not isinstance(t, type(like))
+                else t for t in items]
+    return _parse_scalar(text, default, where)
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, str]:
+    """``["name=value", ...]`` from the command line, as text (typed later, per notebook)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise DividesError(f"-p {item!r}: expected NAME=VALUE (e.g. -p outcome=cpi_score)")
+        if name in out:
+            raise DividesError(f"-p {name} given twice ({out[name]!r} and {value!r})")
+        out[name] = value
+    return out
+
+
+def resolve_parameters(selected: list[Path], given: dict[str, str]
+                       ) -> tuple[dict[str, dict[str, object]], dict[str, object]]:
+    """Per notebook, the typed ``-p`` values it takes; and the run's non-default values.
+
+    A name no selected notebook declares is an error that lists their parameters. A value
+    equal to the default changes nothing (the run stays the default run).
+    """
+    declared = {nb.stem: user_parameters(nb) for nb in selected}
+    for name in given:
+        if name in RUNNER_PARAMETERS:
+            raise DividesError(f"-p {name}: set by the run itself (use --data for the data kind)")
+        if not any(name in params for params in declared.values()):
+            listing = "; ".join(f"{stem}: {', '.join(params) or '(none)'}"
+                                for stem, params in declared.items())
+            raise DividesError(f"-p {name}: no such parameter in the selected notebooks "
+                               f"({listing})")
+    per_nb: dict[str, dict[str, object]] = {}
+    changed: dict[str, object] = {}
+    for stem, params in declared.items():
+        per_nb[stem] = {}
+        for name, text in given.items():
+            if name in params:
+                value = parse_value(text, params[name], f"{stem}: -p {name}")
+                per_nb[stem][name] = value
+                if value != params[name]:
+                    changed[name] = value
+    return per_nb, changed
+
+
+def slug(changed: dict[str, object]) -> str:
+    """A short readable folder name for non-default parameters (``outcome-cpi_score``)."""
+    def text(v: object) -> str:
+        if isinstance(v, list):
+            return "+".join(text(x) for x in v)
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    parts = [f"{k}-{text(v)}" for k, v in sorted(changed.items())]
+    name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", "__".join(parts)).strip("._") or "params"
+    if len(name) > SLUG_MAX_CHARS:
+        digest = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:8]
+        name = f"{name[:SLUG_MAX_CHARS - 9]}-{digest}"
+    return name
+
+
+def run_dir(data: str, changed: dict[str, object] | None = None) -> Path:
+    """The default run keeps ``reports/<data>/``; others get ``reports/<data>/runs/<slug>/``."""
+    root = config.reports_dir(data)
+    return root / "runs" / slug(changed) if changed else root
+
+
+def list_parameters(only: list[str] | None = None) -> str:
+    """Every notebook with its parameters and defaults (``divides run --list``, README)."""
+    lines = []
+    for nb in find(only):
+        lines.append(f"- `{nb.stem}`")
+        params = user_parameters(nb)
+        for name, default in params.items():
+            lines.append(f"  - `{name}` = `{default!r}` ({type(default).__name__})")
+        if not params:
+            lines.append("  - (no parameters besides `data`)")
+    return "\n".join(lines) + "\n"
+
+
+def kernel_name() -> str:
+    """The project's registered kernel when present (``make setup`` installs it), else python3."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    names = KernelSpecManager().find_kernel_specs()
+    return KERNEL_NAME if KERNEL_NAME in names else "python3"
+
+
+def execute(nb: Path, out_dir: Path, data: str, kernel: str, retries: int,
+            params: dict[str, object] | None = None) -> NotebookRun:
+    """Execute ``nb`` with papermill into ``out_dir``; a kernel that does not start is tried
+    ``retries`` more times, a cell error ends it (the result carries the error)."""
+    # No ``cwd=`` for papermill: it would os.chdir the whole process from several threads
+    # at once and can leave it in another folder. The notebooks use no relative paths.
+    import papermill as pm
+
+    output = out_dir / nb.name
+    start = time.perf_counter()
+    for attempt in range(1, retries + 2):
+        try:
+            pm.execute_notebook(
+                str(nb), str(output), parameters={"data": data, **(params or {})}, kernel_name=kernel,
+                progress_bar=False, request_save_on_cell_execute=False,
+                autosave_cell_every=0, start_timeout=120,
+            )
+            return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt)
+        except pm.PapermillExecutionError as exc:
+            return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
+                               error=f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+        except _KERNEL_START_ERRORS as exc:
+            if attempt > retries:
+                return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
+                                   error=f"kernel did not start: {exc}")
+            time.sleep(1.0 * attempt)
+    raise AssertionError("unreachable")
+
+
+def previous_seconds(nb: Path, out_dir: Path) -> float:
+    """How long ``nb`` took in the last run (papermill's record in the executed copy), else 0."""
+    executed = out_dir / nb.name
+    try:
+        meta = json.loads(executed.read_text(encoding="utf-8"))["metadata"]["papermill"]
+        return float(meta.get("duration") or 0.0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def longest_first(selected: list[Path], out_dir: Path) -> list[Path]:
+    """Start the notebooks that took longest last time first (a shorter critical path)."""
+    return sorted(selected, key=lambda nb: -previous_seconds(nb, out_dir))
+
+
+def execute_and_render(nb: Path, root: Path, data: str, kernel: str, retries: int,
+                       params: dict[str, object]) -> NotebookRun:
+    """One notebook of a run into the run folder ``root``: executed copy, HTML page, and its
+    figures and tables in a fresh :func:`work_dir`."""
+    work = work_dir(root, nb.stem)
+    if work.exists():
+        shutil.rmtree(work)  # only this run's outputs of this notebook end up in the manifest
+    work.mkdir(parents=True)
+    result = execute(nb, root / "notebooks", data, kernel, retries,
+                     {**params, "report_dir": str(work)})
+    if result.output.exists():
+        _render_html(result.output, root / "html")  # in the worker, while others still compute
+    return result
+
+
+def work_dir(root: Path, stem: str) -> Path:
+    """Where one notebook writes its figures and tables before the runner collects them."""
+    return root / ".work" / stem
+
+
+def _render_html(executed: Path, html_dir: Path) -> Path:
+    """``html_dir/<name>.html``: the executed notebook as a page, without prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    out = html_dir / f"{executed.stem}.html"
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def strip_timing(paths: list[Path] | None = None) -> list[Path]:
+    """Drop per-cell execution timestamps from the committed notebooks (``make notebooks``).
+
+    The stored outputs are what nbval compares; the timestamps only make every refresh a
+    diff of hundreds of lines.
+    """
+    import nbformat
+
+    paths = paths or find()
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+        nbformat.write(nb, path)
+    return paths
