@@ -39,11 +39,13 @@ BUILD = textwrap.dedent("""
     t0 = time.perf_counter()
     try:
         from divides.build import panel
+        from divides.fileio import read_parquet
     except ImportError:  # a tree from before the build package (issue 23)
         from divides import panel
+        read_parquet = panel.read_parquet
     r = panel.build("real", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
     if sys.argv[3] == "load":
-        panel.read_parquet(r.paths["panel"])
+        read_parquet(r.paths["panel"])
     wall = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"RESULT {wall:.3f} {rss:.0f} {int(r.rebuilt)}")

@@ -39,7 +39,7 @@ def load(data: str, panel_path: str | None):
 
     gaps = None
     if panel_path:
-        from divides.build.panel import read_parquet
+        from divides.fileio import read_parquet
 
         panel = read_parquet(panel_path)
         gaps_path = os.path.join(os.path.dirname(panel_path), "gaps.parquet")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from divides import fileio
 from divides.build import panel
 from divides.errors import InputError
 
@@ -144,10 +145,10 @@ def test_case3_same_edition_redownload_that_disagrees_stops(wdi_api, tmp_path):
 
 def test_case3_newer_edition_wins_whatever_its_name(wdi_api, tmp_path):
     src = _api_internet(wdi_api)
-    before = panel.read_parquet(_build(wdi_api, tmp_path / "clean")[0].paths["panel"])
+    before = fileio.read_parquet(_build(wdi_api, tmp_path / "clean")[0].paths["panel"])
     copy = _redownload(src, "2026-01-31", 0.5)
     result, _ = _build(wdi_api, tmp_path / "out")
-    after = panel.read_parquet(result.paths["panel"])
+    after = fileio.read_parquet(result.paths["panel"])
     dnk = (after.iso3 == "DNK") & after.internet_users_pct.notna()
     old = before.set_index(["iso3", "year"]).loc[after.loc[dnk, ["iso3", "year"]].apply(
         tuple, axis=1).tolist(), "internet_users_pct"].to_numpy()
@@ -226,7 +227,7 @@ def test_case6_blank_country_metadata_is_counted_and_warned(wdi_api, tmp_path):
     result, msgs = _build(wdi_api, tmp_path / "out")
     assert "DNK" in result.manifest["countries_without_metadata"]
     assert any("no Region or Income group" in m and "DNK" in m for m in msgs)
-    p = panel.read_parquet(result.paths["panel"])
+    p = fileio.read_parquet(result.paths["panel"])
     dnk = p[p.iso3 == "DNK"]
     assert len(dnk) and dnk["internet_users_pct"].notna().any()  # still in the panel
     assert dnk["region"].isna().all() and dnk["income_group"].isna().all()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from divides import fileio
 from divides.acquire import fetch
 from divides.acquire.downloads import load_catalogue
 
@@ -53,7 +54,7 @@ def test_catalogue_lists_exactly_the_real_files_with_their_hashes(real_dir):
     for e in entries:
         local = real_dir / e.path
         assert local.stat().st_size == e.size_bytes, e.path
-        assert fetch.sha256_of(local) == e.sha256, e.path
+        assert fileio.sha256_file(local) == e.sha256, e.path
 
 
 def test_fetch_all_sources_from_loopback_mirror(real_dir, mirror, tmp_path):

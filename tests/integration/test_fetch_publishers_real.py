@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
-from divides.acquire import fetch
+from divides import fileio
 from divides.acquire import publishers
 from divides.acquire import revisions
 from divides.acquire.publishers import fetch_publishers, load_endpoints
@@ -60,7 +60,7 @@ def test_real_api_and_data360_bytes_land_identical_with_a_lock(real_dir, servers
     assert set(lock) == set(SERVED)
     for path, real in SERVED.items():
         assert (dest / path).read_bytes() == (real_dir / real).read_bytes(), path
-        assert lock[path]["sha256"] == fetch.sha256_of(real_dir / real), path
+        assert lock[path]["sha256"] == fileio.sha256_file(real_dir / real), path
         assert lock[path]["size_bytes"] == (real_dir / real).stat().st_size
     cc = lock["wb_wgi/api_v2_json/CC.EST.json"]
     assert cc["sha256"] == CC_EST_SHA256  # the hash SOURCES.md 12b records

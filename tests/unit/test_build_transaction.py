@@ -20,7 +20,7 @@ import filelock
 import pandas as pd
 import pytest
 
-from divides import config
+from divides import config, fileio
 from divides.build import loaders as api
 from divides.build import panel
 from divides.build import readcache
@@ -70,7 +70,7 @@ def _build(raw, out, **kw):
 
 
 def _internet(out) -> list[float]:
-    return panel.read_parquet(out / "panel.parquet")["internet_users_pct"].tolist()
+    return fileio.read_parquet(out / "panel.parquet")["internet_users_pct"].tolist()
 
 
 def test_failed_write_leaves_previous_build_current(raws, tmp_path, monkeypatch):
@@ -80,7 +80,7 @@ def test_failed_write_leaves_previous_build_current(raws, tmp_path, monkeypatch)
     _build(raw_a, out)
     assert _internet(out) == A_VALUES
 
-    real_write = panel.write_parquet
+    real_write = fileio.write_parquet
     calls = []
 
     def failing(frame, path):
@@ -89,10 +89,10 @@ def test_failed_write_leaves_previous_build_current(raws, tmp_path, monkeypatch)
             raise OSError(27, "File too large")
         real_write(frame, path)
 
-    monkeypatch.setattr(panel, "write_parquet", failing)
+    monkeypatch.setattr(fileio, "write_parquet", failing)
     with pytest.raises(OSError, match="File too large"):
         _build(raw_b, out)
-    monkeypatch.setattr(panel, "write_parquet", real_write)
+    monkeypatch.setattr(fileio, "write_parquet", real_write)
     assert _internet(out) == A_VALUES  # the failed build changed nothing current
     assert not list((out / store.BUILDS).glob(f"{store.STAGING_PREFIX}*"))  # staging removed
 
@@ -217,8 +217,8 @@ def test_concurrent_builds_are_serialised(raws, tmp_path):
         assert code == 0, err[-2000:]
     manifest = store.verify(store.current_dir(out))
     name = "wb_wdi/api_csv/API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv"
-    winner = raw_a if manifest["input_sha256"][name] == store.sha256_file(raw_a / name) \
+    winner = raw_a if manifest["input_sha256"][name] == fileio.sha256_file(raw_a / name) \
         else raw_b
     assert _internet(out) == (A_VALUES if winner == raw_a else B_VALUES)
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")
-                or p.name.startswith(store.TEMP_PREFIX)]
+                or p.name.startswith(fileio.TEMP_PREFIX)]

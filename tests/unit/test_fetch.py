@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from divides import config
+from divides import config, fileio
 from divides.run import cli
 from divides.acquire import fetch
 from divides.acquire.downloads import COLUMNS, load_catalogue
@@ -368,19 +368,21 @@ def test_ctrl_c_reports_what_was_found_and_leaves_no_temp(server, tmp_path, monk
 
 
 def test_leftovers_removed_and_files_get_normal_permissions(server, tmp_path):
-    """Case 9: a killed fetch left tmpXXXX files and .archives-XXXX/ folders; files were 0600."""
+    """Case 9: a killed fetch left temporary files and a work folder (our temporary names);
+    files were 0600. A file of one's own that looks like Python's tmpXXXX stays."""
     cat, _url = _single(tmp_path, server, "ok")
     dest = tmp_path / "out"
     (dest / "f").mkdir(parents=True)
-    (dest / "f" / "tmpab12cd_3").write_bytes(b"half")
-    (dest / ".archives-x1y2z3").mkdir()
-    (dest / ".archives-x1y2z3" / "0").write_bytes(b"half")
-    (dest / "f" / ".divides-q.part").write_bytes(b"half")
+    work = dest / f"{fileio.TEMP_PREFIX}fetch-x1y2z3"
+    (work / "files" / "f").mkdir(parents=True)
+    (work / "files" / "f" / "tmpab12cd_3").write_bytes(b"half")  # pooch's, in the work folder
+    (dest / "f" / f"{fileio.TEMP_PREFIX}x.csv-q1w2e3r4.part").write_bytes(b"half")
     (dest / "f" / "keep_me.txt").write_bytes(b"mine")
+    (dest / "f" / "tmpab12cd_3").write_bytes(b"mine too")
     fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
                 timeout_s=2, retries=0)
-    assert _files(dest) == ["PROVENANCE.csv", "f/keep_me.txt", "f/x.csv"]
-    assert not (dest / ".archives-x1y2z3").exists()
+    assert _files(dest) == ["PROVENANCE.csv", "f/keep_me.txt", "f/tmpab12cd_3", "f/x.csv"]
+    assert not work.exists()
     mask = os.umask(0)
     os.umask(mask)
     for name in ("f/x.csv", "PROVENANCE.csv"):

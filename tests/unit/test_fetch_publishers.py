@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from divides import config
+from divides import config, fileio
 from divides.run import cli
 from divides.acquire import publishers
 from divides.acquire import revisions
@@ -510,7 +510,7 @@ def test_reproduce_reports_a_changed_publisher_file_and_leaves_no_file(hosts, tm
     assert message.endswith("the publisher changed the file; run `divides fetch --update` to "
                             "take the new edition")
     assert not (dest / "un_sdg/IT_MOB_OWN.csv").exists()
-    assert not [p for p in files_under(dest) if ".part" in p or ".publishers-" in p]
+    assert not [p for p in files_under(dest) if fileio.TEMP_PREFIX in p]
 
     monkeypatch.setattr(config, "PUBLISHERS_CSV", tmp_path / "none.csv")  # never read: --base-url
     assert cli.main(["fetch", "--from", "publishers", "--base-url", "http://127.0.0.1:9"]) == 2

@@ -8,6 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 
+from divides import fileio
 from divides.build import panel
 
 pytestmark = pytest.mark.unit
@@ -63,7 +64,7 @@ def test_build_outputs_cache_and_partial_rebuild(raw, tmp_path):
     cov = pd.read_csv(out / "coverage.csv", keep_default_na=False)
     cpi = cov[(cov.variable == "cpi_score")]
     assert len(cpi) == 1 and cpi["n_countries"].iloc[0] == 0 and "cpi" in cpi["note"].iloc[0]
-    p = panel.read_parquet(out / "panel.parquet")
+    p = fileio.read_parquet(out / "panel.parquet")
     assert p.attrs["divides"]["data"] == "demo"
     assert set(p.iso3) == {"DNK"} and p.region.iloc[0] == "Europe & Central Asia"
     assert p.set_index("year").loc[2019, "internet_users_pct"] == 98.0
@@ -90,7 +91,7 @@ def test_build_outputs_cache_and_partial_rebuild(raw, tmp_path):
     # the entry of the file's old content is pruned; other files in the folder stay
     gone = cache_before - set((out / "cache").iterdir())
     assert {p.suffix for p in gone} == {".parquet", ".json"} and len(gone) == 2
-    assert panel.read_parquet(out / "panel.parquet")["population"].max() == 5.9e6
+    assert fileio.read_parquet(out / "panel.parquet")["population"].max() == 5.9e6
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["input_sha256"].keys() >= {f"wb_wdi/api_csv/{f.name}"}
 

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from divides import config
+from divides import config, fileio
 from divides.build import panel
 from divides.run import graph, notebooks
 
@@ -45,7 +45,7 @@ def test_a_changed_raw_file_reruns_its_read_and_the_build_and_nothing_else(
     assert graph.execute(tasks, ["build"], db) == 0
     first = _ran(capsys.readouterr().out)
     assert "build" in first and "read:cpi" in first
-    built = panel.read_parquet(config.processed_dir("demo") / "panel.parquet")
+    built = fileio.read_parquet(config.processed_dir("demo") / "panel.parquet")
 
     # nothing changed: nothing runs (a fresh task list, as a new `divides run` makes)
     assert graph.execute(graph.data_tasks("demo"), ["build"], db) == 0
@@ -65,7 +65,7 @@ def test_a_changed_raw_file_reruns_its_read_and_the_build_and_nothing_else(
     out = capsys.readouterr().out
     assert _ran(out) == ["build", "read:cpi"]
     assert "read:cpi: 1 file(s) read" in out
-    rebuilt = panel.read_parquet(config.processed_dir("demo") / "panel.parquet")
+    rebuilt = fileio.read_parquet(config.processed_dir("demo") / "panel.parquet")
     assert (panel_key := rebuilt.attrs["divides"]["build_key"]) != built.attrs["divides"][
         "build_key"]
     assert panel_key == panel.read_plan("demo").build_key

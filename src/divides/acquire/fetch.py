@@ -5,12 +5,13 @@ The publishers' own endpoints and their lock are in ``divides.acquire.publishers
 
 Files land in ``data/raw/real/<path>`` (``config.FETCHED_RAW_DIR``), laid out exactly like
 ``../shared/data/real``, so the readers take either folder. Downloads go through pooch,
-which streams into a temporary file beside the target and moves it into place only when
-the sha256 matches: a failed or mismatching download leaves no file behind (a stale local
-file with the wrong hash is removed too). Files that the catalogue lists as members of a
-zip archive are extracted from the downloaded archive into a temporary file, checked
-against their own sha256 and then moved into place; the archive itself is kept only for
-the duration of the call. ``base_url`` fetches every file from a mirror laid out like
+which streams into a work folder under ``dest`` and keeps a file only when the sha256
+matches; the file is then moved into place in one step: a failed or mismatching download
+leaves no file behind (a stale local file with the wrong hash is removed too). Files that
+the catalogue lists as members of a zip archive are extracted from the downloaded archive
+into a temporary file, checked against their own sha256 and then moved into place; the
+archive itself is kept only for the duration of the call. Temporary names follow
+:mod:`divides.fileio`, whose sweep removes what a killed fetch left. ``base_url`` fetches every file from a mirror laid out like
 ``../shared/data/real`` instead (no archives there).
 
 Beside the files, ``PROVENANCE.csv`` records per file the URL used, sha256, size, the date
@@ -21,10 +22,8 @@ and verified keeps its earlier record, so a re-run rewrites identical bytes.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
-import re
 import shutil
 import signal
 import sys
@@ -39,7 +38,7 @@ from urllib.parse import quote, urlsplit
 
 import pooch
 
-from divides import config
+from divides import config, fileio
 from divides.acquire.downloads import Download, load_catalogue, source_ids
 from divides.errors import DividesError, DownloadError
 
@@ -50,10 +49,6 @@ DEFAULT_RETRIES = 2
 #: Seconds the whole ``divides fetch`` may take: a server that trickles bytes (each within
 #: the per-read timeout) would otherwise keep it going without end.
 DEFAULT_DEADLINE_S = 3600.0
-#: Temporary names left in ``dest`` by a killed fetch: pooch's ``tmpXXXXXXXX`` files, our
-#: ``.divides-*.part`` files and the ``.archives-*`` / ``.publishers-*`` work folders.
-_LEFTOVER_FILE = re.compile(r"^(tmp[a-z0-9_]{8}|\.divides-.*\.part)$")
-_LEFTOVER_DIR = re.compile(r"^\.(archives|publishers)-[a-z0-9_]+$")
 PROVENANCE_CSV = "PROVENANCE.csv"
 PROVENANCE_COLUMNS = ("path", "source", "url", "archive_member", "sha256", "size_bytes",
                       "retrieved_on", "licence", "citation")
@@ -81,7 +76,7 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
     selected = select(entries, sources)
     dest = Path(dest) if dest is not None else config.FETCHED_RAW_DIR
     dest.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(dest)
+    fileio.sweep(dest, recursive=True)
     downloader = _RecordingDownloader(progress=progress, timeout_s=timeout_s)
     old_records = _read_provenance(dest / PROVENANCE_CSV)
     records: dict[str, dict[str, str]] = {}
@@ -90,8 +85,6 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
 
     def note(entry: Download, url: str, downloaded: bool, member: str = "") -> None:
         present.append(entry)
-        if downloaded:
-            normal_mode(dest / entry.path)
         old = old_records.get(entry.path)
         if not downloaded and old is not None and old.get("sha256") == entry.sha256:
             records[entry.path] = old
@@ -105,14 +98,14 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
     current = {"what": "", "url": ""}
     try:
         with deadline(deadline_s, dest), _pooch_log(progress), \
-                tempfile.TemporaryDirectory(prefix=".archives-", dir=dest) as work:
+                tempfile.TemporaryDirectory(prefix=fileio.temp_prefix("fetch"), dir=dest) as work:
             _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, note,
                        failures, current)
     except (KeyboardInterrupt, DeadlineExceeded) as exc:
         all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()},
                        **records}
         _write_provenance(dest / PROVENANCE_CSV, all_records)
-        remove_leftovers(dest)
+        fileio.sweep(dest, recursive=True)
         report = interrupted_report(dest, [e.path for e in present], failures,
                                     len(selected), current)
         if isinstance(exc, KeyboardInterrupt):
@@ -120,7 +113,7 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
             raise
         raise DownloadError(f"{exc}; {report}") from None
     finally:
-        remove_leftovers(dest)
+        fileio.sweep(dest, recursive=True)
 
     all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()}, **records}
     _write_provenance(dest / PROVENANCE_CSV, all_records)
@@ -152,7 +145,8 @@ def _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, n
             url = entry.url
         current.update(what=entry.path, url=url)
         try:
-            note(entry, url, _fetch_file(entry, url, dest, downloader, retries, timeout_s))
+            note(entry, url, _fetch_file(entry, url, dest, downloader, retries, timeout_s,
+                                         Path(work) / "files"))
         except DownloadError as exc:
             failures.append(str(exc))
     for number, (url, members) in enumerate(archives.items()):
@@ -210,27 +204,6 @@ def interrupted_report(dest: Path, done: list[str], failures: list[str], n_selec
     return "; ".join(parts)
 
 
-def remove_leftovers(dest: Path) -> list[Path]:
-    """Remove temporary files and work folders that killed fetches left under ``dest``."""
-    gone = []
-    for p in sorted(Path(dest).rglob("*"), reverse=True) if Path(dest).is_dir() else []:
-        if p.is_dir() and _LEFTOVER_DIR.match(p.name):
-            shutil.rmtree(p, ignore_errors=True)
-            gone.append(p)
-        elif p.is_file() and _LEFTOVER_FILE.match(p.name):
-            p.unlink(missing_ok=True)
-            gone.append(p)
-    return gone
-
-
-def normal_mode(path: Path) -> None:
-    """Give a fetched file the mode a new file gets (0644 under the usual umask), not the
-    0600 of the temporary file it was written to."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-
-
 def select(entries: tuple[Download, ...], sources) -> list[Download]:
     """Catalogue rows of ``sources`` (all when None or empty); unknown ids raise DividesError."""
     wanted = chosen_sources(source_ids(entries), sources)
@@ -254,14 +227,6 @@ def mirror_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + quote(path)
 
 
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class _RecordingDownloader:
     """pooch's HTTPDownloader (bounded timeout, optional tqdm bar) that remembers the sha256
     and size of the last body it wrote, so a mismatch can be reported with both hashes."""
@@ -274,34 +239,26 @@ class _RecordingDownloader:
         self.last = None
         result = self._http(url, output_file, pooch_obj, check_only=check_only)
         if not check_only and isinstance(output_file, (str, Path)) and os.path.exists(output_file):
-            self.last = (sha256_of(output_file), os.path.getsize(output_file))
+            self.last = (fileio.sha256_file(output_file), os.path.getsize(output_file))
         return result
 
 
-def _verified(target: Path, sha256: str) -> bool:
-    return target.is_file() and sha256_of(target) == sha256
-
-
-def _discard_mismatch(target: Path, sha256: str) -> None:
-    """Remove a file at ``target`` whose hash is not the catalogue's (never leave a bad file)."""
-    if target.is_file() and sha256_of(target) != sha256:
-        target.unlink()
-
-
 def _fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDownloader,
-                retries: int, timeout_s: float) -> bool:
-    """Download one plain file via pooch; True when downloaded, False when already there."""
+                retries: int, timeout_s: float, work: Path) -> bool:
+    """Download one plain file via pooch into ``work`` (a work folder under ``dest``), then
+    move it into place; True when downloaded, False when already there."""
     target = dest / entry.path
-    if _verified(target, entry.sha256):
+    if fileio.sha256_matches(target, entry.sha256):
         return False
-    pup = pooch.create(path=dest, base_url="", registry={entry.path: entry.sha256},
+    pup = pooch.create(path=work, base_url="", registry={entry.path: entry.sha256},
                        urls={entry.path: url}, retry_if_failed=retries)
     try:
-        pup.fetch(entry.path, downloader=downloader)
+        local = pup.fetch(entry.path, downloader=downloader)
     except Exception as exc:  # every failure becomes one DownloadError
-        _discard_mismatch(target, entry.sha256)
+        fileio.remove_mismatch(target, entry.sha256)
         raise DownloadError(_describe(entry.path, url, exc, downloader, entry, timeout_s,
                                       retries)) from exc
+    fileio.move_into_place(local, target)
     return True
 
 
@@ -309,8 +266,8 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
                    downloader: _RecordingDownloader, retries: int, timeout_s: float
                    ) -> tuple[list[tuple[Download, bool]], list[str]]:
     """Download a zip once and extract the catalogue's members, each verified by sha256."""
-    done = [(m, False) for m in members if _verified(dest / m.path, m.sha256)]
-    todo = [m for m in members if not _verified(dest / m.path, m.sha256)]
+    done = [(m, False) for m in members if fileio.sha256_matches(dest / m.path, m.sha256)]
+    todo = [m for m in members if not fileio.sha256_matches(dest / m.path, m.sha256)]
     if not todo:
         return done, []
     name = PurePosixPath(urlsplit(url).path).name or "archive.zip"
@@ -322,7 +279,7 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
         archive = pup.fetch(name, downloader=downloader)
     except Exception as exc:  # noqa: BLE001 - reported for each member
         for m in todo:
-            _discard_mismatch(dest / m.path, m.sha256)
+            fileio.remove_mismatch(dest / m.path, m.sha256)
         return done, [_describe(label, url, exc, downloader, None, timeout_s, retries)]
     errors: list[str] = []
     try:
@@ -337,7 +294,7 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
     except zipfile.BadZipFile as exc:
         errors.append(f"{label}: {url}: expected a zip archive, found {_one_line(exc)}")
     for m in todo:
-        _discard_mismatch(dest / m.path, m.sha256)
+        fileio.remove_mismatch(dest / m.path, m.sha256)
     return done, errors
 
 
@@ -348,22 +305,15 @@ def _extract_member(zipped: zipfile.ZipFile, names: set[str], entry: Download, t
         shown = ", ".join(sorted(names)[:6]) + (", ..." if len(names) > 6 else "")
         raise DownloadError(f"{entry.path}: {url}: expected archive member "
                             f"{entry.archive_member!r}, found members {shown}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".divides-", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out, zipped.open(entry.archive_member) as member:
+    with fileio.atomic_path(target) as tmp:
+        with open(tmp, "wb") as out, zipped.open(entry.archive_member) as member:
             shutil.copyfileobj(member, out)
-        found = sha256_of(tmp)
-        normal_mode(Path(tmp))
+        found = fileio.sha256_file(tmp)
         if found != entry.sha256:
             raise DownloadError(
                 f"{entry.path}: {url} member {entry.archive_member}: expected sha256 "
                 f"{entry.sha256} ({entry.size_bytes} bytes), found sha256 {found} "
-                f"({os.path.getsize(tmp)} bytes)")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+                f"({tmp.stat().st_size} bytes)")
 
 
 def _describe(what: str, url: str, exc: BaseException, downloader: _RecordingDownloader,
@@ -429,12 +379,4 @@ def _write_provenance(path: Path, records: dict[str, dict[str, str]]) -> None:
     writer.writeheader()
     for key in sorted(records):
         writer.writerow(records[key])
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".divides-", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(buffer.getvalue())
-        normal_mode(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    fileio.write_text(path, buffer.getvalue())

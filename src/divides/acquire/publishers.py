@@ -33,7 +33,6 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from urllib.parse import urlsplit
 
 import pooch
 
-from divides import config
+from divides import config, fileio
 from divides.acquire import revisions
 from divides.acquire import fetch as _fetch
 from divides.acquire.downloads import SHA256_PATTERN
@@ -213,8 +212,8 @@ def write_lock(path: Path, files: dict[str, dict]) -> None:
             "note": "written by `divides fetch --update`; reproduce with "
                     "`divides fetch --from publishers`",
             "files": {k: files[k] for k in sorted(files)}}
-    _write_atomic(path, (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
-                         + "\n").encode("utf-8"))
+    fileio.write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+                      + "\n")
 
 
 def seed_lock(endpoints: tuple[Endpoint, ...]) -> dict[str, dict]:
@@ -245,7 +244,7 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     lock_path = Path(lock_path) if lock_path is not None else default_lock_path(dest)
     client = _Client(hosts or {}, timeout_s, retries, dest, progress)
-    _fetch.remove_leftovers(dest)
+    fileio.sweep(dest, recursive=True)
     try:
         with _fetch.deadline(deadline_s, dest), _pooch_log(progress), client:
             if update:
@@ -262,7 +261,7 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
             raise
         raise DownloadError(f"{exc}; {report}") from None
     finally:
-        _fetch.remove_leftovers(dest)
+        fileio.sweep(dest, recursive=True)
     if result.failures:
         f = result.failures
         head = f[0] if len(f) == 1 else f"{len(f)} downloads failed: " + "; ".join(f)
@@ -299,19 +298,19 @@ def _reproduce(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
         if entry.get("source") not in wanted:
             continue
         target = dest / path
-        if target.is_file() and _sha256_file(target) == entry["sha256"]:
+        if fileio.sha256_matches(target, entry["sha256"]):
             result.paths.append(target)
             continue
         urls = entry.get("pages") or [entry["url"]]
         try:
             body = _join_pages([client.get(u, entry, path)[0] for u in urls], entry["kind"])
         except DownloadError as exc:
-            _discard_mismatch(target, entry["sha256"])
+            fileio.remove_mismatch(target, entry["sha256"])
             result.failures.append(str(exc))
             continue
         found = _sha256(body)
         if found != entry["sha256"]:
-            _discard_mismatch(target, entry["sha256"])
+            fileio.remove_mismatch(target, entry["sha256"])
             when = entry.get("retrieved_at") or "from the catalogue's seed"
             result.failures.append(
                 f"{path}: {routed(entry['url'], client.hosts)}: expected sha256 {entry['sha256']} "
@@ -319,7 +318,7 @@ def _reproduce(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
                 f"({len(body)} bytes): the publisher changed the file; run "
                 "`divides fetch --update` to take the new edition")
             continue
-        _write_atomic(target, body)
+        fileio.write_bytes(target, body)
         result.paths.append(target)
     return result
 
@@ -361,7 +360,7 @@ def _update(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
                 notes.append("contents not compared (a file did not parse)")
         elif status == "changed":
             notes.append("old file not on disk, contents not compared")
-        _write_atomic(target, body)
+        fileio.write_bytes(target, body)
         new[ep.path] = entry
         result.paths.append(target)
         result.changes.append(Change(ep.path, status, previous, entry, content,
@@ -587,7 +586,8 @@ class _Client:
         self.current = ""
 
     def __enter__(self):
-        self._work = tempfile.TemporaryDirectory(prefix=".publishers-", dir=self.dest)
+        self._work = tempfile.TemporaryDirectory(prefix=fileio.temp_prefix("publishers"),
+                                                 dir=self.dest)
         return self
 
     def __exit__(self, *exc):
@@ -625,30 +625,6 @@ def _sha256(body: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(body).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    return _fetch.sha256_of(path)
-
-
-def _discard_mismatch(target: Path, sha256: str) -> None:
-    """Remove a stale file whose hash is not the locked one (never leave a bad file)."""
-    if target.is_file() and _sha256_file(target) != sha256:
-        target.unlink()
-
-
-def _write_atomic(target: Path, body: bytes) -> None:
-    """Write through a temporary file beside ``target`` and an atomic rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".divides-", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(body)
-        _fetch.normal_mode(Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _now() -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides import sources
+from divides import fileio, sources
 
 #: (source, OTHER_PATTERNS function) pairs whose output holds series definitions.
 DEFINITION_READERS = (("wdi", "read_indicator_metadata"), ("findex", "read_series_metadata"),
@@ -121,9 +121,6 @@ def write_build_metadata(root: Path, out: Path) -> list[Path]:
     for name, frame in ((DEFINITIONS_CSV, definitions(root)), (INPUT_FILES_CSV,
                                                                 input_files(root))):
         path = out / name
-        from divides.build import store
-
-        with store.atomic_path(path) as tmp:
-            frame.to_csv(tmp, index=False, lineterminator="\n")
+        fileio.write_csv(frame, path)
         paths.append(path)
     return paths

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides import config
+from divides import config, fileio
 
 
 def _ensure(data: str, build: bool) -> Path:
@@ -46,23 +46,17 @@ def _tagged_csv(path: Path, data: str) -> pd.DataFrame:
 
 def load_panel(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """The country-year panel (one row per iso3, year), tagged with its provenance."""
-    from divides.build import panel
-
-    return panel.read_parquet(_ensure(data, build) / "panel.parquet")
+    return fileio.read_parquet(_ensure(data, build) / "panel.parquet")
 
 
 def load_gaps(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Gap metrics: one row per (iso3, year, dimension, indicator, source)."""
-    from divides.build import panel
-
-    return panel.read_parquet(_ensure(data, build) / "gaps.parquet")
+    return fileio.read_parquet(_ensure(data, build) / "gaps.parquet")
 
 
 def load_observations(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Every harmonised observation of every file (the tidy layer)."""
-    from divides.build import panel
-
-    return panel.read_parquet(_ensure(data, build) / "observations.parquet")
+    return fileio.read_parquet(_ensure(data, build) / "observations.parquet")
 
 
 def load_drops(data: str = "demo", build: bool = True) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides import __version__, config, provenance
+from divides import __version__, config, fileio, provenance
 from divides.build import keys as buildkey
 from divides.build import inventory
 from divides.build import readcache
@@ -78,14 +78,9 @@ from divides.build.rules import (  # noqa: F401
     release_rules,
 )
 from divides.build import capture
-from divides.build.store import sha256_file
 
 OUTPUT_FILES = ("observations.parquet", "panel.parquet", "gaps.parquet", "drops.csv",
                 "coverage.csv", "overlaps.csv", "manifest.json")
-#: Schema-metadata key of our own provenance copy in the parquet files (pandas also keeps
-#: ``DataFrame.attrs`` under ``PANDAS_ATTRS`` with the pyarrow engine, since pandas 2.1,
-#: but that is undocumented, so we do not rely on it alone).
-PARQUET_META_KEY = b"divides"
 
 @dataclass
 class BuildResult:
@@ -159,7 +154,7 @@ def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, st
         if source == "wdi_meta":
             continue
         own = shas[str(path.relative_to(root))]
-        extra = [sha256_file(p) if p.exists() else "absent"
+        extra = [fileio.sha256_file(p) if p.exists() else "absent"
                  for p in sources.companions(source, path)]
         out[path] = _key(own, *extra) if extra else own
     return out
@@ -170,37 +165,6 @@ def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, st
 # --------------------------------------------------------------------------- coverage
 
 # --------------------------------------------------------------------------- writing
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Parquet with the provenance dict in the schema metadata (and in pandas' attrs)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[PARQUET_META_KEY] = json.dumps(frame.attrs.get(provenance.META_KEY, {}),
-                                        sort_keys=True).encode()
-    meta[b"PANDAS_ATTRS"] = json.dumps(frame.attrs, sort_keys=True).encode()
-    table = table.replace_schema_metadata(meta)
-    with store.atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
-
-
-def read_parquet(path: Path) -> pd.DataFrame:
-    """Read a processed parquet file and restore its provenance into ``attrs``."""
-    import pyarrow.parquet as pq
-
-    frame = pd.read_parquet(path)
-    meta = pq.read_schema(path).metadata or {}
-    if PARQUET_META_KEY in meta:
-        frame.attrs[provenance.META_KEY] = json.loads(meta[PARQUET_META_KEY])
-    return frame
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with store.atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
-
 
 # --------------------------------------------------------------------------- build
 
@@ -308,7 +272,7 @@ def read_plan(data: str = "demo", raw_dir: str | Path | None = None,
                                                                    for p in meta_files]
     raw_files = inventory.raw_inventory(root, files, meta_files)
     # every file under the root is in the key, read or not
-    shas = {rel: sha256_file(root / rel) for rel in raw_files["path"]}
+    shas = {rel: fileio.sha256_file(root / rel) for rel in raw_files["path"]}
     versions = library_versions()
     code = buildkey.code_key()
     read_keys = {s: _key(code, versions) for s in files}
@@ -454,12 +418,12 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     panel_schemas.validate_panel(panel)
     panel_schemas.validate_gaps(gaps)
 
-    write_parquet(obs, out / "observations.parquet")
-    write_parquet(panel, out / "panel.parquet")
-    write_parquet(gaps, out / "gaps.parquet")
-    _write_csv(drops, out / "drops.csv")
-    _write_csv(cov, out / "coverage.csv")
-    _write_csv(overlaps, out / "overlaps.csv")
+    fileio.write_parquet(obs, out / "observations.parquet")
+    fileio.write_parquet(panel, out / "panel.parquet")
+    fileio.write_parquet(gaps, out / "gaps.parquet")
+    fileio.write_csv(drops, out / "drops.csv")
+    fileio.write_csv(cov, out / "coverage.csv")
+    fileio.write_csv(overlaps, out / "overlaps.csv")
     capture.write_build_metadata(root, out)  # definitions.csv, input_files.csv (codebook)
     manifest = {
         "data": data, **input_meta,
@@ -488,7 +452,7 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
         "releases": release_records,
     }
     manifest["outputs"] = store.output_hashes(out, [p.name for p in out.iterdir()])
-    store.write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    fileio.write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     keep = {cache_stem(s, read_shas[p], read_keys[s])
             for s, p in all_files if s != "wdi_meta"}
     prune_read_cache(cache_dir, keep, set(read_keys))

@@ -1,9 +1,9 @@
 """The per-file read cache: one reader call's observations and report, by file checksum.
 
 An entry is ``cache/<source>-<24 hex>.parquet`` + ``.json``, keyed on the file's sha256 (and
-its companions') and the code key. Entries are written atomically (unique temporary name,
-then ``os.replace``), so a killed build leaves no half entry; an entry that cannot be read
-anyway (disk trouble, a hand edit) is warned about and recomputed, never fatal.
+its companions') and the code key. Entries are written atomically (:mod:`divides.fileio`),
+so a killed build leaves no half entry; an entry that cannot be read anyway (disk trouble,
+a hand edit) is warned about and recomputed, never fatal.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides.build import store
+from divides import fileio
 from divides.build.keys import key
 from divides.observations import ReadReport
 
@@ -84,7 +84,7 @@ def read_file_cached(reader, source: str, path: Path, sha: str, cache_dir: Path,
             return (*loaded, True)
     obs, report = reader(path)
     # the parquet first, the json last: an entry counts only when both exist
-    with store.atomic_path(obs_path) as tmp:
+    with fileio.atomic_path(obs_path) as tmp:
         obs.to_parquet(tmp, index=False)
-    store.write_text(rep_path, json.dumps(report_to_json(report), indent=1, sort_keys=True))
+    fileio.write_text(rep_path, json.dumps(report_to_json(report), indent=1, sort_keys=True))
     return obs, report, False

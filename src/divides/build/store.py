@@ -8,7 +8,7 @@ Layout of ``data/processed/<data>/`` (the ``out`` folder of :func:`divides.build
     cache/                  per-file read cache (see :mod:`divides.build.readcache`)
     .build.lock             serialises builds on this folder (filelock)
 
-A build writes into a fresh ``builds/staging-*`` folder; only when every output is
+A build writes into a fresh staging folder (``builds/`` + :data:`STAGING_PREFIX`); only when every output is
 written does ``current`` point at it. A failed or killed build therefore leaves the
 previous build current and whole. The manifest lists every output's sha256 and the
 parquet files carry the build key in their metadata; :func:`verify` checks both, so
@@ -18,13 +18,14 @@ a build dir that was changed after the fact is never taken as up to date.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from divides import fileio
 
 #: Folder of complete builds (and staging folders) inside ``out``.
 BUILDS = "builds"
@@ -33,9 +34,9 @@ CURRENT = "current"
 LOCK_FILE = ".build.lock"
 #: Seconds a build waits for another build on the same folder before it gives up.
 LOCK_TIMEOUT_S = float(os.environ.get("DIVIDES_BUILD_LOCK_TIMEOUT_S", "1800"))
-#: Prefix of staging folders and temporary files; anything with it is left by a failed run.
-STAGING_PREFIX = "staging-"
-TEMP_PREFIX = ".tmp-"
+#: Prefix of staging folders: a temporary name (:mod:`divides.fileio`), so one that a
+#: killed build left is swept like any other leftover.
+STAGING_PREFIX = fileio.temp_prefix("staging")
 
 
 class BuildLockTimeout(RuntimeError):
@@ -44,48 +45,6 @@ class BuildLockTimeout(RuntimeError):
 
 class StaleBuildError(RuntimeError):
     """A build folder whose files do not match its own manifest (changed or mixed)."""
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _default_mode() -> int:
-    """0666 less the process umask (0644 usually): what ``open()`` would give a new file."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path):
-    """Yield a unique temporary path beside ``path``; on success it replaces ``path``.
-
-    The temporary name is unique per call (``mkstemp``), so concurrent writers never share
-    one; on an exception it is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def lock(out: Path, timeout_s: float | None = None, notify=None):
@@ -136,7 +95,7 @@ def stage(out: Path) -> Path:
 
 
 def output_hashes(folder: Path, names) -> dict[str, str]:
-    return {name: sha256_file(Path(folder) / name) for name in sorted(names)}
+    return {name: fileio.sha256_file(Path(folder) / name) for name in sorted(names)}
 
 
 def commit(out: Path, staged: Path, build_key: str, names) -> Path:
@@ -152,20 +111,16 @@ def commit(out: Path, staged: Path, build_key: str, names) -> Path:
     final = Path(tempfile.mkdtemp(prefix=f"{build_key[:16]}-", dir=out / BUILDS))
     final.rmdir()
     os.replace(staged, final)
-    os.chmod(final, _default_mode() | 0o111)  # mkdtemp makes 0700
-    link_tmp = out / f"{TEMP_PREFIX}{CURRENT}-{final.name}"
-    os.symlink(Path(BUILDS) / final.name, link_tmp)
+    fileio.normal_mode(final)  # mkdtemp makes 0700
     if (out / CURRENT).is_dir() and not (out / CURRENT).is_symlink():
         shutil.rmtree(out / CURRENT)
-    os.replace(link_tmp, out / CURRENT)
+    fileio.replace_symlink(out / CURRENT, Path(BUILDS) / final.name)
     for name in names:
         stable = out / name
         want = Path(CURRENT) / name
         if stable.is_symlink() and Path(os.readlink(stable)) == want:
             continue
-        tmp = out / f"{TEMP_PREFIX}{name}-{final.name}"
-        os.symlink(want, tmp)
-        os.replace(tmp, stable)
+        fileio.replace_symlink(stable, want)
     keep = {final.name} | ({previous.name} if previous is not None else set())
     for old in (out / BUILDS).iterdir():
         if old.name not in keep and not old.name.startswith(STAGING_PREFIX):
@@ -181,23 +136,13 @@ def discard(staged: Path) -> None:
 def remove_leftovers(out: Path) -> list[Path]:
     """Staging folders and temporary files left by killed builds (call under the lock)."""
     out = Path(out)
-    gone = []
-    for p in sorted((out / BUILDS).glob(f"{STAGING_PREFIX}*")) if (out / BUILDS).is_dir() else []:
-        shutil.rmtree(p, ignore_errors=True)
-        gone.append(p)
-    for folder in (out, out / "cache"):
-        for p in sorted(folder.glob(f"{TEMP_PREFIX}*")) if folder.is_dir() else []:
-            p.unlink(missing_ok=True)
-            gone.append(p)
-    return gone
+    return [p for folder in (out / BUILDS, out, out / "cache") for p in fileio.sweep(folder)]
 
 
 def parquet_build_key(path: Path) -> str | None:
     """The build key a processed parquet file was written with (schema metadata)."""
-    import pyarrow.parquet as pq
-
-    raw = (pq.read_schema(path).metadata or {}).get(b"divides")
-    return None if raw is None else json.loads(raw).get("build_key")
+    meta = fileio.parquet_provenance(path)
+    return None if meta is None else meta.get("build_key")
 
 
 def verify(folder: Path, build_key: str | None = None, parquet_keys: bool = True) -> dict:
@@ -229,7 +174,7 @@ def verify(folder: Path, build_key: str | None = None, parquet_keys: bool = True
         path = folder / name
         if not path.exists():
             raise StaleBuildError(f"{path} is missing from the build")
-        if sha256_file(path) != sha:
+        if fileio.sha256_file(path) != sha:
             raise StaleBuildError(f"{path} does not match its manifest (sha256 differs): it "
                                   "was changed after the build")
         if parquet_keys and name.endswith(".parquet") and parquet_build_key(path) != key:

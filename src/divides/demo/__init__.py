@@ -65,7 +65,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from divides import config
+from divides import config, fileio
 from divides.demo.dgp import World, simulate
 from divides.demo.formats import WRITERS
 from divides.provenance import DEMO_LABEL
@@ -112,7 +112,7 @@ def generate(out_dir: Path, seed: int | None = None, params: dict | None = None)
         frame = writer(world, out_dir)
         truths.append(frame.assign(source=source))
     truth = pd.concat(truths, ignore_index=True)
-    digest = hashlib.sha256(config.DEMO_PARAMS_TOML.read_bytes()).hexdigest()[:16]
+    digest = fileio.sha256_file(config.DEMO_PARAMS_TOML)[:16]
     (out_dir / MARKER_FILE).write_text(
         f"# {DEMO_LABEL}\n\nEvery value in this folder is invented by `divides demo` "
         f"(divides.demo) from src/divides/data/demo_params.toml.\n\n- label: {DEMO_LABEL}\n"

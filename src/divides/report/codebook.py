@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from divides import catalogue, config, provenance
+from divides import catalogue, config, fileio, provenance
 
 CODEBOOK_COLUMNS = [
     "table", "variable", "publisher_code", "publisher_name", "definition", "definition_source",
@@ -98,8 +98,6 @@ class BuildOutputs:
 
 def load_build(processed: Path) -> BuildOutputs:
     """Read a build's outputs from ``processed`` (a ``data/processed/<data>`` folder)."""
-    from divides.build import panel as panel_mod
-
     processed = Path(processed)
     if not (processed / "manifest.json").exists():
         raise FileNotFoundError(f"{processed} has no build (no manifest.json)")
@@ -111,8 +109,8 @@ def load_build(processed: Path) -> BuildOutputs:
 
     obs_path = processed / "observations.parquet"
     return BuildOutputs(
-        panel=panel_mod.read_parquet(processed / "panel.parquet"),
-        gaps=panel_mod.read_parquet(processed / "gaps.parquet"),
+        panel=fileio.read_parquet(processed / "panel.parquet"),
+        gaps=fileio.read_parquet(processed / "gaps.parquet"),
         observations=(pd.read_parquet(obs_path, columns=["iso3", "year", "indicator",
                                                          "breakdown", "group", "source",
                                                          "file", "value"])

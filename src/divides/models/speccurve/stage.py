@@ -20,11 +20,10 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from divides import __version__, config, provenance
+from divides import __version__, config, fileio, provenance
 from divides.build.keys import key
 from divides.models.speccurve.grid import load_grid
 from divides.models.speccurve.run import SpecCurve, run
-from divides.build.store import sha256_file
 
 STAGE_FILE = "stage.json"
 TABLES = {"table": "table.parquet", "inference": "inference.parquet"}
@@ -75,7 +74,7 @@ def _stored(folder: Path, want: str) -> SpecCurve | None:
         frames = {}
         for name, file in TABLES.items():
             path = folder / file
-            if sha256_file(path) != meta["sha256"][file]:
+            if fileio.sha256_file(path) != meta["sha256"][file]:
                 raise ValueError(f"{path} does not match the sha256 in {meta_path}")
             frames[name] = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any damage: estimate again, never reuse
@@ -87,17 +86,15 @@ def _stored(folder: Path, want: str) -> SpecCurve | None:
 
 
 def _store(folder: Path, curve: SpecCurve, stage: str) -> None:
-    from divides.build import store
-
     folder.mkdir(parents=True, exist_ok=True)
     (folder / STAGE_FILE).unlink(missing_ok=True)  # the stage counts only once it is whole
     shas = {}
     for name, file in TABLES.items():
-        with store.atomic_path(folder / file) as tmp:
+        with fileio.atomic_path(folder / file) as tmp:
             getattr(curve, name).to_parquet(tmp, index=False)
-        shas[file] = sha256_file(folder / file)
+        shas[file] = fileio.sha256_file(folder / file)
     meta = {"key": stage, "data_kind": curve.data_kind, "notes": curve.notes, "sha256": shas}
-    store.write_text(folder / STAGE_FILE, json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    fileio.write_text(folder / STAGE_FILE, json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
 def load(data: str = "demo", draws: int | None = None, backend: str = "serial",
