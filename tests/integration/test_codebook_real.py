@@ -33,7 +33,7 @@ def outputs(built):
 
 @pytest.fixture(scope="module")
 def table(outputs):
-    return codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations,
+    return codebook.codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources,
                                    outputs.manifest, outputs.definitions, outputs.input_files)
 
 
