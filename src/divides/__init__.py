@@ -3,8 +3,8 @@
 __version__ = "0.1.0"
 
 #: Loaders re-exported lazily (importing divides stays fast: no pandas until used).
-_API = ("load_panel", "load_gaps", "load_observations", "load_drops", "load_coverage",
-        "load_overlaps", "load_manifest")
+_API = ("load_panel", "load_cell_sources", "load_gaps", "load_observations", "load_drops",
+        "load_coverage", "load_overlaps", "load_manifest")
 
 
 def __getattr__(name: str):

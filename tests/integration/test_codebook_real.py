@@ -33,7 +33,7 @@ def outputs(built):
 
 @pytest.fixture(scope="module")
 def table(outputs):
-    return codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations,
+    return codebook.codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources,
                                    outputs.manifest, outputs.definitions, outputs.input_files)
 
 
@@ -97,6 +97,31 @@ def test_breaks_and_releases_on_real(table):
     internet = _row(table, "internet_users_pct")
     assert "wdi 2025-04-15 (1990-2024)" in internet["release"]
     assert "set aside: wdi 2022-05-25 (1991-2020)" in internet["release"]
+
+
+def test_cell_sources_follow_the_real_panel(outputs, built):
+    """One row per non-missing panel cell; a read cell's value is the observation of the
+    file it names; the CPI 2012-2023 scores come from the 2025 edition (release decides)."""
+    cells = outputs.cell_sources
+    long = outputs.panel.melt(id_vars=["iso3", "year"], value_vars=panel.panel_columns(),
+                              var_name="panel_column").dropna(subset=["value"])
+    assert len(cells) == len(long) and not cells.duplicated(
+        ["iso3", "year", "panel_column"]).any()
+    both = long.merge(cells, on=["iso3", "year", "panel_column"], suffixes=("", "_cell"))
+    assert len(both) == len(long) and (both["value"] - both["value_cell"]).abs().max() < 1e-9
+    read = cells[cells["derived_from"] == ""]
+    obs = pd.read_parquet(built.out_dir / "observations.parquet")
+    hit = read.merge(obs, on=["iso3", "year", "indicator", "breakdown", "group", "source",
+                              "file"], suffixes=("", "_obs"))
+    assert len(hit) == len(read) and (hit["value"] - hit["value_obs"]).abs().max() < 1e-9
+    cpi = cells[(cells["panel_column"] == "cpi_score") & cells["year"].between(2012, 2023)]
+    newest = cpi["file"] == "CPI2025_Results.xlsx"
+    assert newest.mean() > 0.99 and set(cpi.loc[newest, "release"]) == {"2025"}
+    # a cell from an older edition is one the 2025 edition lacks
+    in_2025 = obs.loc[(obs["file"] == "CPI2025_Results.xlsx")
+                      & obs["indicator"].isin(set(cpi["indicator"])), ["iso3", "year"]]
+    older = cpi.loc[~newest, ["iso3", "year"]].merge(in_2025)
+    assert older.empty, older
 
 
 def test_egov_2024_warning_on_real(table):

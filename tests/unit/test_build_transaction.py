@@ -129,7 +129,8 @@ def test_outputs_carry_the_build_key(raws, tmp_path):
     raw_a, _ = raws
     result, _ = _build(raw_a, tmp_path / "out")
     current = store.current_dir(tmp_path / "out")
-    for name in ("panel.parquet", "gaps.parquet", "observations.parquet"):
+    for name in ("panel.parquet", "cell_sources.parquet", "gaps.parquet",
+                 "observations.parquet"):
         assert store.parquet_build_key(current / name) == result.manifest["build_key"]
     assert set(result.manifest["outputs"]) >= set(panel.OUTPUT_FILES) - {"manifest.json"}
     # the stable names point through `current`, so one symlink swap changes them all

@@ -4,15 +4,17 @@ breaks, warnings, citations, and a codebook made with no raw folder at all."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 
 import bibtexparser
 import jsonschema
+import numpy as np
 import pandas as pd
 import pytest
 
-from divides import config
+from divides import config, provenance
 from divides.report import codebook
 from divides.build import panel
 from divides.build import capture
@@ -58,7 +60,7 @@ def outputs(demo_build):
 
 @pytest.fixture(scope="module")
 def table(outputs):
-    return codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations,
+    return codebook.codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources,
                                    outputs.manifest, outputs.definitions, outputs.input_files)
 
 
@@ -144,18 +146,93 @@ def test_coverage_column_and_full_table_agree(table, outputs):
         part.set_index("year")["n_countries"])
 
 
-def test_winners_reproduce_the_panel(outputs):
-    # the editions the readers found decide between files (as the build and codebook do)
-    editions = {tuple(k.split("/", 1)): v for k, v in outputs.manifest["file_releases"].items()}
-    w = codebook.panel_winners(outputs.observations, editions)
+def _recomputed_winners(obs: pd.DataFrame, manifest: dict) -> pd.DataFrame:
+    """The attribution as the codebook recomputed it from the observations before the build
+    wrote ``cell_sources.parquet``, with the file rule spelled out here: year limits, one
+    release per series, then per key the better channel, the newer release found in the
+    content, the file name; then the series priority."""
+    releases = {tuple(k.split("/", 1)): v for k, v in manifest["file_releases"].items()}
+    cand = panel.panel_candidates()
+    t = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
+                        "year_min", "year_max"]], on=["indicator", "breakdown", "group"])
+    t = t[~((t["year"] < t["year_min"]) | (t["year"] > t["year_max"]))]
+    aside, _ = panel.choose_releases(t, releases)
+    t = t.loc[~aside]
+    pairs = set(zip(t["source"], t["file"]))
+    channel = {p: panel.file_rule(*p)["priority"] for p in pairs}
+    t = t.assign(channel=[channel[p] for p in zip(t["source"], t["file"])],
+                 found=[releases.get(p, "") for p in zip(t["source"], t["file"])])
+    key = ["iso3", "year", "indicator", "breakdown", "group"]
+    t = t.sort_values(key + ["channel", "found", "file"],
+                      ascending=[True] * len(key) + [True, False, True], kind="mergesort")
+    t = t.drop_duplicates(key, keep="first")
+    t = t.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
+    t = t.drop_duplicates(["iso3", "year", "panel_column"], keep="first")
+    return t[codebook.WINNER_COLUMNS]
+
+
+def test_cell_sources_give_the_winners_the_codebook_recomputed(outputs, demo_build):
+    obs = pd.read_parquet(demo_build / "observations.parquet")
+    cells = outputs.cell_sources
+    new = codebook.panel_winners(cells).sort_values(["iso3", "year", "panel_column"])
+    old = _recomputed_winners(obs, outputs.manifest).sort_values(
+        ["iso3", "year", "panel_column"])
+    assert len(new) > 1000
+    pd.testing.assert_frame_equal(new.reset_index(drop=True), old.reset_index(drop=True),
+                                  check_dtype=False)
+    # the edition of each cell is the one its reader found (the manifest's file_releases)
+    found = outputs.manifest["file_releases"]
+    assert (cells["release"] == [found.get(f"{s}/{f}", "")
+                                 for s, f in zip(cells["source"], cells["file"])]).all()
+    assert {"2023", "2025-04-15"} <= set(cells["release"])
+    # the codebook's per-column editions are those the build recorded in its manifest
+    for col, entries in outputs.manifest["column_editions"].items():
+        counts = new[new["panel_column"] == col].groupby(["source", "file"]).size()
+        assert {(e["source"], e["file"]): e["values"] for e in entries} == counts.to_dict()
+
+
+def test_cell_sources_one_row_per_panel_cell(outputs, demo_build):
+    cells = outputs.cell_sources
+    assert not cells.duplicated(["iso3", "year", "panel_column"]).any()
     long = outputs.panel.melt(id_vars=["iso3", "year"], value_vars=panel.panel_columns(),
                               var_name="panel_column").dropna(subset=["value"])
-    long = long[~long.panel_column.isin(list(panel.DERIVED_COLUMNS))]
-    merged = long.merge(w, on=["iso3", "year", "panel_column"], how="left",
-                        suffixes=("", "_w"))
-    assert merged["value_w"].notna().all()
-    assert (merged["value"] - merged["value_w"]).abs().max() < 1e-9
-    assert len(w) == len(long)
+    merged = long.merge(cells, on=["iso3", "year", "panel_column"], how="outer",
+                        suffixes=("", "_cell"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
+    assert len(cells) == len(long)
+    assert (merged["value"] - merged["value_cell"]).abs().max() < 1e-12
+    # a read cell's value is the observation of the file it names
+    obs = pd.read_parquet(demo_build / "observations.parquet")
+    read = cells[cells["derived_from"] == ""]
+    hit = read.merge(obs, on=["iso3", "year", "indicator", "breakdown", "group", "source",
+                              "file"], how="left", suffixes=("", "_obs"))
+    assert len(hit) == len(read) and hit["value_obs"].notna().all()
+    assert (hit["value"] - hit["value_obs"]).abs().max() < 1e-12
+    # a derived cell names the file of the cell it is computed from
+    derived = cells[cells["derived_from"] != ""]
+    assert set(derived["panel_column"]) == set(panel.DERIVED_COLUMNS) and len(derived)
+    base = derived.merge(read, left_on=["iso3", "year", "derived_from"],
+                         right_on=["iso3", "year", "panel_column"], suffixes=("", "_base"))
+    assert len(base) == len(derived)
+    assert (base["file"] == base["file_base"]).all()
+    assert np.allclose(base["value"], np.log(base["value_base"]))
+
+
+def test_cell_sources_loader(outputs, demo_build, tmp_path, monkeypatch):
+    """divides.load_cell_sources reads the table of the current build, which the manifest
+    lists with its sha256 (checked before every load) and which carries the build key."""
+    import divides
+    from divides.build import store
+
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)
+    os.symlink(demo_build, tmp_path / "demo")
+    cells = divides.load_cell_sources("demo", build=False)
+    assert provenance.data_kind(cells) == "demo"
+    pd.testing.assert_frame_equal(cells, outputs.cell_sources)
+    current = store.current_dir(demo_build)
+    assert "cell_sources.parquet" in outputs.manifest["outputs"]
+    assert store.parquet_build_key(current / "cell_sources.parquet") == \
+        outputs.manifest["build_key"]
 
 
 def test_release_fallback_names_files_and_editions(table):
@@ -178,7 +255,7 @@ def test_release_from_manifest_releases(outputs):
         {"source": "cpi", "indicator": "cpi_score", "release": "CPI 2025", "status": "used",
          "files": ["CPI2025_Results.xlsx"], "years": [2012, 2025], "retrieved": "2026-02-11"},
     ])
-    t = codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations, manifest,
+    t = codebook.codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources, manifest,
                                 outputs.definitions, outputs.input_files)
     cc = _row(t, "wgi_cc_estimate")["release"]
     assert cc == ("wgi 2024 update (1996-2023) [wgidataset.xlsx]; set aside: wgi 2025 release "
@@ -189,7 +266,7 @@ def test_release_from_manifest_releases(outputs):
     assert _row(t, "cpi_score")["retrieved"] == "2026-02-11"
     # entries without a retrieval date leave the file dates
     assert _row(t, "wgi_cc_estimate")["retrieved"] == _row(
-        codebook.codebook_table(outputs.panel, outputs.gaps, outputs.observations,
+        codebook.codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources,
                                 outputs.manifest, outputs.definitions, outputs.input_files),
         "wgi_cc_estimate")["retrieved"]
     # an entry of another source or indicator does not apply
@@ -212,13 +289,13 @@ def test_modified_copy_warning(outputs, table):
     # the demo set has no modified copy: no EGOV warning
     assert _row(table, "egdi")["warnings"] == ""
     # a build whose 2024 EGOV values come from un_egov/modified/ gets the warning
-    obs = outputs.observations
-    egov = obs[(obs.source == "egov") & (obs.year == 2022)].assign(
+    cells = outputs.cell_sources
+    egov = cells[(cells.source == "egov") & (cells.year == 2022)].assign(
         year=2024, file="EGOV_DATA_2024.csv")
     p = outputs.panel.copy()
     manifest = dict(outputs.manifest, input_sha256=dict(
         outputs.manifest["input_sha256"], **{"un_egov/modified/EGOV_DATA_2024.csv": "0" * 64}))
-    t = codebook.codebook_table(p, outputs.gaps, pd.concat([obs, egov]), manifest,
+    t = codebook.codebook_table(p, outputs.gaps, pd.concat([cells, egov]), manifest,
                                 outputs.definitions, outputs.input_files)
     w = _row(t, "egdi")["warnings"]
     assert w.startswith("un_egov/modified/EGOV_DATA_2024.csv (2024, ")

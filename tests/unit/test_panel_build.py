@@ -194,3 +194,27 @@ def test_ledger_check_refuses_unbalanced():
                           "of_rows": [5, 5]})
     with pytest.raises(AssertionError, match="reconcile"):
         panel.check_ledger(drops)
+
+
+def test_rank_files_channel_then_release_then_name():
+    """The one file-ranking rule (panel and gaps): the channel of file_priority.csv first,
+    then the newest release found in the content, the file name only last."""
+    from divides.build.rules import rank_files
+
+    frame = pd.DataFrame({
+        "k": [1, 1, 1, 2, 2],
+        "source": ["cpi"] * 5,
+        "file": ["cpi.csv", "CPI_b.xlsx", "CPI_a.xlsx", "CPI_z.xlsx", "CPI_y.xlsx"]})
+    releases = {("cpi", "cpi.csv"): "2030", ("cpi", "CPI_b.xlsx"): "2025",
+                ("cpi", "CPI_a.xlsx"): "2023"}
+    ranked = rank_files(frame, ["k"], releases)
+    # key 1: the datahub copy (channel 5) loses despite its newer release; 2025 beats 2023
+    # whatever the names; key 2: no release found, so the name decides (stable order)
+    assert ranked["file"].tolist() == ["CPI_b.xlsx", "CPI_a.xlsx", "cpi.csv", "CPI_y.xlsx",
+                                       "CPI_z.xlsx"]
+    assert ranked["file_priority"].tolist() == [1, 1, 5, 1, 1]
+    assert ranked["file_release"].tolist() == ["2025", "2023", "2030", "", ""]
+    # another tie-break, and the file read from another column
+    later = rank_files(frame.assign(year=[1, 2, 3, 4, 5], first=frame["file"]), ["k"],
+                       releases, then={"year": False}, file_column="first")
+    assert later.loc[later["k"] == 2, "year"].tolist() == [5, 4]

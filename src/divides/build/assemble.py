@@ -21,43 +21,32 @@ from divides.build.rules import (
     file_rule,
     panel_candidates,
     panel_columns,
+    per_file,
+    rank_files,
     release_rules,
 )
 
 
-def _per_file(frame: pd.DataFrame, value_of) -> pd.Series:
-    """``value_of(source, file)`` for each row, computed once per distinct pair."""
-    pairs = frame[["source", "file"]].drop_duplicates()
-    lookup = {(s, f): value_of(s, f) for s, f in zip(pairs["source"], pairs["file"])}
-    keys = pd.MultiIndex.from_frame(frame[["source", "file"]])
-    return pd.Series(pd.Series(lookup, dtype=object).reindex(keys).to_numpy(),
-                     index=frame.index)
-
-
 def file_priority_of(frame: pd.DataFrame) -> pd.Series:
     """Priority (1 best) of each row's (source, file), looked up once per distinct pair."""
-    return _per_file(frame, lambda s, f: file_rule(s, f)["priority"]).astype("int64")
+    return per_file(frame, lambda s, f: file_rule(s, f)["priority"]).astype("int64")
 
 
 def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one value per observation key across files; return (kept, lost).
 
-    Files rank by channel (``priority`` in ``data/build/file_priority.csv``: a third-party or
-    modified copy below the publisher's own files), then by the edition their reader
-    found in the content (newest first: a CPI 2025 workbook beats the 2023 one whatever
-    its name), never by file name. Two files of one channel and edition that disagree on
-    a value stop the build (:class:`~divides.errors.InputError`), naming both files.
+    Files rank by :func:`divides.build.rules.rank_files`: channel (``priority`` in
+    ``data/build/file_priority.csv``: a third-party or modified copy below the publisher's
+    own files), then the edition their reader found in the content (newest first: a CPI
+    2025 workbook beats the 2023 one whatever its name), never by file name. Two files of
+    one channel and edition that disagree on a value stop the build
+    (:class:`~divides.errors.InputError`), naming both files.
     """
-    file_release = file_release or {}
-    release = _per_file(obs, lambda s, f: file_release.get((s, f), ""))
-    ranked = obs.assign(file_priority=file_priority_of(obs), _release=release)
-    ranked = ranked.sort_values(KEY + ["file_priority", "_release", "file"],
-                                ascending=[True] * len(KEY) + [True, False, True],
-                                kind="mergesort")
+    ranked = rank_files(obs, KEY, file_release)
     lost = ranked.duplicated(KEY, keep="first")
     _check_same_edition(ranked, lost)
-    ranked = ranked.drop(columns="_release")
+    ranked = ranked.drop(columns="file_release")
     return ranked.loc[~lost], ranked.loc[lost]
 
 
@@ -67,13 +56,13 @@ def _check_same_edition(ranked: pd.DataFrame, lost: pd.Series, shown: int = 5) -
     if not lost.any():
         return
     cols = [c for c in KEY if c != "source"] + ["source", "file", "value", "file_priority",
-                                                "_release"]
+                                                "file_release"]
     win = ranked.loc[~lost, cols]
     pairs = ranked.loc[lost, cols].merge(
         win, on=KEY, suffixes=("", "_winner"))
     tie = ((pairs["source"] == pairs["source_winner"])
            & (pairs["file_priority"] == pairs["file_priority_winner"])
-           & (pairs["_release"] == pairs["_release_winner"])
+           & (pairs["file_release"] == pairs["file_release_winner"])
            & ~np.isclose(pairs["value"], pairs["value_winner"], rtol=1e-9, atol=1e-12))
     if not tie.any():
         return
@@ -81,7 +70,7 @@ def _check_same_edition(ranked: pd.DataFrame, lost: pd.Series, shown: int = 5) -
 
     lines = []
     for (src, a, b, edition), grp in pairs[tie].groupby(
-            ["source", "file_winner", "file", "_release"], sort=True):
+            ["source", "file_winner", "file", "file_release"], sort=True):
         shown_vals = "; ".join(
             f"{r.iso3} {r.year} {r.indicator} {r.breakdown}/{r.group}: {r.value_winner:g} vs "
             f"{r.value:g}" for r in grp.head(shown).itertuples())
@@ -132,7 +121,7 @@ def choose_releases(obs: pd.DataFrame, file_release: dict[tuple[str, str], str]
     sub = obs[obs["source"].isin(revising)]
     if sub.empty:
         return aside, records
-    sub = sub.assign(release=_per_file(sub, lambda s, f: file_release.get((s, f), "")))
+    sub = sub.assign(release=per_file(sub, lambda s, f: file_release.get((s, f), "")))
     for (source, ind, brk, grp), series in sub.groupby(["source", "indicator", "breakdown",
                                                          "group"], sort=True):
         years = {r: set(g["year"]) for r, g in series.groupby("release")}
@@ -175,6 +164,45 @@ def column_editions(winners: pd.DataFrame, file_release: dict[tuple[str, str], s
         out.setdefault(col, []).append({"source": src, "file": f, "values": int(n),
                                         "edition": file_release.get((src, f), "")})
     return out
+
+
+#: Columns of ``cell_sources.parquet``: one row per non-missing panel cell.
+CELL_SOURCE_COLUMNS = ["iso3", "year", "panel_column", "value", "source", "file", "release",
+                       "indicator", "breakdown", "group", "derived_from"]
+
+
+def cell_sources(winners: pd.DataFrame, panel: pd.DataFrame,
+                 file_release: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """Which file gave each non-missing panel cell (``cell_sources.parquet``), so that the
+    codebook reads the build's own attribution instead of ranking the files again.
+
+    One row per (iso3, year, panel_column) with a value in ``panel``: the cell's value,
+    the observation's source, file, release (the edition its reader found in the content,
+    "" when none) and series. A derived column's cell (:data:`DERIVED_COLUMNS`) names the
+    file of the cell it is computed from, in ``derived_from`` ("" for a read cell).
+    """
+    file_release = file_release or {}
+    read = winners.assign(derived_from="")
+    parts = [read]
+    for col, (src, fn) in DERIVED_COLUMNS.items():
+        base = read[read["panel_column"] == src]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = fn(base["value"].where(base["value"] > 0))
+        parts.append(base.assign(panel_column=col, value=value, derived_from=src))
+    cells = pd.concat(parts, ignore_index=True)
+    cells = cells[cells["value"].notna()]
+    cells = cells.assign(release=per_file(cells, lambda s, f: file_release.get((s, f), "")))
+    cells = cells[CELL_SOURCE_COLUMNS].sort_values(["iso3", "year", "panel_column"],
+                                                   kind="mergesort").reset_index(drop=True)
+    for col in CELL_SOURCE_COLUMNS:
+        if col not in ("year", "value"):
+            cells[col] = cells[col].astype("str")
+    cells = cells.astype({"year": "int64", "value": "float64"})
+    filled = int(panel[[c for c in panel_columns() if c in panel]].notna().sum().sum())
+    if len(cells) != filled:
+        raise AssertionError(f"cell_sources: {len(cells)} rows for {filled} non-missing panel "
+                             "cells (the attribution no longer follows the panel)")
+    return cells
 
 
 def _assemble(obs: pd.DataFrame, country_meta: pd.DataFrame | None,

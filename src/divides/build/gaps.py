@@ -21,8 +21,8 @@ Pairing rules, each counted in the ledger (``drops.csv``, stage ``gaps``):
   editions can give one country twice: the newer edition's gap (by the edition read from
   the content, never the file name) is kept and the other is ``superseded_edition``;
 * the same (iso3, year, dimension, indicator, source) from two files keeps the file of
-  the better channel (``priority``), then of the newer edition; the other is
-  ``duplicate``.
+  the better channel (``priority``), then of the newer edition (the build's one ranking
+  rule, :func:`divides.build.rules.rank_files`); the other is ``duplicate``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from divides import config
-from divides.build.rules import file_rule
+from divides.build.rules import file_rule, per_file, rank_files
 
 DIMENSIONS = ("sex", "area", "income", "age", "literacy")
 GAP_KEY = ["iso3", "year", "dimension", "indicator", "source"]
@@ -176,26 +176,20 @@ def compute_gaps(obs: pd.DataFrame, panel: pd.DataFrame | None = None,
                                      "disadvantaged_group"])
     cand["reason"] = np.where(cand["value_a"].notna() & cand["value_d"].notna(), "computed",
                               "unpaired")
-    rules = {(s, f): file_rule(s, f.split(" + ")[0])
-             for s, f in set(zip(cand["source"], cand["file"]))}
-    cand["file_priority"] = [rules[(s, f)]["priority"] for s, f in zip(cand["source"],
-                                                                      cand["file"])]
-    cand["latest_year_table"] = [rules[(s, f)]["latest_year_table"]
-                                 for s, f in zip(cand["source"], cand["file"])]
-    cand["_release"] = [file_release.get((s, f.split(" + ")[0]), "")
-                        for s, f in zip(cand["source"], cand["file"])]
+    # a gap of two files ("a + b") ranks by its first (advantaged) file
+    cand["first_file"] = [f.split(" + ")[0] for f in cand["file"]]
+    cand["latest_year_table"] = per_file(
+        cand, lambda s, f: file_rule(s, f)["latest_year_table"], "first_file").astype(bool)
     done = cand["reason"] == "computed"
     # Edition rule for latest-year tables: one gap per country and series, newest edition
-    # (channel first, then the edition read from the content).
-    ly = cand[done & cand["latest_year_table"]].sort_values(
-        ["iso3", "dimension", "indicator", "source", "file_priority", "_release", "year"],
-        ascending=[True, True, True, True, True, False, False], kind="mergesort")
+    # (channel first, then the edition read from the content), then the latest year.
+    ly = rank_files(cand[done & cand["latest_year_table"]],
+                    ["iso3", "dimension", "indicator", "source"], file_release,
+                    then={"year": False}, file_column="first_file")
     sup = ly.duplicated(["iso3", "dimension", "indicator", "source"], keep="first")
     cand.loc[ly.index[sup], "reason"] = "superseded_edition"
     done = cand["reason"] == "computed"
-    ranked = cand[done].sort_values(GAP_KEY + ["file_priority", "_release", "file"],
-                                    ascending=[True] * len(GAP_KEY) + [True, False, True],
-                                    kind="mergesort")
+    ranked = rank_files(cand[done], GAP_KEY, file_release, file_column="first_file")
     dup = ranked.duplicated(GAP_KEY, keep="first")
     cand.loc[ranked.index[dup], "reason"] = "duplicate"
 

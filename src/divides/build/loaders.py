@@ -49,6 +49,14 @@ def load_panel(data: str = "demo", build: bool = True) -> pd.DataFrame:
     return fileio.read_parquet(_ensure(data, build) / "panel.parquet")
 
 
+def load_cell_sources(data: str = "demo", build: bool = True) -> pd.DataFrame:
+    """Which file gave each non-missing panel cell: iso3, year, panel_column, value, source,
+    file, release, series and (for a derived column) the column it is computed from."""
+    from divides.build import panel
+
+    return panel.read_parquet(_ensure(data, build) / "cell_sources.parquet")
+
+
 def load_gaps(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Gap metrics: one row per (iso3, year, dimension, indicator, source)."""
     return fileio.read_parquet(_ensure(data, build) / "gaps.parquet")

@@ -5,6 +5,8 @@
 
 * ``observations.parquet``: every harmonised observation of every file (tidy layer);
 * ``panel.parquet``: one row per (iso3, year), one column per catalogue ``panel_column``;
+* ``cell_sources.parquet``: which file (source, file, release, series) gave each
+  non-missing panel cell (:func:`divides.build.assemble.cell_sources`; the codebook reads it);
 * ``gaps.parquet``: advantaged vs disadvantaged rates (see :mod:`divides.build.gaps`);
 * ``drops.csv``: the ledger (stage, source, file, reason, rows, of_rows); within each
   (stage, file) the rows add up to ``of_rows`` (rows read, observations, or gap candidates);
@@ -49,6 +51,7 @@ from divides.build.assemble import (  # noqa: F401
     _assemble,
     _dedupe_files,
     assemble_panel,
+    cell_sources,
     choose_releases,
     column_editions,
     file_priority_of,
@@ -79,8 +82,9 @@ from divides.build.rules import (  # noqa: F401
 )
 from divides.build import capture
 
-OUTPUT_FILES = ("observations.parquet", "panel.parquet", "gaps.parquet", "drops.csv",
-                "coverage.csv", "overlaps.csv", "manifest.json")
+OUTPUT_FILES = ("observations.parquet", "panel.parquet", "cell_sources.parquet", "gaps.parquet",
+                "drops.csv", "coverage.csv", "overlaps.csv", "manifest.json")
+
 
 @dataclass
 class BuildResult:
@@ -299,7 +303,7 @@ def read_source(plan: ReadPlan, source: str) -> int:
 def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = False,
           progress: bool | None = None, out_dir: str | Path | None = None,
           lock_timeout_s: float | None = None) -> BuildResult:
-    """Build the five outputs (plus overlaps.csv and manifest.json) for ``data``.
+    """Build the outputs (:data:`OUTPUT_FILES`) for ``data``.
 
     Does no work when the current build has the build key (input sha256s, code key,
     library versions) and its files match its manifest, unless ``force``. The outputs are
@@ -401,6 +405,7 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     set_aside, release_records = choose_releases(obs, file_release)
     panel, overlaps, panel_ledger, winners = _assemble(obs, country_meta, file_release,
                                                        set_aside)
+    cells = cell_sources(winners, panel, file_release)
     gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel,
                                                         file_release=file_release)
 
@@ -414,12 +419,14 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
         "source_editions": source_editions(column_editions(winners, file_release), reports)}
     provenance.tag(obs, data=data, **input_meta)
     provenance.tag(panel, data=data, **input_meta)
+    provenance.tag(cells, data=data, **input_meta)
     provenance.tag(gaps, data=data, **input_meta)
     panel_schemas.validate_panel(panel)
     panel_schemas.validate_gaps(gaps)
 
     fileio.write_parquet(obs, out / "observations.parquet")
     fileio.write_parquet(panel, out / "panel.parquet")
+    fileio.write_parquet(cells, out / "cell_sources.parquet")
     fileio.write_parquet(gaps, out / "gaps.parquet")
     fileio.write_csv(drops, out / "drops.csv")
     fileio.write_csv(cov, out / "coverage.csv")

@@ -7,7 +7,8 @@ and the panel schemas import (it imports none of them).
   1 unless listed there.
 * ``data/build/file_priority.csv`` ranks the channels of one source (a third-party or modified
   copy below the publisher's own files); within a channel, the edition read from each
-  file's content decides (:mod:`divides.build.assemble`). Its ``edition`` and
+  file's content decides (:func:`rank_files`, the one ranking rule of the panel and the
+  gaps). Its ``edition`` and
   ``latest_year_table`` columns label the ITU latest-year tables for the gap metrics.
 * ``data/build/releases.csv``: sources whose releases revise history (one release a series).
 """
@@ -65,6 +66,40 @@ def file_rule(source: str, file: str) -> dict:
             return {"priority": row.priority, "edition": row.edition,
                     "latest_year_table": bool(row.latest_year_table)}
     return {"priority": 9, "edition": "", "latest_year_table": False}
+
+
+def per_file(frame: pd.DataFrame, value_of, file_column: str = "file") -> pd.Series:
+    """``value_of(source, file)`` for each row of ``frame``, computed once per distinct pair."""
+    pairs = frame[["source", file_column]].drop_duplicates()
+    lookup = {(s, f): value_of(s, f) for s, f in zip(pairs["source"], pairs[file_column])}
+    keys = pd.MultiIndex.from_frame(frame[["source", file_column]])
+    return pd.Series(pd.Series(lookup, dtype=object).reindex(keys).to_numpy(),
+                     index=frame.index)
+
+
+def rank_files(frame: pd.DataFrame, key: list[str],
+               file_release: dict[tuple[str, str], str] | None = None,
+               then: dict[str, bool] | None = None, file_column: str = "file") -> pd.DataFrame:
+    """``frame`` sorted so that the first row of each ``key`` is the one the build keeps.
+
+    The file-ranking rule, written once (the panel and the gaps use it): the better channel
+    first (``priority`` in ``data/build/file_priority.csv``, 1 best), then the newer release
+    the file's reader found in its content (``file_release``: (source, file) -> release;
+    never the file name), then ``then`` (column -> ascending; by default the file name, so
+    that the order is total). ``file_column`` names the column whose file is ranked.
+    Adds the columns ``file_priority`` and ``file_release`` ("" when none was found);
+    the sort is stable.
+    """
+    file_release = file_release or {}
+    then = {"file": True} if then is None else then
+    ranked = frame.assign(
+        file_priority=per_file(frame, lambda s, f: file_rule(s, f)["priority"],
+                               file_column).astype("int64"),
+        file_release=per_file(frame, lambda s, f: file_release.get((s, f), ""),
+                              file_column).astype(object))
+    return ranked.sort_values(key + ["file_priority", "file_release", *then],
+                              ascending=[True] * len(key) + [True, False, *then.values()],
+                              kind="mergesort")
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@
 * ``citations.bib`` (BibTeX) and ``citations.json`` (CSL-JSON), one entry per source.
 
 It reads only the build's outputs (``panel.parquet``, ``gaps.parquet``,
-``observations.parquet``, ``manifest.json``, ``definitions.csv``, ``input_files.csv``) and
+``cell_sources.parquet``, ``manifest.json``, ``definitions.csv``, ``input_files.csv``) and
 the package's data: never a raw file. Never edit the output by hand: the text lives in
 ``data/build/indicators.csv``, ``data/build/panel_columns.csv``, ``data/build/panel_rules.csv``,
 ``data/build/gap_definitions.csv``, ``data/report/citations.csv``, ``data/report/comparability_breaks.csv``
@@ -90,7 +90,8 @@ class BuildOutputs:
 
     panel: pd.DataFrame
     gaps: pd.DataFrame
-    observations: pd.DataFrame | None = None
+    #: which file gave each panel cell (the build's ``cell_sources.parquet``)
+    cell_sources: pd.DataFrame | None = None
     manifest: dict = field(default_factory=dict)
     definitions: pd.DataFrame | None = None
     input_files: pd.DataFrame | None = None
@@ -107,42 +108,27 @@ def load_build(processed: Path) -> BuildOutputs:
         return (pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists()
                 else None)
 
-    obs_path = processed / "observations.parquet"
+    cells_path = processed / "cell_sources.parquet"
     return BuildOutputs(
         panel=fileio.read_parquet(processed / "panel.parquet"),
         gaps=fileio.read_parquet(processed / "gaps.parquet"),
-        observations=(pd.read_parquet(obs_path, columns=["iso3", "year", "indicator",
-                                                         "breakdown", "group", "source",
-                                                         "file", "value"])
-                      if obs_path.exists() else None),
+        cell_sources=pd.read_parquet(cells_path) if cells_path.exists() else None,
         manifest=json.loads((processed / "manifest.json").read_text()),
         definitions=csv("definitions.csv"), input_files=csv("input_files.csv"))
 
 
-def panel_winners(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
-                  ) -> pd.DataFrame:
-    """The observation behind every panel cell: iso3, year, panel_column, source, file, value.
+#: Columns of the attribution the codebook uses (``cell_sources.parquet``, read cells only).
+WINNER_COLUMNS = ["iso3", "year", "panel_column", "indicator", "source", "file", "value"]
 
-    Uses the build's own functions, in the order :func:`divides.build.panel.assemble_panel`
-    applies them (year limits, one release per series, file rank by priority and release,
-    then series priority), so the attribution cannot drift from the panel.
-    ``file_release`` is the manifest's ``file_releases`` as (source, file) -> release.
-    """
-    from divides.build import panel as panel_mod
 
-    cand = panel_mod.panel_candidates()
-    t = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
-                        "year_min", "year_max"]], on=["indicator", "breakdown", "group"])
-    t = t[~((t["year"] < t["year_min"]) | (t["year"] > t["year_max"]))]
-    if t.empty:
-        return pd.DataFrame(columns=["iso3", "year", "panel_column", "indicator", "source",
-                                     "file", "value"])
-    aside, _ = panel_mod.choose_releases(t, file_release or {})
-    kept, _ = panel_mod._dedupe_files(t.loc[~aside], file_release)
-    kept = kept.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
-    t = kept.drop_duplicates(["iso3", "year", "panel_column"], keep="first")
-    return t[["iso3", "year", "panel_column", "indicator", "source", "file",
-              "value"]].reset_index(drop=True)
+def panel_winners(cell_sources: pd.DataFrame | None) -> pd.DataFrame:
+    """The observation behind every read panel cell: iso3, year, panel_column, indicator,
+    source, file, value, from the build's ``cell_sources.parquet`` (derived columns left
+    out: the codebook names the files of the column they are computed from)."""
+    if cell_sources is None:
+        return pd.DataFrame(columns=WINNER_COLUMNS)
+    read = cell_sources[cell_sources["derived_from"] == ""]
+    return read[WINNER_COLUMNS].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -359,13 +345,14 @@ def _bare(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
-                   observations: pd.DataFrame | None = None, manifest: dict | None = None,
+                   cell_sources: pd.DataFrame | None = None, manifest: dict | None = None,
                    definitions: pd.DataFrame | None = None,
                    input_files: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per panel column, gaps column and gap series (see CODEBOOK_COLUMNS).
 
-    Without ``observations`` no file is attributed to a panel column (release, retrieved
-    and warnings then come from the manifest's ``releases`` only); without ``definitions``
+    ``cell_sources`` is the build's ``cell_sources.parquet`` (which file gave each panel
+    cell). Without it no file is attributed to a panel column (release, retrieved and
+    warnings then come from the manifest's ``releases`` only); without ``definitions``
     every definition is the catalogue's.
     """
     from divides.build import gaps as gaps_mod
@@ -374,18 +361,13 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     # The provenance in attrs (input sha256s) is deep-copied by every pandas operation:
     # the codebook works on shallow copies without it (10x faster on the real build).
     panel, gaps = _bare(panel), _bare(gaps)
-    observations = _bare(observations) if observations is not None else None
     ctx = _context(manifest or {}, definitions, input_files)
     cat = catalogue.indicators().drop_duplicates(["indicator", "breakdown", "group"])
     extra = _package_csv(config.PANEL_COLUMNS_CSV)
     cand = panel_mod.panel_candidates().merge(
         cat[["indicator", "breakdown", "group", "source", "publisher_code", "name", "unit"]],
         on=["indicator", "breakdown", "group"], how="left")
-    file_release = {tuple(k.split("/", 1)): v
-                    for k, v in ((manifest or {}).get("file_releases") or {}).items()}
-    winners = (panel_winners(observations, file_release) if observations is not None
-               else pd.DataFrame(columns=["iso3", "year", "panel_column", "indicator",
-                                          "source", "file", "value"]))
+    winners = panel_winners(_bare(cell_sources) if cell_sources is not None else None)
     by_column = {k: g for k, g in winners.groupby("panel_column", sort=False)}
     no_rows = winners.iloc[:0]
     rows = []
@@ -733,7 +715,11 @@ def write_codebook(data: str = "demo", build: bool | None = None,
         warnings.warn(f"divides codebook: {src} has no definitions.csv (built before the "
                       "codebook capture); catalogue definitions only. Rebuild with "
                       "`divides build --force`.", stacklevel=2)
-    table = codebook_table(outputs.panel, outputs.gaps, outputs.observations,
+    if outputs.cell_sources is None:
+        warnings.warn(f"divides codebook: {src} has no cell_sources.parquet (built before "
+                      "the build recorded which file gave each cell); no file is named per "
+                      "panel column. Rebuild with `divides build --force`.", stacklevel=2)
+    table = codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources,
                            outputs.manifest, outputs.definitions, outputs.input_files)
     cov = coverage_table(_bare(outputs.panel), _bare(outputs.gaps))
     ctx = _context(outputs.manifest, outputs.definitions, outputs.input_files)
