@@ -19,7 +19,11 @@ PROJECT_ROOT = PACKAGE_DIR.parent.parent
 PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
 BUILD_DATA_DIR = PACKAGE_DATA_DIR / "build"
 INDICATORS_CSV = BUILD_DATA_DIR / "indicators.csv"
-PANEL_COLUMNS_CSV = BUILD_DATA_DIR / "panel_columns.csv"
+#: The column registry: one row per panel and gaps column (label, unit, sources, definition,
+#: figure label, role); build, codebook, figures and models read it through ``catalogue``.
+COLUMNS_CSV = BUILD_DATA_DIR / "columns.csv"
+#: One row per source: publisher, citation, url, licence, BibTeX fields, figure footer label.
+SOURCES_CSV = BUILD_DATA_DIR / "sources.csv"
 AGGREGATES_CSV = BUILD_DATA_DIR / "aggregates.csv"
 COUNTRIES_CSV = BUILD_DATA_DIR / "countries.csv"
 ALIASES_DIR = BUILD_DATA_DIR / "countries"
@@ -38,9 +42,7 @@ PUBLISHERS_CSV = ACQUIRE_DATA_DIR / "publishers.csv"
 MODELS_DATA_DIR = PACKAGE_DATA_DIR / "models"
 CASE_DONORS_CSV = MODELS_DATA_DIR / "case_donors.csv"
 SPECCURVE_GRID_TOML = MODELS_DATA_DIR / "speccurve_grid.toml"
-FIGURES_DATA_DIR = PACKAGE_DATA_DIR / "figures"
 REPORT_DATA_DIR = PACKAGE_DATA_DIR / "report"
-CITATIONS_CSV = REPORT_DATA_DIR / "citations.csv"
 COMPARABILITY_BREAKS_CSV = REPORT_DATA_DIR / "comparability_breaks.csv"
 FILE_WARNINGS_CSV = REPORT_DATA_DIR / "file_warnings.csv"
 DEMO_DATA_DIR = PACKAGE_DATA_DIR / "demo"

@@ -78,7 +78,7 @@ def test_code_key_follows_every_build_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("setting", [
     "data/models/speccurve_grid.toml", "data/models/case_donors.csv",
-    "data/figures/columns.csv", "data/report/citations.csv", "data/acquire/publishers.csv",
+    "data/report/file_warnings.csv", "data/acquire/publishers.csv",
     "data/demo/demo_params.toml", "models/speccurve/grid.py", "figures/style.py",
     "run/graph.py", "report/codebook.py", "acquire/fetch.py"])
 def test_settings_of_the_layers_above_the_build_are_outside_its_key(tmp_path, monkeypatch,
@@ -96,6 +96,7 @@ def test_settings_of_the_layers_above_the_build_are_outside_its_key(tmp_path, mo
 
 
 @pytest.mark.parametrize("build_file", ["data/build/panel_rules.csv", "data/build/countries.csv",
+                                        "data/build/columns.csv", "data/build/sources.csv",
                                         "build/assemble.py", "catalogue.py"])
 def test_the_builds_own_files_are_in_its_key(tmp_path, monkeypatch, build_file):
     pkg = tmp_path / "divides"

@@ -324,7 +324,22 @@ def test_citations_bibtex_and_csl(table, tmp_path):
         jsonschema.validate([{k: v for k, v in csl[0].items() if k != "title"}], CSL_SCHEMA)
 
 
-def test_citations_csv_has_bibtex_fields():
+def test_every_column_of_the_demo_build_has_a_registry_row(outputs):
+    """The column registry (data/build/columns.csv) describes each column the build writes,
+    with a label and a unit; the codebook takes its units from there."""
+    from divides import catalogue
+
+    for table, frame in (("panel", outputs.panel), ("gaps", outputs.gaps)):
+        listed = catalogue.column_names(table)
+        missing = [c for c in frame.columns if c not in listed]
+        assert not missing, f"{table} columns without a row in columns.csv: {missing}"
+        for col in frame.columns:
+            row = catalogue.column_row(col, table)
+            assert row["label"].strip() and row["unit"].strip(), (table, col)
+    assert list(outputs.panel.columns) == panel.PANEL_ID_COLUMNS + panel.panel_columns()
+
+
+def test_sources_csv_has_bibtex_fields():
     cites = codebook.citations_table()
     keyed = cites[cites["key"] != ""]
     assert not keyed["key"].duplicated().any()

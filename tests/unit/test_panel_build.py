@@ -34,7 +34,9 @@ def test_rules_are_data_and_consistent():
     internet = cand[cand.panel_column == "internet_users_pct"].sort_values("priority")
     assert internet["indicator"].tolist() == ["wdi_internet_users_pct", "itu_internet_users_pct"]
     assert not cand.duplicated(["panel_column", "priority"]).any()
-    assert set(panel.REQUIRED_PANEL_COLUMNS) <= set(panel.panel_columns()) | {"log_gdp_pc_ppp"}
+    assert panel.panel_columns()[:len(panel.REQUIRED_PANEL_COLUMNS)] == panel.REQUIRED_PANEL_COLUMNS
+    assert {"cpi_score", "log_gdp_pc_ppp", "urban_pct"} <= set(panel.REQUIRED_PANEL_COLUMNS)
+    assert panel.DERIVED_COLUMNS["log_gdp_pc_ppp"][0] == "gdp_pc_ppp_const2021_usd"
     assert panel.file_rule("itu", "IndividualsUsingInternetByGender.xlsx")["priority"] == 1
     older = panel.file_rule("itu", "10. Individuals using the Internet by gender and "
                             "urban-rural location.xls")

@@ -1,6 +1,9 @@
 """The panel's rules and column constants, as data: one module that the build, the gaps
 and the panel schemas import (it imports none of them).
 
+* ``data/build/columns.csv`` (the column registry, read through :mod:`divides.catalogue`)
+  names the panel's identifier, required and derived columns.
+
 * ``data/build/panel_rules.csv`` lists, per panel column, the candidate series and their
   ``priority`` (1 wins; a lower one only fills country-years the better one lacks) and
   optional year limits. Catalogue rows with a ``panel_column`` are candidates of priority
@@ -23,20 +26,28 @@ import pandas as pd
 
 from divides import catalogue, config
 
-#: Identifier columns of the panel, in order.
-PANEL_ID_COLUMNS = ["iso3", "country_name", "region", "income_group", "year"]
-#: Columns the panel always has (NaN when their source gave nothing), in this order.
-REQUIRED_PANEL_COLUMNS = [
-    "cpi_score", "cpi_score_0_10_legacy",
-    "wgi_cc_estimate", "wgi_cc_stderr", "wgi_cc_pctrank",
-    "wgi_ge_estimate", "wgi_pv_estimate", "wgi_rl_estimate", "wgi_rq_estimate", "wgi_va_estimate",
-    "egdi", "osi", "tii", "hci", "epi",
-    "internet_users_pct", "mobile_subs_per100", "fixed_broadband_per100",
-    "mobile_broadband_per100", "literacy_adult_pct", "literacy_adult_female_pct",
-    "gdp_pc_ppp_const2021_usd", "log_gdp_pc_ppp", "population", "urban_pct",
-]
-#: Derived panel columns: name -> (input column, function, description).
-DERIVED_COLUMNS = {"log_gdp_pc_ppp": ("gdp_pc_ppp_const2021_usd", np.log)}
+#: Functions a derived column of the registry may name in its ``transform`` field.
+TRANSFORMS = {"log": np.log}
+#: Identifier columns of the panel, in order (registry rows of role ``id``).
+PANEL_ID_COLUMNS = catalogue.column_names("panel", roles=("id",))
+#: Columns the panel always has (NaN when their source gave nothing), in registry order.
+REQUIRED_PANEL_COLUMNS = [c for c in catalogue.column_names("panel", roles=("value", "derived"))
+                          if catalogue.column_row(c, "panel")["required"]]
+
+
+def _derived_columns() -> dict:
+    out = {}
+    for col in catalogue.column_names("panel", roles=("derived",)):
+        row = catalogue.column_row(col, "panel")
+        if row["transform"] not in TRANSFORMS:
+            raise ValueError(f"{config.COLUMNS_CSV.name}: {col}: transform {row['transform']!r} "
+                             f"not one of {sorted(TRANSFORMS)}")
+        out[col] = (row["derived_from"], TRANSFORMS[row["transform"]])
+    return out
+
+
+#: Derived panel columns (registry role ``derived``): name -> (input column, function).
+DERIVED_COLUMNS = _derived_columns()
 
 #: Reasons of the panel stage of the ledger (they partition each file's observations).
 PANEL_STAGE_REASONS = {
@@ -138,8 +149,16 @@ def panel_candidates() -> pd.DataFrame:
 
 
 def panel_columns() -> list[str]:
-    """All panel value columns: the required ones first, then other catalogue columns."""
-    extra = sorted(set(panel_candidates()["panel_column"]) - set(REQUIRED_PANEL_COLUMNS))
+    """All panel value columns: the required ones first, then the registry's others by name.
+
+    Raises ValueError when a series feeds a column the registry (``columns.csv``) lacks.
+    """
+    registered = catalogue.column_names("panel", roles=("value", "derived"))
+    unknown = sorted(set(panel_candidates()["panel_column"]) - set(registered))
+    if unknown:
+        raise ValueError(f"indicators.csv / panel_rules.csv feed panel columns without a row "
+                         f"(table panel) in {config.COLUMNS_CSV.name}: {unknown}")
+    extra = sorted(set(registered) - set(REQUIRED_PANEL_COLUMNS))
     return REQUIRED_PANEL_COLUMNS + extra
 
 

@@ -16,15 +16,12 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from divides import catalogue, config, provenance
-
-LABELS_DIR = config.FIGURES_DATA_DIR
+from divides import catalogue, provenance
 
 #: Print width of a full-width figure (inches; fits A4 and US letter text blocks).
 WIDTH_IN = 7.0
@@ -240,35 +237,17 @@ def legend_below(panel, handles=None, ncols: int = 2, **kwargs):
 
 # --- labels -------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _column_labels() -> pd.DataFrame:
-    return pd.read_csv(LABELS_DIR / "columns.csv", dtype=str, keep_default_na=False
-                       ).set_index("column")
-
-
-@lru_cache(maxsize=1)
-def _source_labels() -> dict[str, str]:
-    table = pd.read_csv(LABELS_DIR / "sources.csv", dtype=str, keep_default_na=False)
-    return dict(zip(table["source"], table["label"]))
-
-
-def _catalogue_row(column: str) -> pd.Series | None:
-    table = catalogue.indicators()
-    rows = table[table["panel_column"] == column]
-    return None if rows.empty else rows.iloc[0]
-
-
 def label(column: str, unit: bool = True) -> str:
-    """Axis label of a column, with its unit: ``"CPI score (0-100, 100 = very clean)"``."""
-    labels = _column_labels()
-    if column in labels.index:
-        name, unit_text = labels.at[column, "label"], labels.at[column, "unit"]
+    """Axis label of a column, with its unit: ``"CPI score (0-100, 100 = very clean)"``.
+
+    From the column registry's ``figure_label``/``figure_unit`` (``data/build/columns.csv``);
+    a column it lacks (a model term such as ``log_population``) is shown by its name.
+    """
+    if catalogue.has_column(column):
+        row = catalogue.column_row(column)
+        name, unit_text = row["figure_label"], row["figure_unit"]
     else:
-        row = _catalogue_row(column)
-        if row is None:
-            name, unit_text = column.replace("_", " "), ""
-        else:
-            name, unit_text = row["name"], row["unit"]
+        name, unit_text = column.replace("_", " "), ""
     return f"{name} ({unit_text})" if unit and unit_text else name
 
 
@@ -278,17 +257,20 @@ def short_label(column: str) -> str:
 
 
 def column_source(column: str) -> str | None:
-    """Source id of a panel column (figure labels first, then the catalogue)."""
-    labels = _column_labels()
-    if column in labels.index and labels.at[column, "source"]:
-        return labels.at[column, "source"]
-    row = _catalogue_row(column)
-    return None if row is None else row["source"]
+    """The publisher of a column's first-priority series (the registry's first source), or
+    None for a column computed by divides alone or one the registry lacks."""
+    if not catalogue.has_column(column):
+        return None
+    found = catalogue.column_sources(column)
+    return found[0] if found and found[0] != "derived" else None
 
 
 def source_label(source: str) -> str:
-    """How a source id is written in a footer (unknown ids are shown as given)."""
-    return _source_labels().get(source, source)
+    """How a source id is written in a footer (``figure_label`` of ``data/build/sources.csv``;
+    unknown ids are shown as given)."""
+    table = catalogue.sources()
+    rows = table[table["source"] == source]
+    return rows["figure_label"].iloc[0] if len(rows) and rows["figure_label"].iloc[0] else source
 
 
 def sources_for_columns(columns: Iterable[str]) -> list[str]:

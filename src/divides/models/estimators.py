@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from divides import provenance
+from divides import catalogue, provenance
 from divides.models.spec import ENTITY, TIME, Design, ModelError, Spec, prepare
 
 COV_LABELS = {
@@ -84,32 +84,26 @@ class Result:
 
 
 def sources_for(frame: pd.DataFrame, columns) -> str:
-    """Publishers behind ``columns``: from the panel's provenance, else the catalogue."""
+    """Publishers behind ``columns`` (``;``-joined): the column registry's first-priority
+    source of each (``catalogue.column_sources``), kept only where the panel's provenance
+    lists it. ``_lagN`` suffixes and a ``log_`` prefix name the column they transform;
+    ``gap_<dimension>_<source>_...`` (models.frames) names its source; anything else is
+    ``derived``."""
     meta = frame.attrs.get(provenance.META_KEY, {})
     given = meta.get("sources") if isinstance(meta, dict) else None
-    from divides import catalogue
-
-    table = catalogue.indicators()
-    by_column = dict(zip(table["panel_column"], table["source"]))
-    by_column.pop("", None)
+    known = set(catalogue.sources()["source"])
     found = set()
     for col in columns:
         base = col.split("_lag")[0]
         if isinstance(given, dict) and base in given:
             found.add(str(given[base]))
-        elif base in by_column:
-            found.add(by_column[base])
-        elif base.startswith("log_") and base[4:] in by_column:
-            found.add(by_column[base[4:]])
-        elif base.startswith("log_gdp_pc_ppp"):
-            found.add("wdi")
-        elif base in ("egdi", "osi", "tii", "hci", "epi"):
-            found.add("egov")
+        elif catalogue.has_column(base, "panel"):
+            found.add(catalogue.column_sources(base, "panel")[0])
+        elif base.startswith("log_") and catalogue.has_column(base[4:], "panel"):
+            found.add(catalogue.column_sources(base[4:], "panel")[0])
         elif base.startswith("gap_"):
-            # gap_<dimension>_<source>_<indicator...> (models.frames) names its source
             parts = base.split("_")
-            found.add(parts[2] if len(parts) > 3 and parts[2] in set(table["source"])
-                      else "gaps")
+            found.add(parts[2] if len(parts) > 3 and parts[2] in known else "gaps")
         else:
             found.add("derived")
     if isinstance(given, (list, tuple)):

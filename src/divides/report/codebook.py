@@ -15,8 +15,9 @@
 It reads only the build's outputs (``panel.parquet``, ``gaps.parquet``,
 ``cell_sources.parquet``, ``manifest.json``, ``definitions.csv``, ``input_files.csv``) and
 the package's data: never a raw file. Never edit the output by hand: the text lives in
-``data/build/indicators.csv``, ``data/build/panel_columns.csv``, ``data/build/panel_rules.csv``,
-``data/build/gap_definitions.csv``, ``data/report/citations.csv``, ``data/report/comparability_breaks.csv``
+``data/build/indicators.csv``, ``data/build/columns.csv`` (the column registry: unit, source
+and definition of every column), ``data/build/panel_rules.csv``, ``data/build/gap_definitions.csv``,
+``data/build/sources.csv`` (citations and licences), ``data/report/comparability_breaks.csv``
 and ``data/report/file_warnings.csv``.
 
 Release and edition: when the build's ``manifest.json`` has a ``releases`` list
@@ -61,8 +62,8 @@ def _package_csv(path: Path) -> pd.DataFrame:
 
 
 def citations_table() -> pd.DataFrame:
-    """``data/report/citations.csv``: one row per source, with the fields BibTeX needs."""
-    return _package_csv(config.CITATIONS_CSV)
+    """``data/build/sources.csv``: one row per source, with the fields BibTeX needs."""
+    return catalogue.sources()
 
 
 def comparability_breaks() -> pd.DataFrame:
@@ -363,7 +364,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     panel, gaps = _bare(panel), _bare(gaps)
     ctx = _context(manifest or {}, definitions, input_files)
     cat = catalogue.indicators().drop_duplicates(["indicator", "breakdown", "group"])
-    extra = _package_csv(config.PANEL_COLUMNS_CSV)
+    registry = catalogue.columns()
     cand = panel_mod.panel_candidates().merge(
         cat[["indicator", "breakdown", "group", "source", "publisher_code", "name", "unit"]],
         on=["indicator", "breakdown", "group"], how="left")
@@ -376,7 +377,8 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
         ext = _extent(present)
         stats = (summary_stats(panel[col]) if col not in ID_COLUMNS
                  and pd.api.types.is_numeric_dtype(panel[col]) else {})
-        described = extra[(extra["table"] == "panel") & (extra["variable"] == col)]
+        described = registry[(registry["table"] == "panel") & (registry["column"] == col)
+                             & registry["role"].isin(["id", "derived"])]
         if len(described):
             d = described.iloc[0]
             base = panel_mod.DERIVED_COLUMNS.get(col, (None,))[0]
@@ -392,7 +394,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                         "warnings": ""}
             rows.append({"table": "panel", "variable": col, "publisher_code": "",
                          "publisher_name": "", "definition": d["definition"],
-                         "definition_source": "data/build/panel_columns.csv",
+                         "definition_source": "data/build/columns.csv",
                          "notes": f"derived from {base}" if base else "",
                          "unit": d["unit"], "source": d["source"],
                          "citation": ctx.cite.get(d["source"], ""),
@@ -400,10 +402,11 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                          "breaks": "", **info, **ext, **stats})
             continue
         c = cand[cand["panel_column"] == col].sort_values("priority")
-        if c.empty:
-            raise ValueError(f"codebook: panel column {col!r} has no definition in "
-                             "indicators.csv or panel_columns.csv")
+        if c.empty or not catalogue.has_column(col, "panel"):
+            raise ValueError(f"codebook: panel column {col!r} has no series in "
+                             "indicators.csv or no row in columns.csv")
         first = c.iloc[0]
+        registered = catalogue.column_row(col, "panel")
         pub = ctx.definition(first["source"], first["publisher_code"])
         srcs = "; ".join(f"{r.source} {r.indicator}"
                          + (f" {r.breakdown}/{r.group}" if r.breakdown != "total" else "")
@@ -423,26 +426,27 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
             "table": "panel", "variable": col,
             "publisher_code": "; ".join(f"{r.source}:{r.publisher_code}" for r in c.itertuples()),
             "publisher_name": pub["publisher_name"] if pub else "",
-            "definition": pub["definition"] if pub else first["name"],
+            "definition": pub["definition"] if pub else registered["definition"],
             "definition_source": (f"publisher metadata: {pub['file']}"
                                   + (f" (source: {pub['source_organization']})"
                                      if pub.get("source_organization") else "")
                                   if pub else _fallback_note(first["source"],
                                                              first["publisher_code"])),
-            "notes": " ".join(n for n in notes if n), "unit": first["unit"], "source": srcs,
+            "notes": " ".join(n for n in notes if n), "unit": registered["unit"],
+            "source": srcs,
             **_release_and_files(ctx, used, sources, list(c["indicator"])),
             "breaks": ctx.breaks_for(sources, list(c["indicator"])),
             "citation": " | ".join(dict.fromkeys(ctx.cite.get(s, "") for s in sources)),
             "citation_keys": "; ".join(dict.fromkeys(ctx.keys.get(s, "") for s in sources)),
             **ext, **stats})
     gap_ext = _extent(gaps)
-    for r in extra[extra["table"] == "gaps"].itertuples():
-        stats = (summary_stats(gaps[r.variable]) if r.variable in gaps
-                 and r.variable not in GAP_ID_COLUMNS
-                 and pd.api.types.is_numeric_dtype(gaps[r.variable]) else {})
-        rows.append({"table": "gaps", "variable": r.variable, "publisher_code": "",
+    for r in registry[registry["table"] == "gaps"].itertuples():
+        stats = (summary_stats(gaps[r.column]) if r.column in gaps
+                 and r.column not in GAP_ID_COLUMNS
+                 and pd.api.types.is_numeric_dtype(gaps[r.column]) else {})
+        rows.append({"table": "gaps", "variable": r.column, "publisher_code": "",
                      "publisher_name": "", "definition": r.definition,
-                     "definition_source": "data/build/panel_columns.csv", "notes": "",
+                     "definition_source": "data/build/columns.csv", "notes": "",
                      "unit": r.unit, "source": r.source, "release": "", "retrieved": "",
                      "breaks": "", "warnings": "", "citation": "", "citation_keys": "",
                      **gap_ext, **stats})
@@ -532,7 +536,7 @@ def _accessed(ctx: _Context | None, source: str) -> str:
 
 
 def render_bibtex(sources: list[str], ctx: _Context | None = None) -> str:
-    """BibTeX entries (``@misc``, UTF-8) for ``sources`` from ``data/report/citations.csv``."""
+    """BibTeX entries (``@misc``, UTF-8) for ``sources`` from ``data/build/sources.csv``."""
     table = citations_table().set_index("source")
     entries = []
     for s in sources:
@@ -555,7 +559,7 @@ def render_bibtex(sources: list[str], ctx: _Context | None = None) -> str:
 
 
 def render_csl_json(sources: list[str], ctx: _Context | None = None) -> list[dict]:
-    """CSL-JSON items (type ``dataset``) for ``sources`` from ``data/report/citations.csv``."""
+    """CSL-JSON items (type ``dataset``) for ``sources`` from ``data/build/sources.csv``."""
     table = citations_table().set_index("source")
     items = []
     for s in sources:
@@ -576,7 +580,7 @@ def render_csl_json(sources: list[str], ctx: _Context | None = None) -> list[dic
 
 
 def cited_sources(table: pd.DataFrame) -> list[str]:
-    """Sources of ``citations.csv`` that a codebook names in its citation keys, in order."""
+    """Sources of ``sources.csv`` that a codebook names in its citation keys, in order."""
     keys = {k for cell in table["citation_keys"] for k in str(cell).split("; ") if k}
     cites = citations_table()
     return [s for s, k in zip(cites["source"], cites["key"]) if k and k in keys]
