@@ -52,9 +52,7 @@ def load_panel(data: str = "demo", build: bool = True) -> pd.DataFrame:
 def load_cell_sources(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Which file gave each non-missing panel cell: iso3, year, panel_column, value, source,
     file, release, series and (for a derived column) the column it is computed from."""
-    from divides.build import panel
-
-    return panel.read_parquet(_ensure(data, build) / "cell_sources.parquet")
+    return fileio.read_parquet(_ensure(data, build) / "cell_sources.parquet")
 
 
 def load_gaps(data: str = "demo", build: bool = True) -> pd.DataFrame:
