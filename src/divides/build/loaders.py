@@ -8,7 +8,9 @@
 Every loader first calls :func:`divides.build.panel.build`, which does no work when the inputs,
 code and library versions are unchanged (a checksum comparison), and shows a progress
 bar on long steps when run in a terminal or notebook. Frames come back tagged with their
-provenance (``frame.attrs["divides"]``: data kind, input sha256s, versions).
+provenance (``frame.attrs["divides"]``: data kind, input sha256s, versions). For demo data
+they first write the synthetic set when it is missing or stale (``divides demo``), so a
+notebook opened in JupyterLab works on a fresh clone; the build itself never writes it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def _ensure(data: str, build: bool) -> Path:
     from divides.build import panel
     from divides.build import store
 
+    if build and data == "demo":
+        # The explicit demo step (the build never writes raw files): a notebook opened in
+        # JupyterLab on a fresh clone gets the demo set written here, once.
+        from divides import demo
+
+        demo.ensure_demo(config.raw_dir(data))
     out = panel.build(data=data).out_dir if build else config.processed_dir(data)
     current = store.current_dir(out)
     if current is None:

@@ -2,8 +2,8 @@
 
 ::
 
-    raw files ── read:<source> ── build ──┬── specs ────────┐
-    (one task per source: its    (panel,  ├── codebook      │
+    [demo] ── raw files ── read:<source> ── build ──┬── specs ────────┐
+    (demo data: the synthetic set is written first)  ├── codebook      │
      files into the read cache)   gaps,   └─────────────── notebook:<stem> ── collect ── report
                                   ledger)                   (executed copy,   (run.json,  (HTML,
                                                              figures, tables)  index)      PDF)
@@ -70,14 +70,50 @@ def _str(paths) -> list[str]:
     return [str(p) for p in paths]
 
 
+def demo_pending(data: str) -> bool:
+    """Whether the run's head step, ``demo``, has work to do: demo data whose folder is
+    missing or was made by another generator (the build refuses such a folder)."""
+    from divides import provenance
+
+    return data == "demo" and provenance.demo_state(config.raw_dir(data)) in ("missing",
+                                                                               "stale")
+
+
+def demo_tasks(data: str) -> dict[str, list]:
+    """The head of the graph for demo data: ``demo`` writes the synthetic set into
+    ``data/raw/demo`` when it is missing or stale (else it is up to date); none for real."""
+    if data != "demo":
+        return {}
+
+    def demo_action() -> bool:
+        from divides import demo
+
+        demo.ensure_demo(config.raw_dir(data))
+        return True
+
+    from divides import provenance
+
+    return {"demo": [{"actions": [demo_action],
+                      "targets": [str(config.raw_dir(data) / provenance.DEMO_MARKER_FILE)],
+                      "uptodate": [lambda: not demo_pending(data)],
+                      "doc": "the synthetic demo set -> data/raw/demo (when missing or stale)",
+                      "verbosity": 2}]}
+
+
 def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
                force: bool = False) -> dict[str, list]:
-    """The tasks before the notebooks: ``read:<source>``, ``build``, and ``specs`` (when
-    ``draws`` is given) and ``codebook`` (when asked for). ``force``: the build and the
-    spec curve are made anew, not taken from their own stores."""
+    """The tasks before the notebooks: ``demo`` (demo data), ``read:<source>``, ``build``,
+    and ``specs`` (when ``draws`` is given) and ``codebook`` (when asked for). ``force``:
+    the build and the spec curve are made anew, not taken from their own stores.
+
+    The reads are listed from the raw files, so a pending ``demo`` step must have run
+    first (:func:`demo_pending`; ``divides run`` does so); until then only it is listed."""
     from divides.build import keys as buildkey
     from divides.build import panel
 
+    head = demo_tasks(data)
+    if demo_pending(data):
+        return head
     plan = panel.read_plan(data)
     build_code = buildkey.build_code_files()
     versions = json.dumps({"versions": plan.versions, "data": data}, sort_keys=True)
@@ -92,7 +128,7 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
 
     from doit.tools import config_changed
 
-    reads = [{"name": source, "actions": [read_action(source)],
+    reads = [{"name": source, "actions": [read_action(source)], "task_dep": list(head),
               "file_dep": _str([*plan.source_inputs(source), *build_code]),
               "targets": _str(plan.read_entries(source)),
               "uptodate": [config_changed(versions)], "doc": f"{source}'s files -> read cache",
@@ -104,8 +140,9 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
         print(result.summary())
         return True
 
-    raw = [plan.root / rel for rel in plan.raw_files["path"]]
+    raw = plan.raw.paths()
     tasks: dict[str, list] = {
+        **head,
         "read": reads,
         "build": [{"actions": [build_action], "task_dep": [f"read:{r['name']}" for r in reads],
                    "file_dep": _str([*raw, *build_code]),

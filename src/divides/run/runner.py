@@ -540,9 +540,14 @@ def _graph(data: str, only: list[str] | None, retries: int, params: dict[str, st
 
 def graph_text(data: str = "demo", only: list[str] | None = None,
                params: dict[str, str] | None = None) -> str:
-    """``divides run --graph``: the tasks a run would consist of (nothing is run)."""
+    """``divides run --graph``: the tasks a run would consist of (nothing is run, nothing is
+    written: a missing demo folder shows as the pending ``demo`` step)."""
     tasks, *_ = _graph(data, only, 0, params, {}, [])
-    return pipeline.describe(tasks, config.raw_dir(data))
+    text = pipeline.describe(tasks, config.raw_dir(data))
+    if pipeline.demo_pending(data):
+        text += ("read:<source>, build: listed once the demo step has written "
+                 f"{config.raw_dir(data)} (`divides demo`, or `divides run` runs it first)\n")
+    return text
 
 
 def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
@@ -563,6 +568,15 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     collected: list[bool] = []
     tasks, targets, root, selected, per_nb, changed = _graph(data, only, retries, params,
                                                              results, collected, force)
+    if pipeline.demo_pending(data):
+        # the head step first: the reads and the build are listed from the files it writes
+        root.mkdir(parents=True, exist_ok=True)
+        code = pipeline.execute(tasks, ["demo"], root / ".doit.json", jobs=1)
+        if code:
+            print(f"demo: not written (doit stopped with exit code {code})")
+            return 1
+        tasks, targets, root, selected, per_nb, changed = _graph(
+            data, only, retries, params, results, collected, force)
     for d in (root / "notebooks", root / "html"):
         d.mkdir(parents=True, exist_ok=True)
     jobs = jobs if jobs is not None else default_jobs()
