@@ -121,3 +121,18 @@ def test_a_build_on_a_missing_or_stale_demo_folder_names_the_command(empty_proje
     with pytest.raises(InputError, match=r"another fingerprint\): run `divides demo`"):
         panel.read_plan("demo")
     assert not (empty_project / "data" / "processed").exists()
+
+
+def test_the_run_graph_writes_the_demo_set_first(empty_project, tmp_path):
+    """`divides run --data demo` on a fresh clone: the head step writes the demo set, then
+    the reads and the build are listed from its files (and follow it)."""
+    from divides.run import graph as pipeline
+
+    assert list(pipeline.data_tasks("demo")) == ["demo"]
+    assert pipeline.execute(pipeline.data_tasks("demo"), ["demo"], tmp_path / "db.json") == 0
+    assert provenance.demo_state(config.DEMO_RAW_DIR) == "current"
+    tasks = pipeline.data_tasks("demo")
+    assert list(tasks)[:3] == ["demo", "read", "build"]
+    assert all(r["task_dep"] == ["demo"] for r in tasks["read"])
+    build = pipeline.describe(tasks).split("\nbuild:", 1)[1]
+    assert "demo" in build.split("after: ", 1)[1].split("\n", 1)[0].split(", ")
