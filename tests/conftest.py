@@ -11,6 +11,15 @@ import pytest
 from divides import config
 
 
+@pytest.fixture(scope="session", autouse=True)
+def demo_raw_dir() -> Path:
+    """The demo raw folder, written once when it is missing or stale (the explicit step
+    `divides demo`: builds read it and never write it)."""
+    from divides import demo
+
+    return demo.ensure_demo()
+
+
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     found = config.real_dir()

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from divides.build import panel
+from divides.build import inventory, panel
 from divides.errors import SourceFormatError
 from divides.models import speccurve as sc
 from divides.observations import finalize
@@ -401,7 +401,7 @@ def test_wdi_bulk_zip_metadata_members_give_regions_and_definitions(tmp_path):
     defs = wdi.read_indicator_metadata(path)
     assert defs["definition"].tolist() == [("Internet users are individuals who have used "
                                             "the Internet.")]
-    assert panel.country_metadata_files(tmp_path) == [path]
+    assert inventory.scan(tmp_path).metadata(*inventory.COUNTRY_METADATA) == [path]
     with zipfile.ZipFile(tmp_path / "nometa.zip", "w") as archive:
         archive.writestr("API_X_DS2.csv", "x\n")
     with pytest.raises(SourceFormatError, match="exactly one Metadata_Country_"):

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from divides import config, fileio
+from divides import config, demo, fileio
 from divides.build import panel
 from divides.run import graph, notebooks
 
@@ -27,7 +27,7 @@ def _ran(out: str) -> list[str]:
 @pytest.fixture
 def private_demo(tmp_path, monkeypatch):
     """A copy of the demo raw files and of the read cache, in folders of this test only."""
-    panel.resolve_raw_dir("demo")  # the demo set exists (written on first use)
+    demo.ensure_demo()  # the demo set exists (the explicit step, `divides demo`)
     raw = tmp_path / "raw" / "demo"
     shutil.copytree(config.DEMO_RAW_DIR, raw)
     processed = tmp_path / "processed"

@@ -1,7 +1,8 @@
 """Build-time capture of what the codebook needs from the raw folder.
 
 The codebook of a built panel must need no raw files, so :func:`write_build_metadata`
-(called once by :func:`divides.build.panel.build`) writes two small tables beside the build's
+(called once by :func:`divides.build.panel.build`, with the build's one scan of the raw
+folder, :class:`divides.build.inventory.RawFiles`) writes two small tables beside the build's
 outputs in ``data/processed/<data>/``:
 
 * ``definitions.csv``: the publishers' own series definitions, read by the readers'
@@ -29,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from divides import fileio, sources
+from divides.build.inventory import RawFiles
 
 #: (source, OTHER_PATTERNS function) pairs whose output holds series definitions.
 DEFINITION_READERS = (("wdi", "read_indicator_metadata"), ("findex", "read_series_metadata"),
@@ -43,13 +45,12 @@ INPUT_FILES_CSV = "input_files.csv"
 _STAMP_RE = re.compile(r'^\W*Last Updated(?: Date)?\W+(?P<date>[0-9][0-9/.-]+[0-9])')
 
 
-def definitions(root: Path) -> pd.DataFrame:
-    """Publisher definitions found under ``root`` (one row per source and series code)."""
+def definitions(raw: RawFiles) -> pd.DataFrame:
+    """Publisher definitions in the scanned raw folder (one row per source and series code)."""
     frames = []
     for source, fn in DEFINITION_READERS:
         mod = sources.module(source)
-        globs = [pat for pat, name in getattr(mod, "OTHER_PATTERNS", {}).items() if name == fn]
-        for path in sorted({p for pat in globs for p in Path(root).glob(pat) if p.is_file()}):
+        for path in raw.metadata(source, fn):
             try:
                 table = getattr(mod, fn)(path)
             except Exception as exc:  # noqa: BLE001 - a codebook extra never breaks a build
@@ -93,20 +94,13 @@ def publisher_stamp(path: Path) -> str:
     return ""
 
 
-def input_files(root: Path) -> pd.DataFrame:
-    """Every observation and OTHER_PATTERNS file under ``root``, with size and dates."""
-    found: dict[Path, str] = {}
-    for source in sources.MODULE_IDS:
-        mod = sources.module(source)
-        pats = list(getattr(mod, "PATTERNS", ())) + list(getattr(mod, "OTHER_PATTERNS", {}))
-        for pat in pats:
-            for p in Path(root).glob(pat):
-                if p.is_file():
-                    found.setdefault(p, source)
+def input_files(raw: RawFiles) -> pd.DataFrame:
+    """Every observation and OTHER_PATTERNS file of the scanned raw folder, with size and
+    dates."""
     rows = []
-    for p, source in sorted(found.items()):
+    for p, source in raw.input_sources().items():
         st = p.stat()
-        rows.append({"path": p.relative_to(root).as_posix(), "source": source,
+        rows.append({"path": p.relative_to(raw.root).as_posix(), "source": source,
                      "bytes": st.st_size,
                      "modified": datetime.fromtimestamp(st.st_mtime, UTC)
                      .date().isoformat(),
@@ -114,12 +108,12 @@ def input_files(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=INPUT_FILE_COLUMNS)
 
 
-def write_build_metadata(root: Path, out: Path) -> list[Path]:
+def write_build_metadata(raw: RawFiles, out: Path) -> list[Path]:
     """Write ``definitions.csv`` and ``input_files.csv`` into ``out``; returns the paths."""
     out = Path(out)
     paths = []
-    for name, frame in ((DEFINITIONS_CSV, definitions(root)), (INPUT_FILES_CSV,
-                                                                input_files(root))):
+    for name, frame in ((DEFINITIONS_CSV, definitions(raw)), (INPUT_FILES_CSV,
+                                                               input_files(raw))):
         path = out / name
         fileio.write_csv(frame, path)
         paths.append(path)

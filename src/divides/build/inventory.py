@@ -1,10 +1,19 @@
-"""Every file under the raw folder, read or not (and why); and what the reads must yield.
+"""One scan of the raw folder: every file with its role; and what the reads must yield.
 
-The build lists each file under the raw-data root as ``read`` (an observation file of a
-source), ``read_other`` (country metadata, definitions, geometries: read by another public
-reader), ``companion`` (read beside an observation file) or ``not_read`` with the reason.
-All of them, read or not, are in the build key, so a file added or changed anywhere under
-the root is never ignored silently.
+:func:`scan` lists the raw-data root once and gives each file one role:
+
+* ``data``: an observation file of a source (its reader's ``PATTERNS``);
+* ``companion``: read together with a data file (``companions`` of a reader, the sidecars
+  of a shapefile);
+* ``metadata``: read by another public reader of a source (``OTHER_PATTERNS``: country
+  metadata, definitions, aggregate tables, geometries);
+* ``documentation``: files about the files (:data:`NOT_DATA`);
+* ``not read``, with the reason (no reader pattern matches it).
+
+The build computes it once (:func:`divides.build.panel.read_plan`) and every consumer takes
+it from there: the reads, the country metadata, the codebook capture, the manifest's
+``raw_files`` table. All files, read or not, are in the build key, so a file added or
+changed anywhere under the root is never ignored silently.
 
 After the reads, :func:`check_yields` stops the build when a catalogue series went
 missing while a file has a similar code (a publisher renamed it), when a file that has
@@ -15,16 +24,21 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from glob import escape as glob_escape
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from divides import catalogue
+from divides import catalogue, sources
 from divides.errors import InputError
 from divides.observations import ReadReport
 
+ROLES = ("data", "companion", "metadata", "documentation", "not read")
+SCAN_COLUMNS = ["path", "role", "source", "reader", "reason"]
+#: The manifest's ``raw_files`` table (its columns and status names predate the roles).
 INVENTORY_COLUMNS = ["path", "status", "source", "why"]
+_STATUS_OF_ROLE = {"data": "read", "companion": "companion", "metadata": "read_other",
+                   "documentation": "not_read", "not read": "not_read"}
 #: Files that are not data, by name (any folder): why they are not read.
 NOT_DATA = {
     "SOURCES.md": "documentation of the files (not data)",
@@ -33,6 +47,56 @@ NOT_DATA = {
     "publishers.lock.json": "lock of `divides fetch` (sha256s of the fetched files)",
     "PROVENANCE.csv": "provenance of `divides fetch` (URL, sha256, date per file)",
 }
+#: The reader of the WDI country metadata (region, income group) the panel joins.
+COUNTRY_METADATA = ("wdi", "read_country_metadata")
+
+
+def _matches(rel: str, pattern: str) -> bool:
+    """Whether the relative path ``rel`` is what ``Path(root).glob(pattern)`` finds: the same
+    number of parts, each matched by its part of the pattern (case-exact, as on Linux)."""
+    path, pat = PurePosixPath(rel), PurePosixPath(pattern)
+    return len(path.parts) == len(pat.parts) and path.match(pattern)
+
+
+@dataclass(frozen=True)
+class RawFiles:
+    """Every file under ``root`` with its role (``table``: one row per file, columns
+    :data:`SCAN_COLUMNS`), and every match of a reader pattern (``matches``: path, source,
+    reader; in reader order, ``read`` patterns before ``OTHER_PATTERNS``)."""
+
+    root: Path
+    table: pd.DataFrame
+    matches: tuple[tuple[Path, str, str], ...]
+
+    def paths(self) -> list[Path]:
+        """Every file under the root (read or not), sorted."""
+        return [self.root / rel for rel in self.table["path"]]
+
+    def data(self, source: str) -> list[Path]:
+        """The files ``read`` of ``source`` takes, sorted."""
+        return sorted({p for p, s, r in self.matches if s == source and r == "read"})
+
+    def data_files(self) -> dict[str, list[Path]]:
+        """Observation files per source id, in panel order (empty list: no files)."""
+        return {s: self.data(s) for s in sources.SOURCE_IDS}
+
+    def metadata(self, source: str, reader: str) -> list[Path]:
+        """The files ``source``'s ``reader`` (an ``OTHER_PATTERNS`` function) takes, sorted."""
+        return sorted({p for p, s, r in self.matches if s == source and r == reader})
+
+    def input_sources(self) -> dict[Path, str]:
+        """Every file some reader takes, with the first source whose patterns match it."""
+        out: dict[Path, str] = {}
+        for p, s, _ in self.matches:
+            out.setdefault(p, s)
+        return dict(sorted(out.items()))
+
+    def inventory(self) -> pd.DataFrame:
+        """The manifest's ``raw_files`` table: path, status, source, why."""
+        return pd.DataFrame({"path": self.table["path"],
+                             "status": self.table["role"].map(_STATUS_OF_ROLE),
+                             "source": self.table["source"], "why": self.table["reason"]},
+                            columns=INVENTORY_COLUMNS)
 
 
 def _why_not_read(rel: str, globs: dict[str, list[str]]) -> str:
@@ -53,40 +117,53 @@ def _why_not_read(rel: str, globs: dict[str, list[str]]) -> str:
     return f"matches no file pattern of its folder ({', '.join(sorted(pats)[:4])})"
 
 
-def raw_inventory(root: Path, files: dict[str, list[Path]], meta_files: list[Path]
-                  ) -> pd.DataFrame:
-    """One row per file under ``root``: path (relative, posix), status, source, why."""
-    from divides import sources
-
+def scan(root: Path) -> RawFiles:
+    """List ``root`` once and give every file under it its role (see the module's doc)."""
     root = Path(root)
-    status: dict[Path, tuple[str, str, str]] = {}
-    for source, paths in files.items():
-        for p in paths:
-            status[p] = ("read", source, "observations")
-            for comp in sources.companions(source, p):
-                if comp.exists():
-                    status.setdefault(comp, ("companion", source, f"read with {p.name}"))
-    for p in meta_files:
-        status[p] = ("read_other", "wdi", "country metadata (region, income group)")
+    found = sorted(q for q in root.rglob("*") if q.is_file())
+    rels = {p: p.relative_to(root).as_posix() for p in found}
+    present = set(found)
     globs: dict[str, list[str]] = {}
+    matches: list[tuple[Path, str, str]] = []
     for mid in sources.MODULE_IDS:
         mod = sources.module(mid)
-        globs[mid] = list(getattr(mod, "PATTERNS", ())) + list(getattr(mod, "OTHER_PATTERNS", {}))
-        for pat, fn in getattr(mod, "OTHER_PATTERNS", {}).items():
-            for p in root.glob(pat):
-                if p.is_file():
-                    status.setdefault(p, ("read_other", mid, f"read by {mid}.{fn}"))
-                    if p.suffix.casefold() == ".shp":  # GDAL reads the sidecars with it
-                        for side in p.parent.glob(f"{glob_escape(p.stem)}.*"):
-                            status.setdefault(side, ("companion", mid, f"read with {p.name}"))
+        other = dict(getattr(mod, "OTHER_PATTERNS", {}))
+        globs[mid] = list(getattr(mod, "PATTERNS", ())) + list(other)
+        for pat, reader in [*((p, "read") for p in getattr(mod, "PATTERNS", ())),
+                            *other.items()]:
+            matches += [(p, mid, reader) for p in found if _matches(rels[p], pat)]
+    raw = RawFiles(root, pd.DataFrame(columns=SCAN_COLUMNS), tuple(matches))
+
+    # role, source, reader, reason; the order of these steps decides a file two readers take
+    role: dict[Path, tuple[str, str, str, str]] = {}
+    for source, paths in raw.data_files().items():
+        for p in paths:
+            role[p] = ("data", source, "read", "observations")
+            for comp in sources.companions(source, p):
+                if comp in present or comp.exists():
+                    role.setdefault(comp, ("companion", source, "", f"read with {p.name}"))
+    for p in raw.metadata(*COUNTRY_METADATA):
+        role[p] = ("metadata", COUNTRY_METADATA[0], COUNTRY_METADATA[1],
+                   "country metadata (region, income group)")
+    for p, mid, reader in matches:
+        if reader == "read":
+            continue
+        role.setdefault(p, ("metadata", mid, reader, f"read by {mid}.{reader}"))
+        if p.suffix.casefold() == ".shp":  # GDAL reads the sidecars with it
+            for side in found:
+                if side.parent == p.parent and side.name.startswith(f"{p.stem}."):
+                    role.setdefault(side, ("companion", mid, "", f"read with {p.name}"))
     rows = []
-    for p in sorted(q for q in root.rglob("*") if q.is_file()):
-        rel = p.relative_to(root).as_posix()
-        st, source, why = status.get(p, ("not_read", "", ""))
-        if st == "not_read":
-            why = _why_not_read(rel, globs)
-        rows.append({"path": rel, "status": st, "source": source, "why": why})
-    return pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
+    for p in found:
+        rel = rels[p]
+        if p in role:
+            kind, source, reader, why = role[p]
+        else:
+            kind = "documentation" if Path(rel).name in NOT_DATA else "not read"
+            source, reader, why = "", "", _why_not_read(rel, globs)
+        rows.append({"path": rel, "role": kind, "source": source, "reader": reader,
+                     "reason": why})
+    return RawFiles(root, pd.DataFrame(rows, columns=SCAN_COLUMNS), tuple(matches))
 
 
 def _similar(code: str, others: list[str] | dict[str, str], n: int = 5) -> list[str]:

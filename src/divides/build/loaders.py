@@ -8,7 +8,10 @@
 Every loader first calls :func:`divides.build.panel.build`, which does no work when the inputs,
 code and library versions are unchanged (a checksum comparison), and shows a progress
 bar on long steps when run in a terminal or notebook. Frames come back tagged with their
-provenance (``frame.attrs["divides"]``: data kind, input sha256s, versions).
+provenance (``frame.attrs["divides"]``: data kind, input sha256s, versions). The build
+never writes raw files: ``divides.load_*`` (the package's re-exports, what notebooks call)
+first write the demo set when it is missing or stale, so a notebook opened in JupyterLab
+works on a fresh clone; these functions themselves ask for ``divides demo`` instead.
 """
 
 from __future__ import annotations

@@ -16,8 +16,10 @@
 
 The build is a transaction in small parts, one job each:
 
-* :mod:`divides.build.inventory`: every file under the raw folder, read or not (and why); what
-  the reads must yield (a vanished catalogue series stops the build);
+* :mod:`divides.build.inventory`: the one scan of the raw folder (every file with its role:
+  data, companion, metadata, documentation, or not read and why), made once per build in
+  :func:`read_plan` and passed to every consumer; what the reads must yield (a vanished
+  catalogue series stops the build);
 * :mod:`divides.build.readcache`: one reader call per file, cached by its sha256 and the code key
   (:mod:`divides.build.keys`, the hash of the package's own build files);
 * :mod:`divides.build.rules`: the rule tables and column constants (panel, gaps and schemas
@@ -129,39 +131,24 @@ def _module(source: str):
         return None
 
 
-def input_files(root: Path) -> dict[str, list[Path]]:
-    """Observation files per source id (empty list: no files, or no reader yet)."""
-    from divides import sources
-
-    out = {}
-    for source in sources.SOURCE_IDS:
-        mod = _module(source)
-        out[source] = sources.files(root, source) if mod is not None else []
-    return out
-
-
-def country_metadata_files(root: Path) -> list[Path]:
-    from divides.sources import wdi
-
-    pats = [p for p, fn in wdi.OTHER_PATTERNS.items() if fn == "read_country_metadata"]
-    return sorted({p for pat in pats for p in Path(root).glob(pat) if p.is_file()})
-
-
-def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, str]
+def _read_shas(files: dict[str, list[Path]], root: Path, shas: dict[str, str]
                ) -> dict[Path, str]:
     """Per observation file, the checksum its read is cached under: its own sha256, or
     that of the file and its companions (files the reader reads beside it)."""
     from divides import sources
 
     out = {}
-    for source, path in all_files:
-        if source == "wdi_meta":
-            continue
+    for source, path in _data_files(files):
         own = shas[str(path.relative_to(root))]
         extra = [fileio.sha256_file(p) if p.exists() else "absent"
                  for p in sources.companions(source, path)]
         out[path] = _key(own, *extra) if extra else own
     return out
+
+
+def _data_files(files: dict[str, list[Path]]) -> list[tuple[str, Path]]:
+    """(source, observation file) pairs, in panel order."""
+    return [(s, p) for s, ps in files.items() for p in ps]
 
 
 # --------------------------------------------------------------------------- panel
@@ -173,21 +160,31 @@ def _read_shas(all_files: list[tuple[str, Path]], root: Path, shas: dict[str, st
 # --------------------------------------------------------------------------- build
 
 def resolve_raw_dir(data: str, raw_dir: str | Path | None = None) -> Path:
-    """The raw-data root; for demo data, writes the synthetic set first when it is missing."""
+    """The raw-data root of ``data`` (or ``raw_dir``); only a path, nothing is written."""
     if raw_dir is not None:
         root = Path(raw_dir).expanduser().resolve()
         if not root.is_dir():
             raise FileNotFoundError(f"raw-data folder {root} does not exist")
         return root
-    root = config.raw_dir(data)
-    if data == "demo":
-        from divides import demo
+    return config.raw_dir(data)
 
-        # Missing, or made by another generator version / parameters: write it afresh.
-        if not root.is_dir() or not any(root.iterdir()) or (
-                demo.is_demo_dir(root) and not demo.is_current(root)):
-            root = Path(demo.write_demo(out_dir=root))
-    return root
+
+def check_raw_dir(data: str, root: Path, default: bool) -> None:
+    """Stop a build on the wrong raw folder: the default demo folder missing or made by
+    another generator (run ``divides demo``), or a real build given the demo set."""
+    from divides.errors import InputError
+
+    state = provenance.demo_state(root)
+    if data == "demo" and default and state in ("missing", "stale"):
+        why = ("does not exist or is empty" if state == "missing" else
+               "was made by another version of the generator or other parameters (its "
+               f"{provenance.DEMO_MARKER_FILE} has another fingerprint)")
+        raise InputError(f"the demo data folder {root} {why}: run `{provenance.DEMO_COMMAND}` "
+                         "to write it (`divides run --data demo` does so itself)")
+    if data == "real" and state in ("current", "stale"):
+        raise InputError(f"{root} carries the demo marker {provenance.DEMO_MARKER_FILE}: it "
+                         "is the synthetic data set, and a real build refuses it (use "
+                         "`--data demo`, or point --raw-dir at the published files)")
 
 
 def _progress(iterable, total: int, desc: str, enabled: bool | None):
@@ -221,10 +218,8 @@ class ReadPlan:
     data: str
     root: Path
     out: Path
-    files: dict[str, list[Path]]
-    meta_files: list[Path]
-    all_files: list[tuple[str, Path]]
-    raw_files: pd.DataFrame
+    raw: inventory.RawFiles  # the one scan of the raw folder: every file and its role
+    files: dict[str, list[Path]]  # observation files per source (from ``raw``)
     shas: dict[str, str]
     read_shas: dict[Path, str]
     read_keys: dict[str, str]
@@ -257,33 +252,22 @@ def read_plan(data: str = "demo", raw_dir: str | Path | None = None,
     if data not in provenance.DATA_KINDS:
         raise ValueError(f"data must be one of {provenance.DATA_KINDS}, got {data!r}")
     root = resolve_raw_dir(data, raw_dir)
-    if data == "real":
-        from divides import demo
-        from divides.errors import InputError
-
-        if demo.is_demo_dir(root):
-            raise InputError(f"{root} carries the demo marker {demo.MARKER_FILE}: it is the "
-                             "synthetic data set, and a real build refuses it (use "
-                             "`--data demo`, or point --raw-dir at the published files)")
+    check_raw_dir(data, root, default=raw_dir is None)
     out = Path(out_dir) if out_dir is not None else config.processed_dir(data)
-    out.mkdir(parents=True, exist_ok=True)
-    files = input_files(root)
+    raw = inventory.scan(root)
+    files = raw.data_files()
     if not any(files.values()):
         raise FileNotFoundError(f"no input files under {root} (expected folders such as "
                                 "wb_wdi/, ti_cpi/, un_egov/ laid out like ../shared/data/real)")
-    meta_files = country_metadata_files(root)
-    all_files = [(s, p) for s, ps in files.items() for p in ps] + [("wdi_meta", p)
-                                                                   for p in meta_files]
-    raw_files = inventory.raw_inventory(root, files, meta_files)
     # every file under the root is in the key, read or not
-    shas = {rel: fileio.sha256_file(root / rel) for rel in raw_files["path"]}
+    shas = {rel: fileio.sha256_file(root / rel) for rel in raw.table["path"]}
     versions = library_versions()
     code = buildkey.code_key()
     read_keys = {s: _key(code, versions) for s in files}
-    read_shas = _read_shas(all_files, root, shas)
+    read_shas = _read_shas(files, root, shas)
     build_key = _key(shas, code, versions, __version__, data)
-    return ReadPlan(data, root, out, files, meta_files, all_files, raw_files, shas, read_shas,
-                    read_keys, versions, build_key)
+    return ReadPlan(data, root, out, raw, files, shas, read_shas, read_keys, versions,
+                    build_key)
 
 
 def read_source(plan: ReadPlan, source: str) -> int:
@@ -347,28 +331,26 @@ def _up_to_date(out: Path, build_key: str, quiet: bool = False) -> dict | None:
 
 def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     """Read, assemble, validate and write every output into the staging folder ``out``."""
-    data, root, files, meta_files = plan.data, plan.root, plan.files, plan.meta_files
-    all_files, shas, read_shas, read_keys = (plan.all_files, plan.shas, plan.read_shas,
-                                             plan.read_keys)
-    versions, build_key, raw_files, cache_dir = (plan.versions, plan.build_key,
-                                                 plan.raw_files, plan.cache_dir)
+    data, root, files, raw = plan.data, plan.root, plan.files, plan.raw
+    shas, read_shas, read_keys = plan.shas, plan.read_shas, plan.read_keys
+    versions, build_key, cache_dir = plan.versions, plan.build_key, plan.cache_dir
+    data_files = _data_files(files)
+    meta_files = raw.metadata(*inventory.COUNTRY_METADATA)
     # imported only when there is work to do (pandera alone takes about 0.4 s to import)
     from divides.build import gaps as gaps_mod
     from divides.build import schemas as panel_schemas
 
     frames, reports, cache_hits = [], [], 0
-    for source, path in _progress([(s, p) for s, p in all_files if s != "wdi_meta"],
-                                  len(all_files) - len(meta_files), f"reading {data}", progress):
+    for source, path in _progress(data_files, len(data_files), f"reading {data}", progress):
         obs, report, hit = readcache.read_file_cached(
             _module(source).read, source, path, read_shas[path], cache_dir, read_keys[source])
         frames.append(obs)
         reports.append(report)
         cache_hits += hit
     obs = finalize(pd.concat(frames, ignore_index=True)) if frames else empty_observations()
-    inventory.check_yields(reports, obs, root, {(s, p.name): p for s, p in all_files})
-    for row in raw_files[raw_files["status"] == "not_read"].itertuples():
-        if row.why not in inventory.NOT_DATA.values():
-            warnings.warn(f"divides build: {row.path} is not read: {row.why}", stacklevel=3)
+    inventory.check_yields(reports, obs, root, {(s, p.name): p for s, p in data_files})
+    for row in raw.table[raw.table["role"] == "not read"].itertuples():
+        warnings.warn(f"divides build: {row.path} is not read: {row.reason}", stacklevel=3)
     reader_missing = [s for s in files if _module(s) is None]
     no_files = [s for s, ps in files.items() if not ps]
     for source in no_files:
@@ -431,13 +413,13 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     fileio.write_csv(drops, out / "drops.csv")
     fileio.write_csv(cov, out / "coverage.csv")
     fileio.write_csv(overlaps, out / "overlaps.csv")
-    capture.write_build_metadata(root, out)  # definitions.csv, input_files.csv (codebook)
+    capture.write_build_metadata(raw, out)  # definitions.csv, input_files.csv (codebook)
     manifest = {
         "data": data, **input_meta,
         "raw_dir_name": root.name,
         "countries_without_metadata": no_meta,
         # every file under the raw folder: read (how) or not read (why)
-        "raw_files": raw_files.to_dict("records"),
+        "raw_files": raw.inventory().to_dict("records"),
         "sources_without_files": no_files,
         "sources_without_reader": reader_missing,
         "observations_rows": len(obs),
@@ -460,8 +442,7 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     }
     manifest["outputs"] = store.output_hashes(out, [p.name for p in out.iterdir()])
     fileio.write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    keep = {cache_stem(s, read_shas[p], read_keys[s])
-            for s, p in all_files if s != "wdi_meta"}
+    keep = {cache_stem(s, read_shas[p], read_keys[s]) for s, p in data_files}
     prune_read_cache(cache_dir, keep, set(read_keys))
     return manifest
 

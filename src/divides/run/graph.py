@@ -2,7 +2,7 @@
 
 ::
 
-    raw files ── read:<source> ── build ──┬── specs ────────┐
+    demo ── raw files ── read:<source> ── build ──┬── specs ────────┐
     (one task per source: its    (panel,  ├── codebook      │
      files into the read cache)   gaps,   └─────────────── notebook:<stem> ── collect ── report
                                   ledger)                   (executed copy,   (run.json,  (HTML,
@@ -13,7 +13,10 @@ makes (``targets``); doit runs a task only when one of its files changed, a targ
 missing, or its parameters changed, and a file made by one task ties the tasks together.
 ``divides run --graph`` prints this graph as it stands for a run (:func:`text`).
 
-Each task is a plain dict made by one function below (``read_tasks``, ``build_task``,
+``demo`` (demo data only) writes the synthetic set when its folder is missing or stale:
+path resolution never writes, so this explicit step heads the graph.
+
+Each task is a plain dict made by one function below (``demo_task``, ``read_tasks``, ``build_task``,
 ``specs_task``, ``codebook_task``, ``notebook_tasks``, ``collect_task``, ``report_task``);
 :func:`data_tasks` and :func:`tasks` put them together in the order of the graph, so a new
 task is one more function and one more line there. Its action is a function of this module
@@ -108,20 +111,41 @@ def targets(graph: dict[str, list[dict]]) -> list[str]:
 
 def text(data: str = "demo", only: list[str] | None = None,
          params: dict[str, str] | None = None) -> str:
-    """``divides run --graph``: the tasks a run would consist of (nothing is run)."""
-    return describe(tasks(plan(data, only, params)), config.raw_dir(data))
+    """``divides run --graph``: the tasks a run would consist of (nothing is run, nothing is
+    written: a missing demo folder shows as the pending ``demo`` step)."""
+    text = describe(tasks(plan(data, only, params)), config.raw_dir(data))
+    if demo_pending(data):
+        text += ("read:<source>, build: listed once the demo step has written "
+                 f"{config.raw_dir(data)} (`divides demo`, or `divides run` runs it first)\n")
+    return text
+
+
+def demo_pending(data: str) -> bool:
+    """Whether the head step, ``demo``, has work to do: demo data whose folder is missing
+    or was made by another generator (the build refuses such a folder)."""
+    from divides import provenance
+
+    return data == "demo" and provenance.demo_state(config.raw_dir(data)) in ("missing",
+                                                                               "stale")
 
 
 def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
                force: bool = False) -> dict[str, list[dict]]:
-    """The tasks before the notebooks: ``read:<source>``, ``build``, and ``specs`` (when
-    ``draws`` is given) and ``codebook`` (when asked for). ``force``: the build and the
-    spec curve are made anew, not taken from their own stores."""
+    """The tasks before the notebooks: ``demo`` (demo data), ``read:<source>``, ``build``,
+    and ``specs`` (when ``draws`` is given) and ``codebook`` (when asked for). ``force``:
+    the build and the spec curve are made anew, not taken from their own stores.
+
+    The reads are listed from the raw files, so a pending ``demo`` step runs first
+    (:func:`demo_pending`; ``divides run`` does so); until then only it is listed."""
     from divides.build import keys, panel
 
+    head = {"demo": [demo_task(data)]} if data == "demo" else {}
+    if demo_pending(data):
+        return head
     plan = panel.read_plan(data)
     code = keys.build_code_files()
-    graph = {"read": read_tasks(plan, code), "build": [build_task(plan, code, force)]}
+    graph = {**head, "read": read_tasks(plan, code, list(head)),
+             "build": [build_task(plan, code, force)]}
     if draws is not None:
         graph["specs"] = [specs_task(data, draws, force)]
     if codebook:
@@ -132,9 +156,20 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
 # -- the tasks, in the order of the graph ------------------------------------------------
 
 
-def read_tasks(plan: ReadPlan, build_code: list[Path]) -> list[dict]:
+def demo_task(data: str) -> dict:
+    """``demo``: the synthetic set into ``data/raw/demo`` when it is missing or stale."""
+    from divides import provenance
+
+    return {"actions": [(write_demo, [data])],
+            "targets": _str([config.raw_dir(data) / provenance.DEMO_MARKER_FILE]),
+            "uptodate": [not demo_pending(data)],
+            "doc": "the synthetic demo set -> data/raw/demo (when missing or stale)",
+            "verbosity": 2}
+
+
+def read_tasks(plan: ReadPlan, build_code: list[Path], after: list[str]) -> list[dict]:
     """``read:<source>``, one per source with files: its files into the read cache."""
-    return [{"name": source, "actions": [(read_source, [plan, source])],
+    return [{"name": source, "actions": [(read_source, [plan, source])], "task_dep": after,
              "file_dep": _str([*plan.source_inputs(source), *build_code]),
              "targets": _str(plan.read_entries(source)),
              "uptodate": [_config_changed(_versions(plan))],
@@ -144,7 +179,7 @@ def read_tasks(plan: ReadPlan, build_code: list[Path]) -> list[dict]:
 
 def build_task(plan: ReadPlan, build_code: list[Path], force: bool) -> dict:
     """``build``: the read cache -> panel, gaps, ledger (after every ``read:<source>``)."""
-    raw = [plan.root / rel for rel in plan.raw_files["path"]]
+    raw = plan.raw.paths()
     return {"actions": [(build, [plan.data, force])],
             "task_dep": [f"read:{source}" for source in _sources(plan)],
             "file_dep": _str([*raw, *build_code]),
@@ -228,6 +263,13 @@ def report_task(run: Run) -> dict:
 
 
 # -- the tasks' actions (doit calls them with the arguments their task names) ------------
+
+
+def write_demo(data: str) -> bool:
+    from divides import demo
+
+    demo.ensure_demo(config.raw_dir(data))
+    return True
 
 
 def read_source(plan: ReadPlan, source: str) -> bool:

@@ -39,6 +39,14 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     this = graph.plan(data, only, params, retries=retries, force=force)
     tasks = graph.tasks(this)
     root = this.root
+    if graph.demo_pending(data):
+        # the head step first: the reads and the build are listed from the files it writes
+        root.mkdir(parents=True, exist_ok=True)
+        code = graph.execute(tasks, ["demo"], root / ".doit.json", jobs=1)
+        if code:
+            print(f"demo: not written (doit stopped with exit code {code})")
+            return 1
+        tasks = graph.tasks(this)
     for d in (root / "notebooks", root / "html"):
         d.mkdir(parents=True, exist_ok=True)
     jobs = jobs if jobs is not None else default_jobs()
