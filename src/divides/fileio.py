@@ -48,6 +48,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def json_sha256(*parts: object) -> str:
+    """sha256 of the JSON of ``parts`` (keys sorted): the one hash of the build, read-cache
+    and stage keys."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def sha256_matches(path: str | Path, sha256: str) -> bool:
     """Whether ``path`` is a file whose sha256 is ``sha256``."""
     return Path(path).is_file() and sha256_file(path) == sha256

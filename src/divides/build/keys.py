@@ -11,11 +11,10 @@ no module a build imports lives outside these folders.
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
 from importlib import metadata as importlib_metadata
 
-from divides import config
+from divides import config, fileio
 
 LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd", "python-calamine")
 #: The build's own folders (relative to the package): everything in them is in the code key,
@@ -23,9 +22,8 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "openpyxl", "xlrd", "pytho
 BUILD_CODE = ("build", "sources", "data/build")
 
 
-def key(*parts: object) -> str:
-    """sha256 of the JSON of ``parts`` (the one hash of build, read and cache keys)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+#: sha256 of the JSON of ``parts`` (the one hash of build, read and cache keys).
+key = fileio.json_sha256
 
 
 def build_code_files() -> list:

@@ -24,9 +24,10 @@ import pandas as pd
 from divides import config, fileio
 
 
-def _ensure(data: str, build: bool) -> Path:
+def current_build(data: str = "demo", build: bool = True) -> Path:
     """The current build folder (resolved, so that every table read comes from one build),
-    after checking that its files match its manifest and carry its build key."""
+    after checking that its files match its manifest and carry its build key; ``build``:
+    bring it up to date first."""
     from divides.build import panel
     from divides.build import store
 
@@ -49,40 +50,48 @@ def _tagged_csv(path: Path, data: str) -> pd.DataFrame:
 
 def load_panel(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """The country-year panel (one row per iso3, year), tagged with its provenance."""
-    return fileio.read_parquet(_ensure(data, build) / "panel.parquet")
+    return fileio.read_parquet(current_build(data, build) / "panel.parquet")
 
 
 def load_cell_sources(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Which file gave each non-missing panel cell: iso3, year, panel_column, value, source,
     file, release, series and (for a derived column) the column it is computed from."""
-    return fileio.read_parquet(_ensure(data, build) / "cell_sources.parquet")
+    return fileio.read_parquet(current_build(data, build) / "cell_sources.parquet")
 
 
 def load_gaps(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Gap metrics: one row per (iso3, year, dimension, indicator, source)."""
-    return fileio.read_parquet(_ensure(data, build) / "gaps.parquet")
+    return fileio.read_parquet(current_build(data, build) / "gaps.parquet")
 
 
 def load_observations(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Every harmonised observation of every file (the tidy layer)."""
-    return fileio.read_parquet(_ensure(data, build) / "observations.parquet")
+    return fileio.read_parquet(current_build(data, build) / "observations.parquet")
 
 
 def load_drops(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """The drop ledger (stage, source, file, reason, rows, of_rows)."""
-    return _tagged_csv(_ensure(data, build) / "drops.csv", data)
+    return _tagged_csv(current_build(data, build) / "drops.csv", data)
 
 
 def load_coverage(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Countries with data per variable and year, overall and per region."""
-    return _tagged_csv(_ensure(data, build) / "coverage.csv", data)
+    return _tagged_csv(current_build(data, build) / "coverage.csv", data)
 
 
 def load_overlaps(data: str = "demo", build: bool = True) -> pd.DataFrame:
     """Values that lost to a higher-priority file or source, beside the winner."""
-    return _tagged_csv(_ensure(data, build) / "overlaps.csv", data)
+    return _tagged_csv(current_build(data, build) / "overlaps.csv", data)
 
 
 def load_manifest(data: str = "demo", build: bool = True) -> dict:
     """``manifest.json`` of the build: data kind, input sha256s, versions, summaries."""
-    return json.loads((_ensure(data, build) / "manifest.json").read_text())
+    return json.loads((current_build(data, build) / "manifest.json").read_text())
+
+
+def load_world():
+    """The shipped Natural Earth 1:110m countries (a GeoDataFrame with ``iso3``), read by
+    its reader: the maps take their geometry from the build's face, never from a reader."""
+    from divides.sources import natural_earth
+
+    return natural_earth.load_world()

@@ -32,9 +32,9 @@ class GalleryResult:
 
 
 def _load(data: str) -> dict[str, pd.DataFrame]:
-    from divides.build import loaders as api
+    from divides import build
 
-    return {"panel": api.load_panel(data=data), "gaps": api.load_gaps(data=data)}
+    return {"panel": build.load_panel(data=data), "gaps": build.load_gaps(data=data)}
 
 
 def planned(figures_dir: Path, only: list[str] | None = None

@@ -40,9 +40,9 @@ MISSING_HATCH = "////"
 def _world(world):
     if world is not None:
         return world
-    from divides.sources import natural_earth
+    from divides import build
 
-    return natural_earth.load_world()
+    return build.load_world()
 
 
 def map_values(frame: pd.DataFrame, column: str, year: int | str | None = None

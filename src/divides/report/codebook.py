@@ -254,9 +254,9 @@ class _Context:
         return out
 
     def file_release(self, source: str, file: str, years: pd.Series) -> str:
-        from divides.build import panel as panel_mod
+        from divides import build
 
-        rule = panel_mod.file_rule(source, file)
+        rule = build.file_rule(source, file)
         stamp = self._stamp(file)
         # the release the reader found in the file's content wins over the name rule
         found = (self.manifest.get("file_releases") or {}).get(f"{source}/{file}", "")
@@ -303,13 +303,13 @@ class _Context:
 
 def _context(manifest: dict, definitions: pd.DataFrame | None,
              input_files: pd.DataFrame | None) -> _Context:
-    from divides.build import capture
+    from divides import build
 
     cites = citations_table()
     defs = (definitions if definitions is not None
-            else pd.DataFrame(columns=capture.DEFINITION_COLUMNS))
+            else pd.DataFrame(columns=build.DEFINITION_COLUMNS))
     files = (input_files if input_files is not None
-             else pd.DataFrame(columns=capture.INPUT_FILE_COLUMNS))
+             else pd.DataFrame(columns=build.INPUT_FILE_COLUMNS))
     return _Context(manifest=manifest, definitions=defs.fillna(""), input_files=files.fillna(""),
                     paths=_input_paths(manifest, input_files), breaks=comparability_breaks(),
                     warns=file_warnings(), cite=_citations(),
@@ -356,8 +356,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     warnings then come from the manifest's ``releases`` only); without ``definitions``
     every definition is the catalogue's.
     """
-    from divides.build import gaps as gaps_mod
-    from divides.build import panel as panel_mod
+    from divides import build
 
     # The provenance in attrs (input sha256s) is deep-copied by every pandas operation:
     # the codebook works on shallow copies without it (10x faster on the real build).
@@ -365,7 +364,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
     ctx = _context(manifest or {}, definitions, input_files)
     cat = catalogue.indicators().drop_duplicates(["indicator", "breakdown", "group"])
     registry = catalogue.columns()
-    cand = panel_mod.panel_candidates().merge(
+    cand = build.panel_candidates().merge(
         cat[["indicator", "breakdown", "group", "source", "publisher_code", "name", "unit"]],
         on=["indicator", "breakdown", "group"], how="left")
     winners = panel_winners(_bare(cell_sources) if cell_sources is not None else None)
@@ -381,7 +380,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                              & registry["role"].isin(["id", "derived"])]
         if len(described):
             d = described.iloc[0]
-            base = panel_mod.DERIVED_COLUMNS.get(col, (None,))[0]
+            base = build.DERIVED_COLUMNS.get(col, (None,))[0]
             used = by_column.get(base, no_rows) if base else no_rows
             info = (_release_and_files(ctx, used, sorted(used["source"].unique()),
                                        sorted(used["indicator"].unique()))
@@ -450,7 +449,7 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                      "unit": r.unit, "source": r.source, "release": "", "retrieved": "",
                      "breaks": "", "warnings": "", "citation": "", "citation_keys": "",
                      **gap_ext, **stats})
-    defs = gaps_mod.definitions()
+    defs = build.gap_definitions()
     names = cat.drop_duplicates("indicator").set_index("indicator")
     order = gaps[["dimension", "indicator", "source"]].drop_duplicates()
     groups = {k: g for k, g in gaps.groupby(["dimension", "indicator", "source"], sort=False)}
@@ -703,12 +702,12 @@ def write_codebook(data: str = "demo", build: bool | None = None,
     None (default) builds, but falls back to the existing build when the raw files are
     absent (a codebook needs only ``data/processed/<data>/``).
     """
-    from divides.build import panel as panel_mod
+    from divides import build as build_face
 
     src = Path(processed) if processed is not None else config.processed_dir(data)
     if build is not False and processed is None:
         try:
-            panel_mod.build(data=data)
+            build_face.build(data=data)
         except FileNotFoundError as exc:
             if build or not (src / "manifest.json").exists():
                 raise

@@ -21,7 +21,6 @@ import filelock
 import pandas as pd
 
 from divides import __version__, config, fileio, provenance
-from divides.build.keys import key
 from divides.models.speccurve.grid import load_grid
 from divides.models.speccurve.run import SpecCurve, run
 
@@ -50,7 +49,7 @@ def code_files() -> list[Path]:
 def stage_key(panel: pd.DataFrame, grid: dict, draws: int, seed: int | None) -> str:
     """What the stored curve must have been made from: the build, grid, draws, seed, the
     models code and the versions of the numerical libraries."""
-    code = key(*[(p.relative_to(MODELS_DIR).as_posix(), p.read_bytes().hex())
+    code = fileio.json_sha256(*[(p.relative_to(MODELS_DIR).as_posix(), p.read_bytes().hex())
                  for p in code_files()])
     versions = {lib: importlib_metadata.version(lib) for lib in LIBRARIES}
     build_key = provenance.meta(panel).get("build_key")
@@ -58,7 +57,7 @@ def stage_key(panel: pd.DataFrame, grid: dict, draws: int, seed: int | None) -> 
         raise ValueError("the panel carries no build key (attrs['divides']['build_key']): "
                          "load it with divides.load_panel, so the stored curve can be "
                          "matched to its build")
-    return key(build_key, provenance.data_kind(panel), grid,
+    return fileio.json_sha256(build_key, provenance.data_kind(panel), grid,
                int(draws), seed, code, versions, __version__)
 
 
@@ -102,9 +101,9 @@ def load(data: str = "demo", draws: int | None = None, backend: str = "serial",
     """The curve of ``data``'s current build: the stored one when it was made from the same
     build, grid, draws, seed and code, else (or with ``force``) estimated now on
     ``backend`` and stored."""
-    from divides.build import loaders as api
+    from divides import build
 
-    panel, gaps = api.load_panel(data), api.load_gaps(data)
+    panel, gaps = build.load_panel(data), build.load_gaps(data)
     grid = load_grid()
     n_draws = int(grid.get("inference", {}).get("draws", 999) if draws is None else draws)
     folder = stage_dir(data, n_draws)
