@@ -40,7 +40,7 @@ OBSERVATION_SCHEMA = pa.DataFrameSchema(
 
 
 @lru_cache(maxsize=1)
-def _range_exceptions() -> pd.DataFrame:
+def range_exceptions() -> pd.DataFrame:
     return pd.read_csv(config.RANGE_EXCEPTIONS_CSV,
                        dtype={"indicator": str, "year": "int64", "max_value": float, "reason": str})
 
@@ -58,7 +58,7 @@ def check_ranges(obs: pd.DataFrame, file: str) -> None:
     """Each value within its indicator's catalogue range (named exceptions aside)."""
     ranges = catalogue.indicator_ranges()
     merged = obs.join(ranges, on="indicator")
-    exc = _range_exceptions()
+    exc = range_exceptions()
     if len(exc):
         merged = merged.merge(exc[["indicator", "year", "max_value"]].rename(
             columns={"max_value": "exception_max"}), on=["indicator", "year"], how="left")

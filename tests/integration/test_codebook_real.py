@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from divides import config
+from divides.build import panel, rules
 from divides.report import codebook
-from divides.build import panel
 from divides.sources import findex, wdi
 
 pytestmark = pytest.mark.integration
@@ -103,7 +103,7 @@ def test_cell_sources_follow_the_real_panel(outputs, built):
     """One row per non-missing panel cell; a read cell's value is the observation of the
     file it names; the CPI 2012-2023 scores come from the 2025 edition (release decides)."""
     cells = outputs.cell_sources
-    long = outputs.panel.melt(id_vars=["iso3", "year"], value_vars=panel.panel_columns(),
+    long = outputs.panel.melt(id_vars=["iso3", "year"], value_vars=rules.panel_columns(),
                               var_name="panel_column").dropna(subset=["value"])
     assert len(cells) == len(long) and not cells.duplicated(
         ["iso3", "year", "panel_column"]).any()

@@ -12,8 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from divides import fileio
-from divides.acquire import publishers
-from divides.acquire import revisions
+from divides.acquire import publishers, revisions
 from divides.acquire.publishers import fetch_publishers, load_endpoints
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from divides import config, provenance
+from divides.build import ledger, panel
 from divides.build import loaders as api
-from divides.build import panel
 from divides.build import schemas as panel_schemas
 from divides.countries import aggregates
 
@@ -121,7 +121,7 @@ def test_findex_and_other_gap_sources(g):
 
 def test_drop_ledger_reconciles(built):
     drops = api.load_drops("real", build=False)
-    panel.check_ledger(drops)
+    ledger.check_ledger(drops)
     read = drops[drops.stage == "read"]
     assert (read.groupby("file")["rows"].sum() == read.groupby("file")["of_rows"].first()).all()
     wdi_int = read[read.file.str.startswith("API_IT.NET.USER")].set_index("reason")["rows"]

@@ -22,9 +22,7 @@ import pytest
 
 from divides import config, fileio
 from divides.build import loaders as api
-from divides.build import panel
-from divides.build import readcache
-from divides.build import store
+from divides.build import panel, readcache, store
 
 pytestmark = pytest.mark.unit
 
@@ -175,7 +173,7 @@ def test_cache_load_warns_names_entry(tmp_path):
     obs_path.write_bytes(b"not parquet")
     rep_path.write_text("{}")
     with pytest.warns(readcache.CacheEntryWarning, match="wdi-x"):
-        assert readcache._load(obs_path, rep_path) is None
+        assert readcache.load_entry(obs_path, rep_path) is None
 
 
 def test_lock_timeout_is_a_clear_error(raws, tmp_path, capsys):

@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from divides import config, provenance
+from divides.build import assemble, capture, panel, rules
 from divides.report import codebook
-from divides.build import panel
-from divides.build import capture
 
 pytestmark = pytest.mark.unit
 
@@ -152,14 +151,14 @@ def _recomputed_winners(obs: pd.DataFrame, manifest: dict) -> pd.DataFrame:
     release per series, then per key the better channel, the newer release found in the
     content, the file name; then the series priority."""
     releases = {tuple(k.split("/", 1)): v for k, v in manifest["file_releases"].items()}
-    cand = panel.panel_candidates()
+    cand = rules.panel_candidates()
     t = obs.merge(cand[["indicator", "breakdown", "group", "panel_column", "priority",
                         "year_min", "year_max"]], on=["indicator", "breakdown", "group"])
     t = t[~((t["year"] < t["year_min"]) | (t["year"] > t["year_max"]))]
-    aside, _ = panel.choose_releases(t, releases)
+    aside, _ = assemble.choose_releases(t, releases)
     t = t.loc[~aside]
     pairs = set(zip(t["source"], t["file"]))
-    channel = {p: panel.file_rule(*p)["priority"] for p in pairs}
+    channel = {p: rules.file_rule(*p)["priority"] for p in pairs}
     t = t.assign(channel=[channel[p] for p in zip(t["source"], t["file"])],
                  found=[releases.get(p, "") for p in zip(t["source"], t["file"])])
     key = ["iso3", "year", "indicator", "breakdown", "group"]
@@ -194,7 +193,7 @@ def test_cell_sources_give_the_winners_the_codebook_recomputed(outputs, demo_bui
 def test_cell_sources_one_row_per_panel_cell(outputs, demo_build):
     cells = outputs.cell_sources
     assert not cells.duplicated(["iso3", "year", "panel_column"]).any()
-    long = outputs.panel.melt(id_vars=["iso3", "year"], value_vars=panel.panel_columns(),
+    long = outputs.panel.melt(id_vars=["iso3", "year"], value_vars=rules.panel_columns(),
                               var_name="panel_column").dropna(subset=["value"])
     merged = long.merge(cells, on=["iso3", "year", "panel_column"], how="outer",
                         suffixes=("", "_cell"), indicator=True)
@@ -210,7 +209,7 @@ def test_cell_sources_one_row_per_panel_cell(outputs, demo_build):
     assert (hit["value"] - hit["value_obs"]).abs().max() < 1e-12
     # a derived cell names the file of the cell it is computed from
     derived = cells[cells["derived_from"] != ""]
-    assert set(derived["panel_column"]) == set(panel.DERIVED_COLUMNS) and len(derived)
+    assert set(derived["panel_column"]) == set(rules.DERIVED_COLUMNS) and len(derived)
     base = derived.merge(read, left_on=["iso3", "year", "derived_from"],
                          right_on=["iso3", "year", "panel_column"], suffixes=("", "_base"))
     assert len(base) == len(derived)
@@ -336,7 +335,7 @@ def test_every_column_of_the_demo_build_has_a_registry_row(outputs):
         for col in frame.columns:
             row = catalogue.column_row(col, table)
             assert row["label"].strip() and row["unit"].strip(), (table, col)
-    assert list(outputs.panel.columns) == panel.PANEL_ID_COLUMNS + panel.panel_columns()
+    assert list(outputs.panel.columns) == rules.PANEL_ID_COLUMNS + rules.panel_columns()
 
 
 def test_sources_csv_has_bibtex_fields():

@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from divides.build import inventory, panel
+from divides.build import assemble, inventory, panel
 from divides.errors import SourceFormatError
 from divides.models import speccurve as sc
 from divides.observations import finalize
@@ -263,13 +263,13 @@ def _wgi_obs():
 def test_partial_newer_release_is_set_aside_never_mixed():
     obs = _wgi_obs()
     releases = {("wgi", "wgidataset.xlsx"): "2024", ("wgi", "CC.EST.json"): "2026-03-18"}
-    aside, records = panel.choose_releases(obs, releases)
+    aside, records = assemble.choose_releases(obs, releases)
     assert obs.loc[aside, "file"].unique().tolist() == ["CC.EST.json"]
     by_release = {r["release"]: r for r in records}
     assert by_release["2026-03-18"]["status"] == "set_aside"
     assert by_release["2026-03-18"]["why"] == "partial newer release"
     assert by_release["2024"]["status"] == "used" and by_release["2024"]["years"] == [2010, 2015]
-    p, _, ledger = panel.assemble_panel(obs, None, releases)
+    p, _, ledger = assemble.assemble_panel(obs, None, releases)
     series = p.set_index("year")["wgi_cc_estimate"]
     assert series[2015] == pytest.approx(2.2015)  # not the other release's 9.0
     assert ledger.set_index(["file", "reason"])["rows"][("CC.EST.json", "other_release")] == 1
@@ -280,7 +280,7 @@ def test_newest_release_covering_all_years_wins_whole():
     new = [("DNK", y, "wgi_cc_estimate", 2.0, "CC.EST.json") for y in range(2010, 2016)]
     obs = _obs(old + new)
     releases = {("wgi", "wgidataset.xlsx"): "2024", ("wgi", "CC.EST.json"): "2026-03-18"}
-    p, _, _ = panel.assemble_panel(obs, None, releases)
+    p, _, _ = assemble.assemble_panel(obs, None, releases)
     assert (p["wgi_cc_estimate"] == 2.0).all()
 
 
@@ -288,7 +288,7 @@ def test_without_the_rule_a_file_priority_would_mix_releases():
     """The null the release rule guards against: dedupe alone takes 2015 from the newer file."""
     obs = _wgi_obs()
     releases = {("wgi", "wgidataset.xlsx"): "2024", ("wgi", "CC.EST.json"): "2026-03-18"}
-    kept, _ = panel._dedupe_files(obs, releases)
+    kept, _ = assemble.dedupe_files(obs, releases)
     assert set(kept["file"]) == {"wgidataset.xlsx", "CC.EST.json"}
 
 
@@ -299,7 +299,7 @@ def test_content_edition_decides_between_files_not_the_name():
     obs = _obs(rows).assign(source="cpi")
     releases = {("cpi", "CPI2023_GlobalResultsTrends (1).xlsx"): "2023",
                 ("cpi", "CPI2023_GlobalResultsTrends.xlsx"): "2025"}
-    kept, lost = panel._dedupe_files(obs, releases)
+    kept, lost = assemble.dedupe_files(obs, releases)
     assert kept["value"].tolist() == [91.0] and lost["value"].tolist() == [90.0]
 
 

@@ -18,10 +18,10 @@ from urllib.parse import unquote
 import pytest
 
 from divides import config, fileio
-from divides.run import cli
 from divides.acquire import fetch
 from divides.acquire.downloads import COLUMNS, load_catalogue
 from divides.errors import DividesError, DownloadError, SourceFormatError
+from divides.run import cli
 from divides.sources import MODULE_IDS
 
 pytestmark = pytest.mark.unit
@@ -174,7 +174,7 @@ def test_fetch_from_mirror_verifies_and_records_provenance(server, tmp_path):
     assert [r["path"] for r in record] == ["a/x.csv", "b dir/y (1).csv"]
     assert record[1]["url"] == server.url + "/b%20dir/y%20%281%29.csv"
     assert record[0]["sha256"] == _sha(BODY_A) and record[0]["size_bytes"] == str(len(BODY_A))
-    assert record[0]["retrieved_on"] == fetch._today()
+    assert record[0]["retrieved_on"] == fetch.today()
 
     # a re-run downloads nothing and rewrites identical provenance bytes
     before, hits = (dest / "PROVENANCE.csv").read_bytes(), len(server.hits)
@@ -348,14 +348,14 @@ def test_ctrl_c_reports_what_was_found_and_leaves_no_temp(server, tmp_path, monk
     server.routes = {"/a.csv": (200, BODY_A, "ok"), "/b.csv": (404, b"", "ok")}
     cat = _catalogue(tmp_path, [_row("wdi", "a.csv", BODY_A), _row("wdi", "b.csv", BODY_B),
                                 _row("wdi", "c.csv", BODY_A + b"x\n")])
-    real = fetch._fetch_file
+    real = fetch.fetch_file
 
     def interrupt(entry, *args):
         if entry.path == "c.csv":
             raise KeyboardInterrupt
         return real(entry, *args)
 
-    monkeypatch.setattr(fetch, "_fetch_file", interrupt)
+    monkeypatch.setattr(fetch, "fetch_file", interrupt)
     dest = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,

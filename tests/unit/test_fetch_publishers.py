@@ -16,11 +16,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from divides import config, fileio
-from divides.run import cli
-from divides.acquire import publishers
-from divides.acquire import revisions
-from divides.errors import DividesError, DownloadError
+from divides.acquire import publishers, revisions
 from divides.acquire.publishers import Endpoint, fetch_publishers, load_endpoints
+from divides.errors import DividesError, DownloadError
+from divides.run import cli
 from divides.sources import MODULE_IDS
 
 pytestmark = pytest.mark.unit

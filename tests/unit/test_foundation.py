@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from divides import catalogue, config, countries
-from divides.run import cli
 from divides.errors import SourceFormatError, ValidationError
 from divides.observations import ReadReport, finalize
+from divides.run import cli
 from divides.schemas import validate_observations
 
 pytestmark = pytest.mark.unit

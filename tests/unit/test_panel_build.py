@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from divides import fileio, provenance
-from divides.build import gaps
-from divides.build import panel
+from divides.build import assemble, gaps, ledger, rules
 from divides.build import schemas as panel_schemas
 from divides.errors import InputError, ValidationError
 from divides.observations import finalize
@@ -30,20 +29,20 @@ def _ledger_ok(ledger, obs):
 
 
 def test_rules_are_data_and_consistent():
-    cand = panel.panel_candidates()
+    cand = rules.panel_candidates()
     internet = cand[cand.panel_column == "internet_users_pct"].sort_values("priority")
     assert internet["indicator"].tolist() == ["wdi_internet_users_pct", "itu_internet_users_pct"]
     assert not cand.duplicated(["panel_column", "priority"]).any()
-    assert panel.panel_columns()[:len(panel.REQUIRED_PANEL_COLUMNS)] == panel.REQUIRED_PANEL_COLUMNS
-    assert {"cpi_score", "log_gdp_pc_ppp", "urban_pct"} <= set(panel.REQUIRED_PANEL_COLUMNS)
-    assert panel.DERIVED_COLUMNS["log_gdp_pc_ppp"][0] == "gdp_pc_ppp_const2021_usd"
-    assert panel.file_rule("itu", "IndividualsUsingInternetByGender.xlsx")["priority"] == 1
-    older = panel.file_rule("itu", "10. Individuals using the Internet by gender and "
+    assert rules.panel_columns()[:len(rules.REQUIRED_PANEL_COLUMNS)] == rules.REQUIRED_PANEL_COLUMNS
+    assert {"cpi_score", "log_gdp_pc_ppp", "urban_pct"} <= set(rules.REQUIRED_PANEL_COLUMNS)
+    assert rules.DERIVED_COLUMNS["log_gdp_pc_ppp"][0] == "gdp_pc_ppp_const2021_usd"
+    assert rules.file_rule("itu", "IndividualsUsingInternetByGender.xlsx")["priority"] == 1
+    older = rules.file_rule("itu", "10. Individuals using the Internet by gender and "
                             "urban-rural location.xls")
     # one channel: the edition read from the content decides, not a name-based priority
     assert older["priority"] == 1 and older["latest_year_table"]
     # DataBank extracts and API CSVs: one channel; the edition in the content decides
-    assert panel.file_rule("wdi", "world_bank_internet_data.csv")["priority"] == 1
+    assert rules.file_rule("wdi", "world_bank_internet_data.csv")["priority"] == 1
 
 
 def test_priority_overlap_and_ledger():
@@ -61,8 +60,8 @@ def test_priority_overlap_and_ledger():
     editions = {("wdi", "API_x.csv"): "2025-04-15", ("wdi", "databank.csv"): "2022-05-25"}
     with pytest.raises(InputError, match=r"'API_x.csv' and 'databank.csv' are both edition "
                                          r"\(none found\).*AZE 2020.*84.6 vs 80"):
-        panel.assemble_panel(obs, None)  # no editions: only the names could decide
-    p, overlaps, ledger = panel.assemble_panel(obs, None, editions)
+        assemble.assemble_panel(obs, None)  # no editions: only the names could decide
+    p, overlaps, ledger = assemble.assemble_panel(obs, None, editions)
     assert not p.duplicated(["iso3", "year"]).any()
     row = p.set_index("year").loc[2020]
     # WDI revises history (data/build/releases.csv): the series comes whole from the newest
@@ -85,7 +84,7 @@ def test_priority_overlap_and_ledger():
 
 def test_panel_schema_refuses_duplicates_and_mixed_cpi_scales():
     obs = _obs([("DNK", 2015, "cpi_score", 91.0, "total", "all", "cpi", "a.xlsx")])
-    p, _, _ = panel.assemble_panel(obs, None)
+    p, _, _ = assemble.assemble_panel(obs, None)
     panel_schemas.validate_panel(p)
     with pytest.raises(ValidationError, match="iso3"):
         panel_schemas.validate_panel(pd.concat([p, p], ignore_index=True))
@@ -195,7 +194,7 @@ def test_ledger_check_refuses_unbalanced():
                           "file": ["f", "f"], "reason": ["kept", "missing"], "rows": [3, 1],
                           "of_rows": [5, 5]})
     with pytest.raises(AssertionError, match="reconcile"):
-        panel.check_ledger(drops)
+        ledger.check_ledger(drops)
 
 
 def test_rank_files_channel_then_release_then_name():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from divides import fileio
-from divides.build import panel
+from divides.build import ledger, panel
 
 pytestmark = pytest.mark.unit
 
@@ -68,7 +68,7 @@ def test_build_outputs_cache_and_partial_rebuild(raw, tmp_path):
     assert p.attrs["divides"]["data"] == "demo"
     assert set(p.iso3) == {"DNK"} and p.region.iloc[0] == "Europe & Central Asia"
     assert p.set_index("year").loc[2019, "internet_users_pct"] == 98.0
-    panel.check_ledger(drops)
+    ledger.check_ledger(drops)
     read = drops[drops.stage == "read"]
     assert read[read.file.str.startswith("API_IT")]["rows"].sum() == 2 * len(YEARS)
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from divides import provenance
-from divides.report import site as report
 from divides.figures import charts, export
+from divides.report import site as report
 
 pytestmark = pytest.mark.unit
 
@@ -117,4 +117,4 @@ def test_only_the_runs_own_files_enter_the_report(tmp_path):
     assert [p.name for p in report.run_tables(tmp_path)] == [
         "04_event_study_AZE_post_soviet_2013_cpi_score.csv"]
     assert [p.name for p in report.run_figures(tmp_path)] == ["synth.png"]
-    assert [p.name for p in report._run_notebooks(tmp_path)] == ["04_case.ipynb"]
+    assert [p.name for p in report.run_notebooks(tmp_path)] == ["04_case.ipynb"]

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from divides import countries
-from divides.build import panel
+from divides.build import ledger
 from divides.observations import ReadReport
 from divides.sources import _common
 
@@ -23,9 +23,9 @@ def test_build_reports_unused_aliases_across_files():
     assert "ZAR" in set(table["alias"])
     reports = [ReadReport("wgi", "a.xlsx", aliases_used=["ADO"]),
                ReadReport("wgi", "b.xlsx", aliases_used=["ROM"])]
-    with pytest.warns(panel.UnusedAliasWarning, match="wgi: .* unused"):
-        unused = panel.unused_aliases(reports)
+    with pytest.warns(ledger.UnusedAliasWarning, match="wgi: .* unused"):
+        unused = ledger.unused_aliases(reports)
     assert "ADO" not in unused["wgi"] and "ROM" not in unused["wgi"]
     assert "ZAR" in unused["wgi"]
     everything = [ReadReport("wgi", "c.xlsx", aliases_used=list(table["alias"]))]
-    assert panel.unused_aliases(everything) == {}
+    assert ledger.unused_aliases(everything) == {}

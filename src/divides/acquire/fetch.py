@@ -92,12 +92,12 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
         records[entry.path] = {
             "path": entry.path, "source": entry.source, "url": url, "archive_member": member,
             "sha256": entry.sha256, "size_bytes": str(entry.size_bytes),
-            "retrieved_on": _today() if downloaded else "",
+            "retrieved_on": today() if downloaded else "",
             "licence": entry.licence, "citation": entry.citation}
 
     current = {"what": "", "url": ""}
     try:
-        with deadline(deadline_s, dest), _pooch_log(progress), \
+        with deadline(deadline_s, dest), pooch_log(progress), \
                 tempfile.TemporaryDirectory(prefix=fileio.temp_prefix("fetch"), dir=dest) as work:
             _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, note,
                        failures, current)
@@ -145,7 +145,7 @@ def _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, n
             url = entry.url
         current.update(what=entry.path, url=url)
         try:
-            note(entry, url, _fetch_file(entry, url, dest, downloader, retries, timeout_s,
+            note(entry, url, fetch_file(entry, url, dest, downloader, retries, timeout_s,
                                          Path(work) / "files"))
         except DownloadError as exc:
             failures.append(str(exc))
@@ -243,7 +243,7 @@ class _RecordingDownloader:
         return result
 
 
-def _fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDownloader,
+def fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDownloader,
                 retries: int, timeout_s: float, work: Path) -> bool:
     """Download one plain file via pooch into ``work`` (a work folder under ``dest``), then
     move it into place; True when downloaded, False when already there."""
@@ -256,7 +256,7 @@ def _fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDow
         local = pup.fetch(entry.path, downloader=downloader)
     except Exception as exc:  # every failure becomes one DownloadError
         fileio.remove_mismatch(target, entry.sha256)
-        raise DownloadError(_describe(entry.path, url, exc, downloader, entry, timeout_s,
+        raise DownloadError(describe(entry.path, url, exc, downloader, entry, timeout_s,
                                       retries)) from exc
     fileio.move_into_place(local, target)
     return True
@@ -280,7 +280,7 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
     except Exception as exc:  # noqa: BLE001 - reported for each member
         for m in todo:
             fileio.remove_mismatch(dest / m.path, m.sha256)
-        return done, [_describe(label, url, exc, downloader, None, timeout_s, retries)]
+        return done, [describe(label, url, exc, downloader, None, timeout_s, retries)]
     errors: list[str] = []
     try:
         with zipfile.ZipFile(archive) as zipped:
@@ -292,7 +292,7 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
                 except DownloadError as exc:
                     errors.append(str(exc))
     except zipfile.BadZipFile as exc:
-        errors.append(f"{label}: {url}: expected a zip archive, found {_one_line(exc)}")
+        errors.append(f"{label}: {url}: expected a zip archive, found {one_line(exc)}")
     for m in todo:
         fileio.remove_mismatch(dest / m.path, m.sha256)
     return done, errors
@@ -316,12 +316,12 @@ def _extract_member(zipped: zipfile.ZipFile, names: set[str], entry: Download, t
                 f"({tmp.stat().st_size} bytes)")
 
 
-def _describe(what: str, url: str, exc: BaseException, downloader: _RecordingDownloader,
+def describe(what: str, url: str, exc: BaseException, downloader: _RecordingDownloader,
               entry: Download | None, timeout_s: float, retries: int) -> str:
     """One line: what failed, from where, expected what, found what."""
     import requests
 
-    text = _one_line(exc)
+    text = one_line(exc)
     tries = f" (after {retries + 1} attempts)" if retries else ""
     if isinstance(exc, ValueError) and entry is not None and downloader.last is not None:
         found, size = downloader.last
@@ -341,18 +341,18 @@ def _describe(what: str, url: str, exc: BaseException, downloader: _RecordingDow
     return f"{what}: {url}: {detail}{tries}"
 
 
-def _one_line(exc: BaseException, limit: int = 300) -> str:
+def one_line(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _today() -> str:
+def today() -> str:
     """The retrieval date (UTC, day precision, so records do not change within a day)."""
     return datetime.now(UTC).date().isoformat()
 
 
 @contextmanager
-def _pooch_log(progress: bool):
+def pooch_log(progress: bool):
     """pooch logs every download at INFO; keep that only when a progress bar is wanted."""
     logger = pooch.get_logger()
     level = logger.level

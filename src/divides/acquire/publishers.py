@@ -45,11 +45,11 @@ from urllib.parse import urlsplit
 import pooch
 
 from divides import config, fileio
-from divides.acquire import revisions
 from divides.acquire import fetch as _fetch
+from divides.acquire import revisions
 from divides.acquire.downloads import SHA256_PATTERN
+from divides.acquire.fetch import describe, one_line, pooch_log
 from divides.errors import DividesError, DownloadError, SourceFormatError
-from divides.acquire.fetch import _describe, _one_line, _pooch_log
 
 LOCK_NAME = "publishers.lock.json"
 LOCK_FORMAT = 1
@@ -202,7 +202,7 @@ def read_lock(path: Path) -> dict[str, dict]:
             raise ValueError(f"lock_format {data.get('lock_format')!r}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DividesError(f"{path}: expected a publishers lock (JSON with lock_format "
-                           f"{LOCK_FORMAT} and files), found {_one_line(exc)}") from exc
+                           f"{LOCK_FORMAT} and files), found {one_line(exc)}") from exc
     return files
 
 
@@ -246,7 +246,7 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
     client = _Client(hosts or {}, timeout_s, retries, dest, progress)
     fileio.sweep(dest, recursive=True)
     try:
-        with _fetch.deadline(deadline_s, dest), _pooch_log(progress), client:
+        with _fetch.deadline(deadline_s, dest), pooch_log(progress), client:
             if update:
                 result = _update(endpoints, wanted, dest, lock_path, client)
             else:
@@ -403,7 +403,7 @@ def _newest(rows: list[Endpoint], old: dict[str, dict], client, notes: list[str]
         except DownloadError as exc:
             if number == len(candidates) - 1:
                 raise
-            notes.append(f"edition {ep.edition} not found ({_one_line(exc, 160)})")
+            notes.append(f"edition {ep.edition} not found ({one_line(exc, 160)})")
     raise DownloadError(f"{rows[0].path}: no edition to fetch")  # unreachable: rows non-empty
 
 
@@ -606,7 +606,7 @@ class _Client:
         try:
             local = Path(pup.fetch(name, downloader=downloader))
         except Exception as exc:  # every failure becomes one DownloadError
-            raise DownloadError(_describe(path, actual, exc, _NoHash(), None, self.timeout_s,
+            raise DownloadError(describe(path, actual, exc, _NoHash(), None, self.timeout_s,
                                           self.retries)) from exc
         body = local.read_bytes()
         local.unlink()

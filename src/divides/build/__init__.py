@@ -39,7 +39,6 @@ FACE = {
 #: names whose definition in their module carries another name.
 _RENAMED = {"gap_definitions": "definitions"}
 
-__all__ = sorted(FACE)
 
 
 def __getattr__(name: str):

@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from divides.countries import countries
-from divides.observations import KEY
 from divides.build.rules import (
     DERIVED_COLUMNS,
     PANEL_ID_COLUMNS,
@@ -25,6 +23,8 @@ from divides.build.rules import (
     rank_files,
     release_rules,
 )
+from divides.countries import countries
+from divides.observations import KEY
 
 
 def file_priority_of(frame: pd.DataFrame) -> pd.Series:
@@ -32,7 +32,7 @@ def file_priority_of(frame: pd.DataFrame) -> pd.Series:
     return per_file(frame, lambda s, f: file_rule(s, f)["priority"]).astype("int64")
 
 
-def _dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
+def dedupe_files(obs: pd.DataFrame, file_release: dict[tuple[str, str], str] | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep one value per observation key across files; return (kept, lost).
 
@@ -151,8 +151,8 @@ def assemble_panel(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
                    file_release: dict[tuple[str, str], str] | None = None,
                    set_aside: pd.Series | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Observations -> (panel, overlaps, panel-stage ledger); see :func:`_assemble`."""
-    return _assemble(obs, country_meta, file_release, set_aside)[:3]
+    """Observations -> (panel, overlaps, panel-stage ledger); see :func:`assemble_with_winners`."""
+    return assemble_with_winners(obs, country_meta, file_release, set_aside)[:3]
 
 
 def column_editions(winners: pd.DataFrame, file_release: dict[tuple[str, str], str]
@@ -205,7 +205,7 @@ def cell_sources(winners: pd.DataFrame, panel: pd.DataFrame,
     return cells
 
 
-def _assemble(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
+def assemble_with_winners(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
               file_release: dict[tuple[str, str], str] | None = None,
               set_aside: pd.Series | None = None):
     """Observations -> (panel, overlaps, panel-stage ledger, winning observations).
@@ -235,7 +235,7 @@ def _assemble(obs: pd.DataFrame, country_meta: pd.DataFrame | None,
     tagged["reason"] = reason
 
     live = tagged[tagged["reason"] == "used"]
-    kept, lost_file = _dedupe_files(live, file_release)
+    kept, lost_file = dedupe_files(live, file_release)
     tagged.loc[lost_file.index, "reason"] = "lower_priority_file"
     kept = kept.sort_values(["iso3", "year", "panel_column", "priority"], kind="mergesort")
     lost_src = kept.duplicated(["iso3", "year", "panel_column"], keep="first")

@@ -8,8 +8,8 @@ import warnings
 import pandas as pd
 
 from divides import catalogue
-from divides.observations import ReadReport
 from divides.build.rules import panel_candidates, panel_columns
+from divides.observations import ReadReport
 
 LEDGER_COLUMNS = ["stage", "source", "file", "reason", "rows", "of_rows"]
 

@@ -28,8 +28,7 @@ def current_build(data: str = "demo", build: bool = True) -> Path:
     """The current build folder (resolved, so that every table read comes from one build),
     after checking that its files match its manifest and carry its build key; ``build``:
     bring it up to date first."""
-    from divides.build import panel
-    from divides.build import store
+    from divides.build import panel, store
 
     out = panel.build(data=data).out_dir if build else config.processed_dir(data)
     current = store.current_dir(out)

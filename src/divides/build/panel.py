@@ -43,25 +43,19 @@ from pathlib import Path
 import pandas as pd
 
 from divides import __version__, config, fileio, provenance
+from divides.build import capture, inventory, readcache, store
 from divides.build import keys as buildkey
-from divides.build import inventory
-from divides.build import readcache
-from divides.build import store
 
-# The build's parts, one job each; their public names stay importable from here.
-from divides.build.assemble import (  # noqa: F401
-    _assemble,
-    _dedupe_files,
-    assemble_panel,
+# The build's parts, one job each.
+from divides.build.assemble import (
+    assemble_with_winners,
     cell_sources,
     choose_releases,
     column_editions,
-    file_priority_of,
 )
 from divides.build.keys import key as _key
 from divides.build.keys import library_versions
-from divides.build.ledger import (  # noqa: F401
-    UnusedAliasWarning,
+from divides.build.ledger import (
     check_ledger,
     coverage,
     drops_table,
@@ -69,20 +63,8 @@ from divides.build.ledger import (  # noqa: F401
     overlap_summary,
     unused_aliases,
 )
-from divides.observations import empty_observations, finalize
 from divides.build.readcache import cache_stem, prune_read_cache
-from divides.build.rules import (  # noqa: F401
-    DERIVED_COLUMNS,
-    PANEL_ID_COLUMNS,
-    PANEL_STAGE_REASONS,
-    REQUIRED_PANEL_COLUMNS,
-    file_priorities,
-    file_rule,
-    panel_candidates,
-    panel_columns,
-    release_rules,
-)
-from divides.build import capture
+from divides.observations import empty_observations, finalize
 
 OUTPUT_FILES = ("observations.parquet", "panel.parquet", "cell_sources.parquet", "gaps.parquet",
                 "drops.csv", "coverage.csv", "overlaps.csv", "manifest.json")
@@ -385,7 +367,7 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
 
     file_release = {(r.source, r.file): r.release for r in reports if r.release}
     set_aside, release_records = choose_releases(obs, file_release)
-    panel, overlaps, panel_ledger, winners = _assemble(obs, country_meta, file_release,
+    panel, overlaps, panel_ledger, winners = assemble_with_winners(obs, country_meta, file_release,
                                                        set_aside)
     cells = cell_sources(winners, panel, file_release)
     gaps, gap_ledger, gap_notes = gaps_mod.compute_gaps(obs, panel,

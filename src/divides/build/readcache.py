@@ -60,7 +60,7 @@ def prune_read_cache(cache_dir: Path, keep: set[str], sources: set[str]) -> None
             path.unlink(missing_ok=True)
 
 
-def _load(obs_path: Path, rep_path: Path) -> tuple[pd.DataFrame, ReadReport] | None:
+def load_entry(obs_path: Path, rep_path: Path) -> tuple[pd.DataFrame, ReadReport] | None:
     """A cache entry, or None (with a warning naming the entry) when it is unreadable."""
     try:
         report = report_from_json(json.loads(rep_path.read_text(encoding="utf-8")))
@@ -79,7 +79,7 @@ def read_file_cached(reader, source: str, path: Path, sha: str, cache_dir: Path,
     obs_path = cache_dir / f"{stem}.parquet"
     rep_path = cache_dir / f"{stem}.json"
     if obs_path.exists() and rep_path.exists():
-        loaded = _load(obs_path, rep_path)
+        loaded = load_entry(obs_path, rep_path)
         if loaded is not None:
             return (*loaded, True)
     obs, report = reader(path)

@@ -12,10 +12,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from divides import catalogue
+from divides.build.rules import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_candidates, panel_columns
 from divides.countries import aggregates
 from divides.errors import ValidationError
-from divides.build.rules import DERIVED_COLUMNS, PANEL_ID_COLUMNS, panel_candidates, panel_columns
-from divides.schemas import ISO3_PATTERN, _range_exceptions, describe_failures
+from divides.schemas import ISO3_PATTERN, describe_failures, range_exceptions
 
 CPI_0_100_FIRST_YEAR = 2012
 
@@ -24,7 +24,7 @@ def _panel_ranges() -> dict[str, tuple[float, float]]:
     cand = panel_candidates()
     ranges = catalogue.indicator_ranges()
     # Named exceptions (e.g. EGOV 2003 HCI > 1, kept as published) widen the panel range.
-    exc = _range_exceptions().groupby("indicator")["max_value"].max()
+    exc = range_exceptions().groupby("indicator")["max_value"].max()
     out = {}
     for col, grp in cand.groupby("panel_column"):
         inds = sorted(set(grp["indicator"]))
@@ -41,7 +41,7 @@ def _close(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def _rates_in_range(df: pd.DataFrame) -> pd.Series:
     ranges = catalogue.indicator_ranges()["max_value"]
-    exc = _range_exceptions().set_index(["indicator", "year"])["max_value"]
+    exc = range_exceptions().set_index(["indicator", "year"])["max_value"]
     hi = df["indicator"].map(ranges).fillna(100.0).to_numpy()
     keys = pd.MultiIndex.from_arrays([df["indicator"], df["year"]])
     hi = np.fmax(hi, exc.reindex(keys).to_numpy(dtype=float))

@@ -57,7 +57,6 @@ figures say "synthetic demo data".
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tomllib
 from dataclasses import dataclass

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 
-def _logistic(x):
+def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -66,7 +66,7 @@ def _gap(world: World, name: str, z: np.ndarray, t_from: np.ndarray) -> np.ndarr
     return np.clip(r, p["r_min"], p["r_max"])
 
 
-def _split(total: np.ndarray, r: np.ndarray, share_adv: float | np.ndarray
+def split(total: np.ndarray, r: np.ndarray, share_adv: float | np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
     """Rates of the advantaged and disadvantaged groups from a total rate and a relative gap.
 
@@ -112,27 +112,27 @@ def simulate(params: dict, countries: pd.DataFrame, seed: int) -> World:
     g["population"] = np.exp(lpop[:, None] + gr[:, None] * t03)
     p = params["urban"]
     rng = w.rng("urban")
-    g["urban_pct"] = 100 * _logistic(p["a"] + p["b"] * z + p["c"] * t03
+    g["urban_pct"] = 100 * logistic(p["a"] + p["b"] * z + p["c"] * t03
                                      + rng.normal(0, p["u_sd"], (n, 1)))
 
     # Internet use and subscriptions.
     p = params["internet"]
     rng = w.rng("internet")
     t13 = t03 - 10
-    g["internet_pct"] = 100 * _logistic(p["a"] + p["b"] * z + p["c"] * t13
+    g["internet_pct"] = 100 * logistic(p["a"] + p["b"] * z + p["c"] * t13
                                         + rng.normal(0, p["u_sd"], (n, 1))
                                         + rng.normal(0, p["e_sd"], (n, T)))
     p = params["subscriptions"]
     rng = w.rng("subscriptions")
-    g["mobile_per100"] = p["mobile_cap_per100"] * _logistic(
+    g["mobile_per100"] = p["mobile_cap_per100"] * logistic(
         p["mobile_a"] + p["mobile_b"] * z + p["mobile_c"] * t13 + rng.normal(0, 0.3, (n, 1)))
-    g["broadband_per100"] = p["broadband_cap_per100"] * _logistic(
+    g["broadband_per100"] = p["broadband_cap_per100"] * logistic(
         p["broadband_a"] + p["broadband_b"] * z + p["broadband_c"] * t13
         + rng.normal(0, 0.3, (n, 1)))
-    g["mobile_broadband_per100"] = p["mobile_broadband_cap_per100"] * _logistic(
+    g["mobile_broadband_per100"] = p["mobile_broadband_cap_per100"] * logistic(
         p["mobile_broadband_a"] + p["mobile_broadband_b"] * z + p["mobile_broadband_c"] * t13
         + rng.normal(0, 0.3, (n, 1)))
-    g["fixed_phone_per100"] = p["fixed_phone_per100_high"] * _logistic(
+    g["fixed_phone_per100"] = p["fixed_phone_per100_high"] * logistic(
         1.5 * z - 0.03 * t03 + rng.normal(0, 0.3, (n, 1)))
     g["secure_servers_per_million"] = np.exp(
         p["secure_servers_log_a"] + p["secure_servers_log_b"] * z + 0.15 * t13
@@ -141,23 +141,23 @@ def simulate(params: dict, countries: pd.DataFrame, seed: int) -> World:
     # Access gaps (relative), shrinking with income and time.
     g["gap_sex_internet"] = _gap(w, "sex_internet", z, t03)
     g["gap_area_internet"] = _gap(w, "area_internet", z, t03)
-    g["internet_male_pct"], g["internet_female_pct"] = _split(
+    g["internet_male_pct"], g["internet_female_pct"] = split(
         g["internet_pct"], g["gap_sex_internet"], 0.5)
     share_urban = g["urban_pct"] / 100
-    g["internet_urban_pct"], g["internet_rural_pct"] = _split(
+    g["internet_urban_pct"], g["internet_rural_pct"] = split(
         g["internet_pct"], g["gap_area_internet"], share_urban)
 
     # Literacy: adult total, by sex, by age group.
     p = params["literacy"]
     rng = w.rng("literacy")
-    g["literacy_pct"] = 100 * _logistic(p["a"] + p["b"] * z + p["c"] * t03
+    g["literacy_pct"] = 100 * logistic(p["a"] + p["b"] * z + p["c"] * t03
                                         + rng.normal(0, p["u_sd"], (n, 1)))
     g["gap_sex_literacy"] = _gap(w, "sex_literacy", z, t03)
     g["gap_age_literacy"] = _gap(w, "age_literacy", z, t03)
-    g["literacy_male_pct"], g["literacy_female_pct"] = _split(
+    g["literacy_male_pct"], g["literacy_female_pct"] = split(
         g["literacy_pct"], g["gap_sex_literacy"], 0.5)
     # Age groups: youth above the adult rate, 65+ below (youth share of adults ~ 0.25).
-    young, old = _split(g["literacy_pct"], g["gap_age_literacy"], 0.45)
+    young, old = split(g["literacy_pct"], g["gap_age_literacy"], 0.45)
     g["literacy_15_24_pct"], g["literacy_65plus_pct"] = young, old
     g["literacy_25_64_pct"] = np.clip(0.5 * (young + g["literacy_pct"]), 0.1, 99.9)
 
@@ -169,7 +169,7 @@ def simulate(params: dict, countries: pd.DataFrame, seed: int) -> World:
         trend = rng.normal(0, q["trend_sd"], (n, 1)) if q["trend_sd"] else 0.0
         lin = (q["a"] + q["b"] * z + q["c"] * t03 + trend * t03
                + rng.normal(0, q["u_sd"], (n, 1)) + rng.normal(0, q["e_sd"], (n, T)))
-        g[comp] = _logistic(lin)
+        g[comp] = logistic(lin)
     jump = case & (np.broadcast_to(years, (n, T)) >= p["case_osi_jump_from"])
     g["osi"] = np.clip(g["osi"] + p["case_osi_jump"] * jump, 0, 1)
     g["egdi"] = (g["osi"] + g["tii"] + g["hci"]) / 3

@@ -567,7 +567,7 @@ FINDEX_PAIRS = {"sex": ("2", "1", 0.5), "age": ("3", "4", 0.25), "education": ("
 
 def _findex_rates(world: World, which: str) -> dict[str, np.ndarray]:
     """Total and group rates (countries x Findex years) for one series."""
-    from divides.demo.dgp import _logistic, _split
+    from divides.demo.dgp import logistic, split
 
     p = world.params["findex"]
     q = p[which]
@@ -576,7 +576,7 @@ def _findex_rates(world: World, which: str) -> dict[str, np.ndarray]:
     cols = [world.col(y) for y in years]
     z = world.grid["z"][:, cols]
     n = len(world.countries)
-    total = 100 * _logistic(q["a"] + q["b"] * z + q["c"] * (years - 2014)
+    total = 100 * logistic(q["a"] + q["b"] * z + q["c"] * (years - 2014)
                             + rng.normal(0, q["u_sd"], (n, 1)))
     g = world.params["gaps"]["finance"]
     u = rng.normal(0, g["u_sd"], (n, 1))
@@ -586,7 +586,7 @@ def _findex_rates(world: World, which: str) -> dict[str, np.ndarray]:
     for name, (adv, dis, share) in FINDEX_PAIRS.items():
         r = np.clip(base_r * g["factor"][name] + rng.normal(0, g["e_sd"], (n, len(years))),
                     g["r_min"], g["r_max"])
-        out[adv], out[dis] = _split(total, r, share)
+        out[adv], out[dis] = split(total, r, share)
     return out
 
 

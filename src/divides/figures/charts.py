@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from divides.models import narrative
 from divides.figures import style
 from divides.figures.style import house_style
+from divides.models import narrative
 
 #: Columns of a model result table that are statistics or provenance, not choices.
 RESULT_STAT_COLUMNS = frozenset({
@@ -37,7 +37,7 @@ RESULT_STAT_COLUMNS = frozenset({
 })
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+def require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what}: expected columns {list(columns)}, missing {missing}; "
@@ -104,7 +104,7 @@ def _pick_indicator(gaps: pd.DataFrame, indicator: str | None) -> str:
     raise ValueError(f"gaps: indicator: expected a choice among {available}, found none given")
 
 
-def _indicator_text(code: str) -> str:
+def indicator_text(code: str) -> str:
     """``internet_use_pct`` -> ``Internet use`` (the unit is written separately)."""
     text = re.sub(r"_(pct|share|rate)$", "", str(code))
     text = re.sub(r"^(itu|wdi|findex|sdg|unesco|wgi|cpi|egov)_", "", text).replace("_", " ")
@@ -118,7 +118,7 @@ def latest_gaps(gaps: pd.DataFrame, dimension: str, indicator: str | None = None
     A gap is only meaningful when both rates come from one survey year and source, which
     the gap table guarantees row by row; taking a country's latest row keeps that.
     """
-    _require(gaps, ["iso3", "year", "dimension", "indicator", "source", "advantaged_group",
+    require(gaps, ["iso3", "year", "dimension", "indicator", "source", "advantaged_group",
                     "disadvantaged_group", "advantaged_pct", "disadvantaged_pct", "gap_pp",
                     "parity_ratio"], "gaps")
     rows = gaps[gaps["dimension"] == dimension]
@@ -172,10 +172,10 @@ def gap_dumbbell(gaps: pd.DataFrame, dimension: str = "area", indicator: str | N
             ax.tick_params(axis="y", length=0)
             ax.grid(axis="y", visible=False)
             ax.set_xlim(0, 100)
-            ax.set_xlabel(f"{_indicator_text(latest['indicator'].iloc[0])} (% of group)"
+            ax.set_xlabel(f"{indicator_text(latest['indicator'].iloc[0])} (% of group)"
                           if n else "% of group")
             ax.spines["left"].set_visible(False)
-        indicator_name = _indicator_text(latest["indicator"].iloc[0]) if n else dimension
+        indicator_name = indicator_text(latest["indicator"].iloc[0]) if n else dimension
         fig.suptitle(f"{indicator_name}: {adv} vs {dis}, latest year per country, "
                      "largest gap (percentage points) first",
                      x=0.01, ha="left", fontsize=9, fontweight="bold")
@@ -197,7 +197,7 @@ def parity_data(gaps: pd.DataFrame, panel: pd.DataFrame, dimension: str = "sex",
     """Latest gap per country joined with that year's total internet use; returns the rows
     with both and the number of countries left out for want of internet use that year."""
     latest = latest_gaps(gaps, dimension, indicator)
-    _require(panel, ["iso3", "year", "internet_users_pct"], "panel")
+    require(panel, ["iso3", "year", "internet_users_pct"], "panel")
     # the gaps table may carry income_group/country_name itself: take them once
     cols = ["iso3", "year", "internet_users_pct"] + [
         c for c in ("income_group", "country_name")
@@ -306,7 +306,7 @@ def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
     biennial). Lines are least-squares fits within each income group over its own range.
     """
     with house_style():
-        _require(panel, ["iso3", "year", x, y, "income_group"], "panel")
+        require(panel, ["iso3", "year", x, y, "income_group"], "panel")
         year = best_year(panel, [x, y]) if year is None else int(year)
         data = panel[panel["year"] == year].dropna(subset=[x, y])
         fig, ax = style.new_figure(height_in=4.4)
@@ -348,7 +348,7 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
     and the footer each panel's countries and years (outcomes cover different years).
     """
     with house_style():
-        _require(results, ["term", "coef", "ci_low", "ci_high", "estimator", "n_obs",
+        require(results, ["term", "coef", "ci_low", "ci_high", "estimator", "n_obs",
                            "n_countries", "outcome"], "results")
         data = results if terms is None else results[results["term"].isin(terms)]
         data = data[data["term"].astype(str).str.lower() != "intercept"]
@@ -433,7 +433,7 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
     ``years``. The omitted ``reference_period`` is drawn at 0 as an open marker.
     """
     with house_style():
-        _require(es, ["event_time", "coef", "ci_low", "ci_high", "n_countries"], "event study")
+        require(es, ["event_time", "coef", "ci_low", "ci_high", "n_countries"], "event study")
         outcomes = list(dict.fromkeys(es["outcome"])) if "outcome" in es.columns else [None]
         # models.case gives placebo intervals (donors' placebo estimates), not sampling CIs
         interval = "placebo interval" if "placebo_p" in es.columns else "95% CI"
@@ -487,7 +487,7 @@ def synthetic_control_plot(paths: pd.DataFrame, treatment_year: int | None = Non
     post/pre RMSPE ratio among all units (the placebo-in-space p-value).
     """
     with house_style():
-        _require(paths, ["year", "unit", "role", "actual", "synthetic"], "synthetic control")
+        require(paths, ["year", "unit", "role", "actual", "synthetic"], "synthetic control")
         if treatment_year is None:
             if "treatment_year" not in paths.columns:
                 raise ValueError("synthetic control: expected a treatment_year argument or "
@@ -570,7 +570,7 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
     excludes 0 are blue, the others grey.
     """
     with house_style():
-        _require(specs, ["coef", "ci_low", "ci_high", "n_countries"], "spec curve")
+        require(specs, ["coef", "ci_low", "ci_high", "n_countries"], "spec curve")
         data = specs if term is None or "term" not in specs.columns else specs[
             specs["term"] == term]
         if choices is None:
@@ -652,7 +652,7 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
     :data:`COVERAGE_START_COLUMNS` (the footer states the years shown).
     """
     with house_style():
-        _require(panel, ["iso3", "year"], "panel")
+        require(panel, ["iso3", "year"], "panel")
         columns = [c for c in (columns or COVERAGE_COLUMNS) if c in panel.columns]
         years = sorted(panel["year"].dropna().astype(int).unique())
         if first_year is None:

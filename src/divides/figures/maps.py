@@ -52,7 +52,7 @@ def map_values(frame: pd.DataFrame, column: str, year: int | str | None = None
     ``year`` an int: that year; ``"latest"``: each country's latest year with a value;
     None: the year in which most countries have a value (latest on ties).
     """
-    charts._require(frame, ["iso3", "year", column], "map data")
+    charts.require(frame, ["iso3", "year", column], "map data")
     rows = frame.dropna(subset=[column])
     if year == "latest":
         rows = rows.sort_values(["iso3", "year"]).groupby("iso3").tail(1)
@@ -117,7 +117,7 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
     kind_source = frame  # provenance is read from the input itself
     values, rule = map_values(frame, column, year)
     world = _world(world)
-    charts._require(world, ["iso3", "geometry"], "world map")
+    charts.require(world, ["iso3", "geometry"], "world map")
     world = world[~world["iso3"].isin(LEFT_OUT)].to_crs(EQUAL_EARTH)
     joined = world.merge(values, on="iso3", how="left")
     have = joined[joined["value"].notna()]
@@ -208,7 +208,7 @@ def gap_map(gaps: pd.DataFrame, dimension: str = "sex", indicator: str | None = 
     frame.attrs = dict(gaps.attrs)  # the gaps' provenance travels with the values
     adv = "/".join(sorted(latest["advantaged_group"].astype(str).unique()))
     dis = "/".join(sorted(latest["disadvantaged_group"].astype(str).unique()))
-    what = charts._indicator_text(latest["indicator"].iloc[0]) if len(latest) else dimension
+    what = charts.indicator_text(latest["indicator"].iloc[0]) if len(latest) else dimension
     kwargs.setdefault("title", f"{what}: gap {adv} minus {dis}, latest year per country")
     kwargs.setdefault("legend_title", f"{adv} minus {dis}\n({style.label(measure, unit=False)})"
                       if measure == "gap_pp" else textwrap_label(measure))

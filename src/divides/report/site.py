@@ -30,8 +30,8 @@ import nbformat
 import pandas as pd
 
 from divides import config
-from divides.report import codebook
 from divides.figures.registry import FIGURE_MARKER
+from divides.report import codebook
 
 #: Rows of a table shown in the report (the CSV linked beside it has them all).
 TABLE_ROWS = 25
@@ -61,7 +61,7 @@ def _listed(run_dir: Path, key: str) -> list[str] | None:
     return json.loads(manifest.read_text(encoding="utf-8")).get(key, [])
 
 
-def _run_notebooks(run_dir: Path) -> list[Path]:
+def run_notebooks(run_dir: Path) -> list[Path]:
     """The run's executed notebooks: those its manifest lists (an executed copy an earlier
     run left in the folder is not this run's), else every ``NN_*.ipynb``."""
     manifest = run_dir / "run.json"
@@ -296,7 +296,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     ``data`` defaults to the ``data`` parameter the notebooks ran with.
     """
     run_dir = Path(run_dir)
-    notebooks = _run_notebooks(run_dir)
+    notebooks = run_notebooks(run_dir)
     figures_dir = run_dir / "figures"
     staging = run_dir / "_report_src"
     out = run_dir / "report"

@@ -44,8 +44,8 @@ the figure adapter is ``divides.figures.speccurve``, the command ``divides specs
 """
 
 from divides.models.speccurve.engine import (
-                                             _ENGINES,
                                              ABSORBED,
+                                             ENGINES,
                                              Backend,
                                              CurveEngine,
                                              Payload,
@@ -76,11 +76,11 @@ from divides.models.speccurve.stage import load
 __all__ = [
                                              "ABSORBED",
                                              "CURVE_ESTIMATORS",
+                                             "ENGINES",
                                              "GAP_FAMILY_FIELDS",
                                              "GRID_TOML",
                                              "STD_NOTE",
                                              "TABLE_COLUMNS",
-                                             "_ENGINES",
                                              "Backend",
                                              "CurveEngine",
                                              "Payload",

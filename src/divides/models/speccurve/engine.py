@@ -356,14 +356,14 @@ def estimate_with_library(frame: pd.DataFrame, row: SpecRow, engine: str,
 
 # --------------------------------------------------------------------------- tasks
 
-_ENGINES: dict[str, CurveEngine] = {}
+ENGINES: dict[str, CurveEngine] = {}
 
 
 def _engine_for(payload: Payload) -> CurveEngine:
-    eng = _ENGINES.get(payload.token)
+    eng = ENGINES.get(payload.token)
     if eng is None:
-        _ENGINES.clear()
-        eng = _ENGINES[payload.token] = CurveEngine(payload)
+        ENGINES.clear()
+        eng = ENGINES[payload.token] = CurveEngine(payload)
     return eng
 
 
