@@ -136,3 +136,15 @@ def test_the_run_graph_writes_the_demo_set_first(empty_project, tmp_path):
     assert all(r["task_dep"] == ["demo"] for r in tasks["read"])
     build = pipeline.describe(tasks).split("\nbuild:", 1)[1]
     assert "demo" in build.split("after: ", 1)[1].split("\n", 1)[0].split(", ")
+
+
+def test_divides_build_on_a_fresh_clone_runs_the_demo_step_first(empty_project, capsys):
+    """`make build` (`divides build --data demo`) on a fresh clone: the command's explicit
+    demo step writes the set, says so, and the build follows; resolution alone wrote none."""
+    assert cli.main(["build", "--data", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "divides demo: wrote" in out
+    assert provenance.demo_state(config.DEMO_RAW_DIR) == "current"
+    assert (empty_project / "data" / "processed" / "demo" / "current" / "panel.parquet").exists()
+    assert cli.main(["build", "--data", "demo"]) == 0  # current: not written again
+    assert "divides demo: wrote" not in capsys.readouterr().out

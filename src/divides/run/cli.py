@@ -90,9 +90,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_step(data: str, raw_dir=None) -> None:
+    """The explicit demo step before a command that builds demo data from the default
+    folder: the synthetic set is written when missing or stale (path resolution never
+    writes it)."""
+    if data == "demo" and raw_dir is None:
+        from divides import demo
+
+        demo.ensure_demo()
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from divides.build import panel
 
+    _demo_step(args.data, args.raw_dir)
     result = panel.build(data=args.data, raw_dir=args.raw_dir, force=args.force)
     print(result.summary())
     return 0
@@ -101,6 +112,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_codebook(args: argparse.Namespace) -> int:
     from divides.report import codebook
 
+    if not args.no_build:
+        _demo_step(args.data)
     for path in codebook.write_codebook(data=args.data, build=False if args.no_build else None):
         print(f"wrote {path}")
     return 0
@@ -111,13 +124,13 @@ def _cmd_specs(args: argparse.Namespace) -> int:
     figure is drawn by notebook 05 through the figure registry, and `divides figures`
     redraws it from the inputs that notebook saved). A folder of its own: the run's
     tables/ folder is written by the notebooks alone, so no file there has two writers."""
-    from divides import config
-    from divides.build import loaders as api
+    from divides import build, config
     from divides.models import case, speccurve
 
-    panel = api.load_panel(data=args.data)
+    _demo_step(args.data)
+    panel = build.load_panel(data=args.data)
     try:
-        gaps = api.load_gaps(data=args.data)
+        gaps = build.load_gaps(data=args.data)
     except Exception as exc:  # noqa: BLE001 - the curve runs without gap regressors
         print(f"divides specs: gaps table unavailable ({exc}); running without gap measures")
         gaps = None
@@ -144,6 +157,7 @@ def _cmd_specs(args: argparse.Namespace) -> int:
 def _cmd_figures(args: argparse.Namespace) -> int:
     from divides.figures import gallery
 
+    _demo_step(args.data)
     gallery.write_all(data=args.data)
     return 0
 
