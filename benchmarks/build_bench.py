@@ -15,7 +15,10 @@ with ``pandas.testing.assert_frame_equal`` (a refactor must not change a number)
 comparison is printed under the table and a difference stops the script.
 
 Usage: ``python benchmarks/build_bench.py --base /path/to/other/tree [--repeat 2]
-[--raw ../shared/data/real]``. Prints a Markdown table for benchmarks/RESULTS.md.
+[--raw ../shared/data/real] [--write LABEL]``. Prints a Markdown table; with ``--write``,
+also puts it (command, load average, table, comparison) into benchmarks/RESULTS.md between
+the markers ``<!-- build_bench LABEL -->`` and ``<!-- /build_bench LABEL -->`` (added at the
+end of the real-build section when absent), so the file holds what the script measured.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def main() -> None:
     ap.add_argument("--base", required=True, type=Path, help="the other tree (a worktree)")
     ap.add_argument("--raw", type=Path, default=HERE.parent / "shared" / "data" / "real")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--write", metavar="LABEL", help="write the result into RESULTS.md")
     args = ap.parse_args()
     trees = {"base": args.base.resolve(), "this": HERE}
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -84,17 +88,42 @@ def main() -> None:
                     times.setdefault((name, mode), []).append((wall, rss))
         equal = compare(Path(tmp) / "base-0" / "current", Path(tmp) / "this-0" / "current")
     print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in times.items()}))
-    print("| build | tree | wall s (median; range) | peak RSS MB (max) |")
-    print("|---|---|---|---|")
+    lines = ["| build | tree | wall s (median; range) | peak RSS MB (max) |", "|---|---|---|---|"]
     for mode in ("cold", "warm", "load"):
         for name in trees:
             vals = times[(name, mode)]
             walls = [w for w, _ in vals]
-            print(f"| {mode} | {name} | {statistics.median(walls):.1f} "
-                  f"({min(walls):.1f}-{max(walls):.1f}) | {max(r for _, r in vals):.0f} |")
-    print()
-    for line in equal:
-        print(f"- {line}")
+            lines.append(f"| {mode} | {name} | {statistics.median(walls):.1f} "
+                         f"({min(walls):.1f}-{max(walls):.1f}) | {max(r for _, r in vals):.0f} |")
+    lines += ["", *(f"- {line}" for line in equal)]
+    print("\n".join(lines))
+    if args.write:
+        write_results(args, lines)
+
+
+def write_results(args, lines: list[str]) -> None:
+    """Put this run's table between its markers in RESULTS.md (replacing an earlier one)."""
+    import re
+
+    results = HERE / "benchmarks" / "RESULTS.md"
+    start, end = f"<!-- build_bench {args.write} -->", f"<!-- /build_bench {args.write} -->"
+    base = subprocess.run(["git", "-C", str(args.base), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False).stdout.strip()
+    load = os.getloadavg()[0]
+    block = "\n".join([
+        start,
+        (f"`python benchmarks/build_bench.py --base <worktree of {base or 'the base'}> "
+         f"--repeat {args.repeat} --write {args.write}` (base = that commit, this = the tree "
+         f"of the script; load average {load:.1f} at the end, the machine shared):"), "",
+        *lines, end])
+    text = results.read_text(encoding="utf-8")
+    if start in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text,
+                      flags=re.DOTALL)
+    else:
+        anchor = "\n## Specification curve: 1,000 specifications"
+        text = text.replace(anchor, "\n" + block + "\n" + anchor, 1)
+    results.write_text(text, encoding="utf-8")
 
 
 def compare(a: Path, b: Path) -> list[str]:
