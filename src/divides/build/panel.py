@@ -210,7 +210,7 @@ class ReadPlan:
 
     @property
     def cache_dir(self) -> Path:
-        return self.out / "cache"
+        return self.out / store.READ_CACHE
 
     def read_entries(self, source: str) -> list[Path]:
         """The read-cache files (parquet and json) of ``source``'s observation files."""

@@ -31,6 +31,8 @@ from divides import fileio
 BUILDS = "builds"
 #: Symlink to the current build inside ``out``.
 CURRENT = "current"
+#: The per-file read cache inside an output folder (:mod:`divides.build.readcache`).
+READ_CACHE = "cache"
 LOCK_FILE = ".build.lock"
 #: Seconds a build waits for another build on the same folder before it gives up.
 LOCK_TIMEOUT_S = float(os.environ.get("DIVIDES_BUILD_LOCK_TIMEOUT_S", "1800"))
@@ -136,7 +138,7 @@ def discard(staged: Path) -> None:
 def remove_leftovers(out: Path) -> list[Path]:
     """Staging folders and temporary files left by killed builds (call under the lock)."""
     out = Path(out)
-    return [p for folder in (out / BUILDS, out, out / "cache") for p in fileio.sweep(folder)]
+    return [p for folder in (out / BUILDS, out, out / READ_CACHE) for p in fileio.sweep(folder)]
 
 
 def parquet_build_key(path: Path) -> str | None:
