@@ -12,7 +12,7 @@
   (publishers in priority order, ``;``-separated; ``derived`` = computed by divides),
   ``derived_from``/``transform`` of a derived column, and ``definition``. The build (rules),
   the codebook, the figure labels and the models' source notes all read it here.
-* ``data/build/sources.csv``: one row per source: publisher, citation, url, licence, the
+* ``data/sources.csv``: one row per source: publisher, citation, url, licence, the
   BibTeX/CSL fields and the label of a figure footer.
 """
 
@@ -154,7 +154,7 @@ SOURCE_FIELDS = ("source", "publisher", "figure_label", "citation", "url", "lice
 
 @lru_cache(maxsize=1)
 def sources() -> pd.DataFrame:
-    """``data/build/sources.csv``: one row per source with its citation, licence, BibTeX
+    """``data/sources.csv``: one row per source with its citation, licence, BibTeX
     fields and figure footer label; ValueError names missing fields or a repeated source."""
     path = config.SOURCES_CSV
     table = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -23,7 +23,7 @@ INDICATORS_CSV = BUILD_DATA_DIR / "indicators.csv"
 #: figure label, role); build, codebook, figures and models read it through ``catalogue``.
 COLUMNS_CSV = BUILD_DATA_DIR / "columns.csv"
 #: One row per source: publisher, citation, url, licence, BibTeX fields, figure footer label.
-SOURCES_CSV = BUILD_DATA_DIR / "sources.csv"
+SOURCES_CSV = PACKAGE_DATA_DIR / "sources.csv"
 AGGREGATES_CSV = BUILD_DATA_DIR / "aggregates.csv"
 COUNTRIES_CSV = BUILD_DATA_DIR / "countries.csv"
 ALIASES_DIR = BUILD_DATA_DIR / "countries"

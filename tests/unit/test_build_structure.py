@@ -78,7 +78,7 @@ def test_code_key_follows_every_build_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("setting", [
     "data/models/speccurve_grid.toml", "data/models/case_donors.csv",
-    "data/report/file_warnings.csv", "data/acquire/publishers.csv",
+    "data/report/file_warnings.csv", "data/sources.csv", "data/acquire/publishers.csv",
     "data/demo/demo_params.toml", "models/speccurve/grid.py", "figures/style.py",
     "run/graph.py", "report/codebook.py", "acquire/fetch.py"])
 def test_settings_of_the_layers_above_the_build_are_outside_its_key(tmp_path, monkeypatch,
@@ -96,7 +96,7 @@ def test_settings_of_the_layers_above_the_build_are_outside_its_key(tmp_path, mo
 
 
 @pytest.mark.parametrize("build_file", ["data/build/panel_rules.csv", "data/build/countries.csv",
-                                        "data/build/columns.csv", "data/build/sources.csv",
+                                        "data/build/indicators.csv",
                                         "build/assemble.py", "catalogue.py"])
 def test_the_builds_own_files_are_in_its_key(tmp_path, monkeypatch, build_file):
     pkg = tmp_path / "divides"
@@ -106,3 +106,25 @@ def test_the_builds_own_files_are_in_its_key(tmp_path, monkeypatch, build_file):
     edited = pkg / build_file
     edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert buildkey.code_key() != before
+
+
+@pytest.mark.parametrize(("field", "rebuilds"), [
+    ("label", False), ("unit", False), ("figure_label", False), ("definition", False),
+    ("required", True), ("derived_from", True), ("role", True)])
+def test_the_column_registry_enters_the_key_by_the_fields_the_build_reads(
+        tmp_path, monkeypatch, field, rebuilds):
+    """A figure label or a definition (read by the figures and the codebook) is a setting of
+    those layers: editing it must not rebuild the panel; a role or a derivation must."""
+    import pandas as pd
+
+    pkg = tmp_path / "divides"
+    shutil.copytree(config.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "PACKAGE_DIR", pkg)
+    before = buildkey.code_key()
+    path = pkg / "data" / "build" / "columns.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = table.index[table["role"] == "derived"][0]
+    table.loc[row, field] = {"required": "0" if table.loc[row, "required"] == "1" else "1",
+                             "role": "value"}.get(field, table.loc[row, field] + " (edited)")
+    table.to_csv(path, index=False, lineterminator="\n")
+    assert (buildkey.code_key() != before) is rebuilds

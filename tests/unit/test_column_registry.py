@@ -1,4 +1,4 @@
-"""The column registry (data/build/columns.csv) and the source table (data/build/sources.csv):
+"""The column registry (data/build/columns.csv) and the source table (data/sources.csv):
 every column and source is described once, and the tables that name them agree."""
 
 from __future__ import annotations

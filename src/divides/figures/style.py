@@ -266,7 +266,7 @@ def column_source(column: str) -> str | None:
 
 
 def source_label(source: str) -> str:
-    """How a source id is written in a footer (``figure_label`` of ``data/build/sources.csv``;
+    """How a source id is written in a footer (``figure_label`` of ``data/sources.csv``;
     unknown ids are shown as given)."""
     table = catalogue.sources()
     rows = table[table["source"] == source]

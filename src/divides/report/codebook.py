@@ -17,7 +17,7 @@ It reads only the build's outputs (``panel.parquet``, ``gaps.parquet``,
 the package's data: never a raw file. Never edit the output by hand: the text lives in
 ``data/build/indicators.csv``, ``data/build/columns.csv`` (the column registry: unit, source
 and definition of every column), ``data/build/panel_rules.csv``, ``data/build/gap_definitions.csv``,
-``data/build/sources.csv`` (citations and licences), ``data/report/comparability_breaks.csv``
+``data/sources.csv`` (citations and licences), ``data/report/comparability_breaks.csv``
 and ``data/report/file_warnings.csv``.
 
 Release and edition: when the build's ``manifest.json`` has a ``releases`` list
@@ -62,7 +62,7 @@ def _package_csv(path: Path) -> pd.DataFrame:
 
 
 def citations_table() -> pd.DataFrame:
-    """``data/build/sources.csv``: one row per source, with the fields BibTeX needs."""
+    """``data/sources.csv``: one row per source, with the fields BibTeX needs."""
     return catalogue.sources()
 
 
@@ -535,7 +535,7 @@ def _accessed(ctx: _Context | None, source: str) -> str:
 
 
 def render_bibtex(sources: list[str], ctx: _Context | None = None) -> str:
-    """BibTeX entries (``@misc``, UTF-8) for ``sources`` from ``data/build/sources.csv``."""
+    """BibTeX entries (``@misc``, UTF-8) for ``sources`` from ``data/sources.csv``."""
     table = citations_table().set_index("source")
     entries = []
     for s in sources:
@@ -558,7 +558,7 @@ def render_bibtex(sources: list[str], ctx: _Context | None = None) -> str:
 
 
 def render_csl_json(sources: list[str], ctx: _Context | None = None) -> list[dict]:
-    """CSL-JSON items (type ``dataset``) for ``sources`` from ``data/build/sources.csv``."""
+    """CSL-JSON items (type ``dataset``) for ``sources`` from ``data/sources.csv``."""
     table = citations_table().set_index("source")
     items = []
     for s in sources:

@@ -249,7 +249,7 @@ def tables_page(tables: list[Path], staging: Path) -> tuple[str, int]:
 
 
 def sources_page() -> str:
-    """Markdown of the sources and citations page (``data/build/sources.csv``)."""
+    """Markdown of the sources and citations page (``data/sources.csv``)."""
     table = codebook.citations_table()
     out = ["# Sources and citations", "",
            ("Every source the project reads, as it asks to be cited. `divides codebook` writes "
