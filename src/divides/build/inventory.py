@@ -166,6 +166,32 @@ def scan(root: Path) -> RawFiles:
     return RawFiles(root, pd.DataFrame(rows, columns=SCAN_COLUMNS), tuple(matches))
 
 
+def set_aside_copies(raw: RawFiles, shas: dict[str, str]) -> RawFiles:
+    """``raw`` with every data file that is a byte-for-byte copy of another data file of its
+    source (``EGOV_DATA_2022 (1).csv``) turned into ``not read``, with the file it copies as
+    the reason: the shortest path (then the first in sort order) is read, its copies are
+    listed, not read twice.
+    ``shas`` maps relative paths to sha256."""
+    first: dict[tuple[str, str], str] = {}
+    copies: dict[str, str] = {}
+    data = raw.table[raw.table["role"] == "data"]
+    for path, source in sorted(zip(data["path"], data["source"]), key=lambda r: (len(r[0]), r)):
+        seen = first.setdefault((source, shas[path]), path)
+        if seen != path:
+            copies[path] = seen
+    if not copies:
+        return raw
+    table = raw.table.copy()
+    for rel, original in copies.items():
+        at = table["path"] == rel
+        table.loc[at, "role"] = "not read"
+        table.loc[at, "reader"] = ""
+        table.loc[at, "reason"] = (f"an identical copy of {original} (same sha256): read once, "
+                                   "under that name")
+    gone = {raw.root / rel for rel in copies}
+    return RawFiles(raw.root, table, tuple(m for m in raw.matches if m[0] not in gone))
+
+
 def _similar(code: str, others: list[str] | dict[str, str], n: int = 5) -> list[str]:
     """Codes of ``others`` like ``code`` (case ignored): close by difflib, or extending it.
     ``others`` may be given already folded, as {casefolded: code}."""
