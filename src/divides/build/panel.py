@@ -249,7 +249,10 @@ def read_plan(data: str = "demo", raw_dir: str | Path | None = None,
         raise FileNotFoundError(f"no input files under {root} (expected folders such as "
                                 "wb_wdi/, ti_cpi/, un_egov/ laid out like ../shared/data/real)")
     # every file under the root is in the key, read or not
-    shas = {rel: fileio.sha256_file(root / rel) for rel in raw.table["path"]}
+    # (a symlink leading out of the folder is keyed by its target, never opened)
+    outside = dict(raw.outside)
+    shas = {rel: fileio.json_sha256("symlink", outside[rel]) if rel in outside
+            else fileio.sha256_file(root / rel) for rel in raw.table["path"]}
     raw = inventory.set_aside_copies(raw, shas)
     files = raw.data_files()
     versions = library_versions()
