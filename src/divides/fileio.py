@@ -169,7 +169,8 @@ WORK_DIR = ".divides-work"
 _WORK_NAME = re.compile(r"^[a-z]+-(?P<pid>[0-9]+)-[0-9a-f]{8}$")
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (a work folder named by it is in use)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -195,7 +196,7 @@ def work_folder(dest: str | Path, label: str):
     for old in sorted(parent.iterdir()):
         found = _WORK_NAME.match(old.name)
         if found and old.is_dir() and not old.is_symlink() \
-                and not _running(int(found.group("pid"))):
+                and not process_running(int(found.group("pid"))):
             shutil.rmtree(old, ignore_errors=True)
     work = parent / f"{label}-{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir()

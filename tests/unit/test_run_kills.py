@@ -78,9 +78,12 @@ def test_case3_a_notebook_killed_while_executing_is_not_done(tmp_path, monkeypat
     task = graph.notebook_tasks(run)[0]
     assert str(stamp) in task["targets"]
 
-    # the run after the kill executes it: complete again
+    # the run after the kill executes it: complete again, the killed staging folder gone
+    killed = root / ".work" / f"{notebooks.STAGING_PREFIX}{nb.stem}-999999999"
+    (killed / "work").mkdir(parents=True)
     monkeypatch.setattr(notebooks, "execute", _fake_execute(files))
     notebooks.execute_and_render(nb, root, "demo", "python3", 0, {})
+    assert sorted(p.name for p in (root / ".work").iterdir()) == sorted([nb.stem, stamp.name])
     assert stamp.exists() and collect.collect_outputs(root, [nb.stem])[nb.stem] == sorted(files)
 
 

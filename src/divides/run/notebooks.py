@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from divides import config
+from divides import config, fileio
 from divides.errors import DividesError
 
 KERNEL_NAME = "divides"
@@ -280,9 +280,11 @@ def execute_and_render(nb: Path, root: Path, data: str, kernel: str, retries: in
     place when it has finished; :func:`done_stamp` last, and only when it succeeded."""
     stamp = done_stamp(root, nb.stem)
     stamp.unlink(missing_ok=True)  # first: from here on the notebook counts as not done
+    for old in sorted((root / ".work").glob(f"{STAGING_PREFIX}{nb.stem}-*")):
+        pid = old.name.rsplit("-", 1)[-1]  # a killed run's staging folder: its pid is gone
+        if pid.isdigit() and (int(pid) == os.getpid() or not fileio.process_running(int(pid))):
+            shutil.rmtree(old, ignore_errors=True)
     stage = root / ".work" / f"{STAGING_PREFIX}{nb.stem}-{os.getpid()}"
-    if stage.exists():
-        shutil.rmtree(stage)
     (stage / "work").mkdir(parents=True)
     result = execute(nb, stage, data, kernel, retries,
                      {**params, "report_dir": str(stage / "work")})
