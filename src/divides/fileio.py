@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -160,6 +161,83 @@ def sweep(folder: str | Path, recursive: bool = False) -> list[Path]:
                 gone.append(path)
         dirs[:] = sorted(d for d in dirs if recursive and not is_temp(d))
     return gone
+
+
+#: The one folder under a destination where a downloading process keeps its work files
+#: (``<WORK_DIR>/<label>-<pid>-<8 hex>/``): nothing of ours is left beside the user's files.
+WORK_DIR = ".divides-work"
+_WORK_NAME = re.compile(r"^[a-z]+-(?P<pid>[0-9]+)-[0-9a-f]{8}$")
+
+
+def process_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (a work folder named by it is in use)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def work_folder(dest: str | Path, label: str):
+    """A private work folder of this process under ``dest/.divides-work/`` (removed on exit).
+
+    The only things removed are folders this convention made by name: this process's own,
+    and those of processes that no longer run (a killed download); never a file found by a
+    pattern elsewhere under ``dest``. A symlinked ``.divides-work`` is refused.
+    """
+    parent = Path(dest) / WORK_DIR
+    if parent.is_symlink():
+        raise OSError(f"{parent}: expected a folder of divides' work files, found a symlink "
+                      "(remove it)")
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in sorted(parent.iterdir()):
+        found = _WORK_NAME.match(old.name)
+        if found and old.is_dir() and not old.is_symlink() \
+                and not process_running(int(found.group("pid"))):
+            shutil.rmtree(old, ignore_errors=True)
+    work = parent / f"{label}-{os.getpid()}-{secrets.token_hex(4)}"
+    work.mkdir()
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only when empty (another process may be working)
+
+
+def unsafe_relative(path: str) -> str | None:
+    """Why ``path`` cannot name a file below a destination folder (None: it can): empty,
+    absolute, with ``..``, a backslash or a drive letter."""
+    from pathlib import PurePosixPath
+
+    pure = PurePosixPath(path)
+    if not path or path.strip() != path:
+        return "an empty path or one with surrounding spaces"
+    if pure.is_absolute() or re.match(r"^[A-Za-z]:", path):
+        return "an absolute path"
+    if ".." in pure.parts:
+        return "a path with '..'"
+    if "\\" in path or "\x00" in path:
+        return "a path with a backslash or NUL"
+    return None
+
+
+def inside(dest: str | Path, path: str) -> Path:
+    """``dest / path`` after checking that it stays inside ``dest``: a relative path without
+    ``..`` whose resolved location (symlinks followed) is below ``dest``'s; else ValueError
+    saying which."""
+    why = unsafe_relative(path)
+    if why is not None:
+        raise ValueError(f"expected a relative path inside {dest}, found {why}: {path!r}")
+    base = Path(dest).resolve()
+    target = Path(dest) / path
+    if not target.resolve().is_relative_to(base):
+        raise ValueError(f"expected a path inside {dest}, found {path!r} leading to "
+                         f"{target.resolve()} (a symlink leaves the folder)")
+    return target
 
 
 def write_parquet(frame, path: str | Path) -> None:

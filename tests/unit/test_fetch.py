@@ -268,15 +268,21 @@ def test_truncated_body_gives_clear_error_and_no_file(server, tmp_path):
                           f"expected {len(BODY_A)} bytes, found the connection closed early")
 
 
-def test_404_gives_clear_error_and_removes_stale_mismatching_file(server, tmp_path):
+def test_404_gives_clear_error_and_keeps_the_users_file(server, tmp_path):
+    """Issue 27 case 5: a failed download deleted the user's edited copy, silently."""
     cat, url = _single(tmp_path, server, "ok", status=404)
     dest = tmp_path / "out"
     (dest / "f").mkdir(parents=True)
-    (dest / "f/x.csv").write_bytes(b"an older edition\n")  # wrong hash: must not survive
+    (dest / "f/x.csv").write_bytes(b"my edited copy\n")  # another hash: kept, and said so
     with pytest.raises(DownloadError) as info:
         fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
                     timeout_s=2, retries=0)
-    _assert_clean_failure(dest, str(info.value), url, "expected HTTP 200, found HTTP 404")
+    message = str(info.value)
+    assert message.startswith(f"f/x.csv: {url}: expected HTTP 200, found HTTP 404")
+    assert f"the file already at {dest / 'f/x.csv'} (sha256 " in message
+    assert message.endswith("was left as it is") and "\n" not in message
+    assert (dest / "f/x.csv").read_bytes() == b"my edited copy\n"
+    assert _files(dest) == ["PROVENANCE.csv", "f/x.csv"]
 
 
 def test_slow_response_times_out_within_bound(server, tmp_path):
@@ -368,21 +374,27 @@ def test_ctrl_c_reports_what_was_found_and_leaves_no_temp(server, tmp_path, monk
 
 
 def test_leftovers_removed_and_files_get_normal_permissions(server, tmp_path):
-    """Case 9: a killed fetch left temporary files and a work folder (our temporary names);
-    files were 0600. A file of one's own that looks like Python's tmpXXXX stays."""
+    """Case 9 (issue 14): a killed fetch left its work folder; files were 0600. Issue 27
+    case 5: fetch removed every name of a pattern under --dest (Python's tmpXXXX, ours):
+    now only the work folders of fetches that no longer run go, by name."""
     cat, _url = _single(tmp_path, server, "ok")
     dest = tmp_path / "out"
     (dest / "f").mkdir(parents=True)
-    work = dest / f"{fileio.TEMP_PREFIX}fetch-x1y2z3"
-    (work / "files" / "f").mkdir(parents=True)
-    (work / "files" / "f" / "tmpab12cd_3").write_bytes(b"half")  # pooch's, in the work folder
-    (dest / "f" / f"{fileio.TEMP_PREFIX}x.csv-q1w2e3r4.part").write_bytes(b"half")
-    (dest / "f" / "keep_me.txt").write_bytes(b"mine")
-    (dest / "f" / "tmpab12cd_3").write_bytes(b"mine too")
+    dead = dest / fileio.WORK_DIR / "fetch-999999999-a1b2c3d4"  # no such process
+    (dead / "files" / "f").mkdir(parents=True)
+    (dead / "files" / "f" / "tmpab12cd_3").write_bytes(b"half")  # pooch's, in the work folder
+    alive = dest / fileio.WORK_DIR / f"fetch-{os.getpid()}-0000beef"  # a running fetch's
+    alive.mkdir()
+    mine = ["f/keep_me.txt", "f/tmpab12cd_3", f"f/{fileio.TEMP_PREFIX}x.csv-q1w2e3r4.part",
+            f"{fileio.TEMP_PREFIX}fetch-x1y2z3/files/f/tmpab12cd_3", "f/.divides-1.part",
+            ".publishers-x/a", ".archives-y/b"]
+    for name in mine:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_bytes(b"mine")
     fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
                 timeout_s=2, retries=0)
-    assert _files(dest) == ["PROVENANCE.csv", "f/keep_me.txt", "f/tmpab12cd_3", "f/x.csv"]
-    assert not work.exists()
+    assert _files(dest) == sorted(["PROVENANCE.csv", "f/x.csv", *mine])
+    assert not dead.exists() and alive.is_dir()
     mask = os.umask(0)
     os.umask(mask)
     for name in ("f/x.csv", "PROVENANCE.csv"):

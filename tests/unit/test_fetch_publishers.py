@@ -493,22 +493,23 @@ def test_reproduce_downloads_the_locked_urls_and_verifies(hosts, tmp_path):
     assert all(not s.log for s in hosts.servers.values())
 
 
-def test_reproduce_reports_a_changed_publisher_file_and_leaves_no_file(hosts, tmp_path, capsys,
+def test_reproduce_reports_a_changed_publisher_file_and_keeps_the_old_one(hosts, tmp_path, capsys,
                                                                         monkeypatch):
     cat = serve_edition(hosts, 1)
     dest = tmp_path / "real"
     fetch_publishers(None, dest, update=True, hosts=hosts.urls, catalogue=cat, retries=0)
     locked = read_lock(dest)["un_sdg/IT_MOB_OWN.csv"]
     serve_edition(hosts, 2)  # the publishers changed their files
-    (dest / "un_sdg/IT_MOB_OWN.csv").write_bytes(b"an older local copy\n")  # stale: removed
+    (dest / "un_sdg/IT_MOB_OWN.csv").write_bytes(b"an older local copy\n")  # kept (case 5)
     with pytest.raises(DownloadError) as info:
         fetch_publishers(["sdg"], dest, hosts=hosts.urls, catalogue=cat, retries=0)
     message = str(info.value)
     assert message.startswith(f"un_sdg/IT_MOB_OWN.csv: {hosts.urls[SDG]}/SDGAPI/v1/sdg/Series/"
                               f"DataCSV: expected sha256 {locked['sha256']}")
-    assert message.endswith("the publisher changed the file; run `divides fetch --update` to "
-                            "take the new edition")
-    assert not (dest / "un_sdg/IT_MOB_OWN.csv").exists()
+    assert ("the publisher changed the file; run `divides fetch --update` to take the new "
+            "edition; the file already at " in message)
+    assert message.endswith("was left as it is")
+    assert (dest / "un_sdg/IT_MOB_OWN.csv").read_bytes() == b"an older local copy\n"
     assert not [p for p in files_under(dest) if fileio.TEMP_PREFIX in p]
 
     monkeypatch.setattr(config, "PUBLISHERS_CSV", tmp_path / "none.csv")  # never read: --base-url

@@ -134,6 +134,7 @@ def _fake_run(root, stem, files):
     (root / "notebooks").mkdir(parents=True, exist_ok=True)
     (root / "html").mkdir(parents=True, exist_ok=True)
     (root / "html" / f"{stem}.html").write_text("<html></html>")
+    notebooks.done_stamp(root, stem).write_text("{}")  # finished (written last)
     return notebooks.NotebookRun(stem, root / "notebooks" / f"{stem}.ipynb", 1.0, 1)
 
 
@@ -237,6 +238,10 @@ def sandbox(tmp_path, monkeypatch):
         shutil.copy(nb, root / "notebooks" / nb.name)
         (root / "html" / f"{nb.stem}.html").write_text("<html></html>")
         error = "cell 1: boom" if nb.stem in fail else None
+        stamp = notebooks.done_stamp(root, nb.stem)
+        stamp.unlink(missing_ok=True)
+        if error is None:
+            stamp.write_text("{}")  # as execute_and_render: finished, written last
         return notebooks.NotebookRun(nb.stem, root / "notebooks" / nb.name, 0.1, 1, error)
 
     monkeypatch.setattr(notebooks, "execute_and_render", fake)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from divides import config
+from divides import config, fileio
 from divides.errors import SourceFormatError
 
 COLUMNS = ("source", "path", "url", "archive_member", "sha256", "size_bytes", "licence",
@@ -66,10 +66,10 @@ def load_catalogue(csv_path: str | Path | None = None) -> tuple[Download, ...]:
     for line, row in enumerate(rows, start=2):
         where = f"row {line} ({row.get('path', '')!r})"
         path = row["path"]
-        pure = PurePosixPath(path)
-        if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
+        why = fileio.unsafe_relative(path)
+        if why is not None:
             raise SourceFormatError(csv_path, where, "a relative path without '..'",
-                                    found=repr(path))
+                                    found=f"{why}: {path!r}")
         if path in seen:
             raise SourceFormatError(csv_path, where, "a unique path", found="a duplicate")
         seen.add(path)

@@ -7,12 +7,15 @@ Files land in ``data/raw/real/<path>`` (``config.FETCHED_RAW_DIR``), laid out ex
 ``../shared/data/real``, so the readers take either folder. Downloads go through pooch,
 which streams into a work folder under ``dest`` and keeps a file only when the sha256
 matches; the file is then moved into place in one step: a failed or mismatching download
-leaves no file behind (a stale local file with the wrong hash is removed too). Files that
-the catalogue lists as members of a zip archive are extracted from the downloaded archive
-into a temporary file, checked against their own sha256 and then moved into place; the
-archive itself is kept only for the duration of the call. Temporary names follow
-:mod:`divides.fileio`, whose sweep removes what a killed fetch left. ``base_url`` fetches every file from a mirror laid out like
-``../shared/data/real`` instead (no archives there).
+leaves no file behind and never removes a file that was there (a copy of one's own with
+another hash stays, and the error says so). Files that the catalogue lists as members of a
+zip archive are extracted from the downloaded archive into the work folder, checked
+against their own sha256 and then moved into place; the archive itself is kept only for
+the duration of the call. Every path is checked to stay inside ``dest`` (no ``..``, no
+absolute path, no symlink leading out). Work files live in one folder of this run under
+``dest/.divides-work/`` (:func:`divides.fileio.work_folder`): fetch removes that folder
+and nothing else, never a file found by a pattern. ``base_url`` fetches every file from a
+mirror laid out like ``../shared/data/real`` instead (no archives there).
 
 Beside the files, ``PROVENANCE.csv`` records per file the URL used, sha256, size, the date
 retrieved, licence and citation; rows are sorted by path and a file that is already present
@@ -24,10 +27,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
+import secrets
 import signal
 import sys
-import tempfile
 import threading
 import warnings
 import zipfile
@@ -76,7 +78,8 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
     selected = select(entries, sources)
     dest = Path(dest) if dest is not None else config.FETCHED_RAW_DIR
     dest.mkdir(parents=True, exist_ok=True)
-    fileio.sweep(dest, recursive=True)
+    for entry in selected:
+        _target(dest, entry)  # every path inside dest before anything is downloaded
     downloader = _RecordingDownloader(progress=progress, timeout_s=timeout_s)
     old_records = _read_provenance(dest / PROVENANCE_CSV)
     records: dict[str, dict[str, str]] = {}
@@ -98,22 +101,19 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
     current = {"what": "", "url": ""}
     try:
         with deadline(deadline_s, dest), pooch_log(progress), \
-                tempfile.TemporaryDirectory(prefix=fileio.temp_prefix("fetch"), dir=dest) as work:
+                fileio.work_folder(dest, "fetch") as work:
             _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, note,
                        failures, current)
     except (KeyboardInterrupt, DeadlineExceeded) as exc:
         all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()},
                        **records}
         _write_provenance(dest / PROVENANCE_CSV, all_records)
-        fileio.sweep(dest, recursive=True)
         report = interrupted_report(dest, [e.path for e in present], failures,
                                     len(selected), current)
         if isinstance(exc, KeyboardInterrupt):
             print(f"divides fetch: interrupted (Ctrl-C); {report}", file=sys.stderr, flush=True)
             raise
         raise DownloadError(f"{exc}; {report}") from None
-    finally:
-        fileio.sweep(dest, recursive=True)
 
     all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()}, **records}
     _write_provenance(dest / PROVENANCE_CSV, all_records)
@@ -247,7 +247,7 @@ def fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDown
                 retries: int, timeout_s: float, work: Path) -> bool:
     """Download one plain file via pooch into ``work`` (a work folder under ``dest``), then
     move it into place; True when downloaded, False when already there."""
-    target = dest / entry.path
+    target = _target(dest, entry)
     if fileio.sha256_matches(target, entry.sha256):
         return False
     pup = pooch.create(path=work, base_url="", registry={entry.path: entry.sha256},
@@ -255,9 +255,8 @@ def fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDown
     try:
         local = pup.fetch(entry.path, downloader=downloader)
     except Exception as exc:  # every failure becomes one DownloadError
-        fileio.remove_mismatch(target, entry.sha256)
         raise DownloadError(describe(entry.path, url, exc, downloader, entry, timeout_s,
-                                      retries)) from exc
+                                      retries) + kept_note(target)) from exc
     fileio.move_into_place(local, target)
     return True
 
@@ -278,42 +277,82 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
     try:
         archive = pup.fetch(name, downloader=downloader)
     except Exception as exc:  # noqa: BLE001 - reported for each member
-        for m in todo:
-            fileio.remove_mismatch(dest / m.path, m.sha256)
-        return done, [describe(label, url, exc, downloader, None, timeout_s, retries)]
+        kept = "".join(kept_note(dest / m.path) for m in todo)
+        return done, [describe(label, url, exc, downloader, None, timeout_s, retries) + kept]
     errors: list[str] = []
     try:
         with zipfile.ZipFile(archive) as zipped:
             names = set(zipped.namelist())
             for m in todo:
                 try:
-                    _extract_member(zipped, names, m, dest / m.path, url)
+                    _extract_member(zipped, names, m, _target(dest, m), url, work)
                     done.append((m, True))
                 except DownloadError as exc:
-                    errors.append(str(exc))
+                    errors.append(str(exc) + kept_note(dest / m.path))
     except zipfile.BadZipFile as exc:
         errors.append(f"{label}: {url}: expected a zip archive, found {one_line(exc)}")
-    for m in todo:
-        fileio.remove_mismatch(dest / m.path, m.sha256)
     return done, errors
 
 
+def _target(dest: Path, entry: Download) -> Path:
+    """Where ``entry`` lands: inside ``dest`` (DownloadError naming the path otherwise)."""
+    try:
+        return fileio.inside(dest, entry.path)
+    except ValueError as exc:
+        raise DownloadError(f"{entry.path}: {exc}; nothing fetched") from None
+
+
+def kept_note(target: Path) -> str:
+    """What a failed download left at ``target``: the file that was there stays as it is."""
+    if target.is_file():
+        return (f"; the file already at {target} (sha256 {fileio.sha256_file(target)[:12]}...) "
+                "was left as it is")
+    return ""
+
+
 def _extract_member(zipped: zipfile.ZipFile, names: set[str], entry: Download, target: Path,
-                    url: str) -> None:
-    """Copy one member into a temporary file beside ``target``; move it there if it matches."""
+                    url: str, work: Path) -> None:
+    """Copy one member into the work folder, at most the catalogue's size plus one byte (a
+    member that claims or holds more is refused before it fills the disk); move it to
+    ``target`` if its sha256 matches."""
     if entry.archive_member not in names:
         shown = ", ".join(sorted(names)[:6]) + (", ..." if len(names) > 6 else "")
         raise DownloadError(f"{entry.path}: {url}: expected archive member "
                             f"{entry.archive_member!r}, found members {shown}")
-    with fileio.atomic_path(target) as tmp:
-        with open(tmp, "wb") as out, zipped.open(entry.archive_member) as member:
-            shutil.copyfileobj(member, out)
-        found = fileio.sha256_file(tmp)
-        if found != entry.sha256:
-            raise DownloadError(
-                f"{entry.path}: {url} member {entry.archive_member}: expected sha256 "
-                f"{entry.sha256} ({entry.size_bytes} bytes), found sha256 {found} "
-                f"({tmp.stat().st_size} bytes)")
+    where = f"{entry.path}: {url} member {entry.archive_member}"
+    claimed = zipped.getinfo(entry.archive_member).file_size
+    if claimed > entry.size_bytes:
+        raise DownloadError(f"{where}: expected sha256 {entry.sha256} ({entry.size_bytes} "
+                            f"bytes), found a member of {claimed} bytes (not extracted: larger "
+                            "than the catalogue says)")
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = work / f"member-{secrets.token_hex(4)}"
+    with open(tmp, "wb") as out, zipped.open(entry.archive_member) as member:
+        copied = copy_at_most(member, out, entry.size_bytes + 1)
+    if copied > entry.size_bytes:
+        tmp.unlink()
+        raise DownloadError(f"{where}: expected sha256 {entry.sha256} ({entry.size_bytes} "
+                            "bytes), found more bytes than its header says (extraction "
+                            "stopped)")
+    found = fileio.sha256_file(tmp)
+    if found != entry.sha256:
+        tmp.unlink()
+        raise DownloadError(f"{where}: expected sha256 {entry.sha256} ({entry.size_bytes} "
+                            f"bytes), found sha256 {found} ({copied} bytes)")
+    fileio.move_into_place(tmp, target)
+
+
+def copy_at_most(source, out, limit: int, chunk: int = 1 << 20) -> int:
+    """Copy from the file object ``source`` to ``out`` until its end or ``limit`` bytes;
+    returns the bytes copied (``limit`` means: there may be more)."""
+    copied = 0
+    while copied < limit:
+        block = source.read(min(chunk, limit - copied))
+        if not block:
+            break
+        out.write(block)
+        copied += len(block)
+    return copied
 
 
 def describe(what: str, url: str, exc: BaseException, downloader: _RecordingDownloader,

@@ -35,7 +35,6 @@ import itertools
 import json
 import re
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -149,9 +148,9 @@ def load_endpoints(csv_path: str | Path | None = None) -> tuple[Endpoint, ...]:
     for line, row in enumerate(rows, start=2):
         where = f"row {line} ({row.get('path', '')!r})"
         ep = Endpoint(**{c: row[c] for c in COLUMNS})
-        pure = PurePosixPath(ep.path)
         checks = [
-            ("path", bool(ep.path) and not pure.is_absolute() and ".." not in pure.parts,
+            ("path", fileio.unsafe_relative(ep.path) is None
+             and fileio.unsafe_relative(ep.filled(2000).path) is None,
              "a relative path without '..'", ep.path),
             ("kind", ep.kind in KINDS, f"one of {', '.join(KINDS)}", ep.kind),
             ("edition_rule", ep.edition_rule in EDITION_RULES,
@@ -194,15 +193,25 @@ def default_lock_path(dest: Path) -> Path:
 
 
 def read_lock(path: Path) -> dict[str, dict]:
-    """Lock entries by path; an unreadable lock is an error naming it."""
+    """Lock entries by path; an unreadable lock, or an entry whose path is not a relative
+    path without ``..`` (the lock is a file people share), is an error naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         files = data["files"]
         if data.get("lock_format") != LOCK_FORMAT or not isinstance(files, dict):
             raise ValueError(f"lock_format {data.get('lock_format')!r}")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise DividesError(f"{path}: expected a publishers lock (JSON with lock_format "
                            f"{LOCK_FORMAT} and files), found {one_line(exc)}") from exc
+    for name, entry in files.items():
+        why = fileio.unsafe_relative(name)
+        if why is not None:
+            raise DividesError(f"{path}: entry {name!r}: expected a relative path without "
+                               f"'..' inside the destination folder, found {why}; nothing "
+                               "fetched")
+        if not isinstance(entry, dict) or not SHA256_PATTERN.match(str(entry.get("sha256"))):
+            raise DividesError(f"{path}: entry {name!r}: expected an object with a 64-hex "
+                               "sha256; nothing fetched")
     return files
 
 
@@ -228,12 +237,15 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
                      lock_path: str | Path | None = None, hosts: dict[str, str] | None = None,
                      catalogue: str | Path | tuple[Endpoint, ...] | None = None,
                      timeout_s: float | None = None, retries: int | None = None,
-                     progress: bool = False, deadline_s: float | None = None
-                     ) -> PublisherResult:
+                     progress: bool = False, deadline_s: float | None = None,
+                     accept_shrink: bool = False) -> PublisherResult:
     """Reproduce the lock (default) or take the newest editions (``update``) into ``dest``.
 
     All selected files are attempted; if any failed, DownloadError (with ``.result``) names
     each failed file and URL after the others are in place (and, on update, in the lock).
+    On update every body is checked before it replaces a file (:func:`check_body`): a body
+    that is not its format, or has far fewer rows than the file on disk (unless
+    ``accept_shrink``), is a failure and the old file and its lock entry stay.
     """
     timeout_s = _fetch.DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
     retries = _fetch.DEFAULT_RETRIES if retries is None else int(retries)
@@ -244,11 +256,10 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     lock_path = Path(lock_path) if lock_path is not None else default_lock_path(dest)
     client = _Client(hosts or {}, timeout_s, retries, dest, progress)
-    fileio.sweep(dest, recursive=True)
     try:
         with _fetch.deadline(deadline_s, dest), pooch_log(progress), client:
             if update:
-                result = _update(endpoints, wanted, dest, lock_path, client)
+                result = _update(endpoints, wanted, dest, lock_path, client, accept_shrink)
             else:
                 result = _reproduce(endpoints, wanted, dest, lock_path, client)
     except (KeyboardInterrupt, _fetch.DeadlineExceeded) as exc:
@@ -260,8 +271,6 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
                   flush=True)
             raise
         raise DownloadError(f"{exc}; {report}") from None
-    finally:
-        fileio.sweep(dest, recursive=True)
     if result.failures:
         f = result.failures
         head = f[0] if len(f) == 1 else f"{len(f)} downloads failed: " + "; ".join(f)
@@ -297,7 +306,11 @@ def _reproduce(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
     for path, entry in sorted(files.items()):
         if entry.get("source") not in wanted:
             continue
-        target = dest / path
+        try:
+            target = fileio.inside(dest, path)
+        except ValueError as exc:
+            result.failures.append(f"{path}: {exc}; not fetched")
+            continue
         if fileio.sha256_matches(target, entry["sha256"]):
             result.paths.append(target)
             continue
@@ -305,27 +318,26 @@ def _reproduce(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
         try:
             body = _join_pages([client.get(u, entry, path)[0] for u in urls], entry["kind"])
         except DownloadError as exc:
-            fileio.remove_mismatch(target, entry["sha256"])
-            result.failures.append(str(exc))
+            result.failures.append(str(exc) + _fetch.kept_note(target))
             continue
         found = _sha256(body)
         if found != entry["sha256"]:
-            fileio.remove_mismatch(target, entry["sha256"])
             when = entry.get("retrieved_at") or "from the catalogue's seed"
             result.failures.append(
                 f"{path}: {routed(entry['url'], client.hosts)}: expected sha256 {entry['sha256']} "
                 f"({entry['size_bytes']} bytes, locked {when}), found sha256 {found} "
                 f"({len(body)} bytes): the publisher changed the file; run "
-                "`divides fetch --update` to take the new edition")
+                "`divides fetch --update` to take the new edition" + _fetch.kept_note(target))
             continue
-        fileio.write_bytes(target, body)
+        client.place(body, target)
         result.paths.append(target)
     return result
 
 
 # -- update ------------------------------------------------------------------------------
 
-def _update(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
+def _update(endpoints, wanted, dest, lock_path, client, accept_shrink=False
+            ) -> PublisherResult:
     old = read_lock(lock_path) if lock_path.is_file() else {}
     result = PublisherResult(paths=[], lock_path=lock_path)
     new: dict[str, dict] = {p: e for p, e in old.items() if e.get("source") not in wanted}
@@ -338,6 +350,12 @@ def _update(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
         notes: list[str] = []
         try:
             ep, body, entry = _newest(rows, old, client, notes)
+            try:
+                target = fileio.inside(dest, ep.path)
+            except ValueError as exc:
+                raise DownloadError(f"{ep.path}: {exc}; not fetched") from None
+            before = target.read_bytes() if target.is_file() else None
+            check_body(ep, body, before, routed(ep.url, client.hosts), accept_shrink)
         except DownloadError as exc:
             failed_slots.add(slot)
             result.failures.append(str(exc))
@@ -345,8 +363,6 @@ def _update(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
                 if _slot_of(entry, path) == slot:
                     new[path] = entry
             continue
-        target = dest / ep.path
-        before = target.read_bytes() if target.is_file() else None
         previous = old.get(ep.path)
         if previous and previous["sha256"] == entry["sha256"]:
             entry["retrieved_at"] = previous.get("retrieved_at") or entry["retrieved_at"]
@@ -360,7 +376,7 @@ def _update(endpoints, wanted, dest, lock_path, client) -> PublisherResult:
                 notes.append("contents not compared (a file did not parse)")
         elif status == "changed":
             notes.append("old file not on disk, contents not compared")
-        fileio.write_bytes(target, body)
+        client.place(body, target)
         new[ep.path] = entry
         result.paths.append(target)
         result.changes.append(Change(ep.path, status, previous, entry, content,
@@ -442,6 +458,9 @@ def _retrieve(ep: Endpoint, client) -> tuple[Endpoint, bytes, dict]:
         _check_shape(ep, body, routed(ep.url, client.hosts))
         edition = _edition(ep, body, headers)
     entry = _entry(ep, urls, _sha256(body), len(body), edition, retrieved_at=_now())
+    moved = [to for u in urls for to in client.redirects.get(u, [])]
+    if moved:  # where the publisher sent us (another host, perhaps): on the record
+        entry["redirects"] = moved
     return ep, body, entry
 
 
@@ -525,6 +544,88 @@ def _check_shape(ep: Endpoint, body: bytes, url: str) -> None:
                                 f"{_preview(body)}")
 
 
+#: The share of its rows a new edition may lose before ``--update`` refuses it (without
+#: ``--accept-shrink``): publishers add rows; a body cut at a line end loses many.
+MAX_ROW_DROP_SHARE = 0.10
+
+
+def check_body(ep: Endpoint, body: bytes, before: bytes | None, url: str,
+               accept_shrink: bool = False) -> None:
+    """Refuse a body that should not replace the file on disk: not its format (an HTML
+    page, a workbook that is no workbook, a CSV without the old file's header), or far
+    fewer rows than the old file (more than :data:`MAX_ROW_DROP_SHARE` lost) unless
+    ``accept_shrink``. DownloadError says why and that the old file and lock stay."""
+    where = f"{ep.path}: {url}"
+    kept = "; the file on disk and its lock entry are kept"
+    if not body:
+        raise DownloadError(f"{where}: expected a file, found an empty body{kept}")
+    if body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise DownloadError(f"{where}: expected the {ep.kind} file, found an HTML page "
+                            f"({_preview(body)}){kept}")
+    suffix = PurePosixPath(ep.path).suffix.lower()
+    if suffix in (".xlsx", ".zip"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(body)) as zipped:
+                names = zipped.namelist()
+        except zipfile.BadZipFile:
+            raise DownloadError(f"{where}: expected {'an xlsx workbook' if suffix == '.xlsx' else 'a zip archive'}, "
+                                f"found {_preview(body)}{kept}") from None
+        if suffix == ".xlsx" and "[Content_Types].xml" not in names:
+            raise DownloadError(f"{where}: expected an xlsx workbook ([Content_Types].xml), found "
+                                f"a zip of {', '.join(sorted(names)[:6])}{kept}")
+    if suffix == ".csv":
+        new_header = _csv_header(body)
+        if new_header is None or len(new_header) < 2:
+            raise DownloadError(f"{where}: expected a CSV with a header row, found "
+                                f"{_preview(body)}{kept}")
+        old_header = _csv_header(before) if before else None
+        if old_header and not set(old_header) <= set(new_header):
+            gone = [c for c in old_header if c not in new_header]
+            raise DownloadError(f"{where}: expected the CSV header of the file on disk, found "
+                                f"columns {gone[:6]} missing{kept}")
+    if before is None or accept_shrink:
+        return
+    old_rows, new_rows = _row_count(ep.kind, suffix, before), _row_count(ep.kind, suffix, body)
+    if old_rows and new_rows is not None and new_rows < old_rows * (1 - MAX_ROW_DROP_SHARE):
+        raise DownloadError(f"{where}: expected about the {old_rows} rows of the file on disk, "
+                            f"found {new_rows} ({old_rows - new_rows} fewer: a body cut short?); "
+                            f"run `divides fetch --update --accept-shrink` if the publisher "
+                            f"really removed them{kept}")
+
+
+def _csv_header(body: bytes) -> list[str] | None:
+    try:
+        first = body[:1 << 16].decode("utf-8-sig").splitlines()[:1]
+    except UnicodeDecodeError:
+        try:
+            first = body[:1 << 16].decode("cp1252").splitlines()[:1]
+        except UnicodeDecodeError:
+            return None
+    return next(csv.reader(first), None) if first else None
+
+
+def _row_count(kind: str, suffix: str, body: bytes) -> int | None:
+    """Rows (records) of a body, to compare editions; None when not counted (workbooks)."""
+    try:
+        if suffix == ".csv":
+            text = body.decode("utf-8-sig", errors="replace")
+            return max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
+        if kind == "wb_api_json":
+            data = json.loads(body)
+            pages = data if data and isinstance(data[0], list) else [data]
+            return sum(len(p[1] or []) for p in pages)
+        if kind == "uis_json":
+            return len(json.loads(body)["records"])
+        if kind == "wb_bulk_zip":
+            with zipfile.ZipFile(io.BytesIO(body)) as zipped:
+                name = next(n for n in zipped.namelist() if n.startswith("API_"))
+                return zipped.read(name).count(b"\n")
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration, zipfile.BadZipFile,
+            RecursionError):
+        return None
+    return None
+
+
 def _edition(ep: Endpoint, body: bytes, headers: dict) -> str:
     """The edition of a download by the catalogue's rule ('' when the publisher says none)."""
     rule = ep.edition_rule
@@ -549,13 +650,24 @@ def _preview(body: bytes, limit: int = 80) -> str:
 
 # -- HTTP --------------------------------------------------------------------------------
 
+#: The most bytes one response may write (after HTTP decompression): a small gzip body
+#: can expand to gigabytes. The largest publisher file is tens of megabytes.
+MAX_RESPONSE_BYTES = 1 << 30
+
+
+class ResponseTooLarge(Exception):
+    """A response body went past :data:`MAX_RESPONSE_BYTES` (the download is stopped)."""
+
+
 class _Downloader:
     """A pooch downloader over requests that can POST a form and keeps the response headers
-    (pooch's HTTPDownloader does neither); redirects (TI's 307) are followed."""
+    (pooch's HTTPDownloader does neither); redirects (TI's 307) are followed and recorded;
+    a body larger than :data:`MAX_RESPONSE_BYTES` is stopped."""
 
     def __init__(self, method: str, form: str, accept: str, timeout_s: float):
         self.method, self.form, self.accept, self.timeout_s = method, form, accept, timeout_s
         self.headers: dict[str, str] = {}
+        self.redirects: list[str] = []
 
     def __call__(self, url, output_file, pooch_obj, check_only=False):
         import requests
@@ -568,48 +680,73 @@ class _Downloader:
                               allow_redirects=True) as response:
             response.raise_for_status()
             self.headers = dict(response.headers)
+            self.redirects = [r.headers.get("Location", "") for r in response.history]
             if check_only:
                 return True
+            written = 0
             with open(output_file, "wb") as out:
-                out.writelines(response.iter_content(chunk_size=1 << 16))
+                for block in response.iter_content(chunk_size=1 << 16):
+                    written += len(block)
+                    if written > MAX_RESPONSE_BYTES:
+                        raise ResponseTooLarge(f"expected at most {MAX_RESPONSE_BYTES} bytes "
+                                               "(MAX_RESPONSE_BYTES), found more; stopped")
+                    out.write(block)
         return None
 
 
 class _Client:
-    """Downloads into a private temporary folder under ``dest`` and returns the bytes."""
+    """Downloads into this run's work folder under ``dest`` (:func:`fileio.work_folder`)
+    and returns the bytes; :meth:`place` moves a checked body into place from there."""
 
     def __init__(self, hosts: dict[str, str], timeout_s: float, retries: int, dest: Path,
                  progress: bool):
         self.hosts, self.timeout_s, self.retries, self.dest = hosts, timeout_s, retries, dest
         self._counter = itertools.count()
-        self._work: tempfile.TemporaryDirectory | None = None
+        self._context = None
+        self._work: Path | None = None
         self.current = ""
+        self.redirects: dict[str, list[str]] = {}
 
     def __enter__(self):
-        self._work = tempfile.TemporaryDirectory(prefix=fileio.temp_prefix("publishers"),
-                                                 dir=self.dest)
+        self._context = fileio.work_folder(self.dest, "publishers")
+        self._work = self._context.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._work.cleanup()
+        self._context.__exit__(*exc)
+
+    def place(self, body: bytes, target: Path) -> None:
+        """Write ``body`` in the work folder, then move it to ``target`` in one step."""
+        tmp = self._work / f"place-{next(self._counter)}"
+        tmp.write_bytes(body)
+        fileio.move_into_place(tmp, target)
 
     def get(self, url: str, request: dict, path: str) -> tuple[bytes, dict]:
         """Body and headers of ``url`` (routed through ``hosts``); DownloadError names
-        ``path`` and the URL tried."""
+        ``path`` and the URL tried. An HTML page where a data file is expected (by its
+        Content-Type) is an error too."""
         actual = routed(url, self.hosts)
         self.current = f"{path} from {actual}"
         name = f"part-{next(self._counter)}"
         downloader = _Downloader(request.get("method") or "GET", request.get("form") or "",
                                  request.get("accept") or "", self.timeout_s)
-        pup = pooch.create(path=self._work.name, base_url="", registry={name: None},
+        pup = pooch.create(path=self._work, base_url="", registry={name: None},
                            urls={name: actual}, retry_if_failed=self.retries)
         try:
             local = Path(pup.fetch(name, downloader=downloader))
         except Exception as exc:  # every failure becomes one DownloadError
+            if isinstance(exc, ResponseTooLarge):
+                raise DownloadError(f"{path}: {actual}: {exc}") from exc
             raise DownloadError(describe(path, actual, exc, _NoHash(), None, self.timeout_s,
                                           self.retries)) from exc
+        if downloader.redirects:
+            self.redirects[url] = downloader.redirects
         body = local.read_bytes()
         local.unlink()
+        kind = downloader.headers.get("Content-Type", "")
+        if "html" in kind.lower():
+            raise DownloadError(f"{path}: {actual}: expected a data file, found an HTML page "
+                                f"(Content-Type {kind}; {_preview(body)})")
         return body, downloader.headers
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -67,6 +68,8 @@ class RawFiles:
     root: Path
     table: pd.DataFrame
     matches: tuple[tuple[Path, str, str], ...]
+    #: files that are symlinks leading out of the raw folder: relative path -> target
+    outside: tuple[tuple[str, str], ...] = ()
 
     def paths(self) -> list[Path]:
         """Every file under the root (read or not), sorted."""
@@ -117,12 +120,42 @@ def _why_not_read(rel: str, globs: dict[str, list[str]]) -> str:
     return f"matches no file pattern of its folder ({', '.join(sorted(pats)[:4])})"
 
 
+def list_files(root: Path) -> tuple[list[Path], dict[Path, str]]:
+    """Every regular file under ``root``, following symlinked folders (a source folder kept
+    elsewhere, ``un_sdg -> /data/sdg``; each real folder once, so a link loop ends), and the
+    symlinked files that lead out (path -> target): a file link is read only when its target
+    is inside the raw folder or inside the real folder that holds the link; others are
+    listed, never read (``/etc/passwd`` as ``passwd.csv``)."""
+    root = Path(root)
+    base = root.resolve()
+    seen: set[Path] = set()
+    found: list[Path] = []
+    outside: dict[Path, str] = {}
+    for parent, dirs, files in os.walk(root, followlinks=True):
+        real = Path(parent).resolve()
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        for name in files:
+            p = Path(parent) / name
+            if not p.is_file():
+                continue
+            target = p.resolve()
+            if p.is_symlink() and not (target.is_relative_to(base)
+                                       or target.is_relative_to(real)):
+                outside[p] = str(target)
+            found.append(p)
+    return sorted(found), outside
+
+
 def scan(root: Path) -> RawFiles:
     """List ``root`` once and give every file under it its role (see the module's doc)."""
     root = Path(root)
-    found = sorted(q for q in root.rglob("*") if q.is_file())
+    found, outside = list_files(root)
     rels = {p: p.relative_to(root).as_posix() for p in found}
     present = set(found)
+    readable = [p for p in found if p not in outside]
     globs: dict[str, list[str]] = {}
     matches: list[tuple[Path, str, str]] = []
     for mid in sources.MODULE_IDS:
@@ -131,7 +164,7 @@ def scan(root: Path) -> RawFiles:
         globs[mid] = list(getattr(mod, "PATTERNS", ())) + list(other)
         for pat, reader in [*((p, "read") for p in getattr(mod, "PATTERNS", ())),
                             *other.items()]:
-            matches += [(p, mid, reader) for p in found if _matches(rels[p], pat)]
+            matches += [(p, mid, reader) for p in readable if _matches(rels[p], pat)]
     raw = RawFiles(root, pd.DataFrame(columns=SCAN_COLUMNS), tuple(matches))
 
     # role, source, reader, reason; the order of these steps decides a file two readers take
@@ -156,14 +189,45 @@ def scan(root: Path) -> RawFiles:
     rows = []
     for p in found:
         rel = rels[p]
-        if p in role:
+        if p in outside:
+            kind, source, reader = "not read", "", ""
+            why = f"a symlink to {outside[p]}, outside the raw folder (never read)"
+        elif p in role:
             kind, source, reader, why = role[p]
         else:
             kind = "documentation" if Path(rel).name in NOT_DATA else "not read"
             source, reader, why = "", "", _why_not_read(rel, globs)
         rows.append({"path": rel, "role": kind, "source": source, "reader": reader,
                      "reason": why})
-    return RawFiles(root, pd.DataFrame(rows, columns=SCAN_COLUMNS), tuple(matches))
+    return RawFiles(root, pd.DataFrame(rows, columns=SCAN_COLUMNS), tuple(matches),
+                    tuple((rels[p], t) for p, t in sorted(outside.items())))
+
+
+def set_aside_copies(raw: RawFiles, shas: dict[str, str]) -> RawFiles:
+    """``raw`` with every data file that is a byte-for-byte copy of another data file of its
+    source (``EGOV_DATA_2022 (1).csv``) turned into ``not read``, with the file it copies as
+    the reason: the shortest path (then the first in sort order) is read, its copies are
+    listed, not read twice.
+    ``shas`` maps relative paths to sha256."""
+    first: dict[tuple[str, str], str] = {}
+    copies: dict[str, str] = {}
+    data = raw.table[raw.table["role"] == "data"]
+    for path, source in sorted(zip(data["path"], data["source"]), key=lambda r: (len(r[0]), r)):
+        seen = first.setdefault((source, shas[path]), path)
+        if seen != path:
+            copies[path] = seen
+    if not copies:
+        return raw
+    table = raw.table.copy()
+    for rel, original in copies.items():
+        at = table["path"] == rel
+        table.loc[at, "role"] = "not read"
+        table.loc[at, "reader"] = ""
+        table.loc[at, "reason"] = (f"an identical copy of {original} (same sha256): read once, "
+                                   "under that name")
+    gone = {raw.root / rel for rel in copies}
+    return RawFiles(raw.root, table, tuple(m for m in raw.matches if m[0] not in gone),
+                    raw.outside)
 
 
 def _similar(code: str, others: list[str] | dict[str, str], n: int = 5) -> list[str]:

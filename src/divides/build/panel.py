@@ -121,10 +121,10 @@ def _read_shas(files: dict[str, list[Path]], root: Path, shas: dict[str, str]
 
     out = {}
     for source, path in _data_files(files):
-        own = shas[str(path.relative_to(root))]
+        rel = path.relative_to(root).as_posix()
         extra = [fileio.sha256_file(p) if p.exists() else "absent"
                  for p in sources.companions(source, path)]
-        out[path] = _key(own, *extra) if extra else own
+        out[path] = readcache.read_sha(rel, [shas[rel], *extra])
     return out
 
 
@@ -218,6 +218,14 @@ class ReadPlan:
                  for p in self.files.get(source, [])]
         return [self.cache_dir / f"{stem}.{ext}" for stem in stems for ext in ("parquet", "json")]
 
+    def read_args(self, source: str, path: Path, force: bool = False) -> dict:
+        """What :func:`readcache.read_file_cached` needs besides the key: the relative
+        path, the companions (their bytes are checked too) and ``force``."""
+        from divides import sources
+
+        return {"rel": path.relative_to(self.root).as_posix(),
+                "companions": sources.companions(source, path), "force": force}
+
     def source_inputs(self, source: str) -> list[Path]:
         """The files a read of ``source`` opens: its observation files and their companions."""
         from divides import sources
@@ -237,12 +245,16 @@ def read_plan(data: str = "demo", raw_dir: str | Path | None = None,
     check_raw_dir(data, root, default=raw_dir is None)
     out = Path(out_dir) if out_dir is not None else config.processed_dir(data)
     raw = inventory.scan(root)
-    files = raw.data_files()
-    if not any(files.values()):
+    if not any(raw.data_files().values()):
         raise FileNotFoundError(f"no input files under {root} (expected folders such as "
                                 "wb_wdi/, ti_cpi/, un_egov/ laid out like ../shared/data/real)")
     # every file under the root is in the key, read or not
-    shas = {rel: fileio.sha256_file(root / rel) for rel in raw.table["path"]}
+    # (a symlink leading out of the folder is keyed by its target, never opened)
+    outside = dict(raw.outside)
+    shas = {rel: fileio.json_sha256("symlink", outside[rel]) if rel in outside
+            else fileio.sha256_file(root / rel) for rel in raw.table["path"]}
+    raw = inventory.set_aside_copies(raw, shas)
+    files = raw.data_files()
     versions = library_versions()
     code = buildkey.code_key()
     read_keys = {s: _key(code, versions) for s in files}
@@ -261,7 +273,8 @@ def read_source(plan: ReadPlan, source: str) -> int:
         if all((plan.cache_dir / f"{stem}.{ext}").exists() for ext in ("parquet", "json")):
             continue  # an entry the build will load (and check: a damaged one is read again)
         readcache.read_file_cached(_module(source).read, source, path, plan.read_shas[path],
-                                   plan.cache_dir, plan.read_keys[source])
+                                   plan.cache_dir, plan.read_keys[source],
+                                   **plan.read_args(source, path))
         read += 1
     return read
 
@@ -290,7 +303,7 @@ def build(data: str = "demo", raw_dir: str | Path | None = None, force: bool = F
                 return BuildResult(data, out, rebuilt=False, manifest=done)
         staged = store.stage(out)
         try:
-            manifest = _build_into(staged, plan, progress)
+            manifest = _build_into(staged, plan, progress, force)
             store.commit(out, staged, build_key, [*manifest["outputs"], "manifest.json"])
         except BaseException:
             store.discard(staged)
@@ -311,7 +324,8 @@ def _up_to_date(out: Path, build_key: str, quiet: bool = False) -> dict | None:
         return None
 
 
-def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
+def _build_into(out: Path, plan: ReadPlan, progress: bool | None, force: bool = False
+                ) -> dict:
     """Read, assemble, validate and write every output into the staging folder ``out``."""
     data, root, files, raw = plan.data, plan.root, plan.files, plan.raw
     shas, read_shas, read_keys = plan.shas, plan.read_shas, plan.read_keys
@@ -325,7 +339,8 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None) -> dict:
     frames, reports, cache_hits = [], [], 0
     for source, path in _progress(data_files, len(data_files), f"reading {data}", progress):
         obs, report, hit = readcache.read_file_cached(
-            _module(source).read, source, path, read_shas[path], cache_dir, read_keys[source])
+            _module(source).read, source, path, read_shas[path], cache_dir, read_keys[source],
+            **plan.read_args(source, path, force))
         frames.append(obs)
         reports.append(report)
         cache_hits += hit

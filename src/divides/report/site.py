@@ -17,6 +17,7 @@ See docs/report.md.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -115,11 +116,12 @@ def saved_figures(source: str, figures_dir: Path) -> list[Path]:
     return found
 
 
-def _figure_block(png: Path, rel: str) -> str:
+def figure_block(png: Path, rel: str) -> str:
     title, footer = figure_caption(png)
-    caption = f"**{title.rstrip('.')}.** {footer}".strip()
+    caption = f"**{md_text(title.rstrip('.'))}.** {md_text(footer)}".strip()
+    alt = " ".join(title.splitlines())
     return (f":::{{figure}} {rel}\n:name: fig-{png.stem.replace('_', '-')}\n"
-            f":alt: {title}\n:width: 100%\n\n{caption}\n:::\n")
+            f":alt: {alt}\n:width: 100%\n\n{caption}\n:::\n")
 
 
 def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict, int]:
@@ -152,7 +154,7 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict
         for png in pngs:
             # "name.*": the HTML takes the PNG, the PDF the vector PDF (sharper, and rinohtype
             # embeds it in a fraction of the time a 300 dpi PNG takes)
-            cells.append(nbformat.v4.new_markdown_cell(_figure_block(png, f"figures/{png.stem}.*")))
+            cells.append(nbformat.v4.new_markdown_cell(figure_block(png, f"figures/{png.stem}.*")))
             placed += 1
     nb.cells = cells
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -178,11 +180,24 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+#: Markdown punctuation that could start emphasis, a link, a role or a directive.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+
+
+def md_text(value) -> str:
+    """``value`` as literal text in MyST Markdown: HTML escaped (MyST passes raw HTML
+    through, so a file named ``x<img src=x onerror=...>.csv`` would run in the report),
+    Markdown punctuation backslash-escaped, line breaks made spaces."""
+    text = " ".join(str(value).splitlines())
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
 def _md_table(frame: pd.DataFrame) -> str:
-    cols = [str(c) for c in frame.columns]
+    """A Markdown table whose every header and cell is literal text (:func:`md_text`)."""
+    cols = [md_text(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in frame.astype(str).itertuples(index=False):
-        lines.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
+        lines.append("| " + " | ".join(md_text(v) for v in row) + " |")
     return "\n".join(lines)
 
 
@@ -239,7 +254,7 @@ def tables_page(tables: list[Path], staging: Path) -> tuple[str, int]:
         shown.to_csv(target / f"{csv.stem}.shown.csv", index=False, lineterminator="\n")
         note = (f" (first {TABLE_ROWS} of {len(frame)} rows)" if len(frame) > TABLE_ROWS
                 else "")
-        out += [f":::{{csv-table}} {csv.stem}{note}", f":name: tab-{csv.stem.replace('_', '-')}",
+        out += [f":::{{csv-table}} {md_text(csv.stem)}{note}", f":name: tab-{csv.stem.replace('_', '-')}",
                 f":file: tables/{csv.stem}.shown.csv", ":header-rows: 1", ":::", "",
                 f"{{download}}`{csv.name} <tables/{csv.name}>`", ""]
         n += 1
@@ -255,8 +270,9 @@ def sources_page() -> str:
            ("Every source the project reads, as it asks to be cited. `divides codebook` writes "
             "the same entries as BibTeX and CSL-JSON with the releases a build used."), ""]
     for row in table.itertuples(index=False):
-        licence = f" Licence: {row.licence}." if row.licence else ""
-        out += [f"**{row.publisher}** ({row.source}): {row.citation} <{row.url}>{licence}", ""]
+        licence = f" Licence: {md_text(row.licence)}." if row.licence else ""
+        who = f"**{md_text(row.publisher)}** ({md_text(row.source)})"
+        out += [f"{who}: {md_text(row.citation)} <{row.url}>{licence}", ""]
     return "\n".join(out)
 
 

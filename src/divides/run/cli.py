@@ -65,7 +65,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         result = publishers.fetch_publishers(args.sources or None, dest=args.dest,
                                              update=args.update, lock_path=args.lock,
                                              hosts=dict(args.host_url or []),
-                                             timeout_s=args.timeout, deadline_s=args.deadline)
+                                             timeout_s=args.timeout, deadline_s=args.deadline,
+                                             accept_shrink=args.accept_shrink)
     except DownloadError as exc:
         for change in getattr(getattr(exc, "result", None), "changes", []):
             print(f"divides fetch: {change.describe()}")
@@ -194,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true",
                    help="take the publishers' newest editions, rewrite the lock and report "
                         "what changed per file (implies --from publishers)")
+    p.add_argument("--accept-shrink", action="store_true",
+                   help="with --update: replace a file even when the new one has far fewer "
+                        "rows than the one on disk (refused otherwise)")
     p.add_argument("--lock", default=None,
                    help="the publishers lock file (default: DEST/publishers.lock.json)")
     p.add_argument("--host-url", action="append", type=_host_url, metavar="HOST=URL",

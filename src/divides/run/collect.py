@@ -17,7 +17,7 @@ from pathlib import Path
 
 from divides import __version__
 from divides.errors import DividesError
-from divides.run.notebooks import NotebookRun, work_dir
+from divides.run.notebooks import NotebookRun, done_stamp, work_dir
 
 MANIFEST_NAME = "run.json"
 
@@ -26,10 +26,15 @@ def collect_outputs(root: Path, stems: list[str]) -> dict[str, list[str]]:
     """Copy each notebook's files from its work folder into the run folder; ``stem -> files``.
 
     Two notebooks writing the same file name is an error: one would overwrite the other.
+    A notebook without its done stamp (killed or failed while it ran) is never collected.
     """
     owner: dict[str, str] = {}
     written: dict[str, list[str]] = {}
     for stem in sorted(stems):
+        if not done_stamp(root, stem).exists():
+            raise DividesError(f"{stem}: its outputs are incomplete (no "
+                               f"{done_stamp(root, stem).name}: the notebook did not finish); "
+                               "run `divides run` again to execute it")
         work = work_dir(root, stem)
         files = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
         for rel in files:

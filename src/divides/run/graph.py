@@ -149,7 +149,7 @@ def data_tasks(data: str, draws: int | None = None, codebook: bool = False,
     if draws is not None:
         graph["specs"] = [specs_task(data, draws, force)]
     if codebook:
-        graph["codebook"] = [codebook_task(data)]
+        graph["codebook"] = [codebook_task(data, plan.build_key)]
     return graph
 
 
@@ -184,7 +184,10 @@ def build_task(plan: ReadPlan, build_code: list[Path], force: bool) -> dict:
             "task_dep": [f"read:{source}" for source in _sources(plan)],
             "file_dep": _str([*raw, *build_code]),
             "targets": _str(build_outputs(plan.data)),
-            "uptodate": [_config_changed(_versions(plan))],
+            # the current build must be this run's (another `divides build --raw-dir` may
+            # have made another one current since): its key is checked, not only the files
+            "uptodate": [_config_changed(_versions(plan)),
+                         (build_is_current, [plan.out, plan.build_key])],
             "doc": "observations -> panel, gaps, ledger (data/processed)", "verbosity": 2}
 
 
@@ -201,11 +204,12 @@ def specs_task(data: str, draws: int, force: bool) -> dict:
             "verbosity": 2}
 
 
-def codebook_task(data: str) -> dict:
-    """``codebook``: the codebook and citations, from the build's outputs."""
+def codebook_task(data: str, build_key: str | None = None) -> dict:
+    """``codebook``: the codebook and citations, from the build's outputs (checked to be
+    the build of ``build_key``, the run's)."""
     from divides.report import codebook as codebook_module
 
-    return {"actions": [(write_codebook, [data])],
+    return {"actions": [(write_codebook, [data, build_key])],
             "file_dep": _str([*build_outputs(data), *package_files()]),
             "targets": _str(codebook_module.output_paths(config.reports_dir(data))),
             "doc": "panel, gaps -> codebook and citations (reports/<data>)", "verbosity": 2}
@@ -231,7 +235,9 @@ def notebook_tasks(run: Run) -> list[dict]:
             "file_dep": _str([nb, *shared, *reads_curve]),
             "targets": _str([run.root / "notebooks" / nb.name,
                              run.root / "html" / f"{nb.stem}.html",
-                             notebooks.work_dir(run.root, nb.stem)]),
+                             notebooks.work_dir(run.root, nb.stem),
+                             # written last: missing after a kill, so the notebook reruns
+                             notebooks.done_stamp(run.root, nb.stem)]),
             "uptodate": [_config_changed(key)],
             "doc": f"{nb.name} with {params or 'its defaults'}",
             # 2: doit leaves sys.stdout alone. With less it swaps sys.stdout for a capture
@@ -295,9 +301,16 @@ def specs(data: str, draws: int, force: bool) -> bool:
     return True
 
 
-def write_codebook(data: str) -> bool:
+def write_codebook(data: str, build_key: str | None = None) -> bool:
+    """The codebook of the current build, after checking it is the run's (``build_key``)."""
     from divides.report import codebook
 
+    if build_key is not None and not build_is_current(config.processed_dir(data), build_key):
+        from divides.errors import DividesError
+
+        raise DividesError(f"codebook: the current build in {config.processed_dir(data)} is "
+                           f"not this run's (build key {build_key[:12]}...): it would describe "
+                           "other data than the notebooks; run `divides run` again")
     for path in codebook.write_codebook(data=data, build=False):
         print(f"codebook: wrote {path}")
     return True
@@ -325,6 +338,20 @@ def collect_run(run: Run) -> dict:
     collect.write_index(run.root)
     run.collected = True
     return {"file_dep": _str(collect.report_inputs(run.root))}
+
+
+def build_is_current(out: Path, build_key: str) -> bool:
+    """Whether ``out``'s current build is whole and has ``build_key`` (the run's)."""
+    from divides.build import store
+
+    current = store.current_dir(out)
+    if current is None:
+        return False
+    try:
+        store.verify(current, build_key, parquet_keys=False)
+    except store.StaleBuildError:
+        return False
+    return True
 
 
 def build_report(root: Path, data: str) -> bool:
@@ -394,12 +421,45 @@ def loader(tasks: dict[str, list]):
     return ModuleTaskLoader({f"task_{base}": creator(dicts) for base, dicts in tasks.items()})
 
 
+#: doit's database in a run folder: SQLite (doit's ``sqlite3`` backend), written in one
+#: transaction, so a kill or a full disk while doit saves leaves the old state or the new.
+DB_NAME = ".doit.sqlite3"
+
+
+def check_db(db_file: Path) -> Path | None:
+    """Set a damaged doit database aside (``<name>.damaged-<n>``) with a warning, so doit
+    starts a new one (every step is checked again; those whose outputs are current finish
+    quickly); returns where it went, or None when it is sound or absent."""
+    import sqlite3
+    import warnings
+
+    db_file = Path(db_file)
+    if not db_file.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as connection:
+            connection.execute("PRAGMA quick_check").fetchall()
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        return None
+    except sqlite3.DatabaseError as exc:
+        why = str(exc)
+    aside = next(db_file.with_name(f"{db_file.name}.damaged-{n}") for n in range(1, 10_000)
+                 if not db_file.with_name(f"{db_file.name}.damaged-{n}").exists())
+    db_file.rename(aside)
+    warnings.warn(f"divides run: doit's database {db_file} is damaged ({why}); set aside as "
+                  f"{aside.name}, a new one is made (every step is checked again)",
+                  stacklevel=2)
+    return aside
+
+
 def execute(tasks: dict[str, list], targets: list[str], db_file: Path, jobs: int = 1,
             force: bool = False) -> int:
-    """``doit run`` of ``targets`` (and what they depend on); doit's exit code."""
+    """``doit run`` of ``targets`` (and what they depend on); doit's exit code. A damaged
+    database is set aside first (:func:`check_db`)."""
     from doit.doit_cmd import DoitMain
 
-    args = ["run", "--db-file", str(db_file), "--backend", "json", "--continue",
+    check_db(db_file)
+    args = ["run", "--db-file", str(db_file), "--backend", "sqlite3", "--continue",
             "--check_file_uptodate", "md5", "-n", str(max(1, jobs)), "-P", "thread",
             *(["--always-execute"] if force else []), *targets]
     # doit's default output stream is the sys.stdout of its import; give it today's. No

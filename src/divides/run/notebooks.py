@@ -9,6 +9,12 @@ copies them into the run folder. Outputs of one notebook ``<name>``:
 * ``<run folder>/notebooks/<name>.ipynb``: the executed notebook;
 * ``<run folder>/html/<name>.html``: rendered by nbconvert.
 
+A notebook runs into a staging folder of its own; only when it has finished are its
+executed copy, page and figures and tables moved into place, and then its stamp
+(:func:`done_stamp`) is written, last. The stamp is removed before anything else, so a run
+killed while a notebook executes leaves the earlier outputs whole and no stamp: the next
+run executes it again (the stamp is one of its task's targets).
+
 A run with parameters (``-p name=value``) that differ from the notebooks' defaults writes into
 its own folder, ``reports/<data>/runs/<slug>/`` (the slug names the parameters, :func:`run_dir`),
 so runs never overwrite each other.
@@ -19,13 +25,14 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from divides import config
+from divides import config, fileio
 from divides.errors import DividesError
 
 KERNEL_NAME = "divides"
@@ -269,21 +276,51 @@ def longest_first(selected: list[Path], out_dir: Path) -> list[Path]:
 def execute_and_render(nb: Path, root: Path, data: str, kernel: str, retries: int,
                        params: dict[str, object]) -> NotebookRun:
     """One notebook of a run into the run folder ``root``: executed copy, HTML page, and its
-    figures and tables in a fresh :func:`work_dir`."""
+    figures and tables in a fresh :func:`work_dir`, made in a staging folder and moved into
+    place when it has finished; :func:`done_stamp` last, and only when it succeeded."""
+    stamp = done_stamp(root, nb.stem)
+    stamp.unlink(missing_ok=True)  # first: from here on the notebook counts as not done
+    for old in sorted((root / ".work").glob(f"{STAGING_PREFIX}{nb.stem}-*")):
+        pid = old.name.rsplit("-", 1)[-1]  # a killed run's staging folder: its pid is gone
+        if pid.isdigit() and (int(pid) == os.getpid() or not fileio.process_running(int(pid))):
+            shutil.rmtree(old, ignore_errors=True)
+    stage = root / ".work" / f"{STAGING_PREFIX}{nb.stem}-{os.getpid()}"
+    (stage / "work").mkdir(parents=True)
+    result = execute(nb, stage, data, kernel, retries,
+                     {**params, "report_dir": str(stage / "work")})
+    if result.output.exists():
+        _render_html(result.output, stage)  # in the worker, while others still compute
+    for made, target in ((stage / nb.name, root / "notebooks" / nb.name),
+                         (stage / f"{nb.stem}.html", root / "html" / f"{nb.stem}.html")):
+        if made.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(made, target)
     work = work_dir(root, nb.stem)
     if work.exists():
         shutil.rmtree(work)  # only this run's outputs of this notebook end up in the manifest
-    work.mkdir(parents=True)
-    result = execute(nb, root / "notebooks", data, kernel, retries,
-                     {**params, "report_dir": str(work)})
-    if result.output.exists():
-        _render_html(result.output, root / "html")  # in the worker, while others still compute
+    os.replace(stage / "work", work)
+    shutil.rmtree(stage, ignore_errors=True)
+    result.output = root / "notebooks" / nb.name
+    if result.error is None:
+        stamp.write_text(json.dumps({"notebook": nb.stem, "files": sorted(
+            p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())},
+            indent=1) + "\n", encoding="utf-8")
     return result
+
+
+#: Staging folders of notebooks being executed (under ``<run>/.work/``).
+STAGING_PREFIX = ".staging-"
 
 
 def work_dir(root: Path, stem: str) -> Path:
     """Where one notebook writes its figures and tables before the runner collects them."""
     return root / ".work" / stem
+
+
+def done_stamp(root: Path, stem: str) -> Path:
+    """Written last when notebook ``stem`` finished and all its outputs are in place (with
+    the files it wrote); missing: the notebook is not done (never run, failed or killed)."""
+    return root / ".work" / f"{stem}.done.json"
 
 
 def _render_html(executed: Path, html_dir: Path) -> Path:

@@ -42,7 +42,7 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     if graph.demo_pending(data):
         # the head step first: the reads and the build are listed from the files it writes
         root.mkdir(parents=True, exist_ok=True)
-        code = graph.execute(tasks, ["demo"], root / ".doit.json", jobs=1)
+        code = graph.execute(tasks, ["demo"], root / graph.DB_NAME, jobs=1)
         if code:
             print(f"demo: not written (doit stopped with exit code {code})")
             return 1
@@ -50,7 +50,7 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     for d in (root / "notebooks", root / "html"):
         d.mkdir(parents=True, exist_ok=True)
     jobs = jobs if jobs is not None else default_jobs()
-    code = graph.execute(tasks, graph.targets(tasks), root / ".doit.json", jobs=jobs,
+    code = graph.execute(tasks, graph.targets(tasks), root / graph.DB_NAME, jobs=jobs,
                          force=force)
     # Without a result a notebook was up to date, unless doit itself failed (then it is an
     # error: outputs of an earlier run are never passed off as this run's).

@@ -75,6 +75,67 @@ def _check_cut_last_line(frame: pd.DataFrame, path: Path, kwargs: dict) -> None:
                                 "truncated?)")
 
 
+#: Limits on what a published file may make the reader allocate: the largest real file is
+#: a few MB, the largest sheet about 32,000 rows x 40 columns.
+MAX_MEMBER_BYTES = 512 << 20  # an archive member, uncompressed
+MAX_COMPRESSION_RATIO = 200  # uncompressed / compressed size of one member
+MAX_SHEET_CELLS = 20_000_000  # rows x columns of one worksheet's used range
+_CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|dimension)\s[^>]*?(?:r|ref)="(?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+)"')
+
+
+def read_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+    """The bytes of member ``name``, refused (SourceFormatError naming file and member)
+    when its size or compression ratio is beyond :data:`MAX_MEMBER_BYTES` /
+    :data:`MAX_COMPRESSION_RATIO` (a 4 GiB member in a 4 MB zip), before it is inflated."""
+    info = archive.getinfo(name)
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > MAX_MEMBER_BYTES or ratio > MAX_COMPRESSION_RATIO:
+        raise SourceFormatError(path, f"member {name}", f"at most {MAX_MEMBER_BYTES} bytes "
+                                f"and a compression ratio of {MAX_COMPRESSION_RATIO}",
+                                found=f"{info.file_size} bytes from {info.compress_size} "
+                                "(not inflated)")
+    with archive.open(name) as member:
+        data = member.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise SourceFormatError(path, f"member {name}", f"at most {MAX_MEMBER_BYTES} bytes",
+                                found="more than its header says (not inflated further)")
+    return data
+
+
+def check_sheet_size(path: Path) -> None:
+    """Refuse an xlsx whose worksheets reach beyond :data:`MAX_SHEET_CELLS` cells (one cell
+    at XFD1048576 made calamine ask for 512 GiB and abort the process), reading the
+    worksheets' cell references before any Excel engine allocates the grid."""
+    if path.suffix.casefold() not in (".xlsx", ".xlsm"):
+        return
+    try:
+        with zipfile.ZipFile(path) as book:
+            sheets = [n for n in book.namelist()
+                      if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            for name in sheets:
+                rows = cols = 0
+                tail = b""
+                with book.open(name) as sheet:
+                    while block := sheet.read(1 << 20):
+                        for col, row in _CELL_REF.findall(tail + block):
+                            rows = max(rows, int(row))
+                            cols = max(cols, _column_number(col))
+                        tail = block[-200:]
+                if rows * cols > MAX_SHEET_CELLS:
+                    raise SourceFormatError(path, f"worksheet {name}", f"at most "
+                                            f"{MAX_SHEET_CELLS} cells", found=f"cells up to "
+                                            f"row {rows}, column {cols} ({rows * cols} cells)")
+    except zipfile.BadZipFile:
+        return  # the Excel engine names the damage
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ch - 64)
+    return number
+
+
 def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
                        **kwargs) -> pd.DataFrame:
     """``pd.read_excel`` with errors naming the file and sheet (missing sheet, broken zip).
@@ -87,6 +148,7 @@ def read_excel_checked(path: Path, sheet_name, engine: str | None = None,
         raise SourceFormatError(path, "file", "an existing file", found="no such file")
     if path.stat().st_size == 0:
         raise SourceFormatError(path, "file", "a non-empty workbook", found="an empty file")
+    check_sheet_size(path)
     try:
         book = pd.ExcelFile(path, engine=engine)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -113,6 +175,7 @@ def sheet_names(path: Path, engine: str | None = None) -> list[str]:
         raise SourceFormatError(path, "file", "an existing file", found="no such file")
     if path.stat().st_size == 0:
         raise SourceFormatError(path, "file", "a non-empty workbook", found="an empty file")
+    check_sheet_size(path)
     try:
         with pd.ExcelFile(path, engine=engine) as book:
             return list(book.sheet_names)

@@ -59,6 +59,9 @@ def read_response(path: Path) -> tuple[pd.DataFrame, dict]:
         raise SourceFormatError(path, "file", "an existing file", found="no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceFormatError(path, "file", "JSON text", found=str(exc)) from None
+    except RecursionError:
+        raise SourceFormatError(path, "file", "JSON text nested a few levels deep",
+                                found="nesting too deep to read") from None
     pages = _pages(doc, path)
     metas = [p[0] for p in pages]
     for i, meta in enumerate(metas, start=1):

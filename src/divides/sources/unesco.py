@@ -155,6 +155,9 @@ def read_api(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceFormatError(path, "file", "a UIS API JSON response",
                                 found=f"{type(exc).__name__}: {exc}") from None
+    except RecursionError:
+        raise SourceFormatError(path, "file", "a UIS API JSON response nested a few levels "
+                                "deep", found="nesting too deep to read") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         raise SourceFormatError(path, "top level", 'an object with a "records" list',
                                 found=type(doc).__name__ if not isinstance(doc, dict)

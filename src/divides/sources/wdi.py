@@ -120,7 +120,7 @@ def read_zip(path: str | Path) -> tuple[pd.DataFrame, ReadReport]:
             if len(members) != 1:
                 raise SourceFormatError(path, "archive members", "exactly one API_<code>_DS2_"
                                         "...csv", found=f"{archive.namelist()}")
-            data = archive.read(members[0])
+            data = c.read_member(path, archive, members[0])
     except zipfile.BadZipFile as exc:
         raise SourceFormatError(path, "file", "a ZIP archive", found=str(exc)) from None
     try:
@@ -234,7 +234,7 @@ def _metadata_csv(path: Path, prefix: str) -> pd.DataFrame:
             if len(members) != 1:
                 raise SourceFormatError(path, "archive members", f"exactly one {prefix}...csv",
                                         found=f"{archive.namelist()}")
-            data = archive.read(members[0])
+            data = c.read_member(path, archive, members[0])
     except zipfile.BadZipFile as exc:
         raise SourceFormatError(path, "file", "a ZIP archive", found=str(exc)) from None
     try:
