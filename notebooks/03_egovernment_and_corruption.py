@@ -32,9 +32,9 @@
 # %% tags=["parameters"]
 data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
-outcome = "wgi_cc_estimate"
-regressor = "egdi"
-controls = ["log_gdp_pc_ppp"]
+outcome = "wgi_cc_estimate"  # kind: panel_column
+regressor = "egdi"  # kind: panel_column
+controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 
 # %%
 from IPython.display import Markdown

@@ -32,11 +32,11 @@
 # %% tags=["parameters"]
 data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
-treated = "AZE"
-donor_group = "post_soviet"
-treatment_year = 2013
-outcomes = ["wgi_cc_estimate", "cpi_score"]
-keep_donors = []  # screened-out donors to put back, e.g. ["GEO"]
+treated = "AZE"  # kind: country
+donor_group = "post_soviet"  # kind: donor_group
+treatment_year = 2013  # kind: year
+outcomes = ["wgi_cc_estimate", "cpi_score"]  # kind: panel_column
+keep_donors = []  # kind: country  # screened-out donors to put back, e.g. ["GEO"]
 
 # %%
 import divides

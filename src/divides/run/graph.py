@@ -85,7 +85,7 @@ def plan(data: str = "demo", only: list[str] | None = None,
     """The run of the notebooks ``only`` (all when not given) with the ``-p`` values
     ``params`` (text, typed by each notebook's defaults); nothing is run."""
     selected = notebooks.find(only)
-    per_nb, changed = notebooks.resolve_parameters(selected, params or {})
+    per_nb, changed = notebooks.resolve_parameters(selected, params or {}, data)
     return Run(data, selected, per_nb, changed, notebooks.run_dir(data, changed),
                complete=not only, retries=retries, force=force)
 
