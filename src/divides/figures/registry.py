@@ -129,7 +129,7 @@ FIGURES: dict[str, FigureSpec] = {
     "event_study": FigureSpec(
         "event_study_{treated}_{donor_group}_{treatment_year}_{outcome}",
         lambda es, treated, donor_group, treatment_year, outcome: charts.event_study_plot(
-            es, f"ASAN launch (treatment year {treatment_year})"),
+            es, f"{_country_name(treated)}'s treatment year {treatment_year}"),
         ("es",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
                   "outcome": "wgi_cc_estimate"}, "04"),
     "synth": FigureSpec(

@@ -20,6 +20,7 @@ outcome (CPI score, WGI control of corruption) and reports every combination.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,62 @@ def donors(group: str = "post_soviet", keep: tuple[str, ...] = (),
     """The screened donors of ``group`` (see :func:`donor_screen`)."""
     screen = donor_screen(group, keep, panel, treated)
     return screen.loc[screen["used"], "iso3"].tolist()
+
+
+def group_tag(group: str, keep: tuple[str, ...] | list[str] = ()) -> str:
+    """The donor group (with any screened donors put back) as a file-name part.
+
+    >>> group_tag("Europe & Central Asia", ["GEO"])
+    'europe_central_asia+GEO'
+    """
+    name = re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_") or "group"
+    return "+".join([name, *keep])
+
+
+def outcome_checks(panel: pd.DataFrame, outcomes, treated: str, donor_pool: list[str],
+                   treatment_year: int, min_pre_years: int = MIN_PRE_YEARS,
+                   min_donors: int = 3) -> pd.DataFrame:
+    """Whether each outcome has the data a case study needs, before any model runs: the
+    treated country's years with a value (at least ``min_pre_years`` before the treatment
+    year, the year before it as the event study's reference, one from it on) and at least
+    ``min_donors`` donors observed in all of them. Columns: outcome, first_year, last_year,
+    pre_years, post_years, n_donors, status ("ok" or what is missing)."""
+    frame = as_long(panel)
+    rows = []
+    for outcome in outcomes:
+        rec = {"outcome": outcome, "first_year": np.nan, "last_year": np.nan,
+               "pre_years": 0, "post_years": 0, "n_donors": 0}
+        if outcome not in frame.columns:
+            rows.append({**rec, "status": f"{outcome}: expected a panel column, found none"})
+            continue
+        own = frame.loc[(frame[ENTITY] == treated) & frame[outcome].notna(), TIME]
+        years = sorted(int(y) for y in own)
+        pre = [y for y in years if y < treatment_year]
+        post = [y for y in years if y >= treatment_year]
+        wide = _wide(panel, outcome, [treated, *donor_pool])
+        wide = wide.loc[wide.index.isin(years)]
+        n_donors = int(sum(wide[d].notna().all() for d in donor_pool if d in wide.columns))
+        rec.update(first_year=years[0] if years else np.nan,
+                   last_year=years[-1] if years else np.nan, pre_years=len(pre),
+                   post_years=len(post), n_donors=n_donors)
+        span = f"{years[0]}-{years[-1]}" if years else "no years"
+        if not years:
+            status = f"no {treated} values of {outcome}"
+        elif len(pre) < min_pre_years:
+            status = (f"{len(pre)} pre-treatment year(s) before {treatment_year} ({treated} has "
+                      f"{outcome} for {span}): expected at least {min_pre_years}")
+        elif treatment_year - 1 not in years:
+            status = (f"no {treated} value in {treatment_year - 1}, the event study's reference "
+                      f"year ({span})")
+        elif not post:
+            status = f"no {treated} value from {treatment_year} on ({span})"
+        elif n_donors < min_donors:
+            status = (f"{n_donors} donors observed in every year of {treated}'s {span}: "
+                      f"expected at least {min_donors}")
+        else:
+            status = "ok"
+        rows.append({**rec, "status": status})
+    return pd.DataFrame(rows)
 
 
 def _pool(panel: pd.DataFrame, treated: str, donor_pool: list[str] | None) -> list[str]:

@@ -228,7 +228,7 @@ def notebook_tasks(run: Run) -> list[dict]:
         reads_curve = specs_stage.targets(run.data, draws) if draws is not None else []
         out.append({
             "name": nb.stem, "actions": [(run_notebook, [run, nb])],
-            "file_dep": _str([nb, *shared, *reads_curve]),
+            "file_dep": _str([nb, *pair(nb), *shared, *reads_curve]),
             "targets": _str([run.root / "notebooks" / nb.name,
                              run.root / "html" / f"{nb.stem}.html",
                              notebooks.work_dir(run.root, nb.stem)]),
@@ -344,6 +344,11 @@ def package_files() -> list[Path]:
     """The package's code and data files (a notebook's outputs may depend on any of them)."""
     return sorted(p for p in config.PACKAGE_DIR.rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
+def pair(nb: Path) -> list[Path]:
+    """The notebook's paired ``.py`` (jupytext), when there is one."""
+    return [p for p in [nb.with_suffix(".py")] if p.exists()]
 
 
 def lock_files() -> list[Path]:

@@ -271,6 +271,35 @@ def list_parameters(only: list[str] | None = None, data: str | None = None) -> s
     return "\n".join(lines) + "\n"
 
 
+def sync_pair(nb: Path) -> bool:
+    """Bring ``nb`` (``.ipynb``) in step with its paired ``.py`` (jupytext percent format, the
+    file people edit) before it runs: the ``.py``'s cells, with the stored outputs of the
+    cells that did not change. True when ``nb`` was rewritten.
+
+    An ``.ipynb`` edited after its ``.py`` (saved without the pairing) is drift: an error
+    saying which file to keep, never a silent overwrite of either.
+    """
+    py = nb.with_suffix(".py")
+    if not py.exists():
+        return False
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    text = py.read_text(encoding="utf-8")
+    current = jupytext.read(nb)
+    if jupytext.writes(current, fmt="py:percent") == text:
+        return False
+    if nb.stat().st_mtime > py.stat().st_mtime:
+        raise DividesError(f"{nb.name} and {py.name} differ and {nb.name} is the newer: "
+                           f"keep one with `jupytext --sync {nb.name}` (the newer wins) or "
+                           f"`jupytext --to ipynb --update {py.name}` (the .py wins), then run "
+                           "again")
+    combined = combine_inputs_with_outputs(jupytext.reads(text, fmt="py:percent"), current,
+                                           fmt="py:percent")
+    jupytext.write(combined, nb)
+    return True
+
+
 def kernel_name() -> str:
     """The project's registered kernel when present (``make setup`` installs it), else python3."""
     from jupyter_client.kernelspec import KernelSpecManager

@@ -37,6 +37,9 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
         return 0
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     this = graph.plan(data, only, params, retries=retries, force=force)
+    for nb in this.selected:  # the .py is what people edit: it is what runs
+        if notebooks.sync_pair(nb):
+            print(f"{nb.name}: brought in step with {nb.with_suffix('.py').name} (jupytext)")
     tasks = graph.tasks(this)
     root = this.root
     if graph.demo_pending(data):
