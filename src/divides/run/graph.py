@@ -321,7 +321,8 @@ def collect_run(run: Run) -> dict:
     inputs as ``file_dep`` (doit's ``calc_dep``)."""
     runs = run.outcomes()
     written = collect.collect_outputs(run.root, [r.name for r in runs if not r.error])
-    collect.write_manifest(run.root, run.data, run.changed, runs, run.parameters, written)
+    collect.write_manifest(run.root, run.data, run.changed, runs, run.parameters, written,
+                         complete=run.complete)
     collect.write_index(run.root)
     run.collected = True
     return {"file_dep": _str(collect.report_inputs(run.root))}

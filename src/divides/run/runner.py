@@ -60,7 +60,8 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     runs = this.outcomes(None if code == 0 else f"not run: doit stopped with exit code {code}")
     if not this.collected:  # a notebook failed (so collect did not run): record what happened
         written = collect.collect_outputs(root, [r.name for r in runs if not r.error])
-        collect.write_manifest(root, data, this.changed, runs, this.parameters, written)
+        collect.write_manifest(root, data, this.changed, runs, this.parameters, written,
+                             complete=this.complete)
     index = collect.write_index(root)
     failed = [r for r in runs if r.error]
     for r in sorted(runs, key=lambda r: r.name):
