@@ -172,8 +172,11 @@ loo = case.leave_one_out(panel, main, treated=treated, donor_pool=donors,
                          treatment_year=treatment_year)
 loo.to_csv(tables_dir / f"04_leave_one_out_{case_tag}_{main}.csv", index=False,
            lineterminator="\n", float_format="%.6g")
-print(loo[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_weight"]]
+# the donors without weight leave the fit unchanged: the table file lists them, the print not
+carrying = loo[(loo["dropped"] == "(none)") | (loo["weight"] > 0.001)]
+print(carrying[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_weight"]]
       .round(3).to_string(index=False))
+print(f"{len(loo) - len(carrying)} donors without weight (< 0.001) left out of this print")
 
 # %%
 _ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=main,
