@@ -230,3 +230,39 @@ def test_the_notebook_step_reads_the_py_pair():
     run = graph.plan("demo", ["03"])
     nb = run.selected[0]
     assert graph.pair(nb) == [nb.with_suffix(".py")]
+
+
+# --- quiet runs ---------------------------------------------------------------------------
+
+def _noisy():
+    import warnings
+
+    print("internal detail of the step")
+    warnings.warn("a long\nwarning text", UserWarning, stacklevel=1)
+    return True
+
+
+def _broken():
+    raise RuntimeError("the step broke\nfor this reason")
+
+
+def test_a_quiet_run_prints_one_line_per_step_and_logs_the_rest(tmp_path, capsys):
+    log = tmp_path / "run.log"
+    tasks = {"noisy": [{"actions": [_noisy], "doc": "", "verbosity": 2}],
+             "broken": [{"actions": [_broken], "doc": "", "verbosity": 2}],
+             "after": [{"actions": [_noisy], "task_dep": ["broken"], "doc": "",
+                        "verbosity": 2}]}
+    code = graph.execute(tasks, ["noisy", "after"], tmp_path / ".doit.json", log=log)
+    assert code != 0
+    out = capsys.readouterr().out.splitlines()
+    assert [ln for ln in out if ln.startswith("noisy: ")][0].startswith("noisy: done in ")
+    assert "warning: UserWarning: a long warning text" in out
+    failed = [ln for ln in out if ln.startswith("broken: ")]
+    assert failed == ["broken: failed: RuntimeError: the step broke (details in the run's log)"] \
+        or (len(failed) == 1 and failed[0].endswith("(details in the run's log)")), failed
+    assert not any("internal detail" in ln or "UnmetDependency" in ln or "after" in ln
+                   for ln in out)
+    assert len(out) == 3, out
+    text = log.read_text()
+    assert "internal detail of the step" in text and "UnmetDependency" in text
+    assert "warnings.warn(" in text  # the source line goes to the log only

@@ -401,17 +401,97 @@ def loader(tasks: dict[str, list]):
 
 
 def execute(tasks: dict[str, list], targets: list[str], db_file: Path, jobs: int = 1,
-            force: bool = False) -> int:
-    """``doit run`` of ``targets`` (and what they depend on); doit's exit code."""
+            force: bool = False, log: Path | None = None) -> int:
+    """``doit run`` of ``targets`` (and what they depend on); doit's exit code.
+
+    Given ``log``, the run is quiet: doit's report, every step's printed output and
+    Python's warnings and log records go into ``log``; the console gets one line per data
+    step (:class:`QuietReporter`; the notebooks' lines are the runner's summary) and one
+    line per warning (category and message, no source line).
+    """
+    import contextlib
+    import warnings
+
     from doit.doit_cmd import DoitMain
 
     args = ["run", "--db-file", str(db_file), "--backend", "json", "--continue",
             "--check_file_uptodate", "md5", "-n", str(max(1, jobs)), "-P", "thread",
             *(["--always-execute"] if force else []), *targets]
-    # doit's default output stream is the sys.stdout of its import; give it today's. No
-    # config files: a doit.cfg or [tool.doit] in the working directory must not change runs.
-    return DoitMain(loader(tasks), config_filenames=(),
-                    extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    if log is None:
+        # doit's default output stream is the sys.stdout of its import; give it today's. No
+        # config files: a doit.cfg or [tool.doit] in the working directory must not change
+        # runs.
+        return DoitMain(loader(tasks), config_filenames=(),
+                        extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    console = sys.stdout
+    with open(log, "a", encoding="utf-8") as stream, \
+            contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream), \
+            warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning(console, stream)
+        reporter = QuietReporter(stream, console)
+        return DoitMain(loader(tasks), config_filenames=(),
+                        extra_config={"GLOBAL": {"outfile": stream,
+                                                 "reporter": reporter}}).run(args)
+
+
+def _one_line_warning(console, stream):
+    """``warnings.showwarning`` for a quiet run: one line on the console, the full text
+    with its source line in the log."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        console.write(f"warning: {category.__name__}: {' '.join(str(message).split())}\n")
+        stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    return show
+
+
+class QuietReporter:
+    """doit's reporter for a quiet run: the full report into the log (doit's
+    ``ConsoleReporter``), one line per data step on the console (done with its seconds, or
+    up to date), a failed step's error in one line. The notebooks' steps and ``collect`` are
+    left to the runner's summary; a step not run because another failed is in the log."""
+
+    def __init__(self, stream, console):
+        from doit.reporter import ConsoleReporter
+
+        self.full = ConsoleReporter(stream, {"failure_verbosity": 2})
+        self.console = console
+        self.started: dict[str, float] = {}
+
+    def __getattr__(self, name):
+        return getattr(self.full, name)
+
+    def _shown(self, task) -> bool:
+        return not task.name.startswith(("notebook", "collect", "_")) and bool(task.actions)
+
+    def execute_task(self, task):
+        import time
+
+        self.started[task.name] = time.perf_counter()
+        self.full.execute_task(task)
+
+    def add_success(self, task):
+        import time
+
+        if self._shown(task):
+            seconds = time.perf_counter() - self.started.get(task.name, time.perf_counter())
+            self.console.write(f"{task.name}: done in {seconds:.1f} s\n")
+        self.full.add_success(task)
+
+    def skip_uptodate(self, task):
+        if self._shown(task):
+            self.console.write(f"{task.name}: up to date\n")
+        self.full.skip_uptodate(task)
+
+    def add_failure(self, task, fail):
+        from doit.exceptions import UnmetDependency
+
+        if self._shown(task) and not isinstance(fail, UnmetDependency):
+            lines = [ln for ln in fail.get_msg().splitlines() if ln.strip()]
+            self.console.write(f"{task.name}: failed: {lines[-1] if lines else fail.get_name()}"
+                               " (details in the run's log)\n")
+        self.full.add_failure(task, fail)
 
 
 def full_name(base: str, d: dict) -> str:

@@ -29,6 +29,8 @@ from divides import config
 from divides.errors import DividesError
 
 KERNEL_NAME = "divides"
+#: The run folder's log: the kernels' and doit's messages, each step's printed output.
+LOG_NAME = "run.log"
 #: Parameters the runner sets itself (``--data``, the notebook's output folder): not for -p.
 RUNNER_PARAMETERS = ("data", "report_dir")
 #: Longest slug kept readable; a longer one is cut and ends in a hash of the parameters.
@@ -308,27 +310,44 @@ def kernel_name() -> str:
     return KERNEL_NAME if KERNEL_NAME in names else "python3"
 
 
+def quiet_kernel_manager(log: Path) -> type:
+    """A kernel manager whose kernel writes its own messages (the TCP warning, the
+    KeyboardInterrupt it logs when shut down) into ``log`` rather than onto the console."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            stream = open(log, "a", encoding="utf-8")  # noqa: SIM115 - the kernel keeps it
+            kw.update(stdout=stream, stderr=stream)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
 def execute(nb: Path, out_dir: Path, data: str, kernel: str, retries: int,
-            params: dict[str, object] | None = None) -> NotebookRun:
+            params: dict[str, object] | None = None, log: Path | None = None) -> NotebookRun:
     """Execute ``nb`` with papermill into ``out_dir``; a kernel that does not start is tried
-    ``retries`` more times, a cell error ends it (the result carries the error)."""
+    ``retries`` more times, a cell error ends it (the result carries the error). Given
+    ``log``, the kernel's own messages go there (:func:`quiet_kernel_manager`)."""
     # No ``cwd=`` for papermill: it would os.chdir the whole process from several threads
     # at once and can leave it in another folder. The notebooks use no relative paths.
     import papermill as pm
 
     output = out_dir / nb.name
     start = time.perf_counter()
+    quiet = {"kernel_manager_class": quiet_kernel_manager(log)} if log else {}
     for attempt in range(1, retries + 2):
         try:
             pm.execute_notebook(
                 str(nb), str(output), parameters={"data": data, **(params or {})}, kernel_name=kernel,
                 progress_bar=False, request_save_on_cell_execute=False,
-                autosave_cell_every=0, start_timeout=120,
+                autosave_cell_every=0, start_timeout=120, **quiet,
             )
             return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt)
         except pm.PapermillExecutionError as exc:
             return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
-                               error=f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+                               error=f"cell {exc.exec_count}: {exc.ename}: "
+                                     + " ".join(str(exc.evalue).split()))
         except _KERNEL_START_ERRORS as exc:
             if attempt > retries:
                 return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
@@ -361,7 +380,7 @@ def execute_and_render(nb: Path, root: Path, data: str, kernel: str, retries: in
         shutil.rmtree(work)  # only this run's outputs of this notebook end up in the manifest
     work.mkdir(parents=True)
     result = execute(nb, root / "notebooks", data, kernel, retries,
-                     {**params, "report_dir": str(work)})
+                     {**params, "report_dir": str(work)}, log=root / LOG_NAME)
     if result.output.exists():
         _render_html(result.output, root / "html")  # in the worker, while others still compute
     return result
