@@ -488,9 +488,10 @@ class QuietReporter:
         from doit.exceptions import UnmetDependency
 
         if self._shown(task) and not isinstance(fail, UnmetDependency):
-            lines = [ln for ln in fail.get_msg().splitlines() if ln.strip()]
-            self.console.write(f"{task.name}: failed: {lines[-1] if lines else fail.get_name()}"
-                               " (details in the run's log)\n")
+            # the exception's own line (type and message), not the traceback above it
+            last = fail.traceback[-1] if fail.traceback else fail.message
+            self.console.write(f"{task.name}: failed: {' '.join(str(last).split())} "
+                               "(details in the run's log)\n")
         self.full.add_failure(task, fail)
 
 
