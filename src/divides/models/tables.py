@@ -60,15 +60,16 @@ MAX_DECIMALS = 12
 
 
 def decimals(*values: float, digits: int = 3) -> int:
-    """Decimals that show every one of ``values`` with at least ``digits`` significant
-    digits, and never fewer than ``digits``: a coefficient of a variable in large units
-    (population) prints as ``0.0000123 (0.0000045)``, never ``0.000 (0.000)``.
+    """``digits`` decimals, or more where one of ``values`` would show no significant digit
+    with them: then enough for ``digits`` significant digits of it. A coefficient of a
+    variable in large units (population) prints as ``0.0000123 (0.00000450)``, never
+    ``0.000 (0.000)``; usual magnitudes keep ``digits`` decimals.
 
-    >>> decimals(0.5, 0.02), decimals(0.0000123, 0.0000045), decimals(1234.5)
-    (3, 8, 3)
+    >>> decimals(0.5, 0.02), decimals(0.0000123, 0.0000045), decimals(1234.5), decimals(0.0004)
+    (3, 8, 3, 6)
     """
     need = [digits - 1 - int(np.floor(np.log10(abs(v)))) for v in values
-            if np.isfinite(v) and v != 0]
+            if np.isfinite(v) and 0 < abs(v) < 10.0 ** -digits]
     return int(min(MAX_DECIMALS, max([digits, *need])))
 
 
