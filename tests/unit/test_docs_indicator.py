@@ -18,7 +18,7 @@ DOC = config.PROJECT_ROOT / "docs" / "add_an_indicator.md"
 def edits() -> dict[str, str]:
     """``file name -> diff`` of the doc's ```diff <file> blocks."""
     return dict(re.findall(r"```diff (\S+)\n(.*?)```", DOC.read_text(encoding="utf-8"),
-                           flags=re.S))
+                           flags=re.DOTALL))
 
 
 def apply(path, diff: str) -> None:

@@ -12,7 +12,7 @@ DOC = config.PROJECT_ROOT / "docs" / "models.md"
 
 
 def blocks(text: str, info: str) -> list[str]:
-    return re.findall(rf"```{info}\n(.*?)```", text, flags=re.S)
+    return re.findall(rf"```{info}\n(.*?)```", text, flags=re.DOTALL)
 
 
 def test_every_example_of_the_model_api_runs():

@@ -255,7 +255,7 @@ def test_a_quiet_run_prints_one_line_per_step_and_logs_the_rest(tmp_path, capsys
     code = graph.execute(tasks, ["noisy", "after"], tmp_path / ".doit.json", log=log)
     assert code != 0
     out = capsys.readouterr().out.splitlines()
-    assert [ln for ln in out if ln.startswith("noisy: ")][0].startswith("noisy: done in ")
+    assert next(ln for ln in out if ln.startswith("noisy: ")).startswith("noisy: done in ")
     assert "warning: UserWarning: a long warning text" in out
     failed = [ln for ln in out if ln.startswith("broken: ")]
     assert failed == [

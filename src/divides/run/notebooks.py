@@ -317,9 +317,10 @@ def quiet_kernel_manager(log: Path) -> type:
 
     class QuietKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            stream = open(log, "a", encoding="utf-8")  # noqa: SIM115 - the kernel keeps it
-            kw.update(stdout=stream, stderr=stream)
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            # a local file opened once per kernel; the kernel process keeps its own copy
+            with open(log, "a", encoding="utf-8") as stream:  # noqa: ASYNC230
+                kw.update(stdout=stream, stderr=stream)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return QuietKernelManager
 
