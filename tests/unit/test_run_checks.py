@@ -266,3 +266,17 @@ def test_a_quiet_run_prints_one_line_per_step_and_logs_the_rest(tmp_path, capsys
     text = log.read_text()
     assert "internal detail of the step" in text and "UnmetDependency" in text
     assert "warnings.warn(" in text  # the source line goes to the log only
+
+
+def test_without_a_build_values_are_checked_against_the_catalogue(tmp_path, monkeypatch):
+    # a fresh clone: nothing built, the check still takes a second and names the match
+    monkeypatch.setattr(config, "processed_dir", lambda data: tmp_path / "nothing" / data)
+    allowed = checks.Allowed("demo")
+    assert allowed.panel is None
+    with pytest.raises(DividesError, match=r"columns.csv \(not built yet\); did you mean "
+                                           r"cpi_score"):
+        allowed.check("cpi_scor", "panel_column", "03: -p outcome")
+    with pytest.raises(DividesError, match="did you mean GEO"):
+        allowed.check("GEOO", "country", "04: -p treated")
+    assert allowed.values("year") is None  # any year until built; the notebook checks it
+    assert allowed.values("donor_group") == ["post_soviet"]
