@@ -273,7 +273,7 @@ def test_without_a_build_values_are_checked_against_the_catalogue(tmp_path, monk
     monkeypatch.setattr(config, "processed_dir", lambda data: tmp_path / "nothing" / data)
     allowed = checks.Allowed("demo")
     assert allowed.panel is None
-    with pytest.raises(DividesError, match=r"columns.csv \(not built yet\); did you mean "
+    with pytest.raises(DividesError, match=r"\(columns.csv; not built yet\); did you mean "
                                            r"cpi_score"):
         allowed.check("cpi_scor", "panel_column", "03: -p outcome")
     with pytest.raises(DividesError, match="did you mean GEO"):
