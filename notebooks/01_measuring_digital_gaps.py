@@ -28,8 +28,8 @@
 # %% tags=["parameters"]
 data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
-gap_indicator_sex = "itu_internet_users_pct"
-trend_indicator = "findex_paid_bills_online_pct"
+gap_indicator_sex = "itu_internet_users_pct"  # kind: indicator
+trend_indicator = "findex_paid_bills_online_pct"  # kind: indicator
 
 # %%
 from IPython.display import Markdown

@@ -33,9 +33,9 @@
 # %% tags=["parameters"]
 data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
-outcome = "cpi_score"
-year = 2019
-controls = ["log_gdp_pc_ppp"]
+outcome = "cpi_score"  # kind: panel_column
+year = 2019  # kind: year
+controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 
 # %%
 import divides

@@ -32,9 +32,9 @@
 # %% tags=["parameters"]
 data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
-outcome = "wgi_cc_estimate"
-regressor = "egdi"
-controls = ["log_gdp_pc_ppp"]
+outcome = "wgi_cc_estimate"  # kind: panel_column
+regressor = "egdi"  # kind: panel_column
+controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 
 # %%
 from IPython.display import Markdown
@@ -42,7 +42,7 @@ from IPython.display import Markdown
 import divides
 from divides import config
 from divides.models import narrative
-from divides.figures import charts, registry
+from divides.figures import charts, registry, style
 from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
@@ -55,28 +55,31 @@ tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 # %% [markdown]
 # ## The pooled picture
 #
-# CPI against EGDI in the year most countries have both, by income group, with fitted
-# lines within each group.
+# The outcome against the regressor (by default WGI control of corruption against EGDI)
+# in the year most countries have both, by income group, with fitted lines within each
+# group.
 
 # %%
-_ = registry.save("cpi_vs_egdi", figures_dir, panel=panel)
+_ = registry.save("outcome_vs_regressor", figures_dir, panel=panel, outcome=outcome,
+                  regressor=regressor)
 
 # %%
-pooled_year = charts.best_year(panel, ["egdi", "cpi_score"])
+pooled_year = charts.best_year(panel, [regressor, outcome])
 pooled_text = narrative.association_sentence(
-    panel[panel["year"] == pooled_year], "egdi", "cpi_score", "EGDI",
-    f"the CPI score ({pooled_year})")
+    panel[panel["year"] == pooled_year], regressor, outcome, style.label(regressor, unit=False),
+    f"{style.label(outcome, unit=False)} ({pooled_year})")
 Markdown(pooled_text)
 
 # %% [markdown]
-# Where the two are high and low: EGDI and the CPI score on the map, latest year with data
-# (classes by Fisher-Jenks natural breaks and quantiles; countries without a value hatched).
+# Where the two are high and low: the regressor and the outcome on the map, latest year
+# with data (classes by Fisher-Jenks natural breaks and quantiles; countries without a
+# value hatched).
 
 # %%
-_ = registry.save("map_egdi", figures_dir, panel=panel)
+_ = registry.save("map_regressor", figures_dir, panel=panel, regressor=regressor)
 
 # %%
-_ = registry.save("map_cpi_score", figures_dir, panel=panel)
+_ = registry.save("map_outcome", figures_dir, panel=panel, outcome=outcome)
 
 # %% [markdown]
 # ## Pooled, between and within, side by side
@@ -121,25 +124,27 @@ within_text = narrative.within_vs_pooled(table, regressor, "pooled", "two-way FE
 Markdown(controls_text + "\n\n" + within_text)
 
 # %%
+# the outcome beside the two corruption measures (CPI and WGI), pooled and within
 both = []
-for y in ("cpi_score", "wgi_cc_estimate"):
+for y in dict.fromkeys([outcome, "cpi_score", "wgi_cc_estimate"]):
     for est in ("pooled", "twfe"):
         both.append(fit(panel, Spec(y, (regressor,), tuple(controls), estimator=est)))
 _ = registry.save("coef_pooled_vs_twfe", figures_dir, results=tidy_many(both),
-                  regressor=regressor, controls=controls)
+                  outcome=outcome, regressor=regressor, controls=controls)
 
 # %% [markdown]
-# ## Does the within estimate survive EGDI's methodology changes?
+# ## Does the within estimate survive methodology changes?
 #
 # EGDI was rebuilt between survey editions (2003-2008, 2010, 2014), so part of a country's
 # EGDI movement is measurement. The two-way FE estimate on all editions, on the 2010+ and
-# 2014+ editions only, on the Online Service Index alone, and on the country's rank within
-# each edition (percentile among the countries surveyed that year, which a rescaling of the
-# index cannot move):
+# 2014+ editions only, on the Online Service Index alone, and on the country's rank on the
+# regressor within each year (percentile among the countries with a value that year, which
+# a rescaling of the index cannot move):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ranked = panel.assign(egdi_rank_pct=panel.groupby("year")["egdi"].rank(pct=True) * 100)
+rank_name = f"{regressor}_rank_pct"
+ranked = panel.assign(**{rank_name: panel.groupby("year")[regressor].rank(pct=True) * 100})
 editions = {
     "all editions": Spec(outcome, (regressor,), tuple(controls), estimator="twfe"),
     "2010+ editions": Spec(outcome, (regressor,), tuple(controls), estimator="twfe",
@@ -147,12 +152,12 @@ editions = {
     "2014+ editions": Spec(outcome, (regressor,), tuple(controls), estimator="twfe",
                            sample="year >= 2014"),
     "OSI only": Spec(outcome, ("osi",), tuple(controls), estimator="twfe"),
-    "within-edition rank (percentile)": Spec(outcome, ("egdi_rank_pct",), tuple(controls),
+    "within-edition rank (percentile)": Spec(outcome, (rank_name,), tuple(controls),
                                              estimator="twfe"),
 }
 edition_results = [fit(ranked, spec) for spec in editions.values()]
 edition_table = tidy_many(edition_results, list(editions))
-edition_table = edition_table[edition_table["term"].isin([regressor, "osi", "egdi_rank_pct"])][
+edition_table = edition_table[edition_table["term"].isin([regressor, "osi", rank_name])][
     ["model", "term", "coef", "stderr", "p", "n_obs", "n_countries", "year_first"]]
 edition_table.to_csv(tables_dir / f"03_egov_{outcome}_editions.csv", index=False,
                      lineterminator="\n", float_format="%.6g")
@@ -185,33 +190,35 @@ print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one
 # %% [markdown]
 # ## Is e-government weaker where gaps are larger?
 #
-# The interaction of EGDI with the country's latest internet gender gap (ITU, male minus
+# The interaction of the regressor (by default EGDI) with the country's latest internet
+# gender gap (ITU, male minus
 # female, percentage points, treated as a country characteristic). In the two-way FE
 # model the gap's own term is absorbed by the country effects; the interaction is
-# identified from EGDI changes in countries with different gaps. A negative interaction
-# means e-government goes with less improvement where women are further behind.
+# identified from the regressor's changes in countries with different gaps. A negative
+# interaction means the regressor goes with less improvement where women are further
+# behind.
 
 # %%
 frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct", name="gap_sex_pp_latest")
 # In two-way FE the gap's own term is absorbed by the country effects, so the model takes
-# EGDI and the product EGDI x gap only.
-frame["egdi_x_gap_sex_pp_latest"] = frame["egdi"] * frame["gap_sex_pp_latest"]
+# the regressor and the product regressor x gap only.
+product = f"{regressor}_x_gap_sex_pp_latest"
+frame[product] = frame[regressor] * frame["gap_sex_pp_latest"]
 interaction = [
     fit(frame, Spec(outcome, (regressor, "gap_sex_pp_latest"), tuple(controls),
                     estimator="pooled", interactions=((regressor, "gap_sex_pp_latest"),))),
-    fit(frame, Spec(outcome, (regressor, "egdi_x_gap_sex_pp_latest"), tuple(controls),
-                    estimator="twfe")),
-    fit(frame, Spec(outcome, (regressor, "egdi_x_gap_sex_pp_latest"), tuple(controls),
-                    estimator="twfe", standardise=True)),
+    fit(frame, Spec(outcome, (regressor, product), tuple(controls), estimator="twfe")),
+    fit(frame, Spec(outcome, (regressor, product), tuple(controls), estimator="twfe",
+                    standardise=True)),
 ]
 names = ["pooled", "two-way FE", "two-way FE, standardised"]
 _ = write_tables(interaction, tables_dir / f"03_egov_x_gap_{outcome}", names=names,
-                 caption="EGDI x internet gender gap")
+                 caption=f"{regressor} x internet gender gap")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 inter = tidy_many(interaction, names)
-print(inter[inter["term"].str.contains("_x_|^egdi|^gap", regex=True)][
+print(inter[inter["term"].str.contains("_x_|^gap", regex=True) | (inter["term"] == regressor)][
     ["model", "term", "coef", "stderr", "p", "n_countries"]].round(4).to_string(index=False))
 
 # %% [markdown]

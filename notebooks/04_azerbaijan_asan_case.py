@@ -14,158 +14,172 @@
 # ---
 
 # %% [markdown]
-# # Azerbaijan around the ASAN launch
+# # A case study: one country around a reform
 #
-# **Question.** How did Azerbaijan's perceived corruption, e-government scores and
-# connectivity move around the launch of the ASAN service halls (agency created by decree
-# in July 2012; first centre serving the public from 15 January 2013), compared with
-# post-Soviet peers, and what can and cannot be concluded from that?
+# **Question.** How did the treated country's perceived corruption, e-government scores
+# and connectivity move around a reform, compared with a group of donor countries, and
+# what can and cannot be concluded from that? By default: Azerbaijan around the launch of
+# the ASAN service halls (agency created by decree in July 2012; first centre serving the
+# public from 15 January 2013), against post-Soviet peers. The parameters point it at any
+# country, treatment year, outcomes and donor group (`divides run --list` shows them).
 #
-# **Method.** Exploratory, in three steps: (1) the raw paths of Azerbaijan and its peers;
-# (2) an event study, Azerbaijan's deviation from the donors in a two-way fixed-effects
-# regression by event year (reference: the year before treatment), with intervals from
-# placebo runs on the donors; (3) a synthetic control (non-negative donor weights summing
-# to one, fitted on the pre-treatment path) with a placebo run for every donor and a
-# permutation p-value from the rank of the post/pre fit-error ratio (RMSPE). The treatment
-# year (2012 or 2013) is a modelling choice and is varied.
+# **Method.** Exploratory, in three steps: (1) the raw paths of the treated country and
+# its donors; (2) an event study, the treated country's deviation from the donors in a
+# two-way fixed-effects regression by event year (reference: the year before treatment),
+# with intervals from placebo runs on the donors; (3) a synthetic control (non-negative
+# donor weights summing to one, fitted on the pre-treatment path) with a placebo run for
+# every donor and a permutation p-value from the rank of the post/pre fit-error ratio
+# (RMSPE). The treatment year is a modelling choice and is varied.
 
 # %% tags=["parameters"]
 data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
-treated = "AZE"
-donor_group = "post_soviet"
-treatment_year = 2013
-outcomes = ["wgi_cc_estimate", "cpi_score"]
-keep_donors = []  # screened-out donors to put back, e.g. ["GEO"]
+treated = "AZE"  # kind: country
+donor_group = "post_soviet"  # kind: donor_group  # all, a region, an income group, post_soviet
+treatment_year = 2013  # kind: year
+outcomes = ["wgi_cc_estimate", "cpi_score"]  # kind: panel_column
+keep_donors = []  # kind: country  # screened-out donors to put back, e.g. ["GEO"]
 
 # %%
+from IPython.display import Markdown
+
 import divides
 from divides import config
 from divides.figures import registry
-from divides.models import case
+from divides.models import ModelError, case
 
 panel = divides.load_panel(data)
-screen = case.donor_screen(donor_group, keep=tuple(keep_donors))
-donors = case.donors(donor_group, keep=tuple(keep_donors))
+screen = case.donor_screen(donor_group, keep=tuple(keep_donors), panel=panel, treated=treated)
+donors = case.donors(donor_group, keep=tuple(keep_donors), panel=panel, treated=treated)
+names = panel.drop_duplicates("iso3").set_index("iso3")["country_name"]
+treated_name = names.get(treated, treated)
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 tables_dir.mkdir(parents=True, exist_ok=True)
 # the files of this case are named by what changes them: the treated unit, the donor group
 # (with any screened donors put back) and the treatment year
-donor_tag = "+".join([donor_group, *keep_donors])
+donor_tag = case.group_tag(donor_group, keep_donors)
 case_tag = f"{treated}_{donor_tag}_{treatment_year}"
-print(f"treated: {treated}; donors ({len(donors)}): {', '.join(donors)}")
+print(f"treated: {treated} ({treated_name}); donor group {donor_group!r}, donors "
+      f"({len(donors)}): {', '.join(donors)}")
 for _, row in screen[screen["reason"] != ""].iterrows():
     print(f"screened: {row['iso3']} ({row['name']}): {row['reason']}")
+Markdown(f"## {treated_name} from {treatment_year}, against the donor group {donor_group}")
+
+# %% [markdown]
+# ## Which outcomes have the data
+#
+# Each outcome needs values of the treated country in at least three years before the
+# treatment year (including the year just before it, the event study's reference), one
+# from it on, and at least three donors observed in all those years. An outcome without
+# them is left out here, with the reason, and the case study goes on with the others.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+outcome_checks = case.outcome_checks(panel, outcomes, treated, donors, treatment_year)
+usable = outcome_checks.loc[outcome_checks["status"] == "ok", "outcome"].tolist()
+for _, row in outcome_checks[outcome_checks["status"] != "ok"].iterrows():
+    print(f"left out: {row['outcome']}: {row['status']}")
+if not usable:
+    raise ModelError(f"case study {treated} from {treatment_year}: no outcome has the data "
+                     f"it needs ({'; '.join(outcome_checks['status'])})")
+main = usable[0]
+print(f"outcomes studied: {', '.join(usable)} (robustness checks on {main})")
 
 # %% [markdown]
 # ## The raw paths
 #
-# Azerbaijan against the median of its peers, before and after the launch.
+# The treated country against the median of its donors, before and after the treatment.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-columns = ["wgi_cc_estimate", "cpi_score", "egdi", "osi", "internet_users_pct"]
+columns = list(dict.fromkeys([*usable, "egdi", "osi", "internet_users_pct"]))
 window = panel[panel["year"].between(treatment_year - 5, treatment_year + 7)]
-paths = (window.assign(unit=window["iso3"].where(window["iso3"] == treated, "peer median"))
+paths = (window.assign(unit=window["iso3"].where(window["iso3"] == treated, "donor median"))
          [window["iso3"].isin([treated, *donors])]
          .groupby(["unit", "year"])[columns].median()
          .unstack("unit").round(3))
 paths.to_csv(tables_dir / f"04_case_paths_{case_tag}.csv", lineterminator="\n")
-print(paths.loc[:, ["wgi_cc_estimate", "osi"]].to_string())
+print(paths.loc[:, [main, "osi"]].to_string())
 
 # %% [markdown]
 # ## Event study
 #
-# Azerbaijan's coefficient for each year around the launch. The bars are placebo
-# intervals (the spread of the same coefficient when each donor is treated instead), not
-# classical confidence intervals.
-
-# %%
-es = case.event_study(panel, outcomes[0], treated=treated, donor_pool=donors,
-                      treatment_year=treatment_year)
-es.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcomes[0]}.csv", index=False, lineterminator="\n",
-          float_format="%.6g")
-_ = registry.save("event_study", figures_dir, es=es, outcome=outcomes[0], treated=treated,
-                  donor_group=donor_tag, treatment_year=treatment_year)
+# The treated country's coefficient for each year around the treatment, one outcome at a
+# time. The bars are placebo intervals (the spread of the same coefficient when each donor
+# is treated instead), not classical confidence intervals.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
-      .to_string(index=False))
-
-# %% [markdown]
-# The CPI on its 0-100 scale starts in 2012, so its event study has a single
-# pre-treatment year (the reference, 2012) and follows Azerbaijan through its last edition;
-# the old 0-10 scores are a different indicator and are not spliced on.
-
-# %%
-# NBVAL_CHECK_OUTPUT
-es_cpi = case.event_study(panel, outcomes[1], treated=treated, donor_pool=donors,
-                          treatment_year=treatment_year, window=(-1, 10))
-es_cpi.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcomes[1]}.csv", index=False,
+for outcome in usable:
+    es = case.event_study(panel, outcome, treated=treated, donor_pool=donors,
+                          treatment_year=treatment_year)
+    es.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcome}.csv", index=False,
               lineterminator="\n", float_format="%.6g")
-print(es_cpi[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
-      .to_string(index=False))
-
-# %%
-_ = registry.save("event_study", figures_dir, es=es_cpi, outcome=outcomes[1], treated=treated,
-                  donor_group=donor_tag, treatment_year=treatment_year)
+    _ = registry.save("event_study", figures_dir, es=es, outcome=outcome, treated=treated,
+                      donor_group=donor_tag, treatment_year=treatment_year)
+    print(f"{outcome}:")
+    print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
+          .to_string(index=False))
 
 # %% [markdown]
 # ## Synthetic control with placebo runs
 
 # %%
-sc = case.synthetic_control(panel, outcomes[0], treated=treated, donor_pool=donors,
-                            treatment_year=treatment_year)
-_ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcomes[0], treated=treated,
-                  donor_group=donor_tag, treatment_year=treatment_year)
-sc.summary.to_csv(tables_dir / f"04_synth_{case_tag}_{outcomes[0]}_placebos.csv", index=False,
-                  lineterminator="\n", float_format="%.6g")
-
-# %%
 # NBVAL_CHECK_OUTPUT
-weights = sc.weights[(sc.weights["unit"] == treated) & (sc.weights["weight"] > 0.001)]
-print(weights[["donor", "weight"]].round(3).to_string(index=False))
-print(sc.summary.round(3).to_string(index=False))
-print(f"permutation p-value (rank of the RMSPE ratio): {sc.p_value:.3f}")
+for outcome in usable:
+    sc = case.synthetic_control(panel, outcome, treated=treated, donor_pool=donors,
+                                treatment_year=treatment_year)
+    _ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcome, treated=treated,
+                      donor_group=donor_tag, treatment_year=treatment_year)
+    sc.summary.to_csv(tables_dir / f"04_synth_{case_tag}_{outcome}_placebos.csv", index=False,
+                      lineterminator="\n", float_format="%.6g")
+    weights = sc.weights[(sc.weights["unit"] == treated) & (sc.weights["weight"] > 0.001)]
+    print(f"{outcome}: donor weights")
+    print(weights[["donor", "weight"]].round(3).to_string(index=False))
+    print(sc.summary[sc.summary["unit"] == treated].round(3).to_string(index=False))
+    print(f"permutation p-value (rank of the RMSPE ratio): {sc.p_value:.3f}")
 
 # %% [markdown]
 # ## The data choices as specifications
 #
-# Outcome (WGI control of corruption, CPI score) by treatment year (2012, 2013). CPI on
-# its 0-100 scale starts in 2012, which leaves too few pre-treatment years for a synthetic
-# control: the table says so rather than mixing in the old 0-10 scale.
+# Each outcome by treatment year (the year before the chosen one, and the chosen one). A
+# combination without enough pre-treatment years is kept with its reason in `status`,
+# rather than mixing in another indicator.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-specs = case.case_specs(panel, treated=treated, donor_pool=donors, outcomes=tuple(outcomes))
-specs.to_csv(tables_dir / f"04_case_specs_{treated}_{donor_tag}.csv", index=False, lineterminator="\n",
+specs = case.case_specs(panel, treated=treated, donor_pool=donors, outcomes=tuple(usable),
+                        treatment_years=(treatment_year - 1, treatment_year))
+specs.to_csv(tables_dir / f"04_case_specs_{case_tag}.csv", index=False, lineterminator="\n",
              float_format="%.6g")
-print(specs[["outcome", "treatment_year", "status", "post_gap_mean", "rmspe_ratio",
-             "placebo_p"]].round(3).to_string(index=False))
+print(specs.reindex(columns=["outcome", "treatment_year", "status", "post_gap_mean",
+                             "rmspe_ratio", "placebo_p"]).round(3).to_string(index=False))
 
 # %% [markdown]
 # ## How fragile is the synthetic control?
 #
-# Three checks of the result above: (1) leave-one-out, the synthetic control re-run without
-# each donor in turn; (2) the donor pool with the screened donors put back (Georgia's Public
-# Service Halls were the model for ASAN, so it is a treated unit, not a control); (3)
-# placebos in time, fake treatment years before the real one, using only years before it;
-# and an interval for a constant post-treatment gap by conformal inference (Chernozhukov,
-# Wuthrich and Zhu 2021).
+# Three checks of the result above, on the first outcome with data: (1) leave-one-out, the
+# synthetic control re-run without each donor in turn; (2) the donor pool with the
+# screened donors put back (by default Georgia, whose Public Service Halls were the model
+# for ASAN, so it is a treated unit, not a control); (3) placebos in time, fake treatment
+# years before the real one, using only years before it; and an interval for a constant
+# post-treatment gap by conformal inference (Chernozhukov, Wuthrich and Zhu 2021).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-loo = case.leave_one_out(panel, outcomes[0], treated=treated, donor_pool=donors,
+loo = case.leave_one_out(panel, main, treated=treated, donor_pool=donors,
                          treatment_year=treatment_year)
-loo.to_csv(tables_dir / f"04_leave_one_out_{case_tag}_{outcomes[0]}.csv", index=False,
+loo.to_csv(tables_dir / f"04_leave_one_out_{case_tag}_{main}.csv", index=False,
            lineterminator="\n", float_format="%.6g")
-print(loo[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_weight"]]
+# the donors without weight leave the fit unchanged: the table file lists them, the print not
+carrying = loo[(loo["dropped"] == "(none)") | (loo["weight"] > 0.001)]
+print(carrying[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_weight"]]
       .round(3).to_string(index=False))
+print(f"{len(loo) - len(carrying)} donors without weight (< 0.001) left out of this print")
 
 # %%
-_ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=outcomes[0],
+_ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=main,
                   treated=treated, donor_group=donor_tag, treatment_year=treatment_year)
 
 # %%
@@ -178,24 +192,28 @@ print(f"All donors: post-treatment gap {full['post_gap_mean']:+.3f} (placebo p =
       f"weight. Leaving one donor out, the gap ranges from {rest['post_gap_mean'].min():+.3f} "
       f"to {rest['post_gap_mean'].max():+.3f}; without {worst['dropped']} it is "
       f"{worst['post_gap_mean']:+.3f} (placebo p = {worst['placebo_p']:.2f}).")
-with_screened = case.synthetic_control(
-    panel, outcomes[0], treated=treated, treatment_year=treatment_year,
-    donor_pool=case.donors(donor_group, keep=tuple(screen["iso3"])))
-gap_all = with_screened.summary.set_index("unit").loc[treated, "post_gap_mean"]
-print(f"With the screened donors put back ({', '.join(screen.loc[screen['reason'] != '', 'iso3'])}"
-      f"): gap {gap_all:+.3f}, placebo p = {with_screened.p_value:.2f}.")
+screened = screen.loc[~screen["used"] & (screen["iso3"] != treated), "iso3"].tolist()
+if screened:
+    with_screened = case.synthetic_control(
+        panel, main, treated=treated, treatment_year=treatment_year,
+        donor_pool=case.donors(donor_group, keep=tuple(screened), panel=panel, treated=treated))
+    gap_all = with_screened.summary.set_index("unit").loc[treated, "post_gap_mean"]
+    print(f"With the screened donors put back ({', '.join(screened)}): gap {gap_all:+.3f}, "
+          f"placebo p = {with_screened.p_value:.2f}.")
+else:
+    print(f"No donor of {donor_group} is screened out: nothing to put back.")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-fake = case.placebo_in_time(panel, outcomes[0], treated=treated, donor_pool=donors,
+fake = case.placebo_in_time(panel, main, treated=treated, donor_pool=donors,
                             treatment_year=treatment_year)
-fake.to_csv(tables_dir / f"04_placebo_in_time_{case_tag}_{outcomes[0]}.csv", index=False,
+fake.to_csv(tables_dir / f"04_placebo_in_time_{case_tag}_{main}.csv", index=False,
             lineterminator="\n", float_format="%.6g")
 ok = fake[fake["status"] == "ok"]
 print(ok[["fake_treatment_year", "post_gap_mean", "rmspe_ratio", "placebo_p"]].round(3)
       .to_string(index=False))
 print(f"{len(fake) - len(ok)} fake years without enough pre-treatment years left out")
-interval = case.conformal_interval(panel, outcomes[0], treated=treated, donor_pool=donors,
+interval = case.conformal_interval(panel, main, treated=treated, donor_pool=donors,
                                    treatment_year=treatment_year, alpha=0.1)
 edge = " (the lower end is the edge of the searched grid: unbounded there)" if interval[
     "grid_edge_hit"] else ""
@@ -208,19 +226,19 @@ print(f"Conformal 90% interval for a constant post-treatment gap: "
 # What this does to the claim: the synthetic-control gap rests on the donor with most
 # weight. The printed leave-one-out range is the honest summary of the point estimate;
 # where dropping one donor moves the gap to about zero and the placebo p-value to a value
-# no one would call evidence, the result is a statement about that donor, not about ASAN.
-# The placebos in time show how large gaps at fake dates are, and the conformal interval
-# includes zero whenever its printed p-value of a zero gap is above 0.1.
+# no one would call evidence, the result is a statement about that donor, not about the
+# reform. The placebos in time show how large gaps at fake dates are, and the conformal
+# interval includes zero whenever its printed p-value of a zero gap is above 0.1.
 
 # %% [markdown]
 # ## What this can and cannot show
 #
-# * One treated country and about a dozen donors: the smallest possible placebo p-value is
+# * One treated country and a group of donors: the smallest possible placebo p-value is
 #   1 / (donors + 1), so "significance" is coarse by construction.
-# * ASAN came with other changes (oil revenues, the 2013 election, anti-corruption
-#   campaigns), and perception indices react to many of them; the design cannot separate
-#   ASAN from them.
-# * Qualitative studies call ASAN a bribe-free "pocket of integrity" in service delivery
-#   whose effect on systemic corruption is limited; a national perception index is a
-#   blunt instrument for that narrower claim.
+# * A reform comes with other changes (for the default case, ASAN in Azerbaijan: oil
+#   revenues, the 2013 election, anti-corruption campaigns), and perception indices react
+#   to many of them; the design cannot separate the reform from them.
+# * A reform of service delivery can be a bribe-free "pocket of integrity" (as qualitative
+#   studies call ASAN) whose effect on systemic corruption is limited; a national
+#   perception index is a blunt instrument for that narrower claim.
 # * The figures and tables above are exploratory evidence, not a causal estimate.

@@ -40,10 +40,10 @@
 
 # %% tags=["parameters"]
 data = "demo"
-draws = 999
+draws = 999  # kind: number >= 0
 report_dir = ""  # set by `divides run`: this run's output folder
-backend = "serial"
-key_regressor = "egdi"
+backend = "serial"  # kind: choice: serial|processes|dask
+key_regressor = "egdi"  # kind: speccurve_regressor
 
 # %%
 from divides import config

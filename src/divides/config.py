@@ -110,5 +110,7 @@ def reports_dir(data: str) -> Path:
 
 def notebook_output_dir(data: str, report_dir: str = "") -> Path:
     """Where a notebook writes figures/ and tables/: the runner's folder for it when given
-    (``report_dir`` parameter, set by ``divides run``), else ``reports/<data>/``."""
-    return Path(report_dir) if report_dir else reports_dir(data)
+    (``report_dir`` parameter, set by ``divides run``), else the scratch folder
+    ``reports/<data>/lab/`` (a notebook run by hand, e.g. in JupyterLab, never writes into
+    a pipeline run's folder, whose files ``run.json`` and the report list)."""
+    return Path(report_dir) if report_dir else reports_dir(data) / "lab"

@@ -40,8 +40,9 @@ def test_default_names_are_unique_and_carry_parameters():
     assert es.stem(donor_group="eap") != es.stem()
     assert es.stem(outcome="cpi_score") != es.stem()
     coef = registry.spec("coef_pooled_vs_twfe")
-    assert coef.stem(regressor="osi") == "coef_pooled_vs_twfe_osi_log_gdp_pc_ppp"
-    assert coef.stem(controls=[]) == "coef_pooled_vs_twfe_egdi_none"
+    assert coef.stem(regressor="osi") == "coef_pooled_vs_twfe_wgi_cc_estimate_osi_log_gdp_pc_ppp"
+    assert coef.stem(controls=[]) == "coef_pooled_vs_twfe_wgi_cc_estimate_egdi_none"
+    assert registry.spec("map_outcome").stem(outcome="cpi_score") == "map_cpi_score"
     with pytest.raises(ValueError, match=r"unknown parameters \['donor'\]"):
         es.stem(donor="eap")
     with pytest.raises(ValueError, match="not in the registry"):

@@ -61,3 +61,17 @@ def test_a_query_sample_is_labelled_by_its_query_not_all():
     assert spec.label.endswith("|region == 'Sub-Saharan Africa'")
     assert Spec("wgi_cc_estimate", ("egdi",)).sample_label == "all"
     assert Spec("wgi_cc_estimate", ("egdi",), sample="x > 1", sample_label="rich").sample_label == "rich"
+
+
+def test_a_coefficient_in_large_units_keeps_its_significant_digits():
+    panel = fixture_panel(n_countries=30, seed=7)
+    panel = panel.assign(gdp_pc_usd_x1e6=panel["log_gdp_pc_ppp"] * 1e6)  # large units
+    result = fit(panel, Spec("wgi_cc_estimate", ("gdp_pc_usd_x1e6",), estimator="pooled"))
+    coef, se = result["gdp_pc_usd_x1e6"]["coef"], result["gdp_pc_usd_x1e6"]["stderr"]
+    assert abs(coef) < 1e-4  # what printed as 0.000 (0.000) with three fixed decimals
+    table = tables.side_by_side([result], names=["pooled"])
+    row = list(table.index).index("gdp_pc_usd_x1e6")
+    shown_coef, shown_se = table["pooled"].iloc[row], table["pooled"].iloc[row + 1]
+    assert float(shown_coef.rstrip("*")) == pytest.approx(coef, rel=5e-3)
+    assert float(shown_se.strip("()")) == pytest.approx(se, rel=5e-3)
+    assert tables.format_float(0.5) == "0.500" and tables.format_float(1234.5678) == "1234.568"

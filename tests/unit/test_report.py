@@ -64,7 +64,7 @@ def test_notebook_page_shows_the_figure_numbered_with_its_caption(built, run_dir
     page = (run_dir / "report" / "03_test.html").read_text(encoding="utf-8")
     assert built.figures == 1
     assert re.search(r"Figure 1", page), "figures are numbered"
-    assert "Perceived corruption and e-government, 2020" in page  # title from the PNG
+    assert "CPI score and E-Government Development Index (EGDI), 2020" in page  # from the PNG
     assert "SYNTHETIC DEMO DATA" in page                      # footer in the caption
     img = re.search(r'<img[^>]+src="([^"]+cpi_vs_egdi[^"]*\.png)"', page).group(1)
     assert (run_dir / "report" / img).exists()

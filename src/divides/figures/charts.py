@@ -300,16 +300,19 @@ def best_year(panel: pd.DataFrame, columns: Sequence[str]) -> int:
 @style.sized
 def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
                 y: str = "cpi_score"):
-    """CPI score against EGDI for one year, coloured by income group, OLS line per group.
+    """``y`` (by default the CPI score) against ``x`` (by default EGDI) for one year, coloured
+    by income group, OLS line per group; title and axes name the two columns.
 
     ``year`` defaults to the year with the most countries having both values (EGDI is
-    biennial). Lines are least-squares fits within each income group over its own range.
+    biennial). Lines are least-squares fits within each income group over its own range;
+    the legend gives each slope per 0.1 of ``x`` when ``x`` lies within 0-1, else per unit.
     """
     with house_style():
         require(panel, ["iso3", "year", x, y, "income_group"], "panel")
         year = best_year(panel, [x, y]) if year is None else int(year)
         data = panel[panel["year"] == year].dropna(subset=[x, y])
         fig, ax = style.new_figure(height_in=4.4)
+        unit_scale = bool(data[x].between(0, 1).all())
         for group, colour, marker in _income_colours(data["income_group"]):
             sub = data[data["income_group"].fillna("not classified") == group]
             ax.scatter(sub[x], sub[y], s=16, color=colour, alpha=0.85, linewidths=0.3,
@@ -319,14 +322,18 @@ def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
                 slope, intercept = np.polyfit(sub[x], sub[y], 1)
                 xs = np.linspace(sub[x].min(), sub[x].max(), 20)
                 ax.plot(xs, intercept + slope * xs, color=colour, linewidth=1.6, zorder=3)
-                text += f", slope {slope / 10:+.1f} per 0.1"
+                text += (f", slope {slope / 10:+.3g} per 0.1" if unit_scale
+                         else f", slope {slope:+.3g} per unit")
             ax.plot([], [], marker=marker, color=colour, label=text, markersize=4,
                     markeredgecolor=style.palette().edge, markeredgewidth=0.3)
         ax.set_xlabel(style.label(x))
         ax.set_ylabel(style.label(y))
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 100)
-        ax.set_title(f"Perceived corruption and e-government, {year}", loc="left")
+        if unit_scale:
+            ax.set_xlim(0, 1)
+        if data[y].between(0, 100).all() and data[y].max() > 1:
+            ax.set_ylim(0, 100)
+        ax.set_title(f"{style.label(y, unit=False)} and {style.label(x, unit=False)}, {year}",
+                     loc="left")
         style.legend_below(fig, handles=ax.get_legend_handles_labels()[0],
                            title="Income group: OLS fit within group")
         footer = style.make_footer(panel, sources=style.sources_for_columns([x, y]),

@@ -10,6 +10,8 @@ numbers come from. A figure with text outside its canvas is refused too: nothing
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from pathlib import Path
 
@@ -75,8 +77,9 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
                 if fmt == "png":  # the report captions each figure from these two
                     metadata = {**metadata, "Title": figure_title(fig),
                                 "Description": style.footer_of(fig).text}
-                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata,
-                            facecolor="white", **extra)
+                with _no_eps_transparency_notice(fmt):
+                    fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata,
+                                facecolor="white", **extra)
                 if fmt == "svg":
                     _renumber_svg_ids(path)
                 if fmt == "eps":
@@ -91,6 +94,28 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     if close:
         plt.close(fig)
     return paths
+
+
+@contextlib.contextmanager
+def _no_eps_transparency_notice(fmt: str):
+    """Silence matplotlib's notice that PostScript has no transparency (printed on every EPS
+    save): EPS is a journals' format and renders translucent marks opaque by design;
+    every other message of the backend still shows."""
+    if fmt != "eps":
+        yield
+        return
+    logger = logging.getLogger("matplotlib.backends.backend_ps")
+    notice = _TransparencyNotice()
+    logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice)
+
+
+class _TransparencyNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "does not support transparency" not in record.getMessage()
 
 
 def figure_title(fig) -> str:

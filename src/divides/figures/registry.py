@@ -113,23 +113,27 @@ FIGURES: dict[str, FigureSpec] = {
         lambda results, outcome, year, controls: charts.coefficient_plot(results),
         ("results",), {"outcome": "cpi_score", "year": 2019, "controls": ["log_gdp_pc_ppp"]},
         "02"),
-    "cpi_vs_egdi": FigureSpec(
-        "cpi_vs_egdi", lambda panel: charts.cpi_vs_egdi(panel), ("panel",), notebook="03"),
-    "map_egdi": FigureSpec(
-        "map_egdi", lambda panel: maps.choropleth(panel, "egdi", scheme="fisherjenks"),
-        ("panel",), notebook="03"),
-    "map_cpi_score": FigureSpec(
-        "map_cpi_score", lambda panel: maps.choropleth(panel, "cpi_score"), ("panel",),
-        notebook="03"),
+    "outcome_vs_regressor": FigureSpec(
+        "{outcome}_vs_{regressor}",
+        lambda panel, outcome, regressor: charts.cpi_vs_egdi(panel, x=regressor, y=outcome),
+        ("panel",), {"outcome": "wgi_cc_estimate", "regressor": "egdi"}, "03"),
+    "map_regressor": FigureSpec(
+        "map_{regressor}",
+        lambda panel, regressor: maps.choropleth(panel, regressor, scheme="fisherjenks"),
+        ("panel",), {"regressor": "egdi"}, "03"),
+    "map_outcome": FigureSpec(
+        "map_{outcome}", lambda panel, outcome: maps.choropleth(panel, outcome), ("panel",),
+        {"outcome": "wgi_cc_estimate"}, "03"),
     "coef_pooled_vs_twfe": FigureSpec(
-        "coef_pooled_vs_twfe_{regressor}_{controls}",
-        lambda results, regressor, controls: charts.coefficient_plot(results,
-                                                                     terms=(regressor,)),
-        ("results",), {"regressor": "egdi", "controls": ["log_gdp_pc_ppp"]}, "03"),
+        "coef_pooled_vs_twfe_{outcome}_{regressor}_{controls}",
+        lambda results, outcome, regressor, controls: charts.coefficient_plot(
+            results, terms=(regressor,)),
+        ("results",), {"outcome": "wgi_cc_estimate", "regressor": "egdi",
+                       "controls": ["log_gdp_pc_ppp"]}, "03"),
     "event_study": FigureSpec(
         "event_study_{treated}_{donor_group}_{treatment_year}_{outcome}",
         lambda es, treated, donor_group, treatment_year, outcome: charts.event_study_plot(
-            es, f"ASAN launch (treatment year {treatment_year})"),
+            es, f"{_country_name(treated)}'s treatment year {treatment_year}"),
         ("es",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
                   "outcome": "wgi_cc_estimate"}, "04"),
     "synth": FigureSpec(

@@ -20,6 +20,7 @@ outcome (CPI score, WGI control of corruption) and reports every combination.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,35 +35,133 @@ DONORS_CSV = config.CASE_DONORS_CSV
 MIN_PRE_YEARS = 3
 
 
-def donor_screen(group: str = "post_soviet", keep: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The donor group with each country's screening: iso3, name, used, reason.
+#: The donor group of every country with data (minus the treated and screened ones).
+ALL_DONORS = "all"
+#: Panel columns whose values are donor groups too (World Bank regions and income groups).
+GROUP_COLUMNS = ("region", "income_group")
 
-    A donor is screened out when ``data/models/case_donors.csv`` gives a reason (Georgia: its
-    Public Service Halls were the model for ASAN, so it was treated by a similar reform);
-    ``keep`` puts screened donors back. An unknown group is an error listing the known ones.
+
+def donor_groups(panel: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Every donor group by name -> its iso3 codes, sorted: the groups of
+    ``data/models/case_donors.csv`` (e.g. ``post_soviet``) and, given the panel, ``all``
+    (every country of the panel) and each region and income group of the panel.
+
+    >>> sorted(donor_groups())
+    ['post_soviet']
     """
     table = pd.read_csv(DONORS_CSV, dtype=str, keep_default_na=False)
-    known = sorted(table["group"].unique())
-    if group not in known:
-        raise ModelError(f"{DONORS_CSV.name}: donor group {group!r}: expected one of {known}")
-    sub = table[table["group"] == group].sort_values("iso3").reset_index(drop=True)
-    unknown = sorted(set(keep) - set(sub["iso3"]))
+    groups = {g: sorted(sub["iso3"]) for g, sub in table.groupby("group")}
+    if panel is not None:
+        frame = as_long(panel)
+        groups[ALL_DONORS] = sorted(frame[ENTITY].unique())
+        for col in GROUP_COLUMNS:
+            if col in frame.columns:
+                for value, sub in frame.groupby(col):
+                    if str(value).strip():
+                        groups.setdefault(str(value), sorted(sub[ENTITY].unique()))
+    return groups
+
+
+def donor_screen(group: str = "post_soviet", keep: tuple[str, ...] = (),
+                 panel: pd.DataFrame | None = None, treated: str | None = None) -> pd.DataFrame:
+    """The donor group with each country's screening: iso3, name, used, reason.
+
+    A donor is screened out when ``data/models/case_donors.csv`` gives a reason for it in any
+    group (Georgia: its Public Service Halls were the model for ASAN, so it was treated by a
+    similar reform); ``keep`` puts screened donors back. The ``treated`` country is never
+    its own donor (reason "the treated country", whatever ``keep`` says). Groups:
+    :func:`donor_groups` (``all``, regions and income groups need the ``panel``). An
+    unknown group is an error listing the known ones.
+    """
+    table = pd.read_csv(DONORS_CSV, dtype=str, keep_default_na=False)
+    groups = donor_groups(panel)
+    if group not in groups:
+        extra = "" if panel is not None else (" (all, regions and income groups: give the "
+                                              "panel)")
+        raise ModelError(f"{DONORS_CSV.name}: donor group {group!r}: expected one of "
+                         f"{sorted(groups)}{extra}")
+    members = groups[group]
+    unknown = sorted(set(keep) - set(members))
     if unknown:
         raise ModelError(f"donor group {group}: keep {unknown}: expected among its countries "
-                         f"{sub['iso3'].tolist()}")
-    reason = sub["screen_out_reason"].str.strip()
-    kept = sub["iso3"].isin(keep)
-    return pd.DataFrame({"iso3": sub["iso3"], "name": sub["name"],
-                         "used": (reason == "") | kept,
-                         "reason": np.where(reason == "", "",
-                                            np.where(kept, "kept on request: " + reason,
-                                                     reason))})
+                         f"{members}")
+    reasons = (table[table["screen_out_reason"].str.strip() != ""]
+               .drop_duplicates("iso3").set_index("iso3")["screen_out_reason"].str.strip())
+    names = dict(zip(table["iso3"], table["name"]))
+    if panel is not None and "country_name" in panel.columns:
+        names.update(dict(zip(panel["iso3"], panel["country_name"])))
+    reason = pd.Series([reasons.get(c, "") for c in members], dtype=str)
+    kept = pd.Series([c in keep for c in members])
+    reason = pd.Series(np.where(reason == "", "", np.where(kept, "kept on request: " + reason,
+                                                            reason)), dtype=str)
+    used = (reason == "") | kept
+    is_treated = pd.Series([c == treated for c in members])
+    reason = reason.where(~is_treated, "the treated country")
+    return pd.DataFrame({"iso3": members, "name": [names.get(c, c) for c in members],
+                         "used": used & ~is_treated, "reason": reason})
 
 
-def donors(group: str = "post_soviet", keep: tuple[str, ...] = ()) -> list[str]:
+def donors(group: str = "post_soviet", keep: tuple[str, ...] = (),
+           panel: pd.DataFrame | None = None, treated: str | None = None) -> list[str]:
     """The screened donors of ``group`` (see :func:`donor_screen`)."""
-    screen = donor_screen(group, keep)
+    screen = donor_screen(group, keep, panel, treated)
     return screen.loc[screen["used"], "iso3"].tolist()
+
+
+def group_tag(group: str, keep: tuple[str, ...] | list[str] = ()) -> str:
+    """The donor group (with any screened donors put back) as a file-name part.
+
+    >>> group_tag("Europe & Central Asia", ["GEO"])
+    'europe_central_asia+GEO'
+    """
+    name = re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_") or "group"
+    return "+".join([name, *keep])
+
+
+def outcome_checks(panel: pd.DataFrame, outcomes, treated: str, donor_pool: list[str],
+                   treatment_year: int, min_pre_years: int = MIN_PRE_YEARS,
+                   min_donors: int = 3) -> pd.DataFrame:
+    """Whether each outcome has the data a case study needs, before any model runs: the
+    treated country's years with a value (at least ``min_pre_years`` before the treatment
+    year, the year before it as the event study's reference, one from it on) and at least
+    ``min_donors`` donors observed in all of them. Columns: outcome, first_year, last_year,
+    pre_years, post_years, n_donors, status ("ok" or what is missing)."""
+    frame = as_long(panel)
+    rows = []
+    for outcome in outcomes:
+        rec = {"outcome": outcome, "first_year": np.nan, "last_year": np.nan,
+               "pre_years": 0, "post_years": 0, "n_donors": 0}
+        if outcome not in frame.columns:
+            rows.append({**rec, "status": f"{outcome}: expected a panel column, found none"})
+            continue
+        own = frame.loc[(frame[ENTITY] == treated) & frame[outcome].notna(), TIME]
+        years = sorted(int(y) for y in own)
+        pre = [y for y in years if y < treatment_year]
+        post = [y for y in years if y >= treatment_year]
+        wide = _wide(panel, outcome, [treated, *donor_pool])
+        wide = wide.loc[wide.index.isin(years)]
+        n_donors = int(sum(wide[d].notna().all() for d in donor_pool if d in wide.columns))
+        rec.update(first_year=years[0] if years else np.nan,
+                   last_year=years[-1] if years else np.nan, pre_years=len(pre),
+                   post_years=len(post), n_donors=n_donors)
+        span = f"{years[0]}-{years[-1]}" if years else "no years"
+        if not years:
+            status = f"no {treated} values of {outcome}"
+        elif len(pre) < min_pre_years:
+            status = (f"{len(pre)} pre-treatment year(s) before {treatment_year} ({treated} has "
+                      f"{outcome} for {span}): expected at least {min_pre_years}")
+        elif treatment_year - 1 not in years:
+            status = (f"no {treated} value in {treatment_year - 1}, the event study's reference "
+                      f"year ({span})")
+        elif not post:
+            status = f"no {treated} value from {treatment_year} on ({span})"
+        elif n_donors < min_donors:
+            status = (f"{n_donors} donors observed in every year of {treated}'s {span}: "
+                      f"expected at least {min_donors}")
+        else:
+            status = "ok"
+        rows.append({**rec, "status": status})
+    return pd.DataFrame(rows)
 
 
 def _pool(panel: pd.DataFrame, treated: str, donor_pool: list[str] | None) -> list[str]:

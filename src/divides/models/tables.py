@@ -55,13 +55,32 @@ def _stars(p: float) -> str:
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
 
 
+#: Most decimals a coefficient is printed with (beyond, it is zero for any reader).
+MAX_DECIMALS = 12
+
+
+def decimals(*values: float, digits: int = 3) -> int:
+    """``digits`` decimals, or more where one of ``values`` would show no significant digit
+    with them: then enough for ``digits`` significant digits of it. A coefficient of a
+    variable in large units (population) prints as ``0.0000123 (0.00000450)``, never
+    ``0.000 (0.000)``; usual magnitudes keep ``digits`` decimals.
+
+    >>> decimals(0.5, 0.02), decimals(0.0000123, 0.0000045), decimals(1234.5), decimals(0.0004)
+    (3, 8, 3, 6)
+    """
+    need = [digits - 1 - int(np.floor(np.log10(abs(v)))) for v in values
+            if np.isfinite(v) and 0 < abs(v) < 10.0 ** -digits]
+    return int(min(MAX_DECIMALS, max([digits, *need])))
+
+
 def side_by_side(results, names=None, digits: int = 3) -> pd.DataFrame:
-    """A display frame: terms x models, coef with stars over (stderr), then a footer."""
+    """A display frame: terms x models, coef with stars over (stderr), then a footer.
+    Each coefficient and its error share the decimals that show both to ``digits``
+    significant digits (:func:`decimals`)."""
     names = list(names or [f"({i + 1})" for i in range(len(results))])
     terms: list[str] = []
     for r in results:
         terms += [t for t in r.terms if t not in terms]
-    fmt = f"{{:.{digits}f}}"
     rows: list[list[str]] = []
     index: list[str] = []
     for term in terms:
@@ -69,8 +88,9 @@ def side_by_side(results, names=None, digits: int = 3) -> pd.DataFrame:
         for r in results:
             if term in r.terms:
                 e = r[term]
-                coef_row.append(fmt.format(e["coef"]) + _stars(e["p"]))
-                se_row.append("(" + fmt.format(e["stderr"]) + ")")
+                places = decimals(e["coef"], e["stderr"], digits=digits)
+                coef_row.append(f"{e['coef']:.{places}f}" + _stars(e["p"]))
+                se_row.append(f"({e['stderr']:.{places}f})")
             else:
                 coef_row += [""]
                 se_row += [""]
@@ -160,4 +180,6 @@ def write_tables(results, stem: str | Path, names=None, digits: int = 3,
 
 
 def format_float(value: float, digits: int = 3) -> str:
-    return "" if not np.isfinite(value) else f"{value:.{digits}f}"
+    """``value`` to at least ``digits`` significant digits (:func:`decimals`); "" when not
+    finite."""
+    return "" if not np.isfinite(value) else f"{value:.{decimals(value, digits=digits)}f}"

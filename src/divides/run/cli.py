@@ -167,7 +167,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from divides.run import graph, notebooks, runner
 
     if args.list:
-        print(notebooks.list_parameters(args.only), end="")
+        print(notebooks.list_parameters(args.only, args.data), end="")
         return 0
     params = notebooks.parse_assignments(args.param)
     if args.graph:
@@ -258,11 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="steps at once (default: the CPUs this process may use)")
     p.add_argument("-p", "--param", action="append", default=None, metavar="NAME=VALUE",
-                   help="set a notebook parameter (repeatable; parsed by the type of its "
-                        "default; lists as a,b). A run with non-default values writes into "
+                   help="set a notebook parameter (repeatable; NOTEBOOK:NAME=VALUE for one "
+                        "notebook, e.g. 03:outcome=cpi_score; parsed by the type of its "
+                        "default, lists as a,b; checked against its kind before anything "
+                        "runs). A run with non-default values writes into "
                         "reports/<data>/runs/<slug>/")
     p.add_argument("--list", action="store_true",
-                   help="list every notebook with its parameters and defaults, then stop")
+                   help="list every notebook with its parameters, defaults, kinds and the values "
+                        "they allow (from the --data build when there is one), then stop")
     p.add_argument("--graph", action="store_true",
                    help="print the run's steps, what each reads and which steps it follows, "
                         "then stop (nothing is run)")

@@ -64,9 +64,17 @@ def _title(nb_path: Path) -> str:
 
 def write_manifest(root: Path, data: str, changed: dict[str, object],
                    runs: list[NotebookRun], params: dict[str, dict[str, object]],
-                   written: dict[str, list[str]]) -> Path:
-    """``run.json``: what this run executed, with which parameters, and every file it wrote."""
-    notebooks_part = {}
+                   written: dict[str, list[str]], complete: bool = True) -> Path:
+    """``run.json``: what this run executed, with which parameters, and every file it wrote.
+
+    A partial run (``complete=False``, ``divides run --only``) into a folder that holds an
+    earlier run of the same data and parameters updates its own notebooks' entries and keeps
+    the others (with their files), so the folder's manifest and index still describe all its
+    notebooks; the notebooks it executed are listed under ``report_stale`` until a complete
+    run makes the report again.
+    """
+    earlier = {} if complete else _same_run(root, data, changed)
+    notebooks_part = dict(earlier.get("notebooks", {}))
     for r in sorted(runs, key=lambda r: r.name):
         notebooks_part[r.name] = {
             "parameters": {"data": data, **params.get(r.name, {})},
@@ -76,7 +84,11 @@ def write_manifest(root: Path, data: str, changed: dict[str, object],
             "status": "failed" if r.error else ("reused" if r.attempts == 0 else "executed"),
             **({"error": r.error} if r.error else {}),
         }
-    files = sorted(f for fs in written.values() for f in fs)
+    notebooks_part = dict(sorted(notebooks_part.items()))
+    files = sorted({f for entry in notebooks_part.values() for f in entry["files"]})
+    stale = set(earlier.get("report_stale", []))
+    if not complete and earlier:
+        stale |= {r.name for r in runs if r.attempts > 0 or r.error}
     manifest = {
         "divides": __version__,
         "data": data,
@@ -84,10 +96,23 @@ def write_manifest(root: Path, data: str, changed: dict[str, object],
         "notebooks": notebooks_part,
         "figures": [f for f in files if f.startswith("figures/")],
         "tables": [f for f in files if f.startswith("tables/")],
+        "report_stale": sorted(stale),
     }
     out = root / MANIFEST_NAME
     out.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return out
+
+
+def _same_run(root: Path, data: str, changed: dict[str, object]) -> dict:
+    """The folder's earlier manifest when it is of the same data and parameters, else {}."""
+    try:
+        earlier = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    same = (earlier.get("data") == data
+            and json.dumps(earlier.get("parameters"), sort_keys=True)
+            == json.dumps(json.loads(json.dumps(changed)), sort_keys=True))
+    return earlier if same else {}
 
 
 def read_manifest(root: Path) -> dict:
@@ -132,7 +157,11 @@ def write_index(root: Path) -> Path:
     if (root / "report" / "index.html").exists():
         pdf = (' (<a href="report/report.pdf">PDF</a>)'
                if (root / "report" / "report.pdf").exists() else "")
-        parts.append(f'<p><a href="report/index.html">The report</a>{pdf}</p>')
+        stale = manifest.get("report_stale", [])
+        note = (f" (made before {', '.join(stale)} ran again on its own: a complete "
+                "`divides run` makes it anew)" if stale else "")
+        parts.append(f'<p><a href="report/index.html">The report</a>{pdf}'
+                     f"{html.escape(note)}</p>")
     parts.append("<h2>Notebooks</h2><ol>")
     for stem, entry in sorted(manifest["notebooks"].items()):
         page, executed = root / entry["html"], root / entry["executed"]

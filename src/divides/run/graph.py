@@ -85,7 +85,7 @@ def plan(data: str = "demo", only: list[str] | None = None,
     """The run of the notebooks ``only`` (all when not given) with the ``-p`` values
     ``params`` (text, typed by each notebook's defaults); nothing is run."""
     selected = notebooks.find(only)
-    per_nb, changed = notebooks.resolve_parameters(selected, params or {})
+    per_nb, changed = notebooks.resolve_parameters(selected, params or {}, data)
     return Run(data, selected, per_nb, changed, notebooks.run_dir(data, changed),
                complete=not only, retries=retries, force=force)
 
@@ -232,7 +232,7 @@ def notebook_tasks(run: Run) -> list[dict]:
         reads_curve = specs_stage.targets(run.data, draws) if draws is not None else []
         out.append({
             "name": nb.stem, "actions": [(run_notebook, [run, nb])],
-            "file_dep": _str([nb, *shared, *reads_curve]),
+            "file_dep": _str([nb, *pair(nb), *shared, *reads_curve]),
             "targets": _str([run.root / "notebooks" / nb.name,
                              run.root / "html" / f"{nb.stem}.html",
                              notebooks.work_dir(run.root, nb.stem),
@@ -334,7 +334,8 @@ def collect_run(run: Run) -> dict:
     inputs as ``file_dep`` (doit's ``calc_dep``)."""
     runs = run.outcomes()
     written = collect.collect_outputs(run.root, [r.name for r in runs if not r.error])
-    collect.write_manifest(run.root, run.data, run.changed, runs, run.parameters, written)
+    collect.write_manifest(run.root, run.data, run.changed, runs, run.parameters, written,
+                         complete=run.complete)
     collect.write_index(run.root)
     run.collected = True
     return {"file_dep": _str(collect.report_inputs(run.root))}
@@ -371,6 +372,11 @@ def package_files() -> list[Path]:
     """The package's code and data files (a notebook's outputs may depend on any of them)."""
     return sorted(p for p in config.PACKAGE_DIR.rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
+def pair(nb: Path) -> list[Path]:
+    """The notebook's paired ``.py`` (jupytext), when there is one."""
+    return [p for p in [nb.with_suffix(".py")] if p.exists()]
 
 
 def lock_files() -> list[Path]:
@@ -453,19 +459,100 @@ def check_db(db_file: Path) -> Path | None:
 
 
 def execute(tasks: dict[str, list], targets: list[str], db_file: Path, jobs: int = 1,
-            force: bool = False) -> int:
+            force: bool = False, log: Path | None = None) -> int:
     """``doit run`` of ``targets`` (and what they depend on); doit's exit code. A damaged
-    database is set aside first (:func:`check_db`)."""
+    database is set aside first (:func:`check_db`).
+
+    Given ``log``, the run is quiet: doit's report, every step's printed output and
+    Python's warnings and log records go into ``log``; the console gets one line per data
+    step (:class:`QuietReporter`; the notebooks' lines are the runner's summary) and one
+    line per warning (category and message, no source line).
+    """
+    import contextlib
+    import warnings
+
     from doit.doit_cmd import DoitMain
 
     check_db(db_file)
     args = ["run", "--db-file", str(db_file), "--backend", "sqlite3", "--continue",
             "--check_file_uptodate", "md5", "-n", str(max(1, jobs)), "-P", "thread",
             *(["--always-execute"] if force else []), *targets]
-    # doit's default output stream is the sys.stdout of its import; give it today's. No
-    # config files: a doit.cfg or [tool.doit] in the working directory must not change runs.
-    return DoitMain(loader(tasks), config_filenames=(),
-                    extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    if log is None:
+        # doit's default output stream is the sys.stdout of its import; give it today's. No
+        # config files: a doit.cfg or [tool.doit] in the working directory must not change
+        # runs.
+        return DoitMain(loader(tasks), config_filenames=(),
+                        extra_config={"GLOBAL": {"outfile": sys.stdout}}).run(args)
+    console = sys.stdout
+    with open(log, "a", encoding="utf-8") as stream, \
+            contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream), \
+            warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning(console, stream)
+        reporter = QuietReporter(stream, console)
+        return DoitMain(loader(tasks), config_filenames=(),
+                        extra_config={"GLOBAL": {"outfile": stream,
+                                                 "reporter": reporter}}).run(args)
+
+
+def _one_line_warning(console, stream):
+    """``warnings.showwarning`` for a quiet run: one line on the console, the full text
+    with its source line in the log."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        console.write(f"warning: {category.__name__}: {' '.join(str(message).split())}\n")
+        stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    return show
+
+
+class QuietReporter:
+    """doit's reporter for a quiet run: the full report into the log (doit's
+    ``ConsoleReporter``), one line per data step on the console (done with its seconds, or
+    up to date), a failed step's error in one line. The notebooks' steps and ``collect`` are
+    left to the runner's summary; a step not run because another failed is in the log."""
+
+    def __init__(self, stream, console):
+        from doit.reporter import ConsoleReporter
+
+        self.full = ConsoleReporter(stream, {"failure_verbosity": 2})
+        self.console = console
+        self.started: dict[str, float] = {}
+
+    def __getattr__(self, name):
+        return getattr(self.full, name)
+
+    def _shown(self, task) -> bool:
+        return not task.name.startswith(("notebook", "collect", "_")) and bool(task.actions)
+
+    def execute_task(self, task):
+        import time
+
+        self.started[task.name] = time.perf_counter()
+        self.full.execute_task(task)
+
+    def add_success(self, task):
+        import time
+
+        if self._shown(task):
+            seconds = time.perf_counter() - self.started.get(task.name, time.perf_counter())
+            self.console.write(f"{task.name}: done in {seconds:.1f} s\n")
+        self.full.add_success(task)
+
+    def skip_uptodate(self, task):
+        if self._shown(task):
+            self.console.write(f"{task.name}: up to date\n")
+        self.full.skip_uptodate(task)
+
+    def add_failure(self, task, fail):
+        from doit.exceptions import UnmetDependency
+
+        if self._shown(task) and not isinstance(fail, UnmetDependency):
+            # the exception's own line (type and message), not the traceback above it
+            last = fail.traceback[-1] if fail.traceback else fail.message
+            self.console.write(f"{task.name}: failed: {' '.join(str(last).split())} "
+                               "(details in the run's log)\n")
+        self.full.add_failure(task, fail)
 
 
 def full_name(base: str, d: dict) -> str:

@@ -36,6 +36,8 @@ from divides import config, fileio
 from divides.errors import DividesError
 
 KERNEL_NAME = "divides"
+#: The run folder's log: the kernels' and doit's messages, each step's printed output.
+LOG_NAME = "run.log"
 #: Parameters the runner sets itself (``--data``, the notebook's output folder): not for -p.
 RUNNER_PARAMETERS = ("data", "report_dir")
 #: Longest slug kept readable; a longer one is cut and ends in a hash of the parameters.
@@ -65,19 +67,38 @@ def find(only: list[str] | None = None) -> list[Path]:
     return chosen
 
 
+def parameter_cell(nb: Path) -> str:
+    """The source of the notebook's parameters cell (the cell tagged ``parameters``), from
+    its paired ``.py`` (jupytext percent format: the file people edit) when there is one,
+    else from the ``.ipynb``; empty when there is none."""
+    py = nb.with_suffix(".py")
+    if py.exists():
+        lines, inside = [], False
+        for line in py.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# %%"):
+                if inside:
+                    break
+                inside = "parameters" in line.split("tags=", 1)[-1] and "tags=" in line
+                continue
+            if inside:
+                lines.append(line)
+        return "\n".join(lines).strip() + "\n" if lines else ""
+    cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        return ""
+    source = tagged[0]["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
 def parameters(nb: Path) -> dict[str, object]:
-    """``name -> default`` of the notebook's parameters cell (the cell tagged ``parameters``).
+    """``name -> default`` of the notebook's parameters cell (:func:`parameter_cell`).
 
     Read with :mod:`ast` rather than papermill's ``inspect_notebook`` (a test checks that the
     two agree on every notebook): importing papermill costs seconds, and ``divides run``
     with nothing to do should not.
     """
-    cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
-    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if not tagged:
-        return {}
-    source = tagged[0]["source"]
-    source = "".join(source) if isinstance(source, list) else source
+    source = parameter_cell(nb)
     found: dict[str, object] = {}
     for node in ast.parse(source).body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -91,6 +112,13 @@ def parameters(nb: Path) -> dict[str, object]:
                                f"{ast.unparse(node.value)!r}, expected a Python literal "
                                "(number, string, list, bool)") from exc
     return found
+
+
+def parameter_kinds(nb: Path) -> dict[str, str]:
+    """``name -> kind`` declared next to the defaults (:func:`divides.run.checks.kinds`)."""
+    from divides.run import checks
+
+    return checks.kinds(parameter_cell(nb))
 
 
 def user_parameters(nb: Path) -> dict[str, object]:
@@ -145,45 +173,65 @@ def parse_value(text: str, default: object, where: str = "value") -> object:
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str]:
-    """``["name=value", ...]`` from the command line, as text (typed later, per notebook)."""
+    """``["name=value", "03:name=value", ...]`` from the command line, as text (typed later,
+    per notebook). ``NN:name`` (a notebook's name or prefix, a colon) sets the value for
+    that notebook only; it wins over a plain ``name`` there."""
     out: dict[str, str] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         name = name.strip()
-        if not sep or not name.isidentifier():
-            raise DividesError(f"-p {item!r}: expected NAME=VALUE (e.g. -p outcome=cpi_score)")
+        scope, colon, bare = name.rpartition(":")
+        if not sep or not bare.isidentifier() or (colon and not scope.strip()):
+            raise DividesError(f"-p {item!r}: expected NAME=VALUE or NOTEBOOK:NAME=VALUE "
+                               "(e.g. -p outcome=cpi_score, -p 03:outcome=cpi_score)")
         if name in out:
             raise DividesError(f"-p {name} given twice ({out[name]!r} and {value!r})")
         out[name] = value
     return out
 
 
-def resolve_parameters(selected: list[Path], given: dict[str, str]
+def resolve_parameters(selected: list[Path], given: dict[str, str], data: str | None = None
                        ) -> tuple[dict[str, dict[str, object]], dict[str, object]]:
     """Per notebook, the typed ``-p`` values it takes; and the run's non-default values.
 
-    A name no selected notebook declares is an error that lists their parameters. A value
-    equal to the default changes nothing (the run stays the default run).
+    A name no selected notebook declares is an error that lists their parameters; so is a
+    ``NN:name`` whose notebook is not selected or does not declare it. A value equal to the
+    default changes nothing (the run stays the default run). Given ``data``, each value is
+    checked against its declared kind (:mod:`divides.run.checks`) before anything runs.
     """
     declared = {nb.stem: user_parameters(nb) for nb in selected}
-    for name in given:
+    listing = "; ".join(f"{stem}: {', '.join(params) or '(none)'}"
+                        for stem, params in declared.items())
+    scoped: dict[str, dict[str, tuple[str, str]]] = {stem: {} for stem in declared}
+    for key, text in given.items():
+        scope, _, name = key.rpartition(":")
         if name in RUNNER_PARAMETERS:
             raise DividesError(f"-p {name}: set by the run itself (use --data for the data kind)")
-        if not any(name in params for params in declared.values()):
-            listing = "; ".join(f"{stem}: {', '.join(params) or '(none)'}"
-                                for stem, params in declared.items())
-            raise DividesError(f"-p {name}: no such parameter in the selected notebooks "
+        stems = [s for s in declared if not scope or s == scope or s.startswith(scope)]
+        if scope and not stems:
+            raise DividesError(f"-p {key}: no selected notebook matches {scope!r} "
+                               f"(selected: {', '.join(declared)})")
+        if not any(name in declared[s] for s in stems):
+            raise DividesError(f"-p {key}: no such parameter in the "
+                               f"{'notebook ' + stems[0] if scope else 'selected notebooks'} "
                                f"({listing})")
+        for stem in stems:
+            if name in declared[stem] and (scope or name not in scoped[stem]):
+                scoped[stem][name] = (key, text)
     per_nb: dict[str, dict[str, object]] = {}
     changed: dict[str, object] = {}
     for stem, params in declared.items():
         per_nb[stem] = {}
-        for name, text in given.items():
-            if name in params:
-                value = parse_value(text, params[name], f"{stem}: -p {name}")
-                per_nb[stem][name] = value
-                if value != params[name]:
-                    changed[name] = value
+        for name, (key, text) in scoped[stem].items():
+            value = parse_value(text, params[name], f"{stem}: -p {name}")
+            per_nb[stem][name] = value
+            if value != params[name]:
+                changed[key] = value
+    if data is not None:
+        from divides.run import checks
+
+        kinds = {nb.stem: parameter_kinds(nb) for nb in selected}
+        checks.check_values(kinds, per_nb, data)
     return per_nb, changed
 
 
@@ -208,17 +256,57 @@ def run_dir(data: str, changed: dict[str, object] | None = None) -> Path:
     return root / "runs" / slug(changed) if changed else root
 
 
-def list_parameters(only: list[str] | None = None) -> str:
-    """Every notebook with its parameters and defaults (``divides run --list``, README)."""
+def list_parameters(only: list[str] | None = None, data: str | None = None) -> str:
+    """Every notebook with its parameters, defaults and kinds (``divides run --list``,
+    README); given ``data``, also the values each kind allows there (from its build when
+    there is one)."""
+    from divides.run import checks
+
+    allowed = checks.Allowed(data) if data else None
     lines = []
     for nb in find(only):
         lines.append(f"- `{nb.stem}`")
         params = user_parameters(nb)
+        kinds = parameter_kinds(nb)
         for name, default in params.items():
-            lines.append(f"  - `{name}` = `{default!r}` ({type(default).__name__})")
+            kind = kinds.get(name, type(default).__name__)
+            lines.append(f"  - `{name}` = `{default!r}` ({kind})")
+            if allowed is not None and name in kinds:
+                values = allowed.values(kind)
+                if values is not None:
+                    lines.append(f"    allowed ({allowed.where(kind)}): {checks.shown(values)}")
         if not params:
             lines.append("  - (no parameters besides `data`)")
     return "\n".join(lines) + "\n"
+
+
+def sync_pair(nb: Path) -> bool:
+    """Bring ``nb`` (``.ipynb``) in step with its paired ``.py`` (jupytext percent format, the
+    file people edit) before it runs: the ``.py``'s cells, with the stored outputs of the
+    cells that did not change. True when ``nb`` was rewritten.
+
+    An ``.ipynb`` edited after its ``.py`` (saved without the pairing) is drift: an error
+    saying which file to keep, never a silent overwrite of either.
+    """
+    py = nb.with_suffix(".py")
+    if not py.exists():
+        return False
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    text = py.read_text(encoding="utf-8")
+    current = jupytext.read(nb)
+    if jupytext.writes(current, fmt="py:percent") == text:
+        return False
+    if nb.stat().st_mtime > py.stat().st_mtime:
+        raise DividesError(f"{nb.name} and {py.name} differ and {nb.name} is the newer: "
+                           f"keep one with `jupytext --sync {nb.name}` (the newer wins) or "
+                           f"`jupytext --to ipynb --update {py.name}` (the .py wins), then run "
+                           "again")
+    combined = combine_inputs_with_outputs(jupytext.reads(text, fmt="py:percent"), current,
+                                           fmt="py:percent")
+    jupytext.write(combined, nb)
+    return True
 
 
 def kernel_name() -> str:
@@ -229,27 +317,45 @@ def kernel_name() -> str:
     return KERNEL_NAME if KERNEL_NAME in names else "python3"
 
 
+def quiet_kernel_manager(log: Path) -> type:
+    """A kernel manager whose kernel writes its own messages (the TCP warning, the
+    KeyboardInterrupt it logs when shut down) into ``log`` rather than onto the console."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # a local file opened once per kernel; the kernel process keeps its own copy
+            with open(log, "a", encoding="utf-8") as stream:  # noqa: ASYNC230
+                kw.update(stdout=stream, stderr=stream)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
 def execute(nb: Path, out_dir: Path, data: str, kernel: str, retries: int,
-            params: dict[str, object] | None = None) -> NotebookRun:
+            params: dict[str, object] | None = None, log: Path | None = None) -> NotebookRun:
     """Execute ``nb`` with papermill into ``out_dir``; a kernel that does not start is tried
-    ``retries`` more times, a cell error ends it (the result carries the error)."""
+    ``retries`` more times, a cell error ends it (the result carries the error). Given
+    ``log``, the kernel's own messages go there (:func:`quiet_kernel_manager`)."""
     # No ``cwd=`` for papermill: it would os.chdir the whole process from several threads
     # at once and can leave it in another folder. The notebooks use no relative paths.
     import papermill as pm
 
     output = out_dir / nb.name
     start = time.perf_counter()
+    quiet = {"kernel_manager_class": quiet_kernel_manager(log)} if log else {}
     for attempt in range(1, retries + 2):
         try:
             pm.execute_notebook(
                 str(nb), str(output), parameters={"data": data, **(params or {})}, kernel_name=kernel,
                 progress_bar=False, request_save_on_cell_execute=False,
-                autosave_cell_every=0, start_timeout=120,
+                autosave_cell_every=0, start_timeout=120, **quiet,
             )
             return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt)
         except pm.PapermillExecutionError as exc:
             return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
-                               error=f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+                               error=f"cell {exc.exec_count}: {exc.ename}: "
+                                     + " ".join(str(exc.evalue).split()))
         except _KERNEL_START_ERRORS as exc:
             if attempt > retries:
                 return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
@@ -287,7 +393,7 @@ def execute_and_render(nb: Path, root: Path, data: str, kernel: str, retries: in
     stage = root / ".work" / f"{STAGING_PREFIX}{nb.stem}-{os.getpid()}"
     (stage / "work").mkdir(parents=True)
     result = execute(nb, stage, data, kernel, retries,
-                     {**params, "report_dir": str(stage / "work")})
+                     {**params, "report_dir": str(stage / "work")}, log=root / LOG_NAME)
     if result.output.exists():
         _render_html(result.output, stage)  # in the worker, while others still compute
     for made, target in ((stage / nb.name, root / "notebooks" / nb.name),

@@ -37,12 +37,21 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
         return 0
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     this = graph.plan(data, only, params, retries=retries, force=force)
+    for nb in this.selected:  # the .py is what people edit: it is what runs
+        if notebooks.sync_pair(nb):
+            print(f"{nb.name}: brought in step with {nb.with_suffix('.py').name} (jupytext)")
     tasks = graph.tasks(this)
     root = this.root
+    root.mkdir(parents=True, exist_ok=True)
+    # kernels', doit's and the steps' messages: the console gets one line per step
+    log = root / notebooks.LOG_NAME
+    with open(log, "a", encoding="utf-8") as stream:
+        stream.write(f"--- divides run --data {data} {' '.join(only or [])} "
+                     f"{params or ''}\n")
     if graph.demo_pending(data):
         # the head step first: the reads and the build are listed from the files it writes
         root.mkdir(parents=True, exist_ok=True)
-        code = graph.execute(tasks, ["demo"], root / graph.DB_NAME, jobs=1)
+        code = graph.execute(tasks, ["demo"], root / graph.DB_NAME, jobs=1, log=log)
         if code:
             print(f"demo: not written (doit stopped with exit code {code})")
             return 1
@@ -51,13 +60,14 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
         d.mkdir(parents=True, exist_ok=True)
     jobs = jobs if jobs is not None else default_jobs()
     code = graph.execute(tasks, graph.targets(tasks), root / graph.DB_NAME, jobs=jobs,
-                         force=force)
+                         force=force, log=log)
     # Without a result a notebook was up to date, unless doit itself failed (then it is an
     # error: outputs of an earlier run are never passed off as this run's).
     runs = this.outcomes(None if code == 0 else f"not run: doit stopped with exit code {code}")
     if not this.collected:  # a notebook failed (so collect did not run): record what happened
         written = collect.collect_outputs(root, [r.name for r in runs if not r.error])
-        collect.write_manifest(root, data, this.changed, runs, this.parameters, written)
+        collect.write_manifest(root, data, this.changed, runs, this.parameters, written,
+                             complete=this.complete)
     index = collect.write_index(root)
     failed = [r for r in runs if r.error]
     for r in sorted(runs, key=lambda r: r.name):
@@ -66,5 +76,5 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
         else:
             status = "unchanged, outputs reused" if r.attempts == 0 else "ok"
         print(f"{r.name}: {r.seconds:.1f} s, {r.attempts} attempt(s), {status}")
-    print(f"report: {index}")
+    print(f"report: {index}" + (f" (details of the failure: {log})" if failed or code else ""))
     return 1 if failed or code else 0
