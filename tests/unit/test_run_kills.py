@@ -34,7 +34,7 @@ class Killed(BaseException):
 
 
 def _fake_execute(files: list[str], kill_after: int | None = None):
-    def execute(nb, out_dir, data, kernel, retries, params):
+    def execute(nb, out_dir, data, kernel, retries, params, log=None):
         work = notebooks.Path(params["report_dir"])
         for number, name in enumerate(files):
             if kill_after is not None and number == kill_after:
