@@ -66,7 +66,7 @@ def render(stored: pd.DataFrame, machine: str) -> str:
     sims, draws = int(stored["sims"].iloc[0]), int(stored["draws"].iloc[0])
     secs = stored.groupby("design", sort=False)["seconds"].first().sum()
     lines = [HEADING, "",
-             f"Written by the script from `benchmarks/results/speccurve_size.csv` ({machine}). "
+             (f"Written by the script from `benchmarks/results/speccurve_size.csv` ({machine}). "
              f"{sims:,} seeded null panels per design, {draws} draws each, {secs:.0f} s in all. "
              "16 specs per curve (2 outcomes x 2 control sets, all with z, x 2 estimators x "
              "2 lags); x has no effect given z. The null is imposed in each spec's restricted "
@@ -74,7 +74,7 @@ def render(stored: pd.DataFrame, machine: str) -> str:
              "test is studentised (median of the specs' t); `p_share` is direction-free, "
              "`p_share_pos` directional (declared positive); specs with fewer than 30 "
              "countries are significant by their wild bootstrap p-value. Leverage: median "
-             "over panels of the specs' median largest one-country weight share.", ""]
+             "over panels of the specs' median largest one-country weight share."), ""]
     out_of_band = []
     for design, part in stored.groupby("design", sort=False):
         lev = part["median_max_country_weight_share"].iloc[0]
