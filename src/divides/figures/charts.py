@@ -561,13 +561,16 @@ def _rmspe_ratios(data: pd.DataFrame, treatment_year: int) -> pd.Series:
 
 @style.sized
 def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = None,
-                        term: str | None = None, years: str | None = None):
+                        term: str | None = None, years: str | None = None,
+                        significance: str = "", tests: str = ""):
     """Sorted estimates of one term across specifications, with the choices beneath.
 
     ``specs`` columns: ``coef, ci_low, ci_high, n_countries, sources`` plus one column per
     modelling choice (``choices``; default: every other text column with more than one
-    value, e.g. ``outcome, estimator, controls, sample, lag``). Estimates whose interval
-    excludes 0 are blue, the others grey.
+    value, e.g. ``outcome, estimator, controls, sample, lag``). Significant estimates are
+    blue, the others grey: by the ``significant`` column when there is one (its rule in
+    words: ``significance``), else by whether the interval excludes 0. ``tests``: the
+    curve-level tests in words, for the footer.
     """
     with house_style():
         require(specs, ["coef", "ci_low", "ci_high", "n_countries"], "spec curve")
@@ -579,7 +582,11 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
                        and data[c].nunique() > 1]
         data = data.sort_values(["coef"] + list(choices)).reset_index(drop=True)
         x = np.arange(len(data))
-        significant = (data["ci_low"] > 0) | (data["ci_high"] < 0)
+        by_column = "significant" in data.columns
+        significant = (data["significant"].astype(bool) if by_column
+                       else (data["ci_low"] > 0) | (data["ci_high"] < 0))
+        yes, no = (("significant", "not significant") if by_column
+                   else ("CI excludes 0", "CI includes 0"))
         options = [(c, str(v)) for c in choices for v in sorted(data[c].astype(str).unique())]
         fig, (ax, ax_ch) = style.new_figure(  # narrow: the legend takes three rows
             height_in=2.6 + 0.13 * len(options) + (0.45 if style.is_narrow() else 0.0),
@@ -599,9 +606,9 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
         ax.grid(axis="x", visible=False)
         style.legend_below(fig, [
             Line2D([], [], color=pal.roles["significant"], marker="o", markersize=3,
-                   label=f"CI excludes 0 ({int(significant.sum())})"),
+                   label=f"{yes} ({int(significant.sum())})"),
             Line2D([], [], color=pal.roles["not_significant"], marker="o",
-                   markersize=3, label=f"CI includes 0 ({int((~significant).sum())})"),
+                   markersize=3, label=f"{no} ({int((~significant).sum())})"),
             Line2D([], [], color=pal.roles["median"], linestyle="--",
                    label=f"median {median:.3g}")], ncols=3)
         for row, (col, value) in enumerate(options):
@@ -620,6 +627,7 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
                      x=0.01, ha="left", fontsize=9, fontweight="bold")
         nmin, nmax = int(data["n_countries"].min()), int(data["n_countries"].max())
         note = "Countries per specification " + (f"{nmin}-{nmax}" if nmin != nmax else str(nmax))
+        note = ". ".join(t for t in (note, significance if by_column else "", tests) if t)
         footer = style.make_footer(specs, sources=_result_sources(specs),
                                    years=_result_years(specs, years), n_countries=nmax,
                                    note=note)

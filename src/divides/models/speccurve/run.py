@@ -24,7 +24,7 @@ from divides.models.speccurve.inference import curve_inference
 
 TABLE_COLUMNS = ("spec_id", "outcome", "key_regressor", "term", "controls", "estimator",
                  "lag", "lag_rule", "sample", "status", "coef", "stderr", "t", "p", "p_wild",
-                 "wild_draws", "p_spec", "ci_low", "ci_high", "coef_std", "ci_low_std", "ci_high_std", "n_obs",
+                 "wild_draws", "p_spec", "significant", "ci_low", "ci_high", "coef_std", "ci_low_std", "ci_high_std", "n_obs",
                  "n_countries", "n_singletons", "max_country_weight_share", "max_weight_country",
                  "year_first", "year_last", "rank_in_family",
                  "key_definition", "data_kind", "sources")
@@ -51,6 +51,7 @@ class SpecCurve:
 
 def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
               grid: dict) -> pd.DataFrame:
+    alpha = float(grid.get("inference", {}).get("alpha", 0.05))
     years = np.sort(frame[TIME].unique())
     by_id = {r["spec_id"]: r for r in results}
     kind = provenance.data_kind(frame)
@@ -73,6 +74,7 @@ def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
             rec[c] = res.get(c, np.nan) if ok else np.nan
         rec["wild_draws"] = int(res.get("wild_draws", 0)) if ok else 0
         rec["p_spec"] = (rec["p_wild"] if rec["wild_draws"] else rec["p"]) if ok else np.nan
+        rec["significant"] = bool(rec["p_spec"] < alpha) if ok else False
         rec["max_weight_country"] = res.get("max_weight_country", pd.NA) if ok else pd.NA
         rec["n_obs"] = res.get("n_obs", 0)
         rec["n_countries"] = res.get("n_countries", 0)
