@@ -335,6 +335,21 @@ def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
     return style.add_footer(fig, footer)
 
 
+#: Estimators in words, for titles and footers.
+ESTIMATOR_WORDS = {"cross_section": "cross-section", "pooled": "pooled OLS",
+                   "twfe": "within-country (two-way fixed effects)", "between": "between"}
+
+
+def coefficient_plot_title(estimators: Sequence[str]) -> str:
+    """The coefficient plot's title from the estimators it draws (never a fixed text)."""
+    words = [ESTIMATOR_WORDS.get(e, str(e)) for e in estimators]
+    if not words:
+        return "Estimates"
+    if len(words) == 1:
+        return f"{words[0][0].upper()}{words[0][1:]} estimates"
+    return f"{words[0][0].upper()}{words[0][1:]} vs " + " vs ".join(words[1:]) + " estimates"
+
+
 @style.sized
 def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
                      years: str | None = None):
@@ -399,23 +414,35 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
             ax.set_xlabel("Coefficient (95% CI)")
             ax.grid(axis="y", visible=False)
             sub.legend(handles=handles, loc="outside lower center", ncols=1)
-            n_countries[outcome] = int(rows_o["n_countries"].max())
-            years_by[outcome] = _result_years(rows_o, years)
+            # per estimator where their samples differ (a cross-section year against pooled
+            # years): one n or one year range would be the largest model's only
+            per_n = {ESTIMATOR_WORDS.get(e, e): int(r["n_countries"].max())
+                     for e, r in rows_o.groupby("estimator", sort=False)}
+            per_years = {ESTIMATOR_WORDS.get(e, e): _result_years(r, years)
+                         for e, r in rows_o.groupby("estimator", sort=False)}
+            n_countries[outcome] = (next(iter(per_n.values())) if len(set(per_n.values())) < 2
+                                    else ", ".join(f"{n} {e}" for e, n in per_n.items()))
+            years_by[outcome] = (next(iter(per_years.values()))
+                                 if len(set(per_years.values())) < 2
+                                 else ", ".join(f"{y} {e}" for e, y in per_years.items()))
         for ax in axes if narrow else axes[:1]:
             ax.set_yticks(range(len(term_order))[::-1],
                           [textwrap.fill(style.label(t), 28) for t in term_order])
             ax.set_ylim(-0.6, len(term_order) - 0.4)
-        panel.suptitle("Pooled vs within-country (two-way fixed effects) estimates", x=0.01,
+        panel.suptitle(coefficient_plot_title(estimators), x=0.01,
                        ha="left", fontsize=9, fontweight="bold")
         note = ("Coefficient = change in the outcome (in its units) per unit of the term; "
                 "95% confidence intervals as reported by each estimator")
         if len(outcomes) > 1:
             years_text = "; ".join(f"{style.short_label(o)} {years_by[o]}" for o in outcomes)
-            countries = ", ".join(f"{n_countries[o]} ({style.short_label(o)})"
-                                  for o in outcomes)
+            countries = (", ".join(f"{n_countries[o]} ({style.short_label(o)})"
+                                   for o in outcomes)
+                         if all(isinstance(n_countries[o], int) for o in outcomes)
+                         else "; ".join(f"{style.short_label(o)}: {n_countries[o]}"
+                                        for o in outcomes))
         else:
             years_text = years_by[outcomes[0]] if outcomes else _result_years(results, years)
-            countries = max(n_countries.values(), default=0)
+            countries = next(iter(n_countries.values()), 0)
         footer = style.make_footer(results, sources=_result_sources(results),
                                    years=years_text, n_countries=countries, note=note)
     return style.add_footer(panel, footer)
