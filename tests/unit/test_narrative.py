@@ -108,3 +108,15 @@ def test_dominated_families_flag_where_one_country_carries_the_estimate():
     text = narrative.dominance_sentence(fams.reset_index(), flag=0.3)
     assert "gap (twfe: 50% of 4 specs, most often AZE)" in text and "egdi" not in text
     assert "No family" in narrative.dominance_sentence(fams.reset_index(), flag=0.6)
+
+
+def test_within_vs_pooled_states_the_convention_of_its_interval():
+    t = pd.DataFrame([
+        {"model": "pooled", "term": "egdi", "coef": 2.0, "ci_low": 1.0, "ci_high": 3.0},
+        {"model": "two-way FE", "term": "egdi", "coef": 0.5, "ci_low": 0.001,
+         "ci_high": 0.999, "p": 0.0499, "cov_type": "clustered",
+         "cov_detail": "clustered by country (CR1), t(G-1)", "year_first": 2003,
+         "year_last": 2022, "n_countries": 180}])
+    text = narrative.within_vs_pooled(t, "egdi", "pooled", "two-way FE")
+    assert text.endswith("excludes zero under this convention only (clustered by country "
+                         "(CR1), t(G-1), 2003-2022, 180 countries, p = 0.050).")

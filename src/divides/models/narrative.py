@@ -112,7 +112,26 @@ def within_vs_pooled(table: pd.DataFrame, term: str, pooled: str, within: str,
     ci = "includes" if lo <= 0 <= hi else "excludes"
     return (f"The *{within}* coefficient on {term_text or term} ({w:.3f}) is {size} the "
             f"*{pooled}* one ({p:.3f}){sign}; |{within}| / |{pooled}| = {ratio:.2f}, and its "
-            f"95 % interval ({lo:.3f} to {hi:.3f}) {ci} zero.")
+            f"95 % interval ({lo:.3f} to {hi:.3f}) {ci} zero{_convention(w_row)}.")
+
+
+def _convention(row: pd.Series) -> str:
+    """The convention an interval holds under: errors, sample years and countries (an
+    interval that excludes zero under one convention may not under another)."""
+    parts = []
+    detail = row.get("cov_detail") if "cov_detail" in row.index else None
+    cov = row.get("cov_type") if "cov_type" in row.index else None
+    if isinstance(detail, str) and detail:
+        parts.append(detail)
+    elif isinstance(cov, str) and cov:
+        parts.append(f"{cov} errors")
+    if {"year_first", "year_last"} <= set(row.index) and pd.notna(row["year_first"]):
+        parts.append(f"{int(row['year_first'])}-{int(row['year_last'])}")
+    if "n_countries" in row.index and pd.notna(row["n_countries"]):
+        parts.append(f"{int(row['n_countries'])} countries")
+    if "p" in row.index and pd.notna(row["p"]):
+        parts.append(f"{_p(float(row['p']))}")
+    return (" under this convention only (" + ", ".join(parts) + ")") if parts else ""
 
 
 #: A spec in which one country has more than this share of the key coefficient's weight
