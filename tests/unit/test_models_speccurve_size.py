@@ -44,7 +44,9 @@ def test_curve_test_holds_its_size_under_a_true_null():
 @pytest.mark.slow
 @pytest.mark.parametrize("design", list(ADVERSE_DESIGNS))
 def test_curve_tests_hold_their_size_on_adverse_designs(design):
-    rates = rejection_rates(ADVERSE_DESIGNS[design], 300, 99, 7000)
+    # 600 panels: the band is then about +-3.4 Monte Carlo SEs around 5 %, so 30 checks
+    # (5 designs x 6 rates) do not fail by chance; benchmarks/ has 1,000 at 399 draws
+    rates = rejection_rates(ADVERSE_DESIGNS[design], 600, 99, 7000)
     for key, rate in rates.items():
         assert 0.02 <= rate <= 0.08, (design, key, rates)
 
