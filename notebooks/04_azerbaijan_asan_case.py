@@ -71,15 +71,19 @@ Markdown(f"## {treated_name} from {treatment_year}, against the donor group {don
 #
 # Each outcome needs values of the treated country in at least three years before the
 # treatment year (including the year just before it, the event study's reference), one
-# from it on, and at least three donors observed in all those years. An outcome without
-# them is left out here, with the reason, and the case study goes on with the others.
+# from it on, and at least three donors observed in all those years. An outcome with the
+# reference year but fewer earlier years (the CPI's 0-100 scale starts in 2012) gets the
+# event study only; one without even that is left out here, with the reason, and the case
+# study goes on with the others.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 outcome_checks = case.outcome_checks(panel, outcomes, treated, donors, treatment_year)
 usable = outcome_checks.loc[outcome_checks["status"] == "ok", "outcome"].tolist()
+event_outcomes = outcome_checks.loc[outcome_checks["event_study"], "outcome"].tolist()
 for _, row in outcome_checks[outcome_checks["status"] != "ok"].iterrows():
-    print(f"left out: {row['outcome']}: {row['status']}")
+    kept = "event study only" if row["event_study"] else "left out"
+    print(f"{kept}: {row['outcome']}: {row['status']}")
 if not usable:
     raise ModelError(f"case study {treated} from {treatment_year}: no outcome has the data "
                      f"it needs ({'; '.join(outcome_checks['status'])})")
@@ -111,14 +115,15 @@ print(paths.loc[:, [main, "osi"]].to_string())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for outcome in usable:
+for outcome in event_outcomes:
     es = case.event_study(panel, outcome, treated=treated, donor_pool=donors,
                           treatment_year=treatment_year)
     es.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcome}.csv", index=False,
               lineterminator="\n", float_format="%.6g")
     _ = registry.save("event_study", figures_dir, es=es, outcome=outcome, treated=treated,
                       donor_group=donor_tag, treatment_year=treatment_year)
-    print(f"{outcome}:")
+    newest = int(panel.loc[panel["iso3"] == treated, ["year", outcome]].dropna()["year"].max())
+    print(f"{outcome}: {es['years'].iloc[0]}, to the newest edition with {treated} ({newest})")
     print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
           .to_string(index=False))
 
@@ -215,16 +220,11 @@ print(ok[["fake_treatment_year", "post_gap_mean", "rmspe_ratio", "placebo_p"]].r
 print(f"{len(fake) - len(ok)} fake years without enough pre-treatment years left out")
 interval = case.conformal_interval(panel, main, treated=treated, donor_pool=donors,
                                    treatment_year=treatment_year, alpha=0.1)
-edge = " (the lower end is the edge of the searched grid: unbounded there)" if interval[
-    "grid_edge_hit"] else ""
-print(f"Conformal 90% interval for a constant post-treatment gap: "
-      f"[{interval['ci_low']:+.2f}, {interval['ci_high']:+.2f}]{edge}; p-value of a zero gap "
-      f"{interval['p_zero']:.2f} ({interval['n_years']} years, smallest possible p "
-      f"{interval['min_p']:.2f}).")
+print(case.conformal_sentence(interval))
 
 # %% [markdown]
-# What this does to the claim: the synthetic-control gap rests on the donor with most
-# weight. The printed leave-one-out range is the honest summary of the point estimate;
+# What this does to the claim: whether the synthetic-control gap rests on one donor is
+# read from the leave-one-out range printed above, the honest summary of the point estimate;
 # where dropping one donor moves the gap to about zero and the placebo p-value to a value
 # no one would call evidence, the result is a statement about that donor, not about the
 # reform. The placebos in time show how large gaps at fake dates are, and the conformal

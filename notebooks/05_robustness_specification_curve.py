@@ -30,13 +30,24 @@
 # compared are in the grid and printed below), never an indicator picked by rule.
 #
 # **Inference on the whole curve, with the null imposed** (Simonsohn, Simmons and Nelson
-# 2020): in every specification the outcome is replaced by y* = y - b x, which makes that
-# specification's estimate exactly zero; a wild cluster bootstrap then redraws y* with one
-# Rademacher weight per country, the same weight in every specification of a draw, so the
-# dependence between specifications is kept while each one keeps its own sample and design.
-# The observed median and share of significant estimates are ranked among the draws;
-# Romano-Wolf p-values adjust for testing several key regressors. Specifications with
-# fewer than 30 countries also carry a wild-bootstrap p-value of their own (`p_wild`).
+# 2020): in every specification the null b = 0 is imposed in its own restricted model (the
+# regression without the key regressor); a wild cluster bootstrap redraws the outcome
+# from its fitted values and residuals with one Rademacher weight per country, the same
+# weight in every specification of a draw, so the dependence between specifications is
+# kept while each one keeps its own sample and design. Two statistics are tested:
+#
+# * `p_median_t`: the **median of the specifications' t-statistics** (studentised, so that
+#   specifications with few countries or one dominant country do not drive it), two-sided;
+# * `p_share`: the **share of significant specifications, direction-free**: the larger of
+#   the positive and negative shares against the bootstrap's larger share, so the
+#   direction is not chosen after seeing the data. `p_share_pos` and `p_share_neg` are
+#   **directional** (one-sided; valid only for a direction declared in advance).
+#
+# Romano-Wolf p-values (`_rw`) adjust for testing several key regressors. A specification
+# with fewer than 30 countries is judged significant by its own wild bootstrap p-value
+# (`p_wild`, more draws where it is near 0.05), not by t on clustered errors: `p_spec` and
+# `significant` in the table, used by the figure and the shares. `max_country_weight_share`
+# is each specification's largest one-country share of the key coefficient's weight.
 
 # %% tags=["parameters"]
 data = "demo"
@@ -46,9 +57,11 @@ backend = "serial"  # kind: choice: serial|processes|dask
 key_regressor = "egdi"  # kind: speccurve_regressor
 
 # %%
+from IPython.display import Markdown, display
+
 from divides import config
 from divides.figures import registry
-from divides.models import speccurve
+from divides.models import narrative, speccurve
 
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
@@ -67,14 +80,15 @@ for column, why in curve.notes["gap_missing"].items():
 
 # %%
 _ = registry.save("spec_curve", figures_dir, curve_table=curve.table,
-                  key_regressor=key_regressor)
+                  curve_inference=curve.inference, key_regressor=key_regressor)
 
 # %% [markdown]
 # ## What share of specifications agree?
 #
-# Per key regressor and estimator: the median standardised coefficient, the share of
-# specifications significantly positive and significantly negative at 5 %, and the
-# null-imposed bootstrap p-values of the median and of the share significant, unadjusted and
+# Per key regressor and estimator: the median standardised coefficient (descriptive), the
+# median t (tested), the shares of specifications significantly positive and negative at
+# 5 %, and the null-imposed bootstrap p-values: `p_median_t` (two-sided), `p_share`
+# (direction-free), `p_share_pos` / `p_share_neg` (directional, one-sided), unadjusted and
 # Romano-Wolf adjusted across the key regressors (`_rw`).
 
 # %%
@@ -88,16 +102,21 @@ print(inference.drop(columns=["data_kind"]).round(3).to_string(index=False))
 # The same rows for the key regressor of this notebook, in words (computed, not typed):
 
 # %%
-rows = inference.set_index(["key_regressor", "estimator"])
 for estimator in ("pooled", "twfe"):
-    if (key_regressor, estimator) not in rows.index:
-        print(f"{key_regressor}, {estimator}: no estimable specification")
-        continue
-    r = rows.loc[(key_regressor, estimator)]
-    print(f"{key_regressor}, {estimator}: median standardised estimate {r.median_coef_std:.3f} "
-          f"over {r.n_specs} specifications; null-imposed p = {r.p_median:.3f} (Romano-Wolf "
-          f"across key regressors {r.p_median_rw:.3f}); share significant in its direction "
-          f"{max(r.share_sig_pos, r.share_sig_neg):.2f}, p = {r.p_share_sig:.3f}")
+    display(Markdown(narrative.curve_tests(inference, key_regressor, estimator)))
+
+# %% [markdown]
+# ## Does one country carry a family?
+#
+# Per key regressor and estimator: the share of specifications in which one country has
+# more than a quarter of the key coefficient's weight, and the country most often so.
+# A flagged family's curve rests largely on that country.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+families = narrative.dominated_families(curve.table)
+print(families.round(3).to_string(index=False))
+display(Markdown(narrative.dominance_sentence(families)))
 
 # %% [markdown]
 # ## Reading the curve

@@ -272,8 +272,35 @@ def test_coefficient_panels_state_their_own_countries_observations_and_years(wid
                    "two-way FE (182 countries, 1,949 obs.)"]
     footer = style.footer_of(fig)
     assert footer.years == ("CPI score 2012-2022; WGI Control of Corruption 2003-2022")
-    assert footer.n_countries == "172 (CPI score), 185 (WGI Control of Corruption)"
+    # the two estimators' samples differ: each has its own n, never the larger for both
+    assert footer.n_countries == ("CPI score: 172 pooled OLS, 169 two-way FE; "
+                                  "WGI Control of Corruption: 185 pooled OLS, 182 two-way FE")
     assert "2003-2022" not in footer.years.split(";")[0]
+    plt.close(fig)
+
+
+def test_coefficient_plot_title_and_footer_say_which_models_are_drawn():
+    """Notebook 02 draws a 2019 cross-section beside pooled years: the title names both,
+    the footer gives each its own countries and years."""
+    import matplotlib.pyplot as plt
+
+    rows = [{"term": "internet_users_pct", "coef": 0.3, "ci_low": 0.1, "ci_high": 0.5,
+             "estimator": est, "n_obs": n_obs, "n_countries": n_c, "outcome": "cpi_score",
+             "data_kind": "demo", "sources": "itu;cpi", "year_first": first,
+             "year_last": last}
+            for est, n_c, n_obs, first, last in (("cross_section", 160, 160, 2019, 2019),
+                                                 ("pooled", 175, 2100, 2012, 2024))]
+    fig = charts.coefficient_plot(pd.DataFrame(rows))
+    from matplotlib.text import Text
+
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    assert "Cross-section vs pooled OLS estimates" in texts
+    assert not any("two-way" in t for t in texts)
+    footer = style.footer_of(fig)
+    assert footer.n_countries == "160 cross-section, 175 pooled OLS"
+    assert footer.years == "2019 cross-section, 2012-2024 pooled OLS"
+    assert charts.coefficient_plot_title(["pooled", "twfe"]) == (
+        "Pooled OLS vs within-country (two-way fixed effects) estimates")
     plt.close(fig)
 
 

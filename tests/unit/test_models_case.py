@@ -137,3 +137,50 @@ def test_conformal_p_values_agree_with_scinference():
                           estimation_method="sc", permutation_method="mb")["p_val"]
         # both enumerate the same T cyclic shifts (weights by different solvers)
         assert ours == pytest.approx(float(ref), abs=1e-9), theta
+
+
+def test_conformal_grid_is_widened_until_p_crosses_alpha_and_the_words_follow():
+    panel = case_panel(break_size=1.0, seed=2)
+    narrow = case.conformal_interval(panel, "wgi_cc_estimate", alpha=0.1,
+                                     grid=np.linspace(0.5, 1.2, 71))
+    assert narrow["grid_edge_hit"]  # a given grid is searched as is
+    wide = case.conformal_interval(panel, "wgi_cc_estimate", alpha=0.1)
+    assert not wide["low_unbounded"] and not wide["high_unbounded"]
+    # p crosses alpha just outside each end (the ends were refined by bisection)
+    y, X, post = _conformal_inputs(panel)
+    eps = 1e-2
+    assert case.conformal_p(y, X, post, wide["ci_low"]) > 0.1
+    assert case.conformal_p(y, X, post, wide["ci_low"] - eps) <= 0.1
+    assert case.conformal_p(y, X, post, wide["ci_high"]) > 0.1
+    assert case.conformal_p(y, X, post, wide["ci_high"] + eps) <= 0.1
+    text = case.conformal_sentence(wide)
+    assert f"from {wide['ci_low']:+.2f} to {wide['ci_high']:+.2f}" in text
+    assert "unbounded" not in text
+    # an alpha below the smallest p-value rejects nothing: unbounded on both sides, said so
+    loose = case.conformal_interval(panel, "wgi_cc_estimate", alpha=0.01, max_widen=2)
+    assert loose["low_unbounded"] and loose["high_unbounded"]
+    text = case.conformal_sentence(loose)
+    assert "unbounded below" in text and "unbounded above" in text
+    assert f"below {loose['grid_low']:+.2f}" in text
+
+
+def _conformal_inputs(panel):
+    wide = panel.pivot(index="year", columns="iso3", values="wgi_cc_estimate")
+    pool = case.donors()
+    return (wide["AZE"].to_numpy(), wide[pool].to_numpy(),
+            (wide.index >= 2013))
+
+
+def test_event_study_runs_to_the_newest_edition_of_the_outcome():
+    panel = case_panel()
+    es = case.event_study(panel, "cpi_score", treatment_year=2013, window=(-1, None))
+    assert es["event_time"].max() == panel.loc[panel["iso3"] == "AZE", "year"].max() - 2013
+    assert es["years"].iloc[0].endswith(str(panel["year"].max()))
+
+
+def test_placebo_years_only_where_the_outcome_has_data():
+    panel = case_panel(break_size=1.0, seed=1)
+    panel = panel[panel["year"] != 2007]  # a year without the outcome, as WGI 2001
+    fake = case.placebo_in_time(panel, "wgi_cc_estimate", treatment_year=2013)
+    assert 2007 not in set(fake["fake_treatment_year"])
+    assert fake["fake_treatment_year"].is_unique

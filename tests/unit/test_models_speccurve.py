@@ -129,7 +129,8 @@ def test_null_imposed_inference_finds_a_strong_effect_and_keeps_samples(panel):
     grid["controls"] = {"none": []}
     curve = sc.run(strong, None, grid=grid, draws=99)
     inf = curve.inference.set_index(["key_regressor", "estimator"])
-    assert inf.loc[("egdi", "twfe"), "p_median"] == pytest.approx(1 / 100)
+    assert inf.loc[("egdi", "twfe"), "p_median_t"] == pytest.approx(1 / 100)
+    assert inf.loc[("egdi", "twfe"), "p_share"] == pytest.approx(1 / 100)
     assert inf.loc[("egdi", "twfe"), "n_draws"] == 99
     # every draw re-estimates the same specs on the same rows: no spec lost, none added
     frame = sc.analysis_frame(strong, None, grid)
@@ -138,10 +139,10 @@ def test_null_imposed_inference_finds_a_strong_effect_and_keeps_samples(panel):
     rows = sc.enumerate_specs(frame, grid)
     draws = [eng.null_draws(r, 50, 1) for r in rows]
     assert all(d is not None and np.isfinite(d[0]).all() for d in draws)
-    # under the imposed null the draws centre on zero (the observed estimate is far away)
-    obs = curve.table.set_index("spec_id")["coef_std"]
-    for r, (c, _) in zip(rows, draws):
-        assert abs(np.median(c)) < abs(obs[r.spec_id]) / 3
+    # under the imposed null the draws' t centre on zero (the observed t is far away)
+    obs = curve.table.set_index("spec_id")["t"]
+    for r, (t, _) in zip(rows, draws):
+        assert abs(np.median(t)) < abs(obs[r.spec_id]) / 3
 
 
 def test_gap_families_are_named_and_never_picked_by_rule():
@@ -226,28 +227,101 @@ def test_library_engines_give_the_numpy_table(panel, curve):
     grid["grid"].update(key_regressors=["egdi"], samples=["all"])
     ours = sc.run(panel, None, grid=grid, draws=0).table
     lm = sc.run(panel, None, grid=grid, engine="linearmodels").table
-    cols = ["coef", "stderr", "p", "ci_low", "ci_high", "coef_std", "p_wild"]
+    cols = ["coef", "stderr", "p", "ci_low", "ci_high", "coef_std", "p_wild", "p_spec"]
+    # leverage is the numpy engine's own (the libraries do not give the weights)
+    ours = ours.drop(columns=["max_country_weight_share", "max_weight_country"])
+    lm = lm.drop(columns=["max_country_weight_share", "max_weight_country"])
     pd.testing.assert_frame_equal(ours[cols], lm[cols], rtol=1e-7)
     pd.testing.assert_frame_equal(ours.drop(columns=cols), lm.drop(columns=cols))
 
 
 def test_curve_inference_counts_extreme_draws_by_hand():
-    observed = pd.DataFrame({"spec_id": [0, 1], "key_regressor": "egdi", "estimator": "pooled",
-                             "status": "ok", "coef_std": [0.5, 0.3], "p": [0.01, 0.2]})
-    # median 0.4, half significant and positive; three draws of both specs
-    null = [(0, np.array([0.1, -0.6, 0.6]), np.array([0, -1, 1], np.int8)),
-            (1, np.array([0.2, -0.4, 0.4]), np.array([0, -1, 0], np.int8))]
+    observed = pd.DataFrame({"spec_id": [0, 1, 2], "key_regressor": "egdi",
+                             "estimator": "pooled", "status": "ok",
+                             "coef_std": [0.5, 0.3, 0.1], "t": [3.0, 2.0, 1.0],
+                             "p": [0.01, 0.04, 0.3], "p_spec": [0.01, 0.3, 0.3]})
+    # median t 2.0; spec 1 has p 0.04 but its wild bootstrap p_spec is 0.3: not
+    # significant, so one of three specs is significant and positive
+    null = [(0, np.array([0.5, -3.5, 3.0]), np.array([0, -1, 1], np.int8)),
+            (1, np.array([0.4, -2.5, 2.5]), np.array([0, -1, 0], np.int8)),
+            (2, np.array([0.1, -1.0, 0.2]), np.array([0, 0, 0], np.int8))]
     inf = sc.curve_inference(observed, null).set_index(["key_regressor", "estimator"])
     for est in ("all", "pooled"):
         row = inf.loc[("egdi", est)]
-        assert row["median_coef_std"] == pytest.approx(0.4)
+        assert row["median_t"] == pytest.approx(2.0)
+        assert row["share_sig_pos"] == pytest.approx(1 / 3)
         assert row["n_draws"] == 3
-        assert row["p_median"] == pytest.approx((1 + 2) / (1 + 3))  # |-0.5|, |0.5| >= 0.4
-        assert row["p_share_sig"] == pytest.approx((1 + 1) / (1 + 3))  # only draw 3
+        # draw medians 0.4, -2.5, 2.5: |-2.5| and |2.5| >= 2.0
+        assert row["p_median_t"] == pytest.approx((1 + 2) / (1 + 3))
+        # direction-free: draw 2 has 2/3 negative, draw 3 1/3 positive (a tie, broken by
+        # |median t| 2.5 >= 2.0): both count; the directional positive share only draw 3
+        assert row["p_share"] == pytest.approx((1 + 2) / (1 + 3))
+        assert row["p_share_pos"] == pytest.approx((1 + 1) / (1 + 3))
+        assert row["p_share_neg"] == 1.0  # no negative significant spec: never evidence
         # one key regressor: Romano-Wolf is the unadjusted p-value
-        assert row["p_median_rw"] == pytest.approx(row["p_median"])
+        assert row["p_median_t_rw"] == pytest.approx(row["p_median_t"])
     with pytest.raises(ValueError, match="estimable specs"):
         sc.curve_inference(observed, null[:1])
+
+
+def test_null_draws_are_the_restricted_wild_bootstrap_of_each_spec(panel):
+    """With the same weights, a spec's curve draws give its WCR p-value (bootstrap.wild_p):
+    the curve test resamples each spec's restricted residuals, not the unrestricted."""
+    from divides.models import bootstrap
+
+    grid = small_grid()
+    grid["grid"].update(samples=["all"], key_regressors=["egdi"])
+    frame = sc.analysis_frame(panel, None, grid)
+    eng = sc.CurveEngine(sc.make_payload(frame, grid))
+    n_all = eng.p.lookup.shape[0]
+    checked = 0
+    for row in sc.enumerate_specs(frame, grid):
+        d = eng.design(row)
+        if d["status"] != "ok" or d["n_groups"] != n_all:
+            continue
+        t_obs, p_ref = bootstrap.wild_p(d["y"], d["X"], d["pos"], d["groups"], 199, 3,
+                                        fe=d["fe"])
+        t_star, _ = eng.null_draws(row, 199, 3)
+        assert np.mean(np.abs(t_star) > abs(t_obs)) == pytest.approx(p_ref)
+        checked += 1
+    assert checked >= 4
+
+
+def test_leverage_is_the_largest_country_share_of_the_coefficient_weight():
+    p = fixture_panel(n_countries=30, seed=2)
+    big = p["iso3"] == "C03"
+    # one country's egdi spread far wider than the others': it carries the estimate
+    p.loc[big, "egdi"] = p.loc[big, "egdi"] * 10 - p.loc[big, "egdi"].mean() * 9
+    grid = small_grid()
+    grid["grid"].update(samples=["all"], key_regressors=["egdi"], lags=[0])
+    grid["controls"] = {"none": []}
+    grid["gap_families"] = {}
+    table = sc.run(p, None, grid=grid, draws=0).table.set_index("estimator")
+    for est in ("pooled", "twfe"):
+        assert table.loc[est, "max_weight_country"] == "C03"
+        assert table.loc[est, "max_country_weight_share"] > 0.5
+    # by hand for pooled: share of sum (x - mean x)^2
+    sub = p[["iso3", "egdi", "wgi_cc_estimate"]].dropna()
+    dev2 = (sub["egdi"] - sub["egdi"].mean()) ** 2
+    share = dev2[sub["iso3"] == "C03"].sum() / dev2.sum()
+    assert table.loc["pooled", "max_country_weight_share"] == pytest.approx(share)
+
+
+def test_few_countries_are_judged_by_the_wild_bootstrap_with_more_draws_near_alpha(panel):
+    grid = small_grid(wild_draws=99, wild_draws_max=999)
+    table = sc.run(panel, None, grid=grid, draws=0).table
+    ok = table[table["status"] == "ok"]
+    few = ok[ok["n_countries"] < 30]
+    many = ok[ok["n_countries"] >= 30]
+    assert len(few) and len(many)
+    assert few["wild_draws"].isin([99, 999]).all() and (many["wild_draws"] == 0).all()
+    pd.testing.assert_series_equal(few["p_spec"], few["p_wild"], check_names=False)
+    pd.testing.assert_series_equal(many["p_spec"], many["p"], check_names=False)
+    # redrawn with 999 exactly where 99 draws left p within 2 Monte Carlo SEs of 0.05
+    near = (few["p_wild"] - 0.05).abs() <= 2 * np.sqrt(0.05 * 0.95 / 999)
+    assert (few.loc[few["wild_draws"] == 99, "p_wild"].sub(0.05).abs()
+            > 2 * np.sqrt(0.05 * 0.95 / 99)).all()
+    assert (few.loc[near, "wild_draws"] == 999).all()
 
 
 def test_tables_and_figures_say_what_each_gap_family_is(panel):

@@ -76,3 +76,47 @@ def test_no_relation_is_called_unclear_about_as_often_as_alpha_allows():
 def test_too_few_rows_state_no_association():
     frame = pd.DataFrame({"x": [1.0, 2.0], "y": [2.0, 1.0]})
     assert "no association is stated" in narrative.association_sentence(frame, "x", "y", "a", "b")
+
+
+def test_curve_tests_sentence_names_each_test_and_its_direction():
+    inf = pd.DataFrame({"key_regressor": ["egdi"], "estimator": ["twfe"], "n_specs": [40],
+                        "median_coef_std": [0.08], "median_t": [1.9], "share_sig_pos": [0.3],
+                        "share_sig_neg": [0.05], "p_median_t": [0.04], "p_median_t_rw": [0.1],
+                        "p_share": [0.114], "p_share_pos": [0.043], "p_share_neg": [1.0],
+                        "n_draws": [999]})
+    text = narrative.curve_tests(inf, "egdi", "twfe")
+    assert "median t +1.90" in text and "p = 0.040 (two-sided" in text
+    assert "larger share (positive) tested without choosing its direction: p = 0.114" in text
+    assert "positive p = 0.043, negative p = 1.000" in text
+    inf.loc[0, ["share_sig_pos", "share_sig_neg"]] = [0.0, 0.2]
+    assert "larger share (negative)" in narrative.curve_tests(inf, "egdi", "twfe")
+    assert "no estimable" in narrative.curve_tests(inf, "osi", "twfe")
+    inf["n_draws"] = 0
+    assert "no curve-level test" in narrative.curve_tests(inf, "egdi", "twfe")
+
+
+def test_dominated_families_flag_where_one_country_carries_the_estimate():
+    table = pd.DataFrame({
+        "status": "ok", "key_regressor": ["gap"] * 4 + ["egdi"] * 4,
+        "estimator": "twfe",
+        "max_country_weight_share": [0.5, 0.3, 0.1, 0.1, 0.1, 0.26, 0.1, 0.1],
+        "max_weight_country": ["AZE", "AZE", "GEO", "ARM", "X", "Y", "Z", "W"]})
+    fams = narrative.dominated_families(table).set_index("key_regressor")
+    assert fams.loc["gap", "share_dominated"] == 0.5 and fams.loc["gap", "flagged"]
+    assert fams.loc["gap", "most_often_dominant"] == "AZE"
+    assert fams.loc["egdi", "share_dominated"] == 0.25 and fams.loc["egdi", "flagged"]
+    text = narrative.dominance_sentence(fams.reset_index(), flag=0.3)
+    assert "gap (twfe: 50% of 4 specs, most often AZE)" in text and "egdi" not in text
+    assert "No family" in narrative.dominance_sentence(fams.reset_index(), flag=0.6)
+
+
+def test_within_vs_pooled_states_the_convention_of_its_interval():
+    t = pd.DataFrame([
+        {"model": "pooled", "term": "egdi", "coef": 2.0, "ci_low": 1.0, "ci_high": 3.0},
+        {"model": "two-way FE", "term": "egdi", "coef": 0.5, "ci_low": 0.001,
+         "ci_high": 0.999, "p": 0.0499, "cov_type": "clustered",
+         "cov_detail": "clustered by country (CR1), t(G-1)", "year_first": 2003,
+         "year_last": 2022, "n_countries": 180}])
+    text = narrative.within_vs_pooled(t, "egdi", "pooled", "two-way FE")
+    assert text.endswith("excludes zero under this convention only (clustered by country "
+                         "(CR1), t(G-1), 2003-2022, 180 countries, p = 0.050).")

@@ -280,3 +280,16 @@ def test_without_a_build_values_are_checked_against_the_catalogue(tmp_path, monk
         allowed.check("GEOO", "country", "04: -p treated")
     assert allowed.values("year") is None  # any year until built; the notebook checks it
     assert allowed.values("donor_group") == ["post_soviet"]
+
+
+def test_an_outcome_with_only_the_reference_year_gets_the_event_study_only():
+    """The CPI's 0-100 scale starts in 2012: for a 2013 treatment it has the reference year
+    and no earlier one; the synthetic control needs three, the event study one."""
+    rows = [{"iso3": c, "year": y, "cpi": 50.0 + i + y % 3}
+            for i, c in enumerate(["AAA", "BBB", "CCC", "DDD"]) for y in range(2012, 2020)]
+    panel = pd.DataFrame(rows)
+    out = case.outcome_checks(panel, ["cpi"], "AAA", ["BBB", "CCC", "DDD"], 2013).iloc[0]
+    assert out["status"].startswith("1 pre-treatment year(s) before 2013")
+    assert bool(out["event_study"])
+    late = case.outcome_checks(panel, ["cpi"], "AAA", ["BBB", "CCC", "DDD"], 2012).iloc[0]
+    assert not bool(late["event_study"])  # no 2011: no reference year

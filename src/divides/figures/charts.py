@@ -342,6 +342,21 @@ def cpi_vs_egdi(panel: pd.DataFrame, year: int | None = None, x: str = "egdi",
     return style.add_footer(fig, footer)
 
 
+#: Estimators in words, for titles and footers.
+ESTIMATOR_WORDS = {"cross_section": "cross-section", "pooled": "pooled OLS",
+                   "twfe": "within-country (two-way fixed effects)", "between": "between"}
+
+
+def coefficient_plot_title(estimators: Sequence[str]) -> str:
+    """The coefficient plot's title from the estimators it draws (never a fixed text)."""
+    words = [ESTIMATOR_WORDS.get(e, str(e)) for e in estimators]
+    if not words:
+        return "Estimates"
+    if len(words) == 1:
+        return f"{words[0][0].upper()}{words[0][1:]} estimates"
+    return f"{words[0][0].upper()}{words[0][1:]} vs " + " vs ".join(words[1:]) + " estimates"
+
+
 @style.sized
 def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
                      years: str | None = None):
@@ -406,23 +421,35 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
             ax.set_xlabel("Coefficient (95% CI)")
             ax.grid(axis="y", visible=False)
             sub.legend(handles=handles, loc="outside lower center", ncols=1)
-            n_countries[outcome] = int(rows_o["n_countries"].max())
-            years_by[outcome] = _result_years(rows_o, years)
+            # per estimator where their samples differ (a cross-section year against pooled
+            # years): one n or one year range would be the largest model's only
+            per_n = {ESTIMATOR_WORDS.get(e, e): int(r["n_countries"].max())
+                     for e, r in rows_o.groupby("estimator", sort=False)}
+            per_years = {ESTIMATOR_WORDS.get(e, e): _result_years(r, years)
+                         for e, r in rows_o.groupby("estimator", sort=False)}
+            n_countries[outcome] = (next(iter(per_n.values())) if len(set(per_n.values())) < 2
+                                    else ", ".join(f"{n} {e}" for e, n in per_n.items()))
+            years_by[outcome] = (next(iter(per_years.values()))
+                                 if len(set(per_years.values())) < 2
+                                 else ", ".join(f"{y} {e}" for e, y in per_years.items()))
         for ax in axes if narrow else axes[:1]:
             ax.set_yticks(range(len(term_order))[::-1],
                           [textwrap.fill(style.label(t), 28) for t in term_order])
             ax.set_ylim(-0.6, len(term_order) - 0.4)
-        panel.suptitle("Pooled vs within-country (two-way fixed effects) estimates", x=0.01,
+        panel.suptitle(coefficient_plot_title(estimators), x=0.01,
                        ha="left", fontsize=9, fontweight="bold")
         note = ("Coefficient = change in the outcome (in its units) per unit of the term; "
                 "95% confidence intervals as reported by each estimator")
         if len(outcomes) > 1:
             years_text = "; ".join(f"{style.short_label(o)} {years_by[o]}" for o in outcomes)
-            countries = ", ".join(f"{n_countries[o]} ({style.short_label(o)})"
-                                  for o in outcomes)
+            countries = (", ".join(f"{n_countries[o]} ({style.short_label(o)})"
+                                   for o in outcomes)
+                         if all(isinstance(n_countries[o], int) for o in outcomes)
+                         else "; ".join(f"{style.short_label(o)}: {n_countries[o]}"
+                                        for o in outcomes))
         else:
             years_text = years_by[outcomes[0]] if outcomes else _result_years(results, years)
-            countries = max(n_countries.values(), default=0)
+            countries = next(iter(n_countries.values()), 0)
         footer = style.make_footer(results, sources=_result_sources(results),
                                    years=years_text, n_countries=countries, note=note)
     return style.add_footer(panel, footer)
@@ -568,13 +595,16 @@ def _rmspe_ratios(data: pd.DataFrame, treatment_year: int) -> pd.Series:
 
 @style.sized
 def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = None,
-                        term: str | None = None, years: str | None = None):
+                        term: str | None = None, years: str | None = None,
+                        significance: str = "", tests: str = ""):
     """Sorted estimates of one term across specifications, with the choices beneath.
 
     ``specs`` columns: ``coef, ci_low, ci_high, n_countries, sources`` plus one column per
     modelling choice (``choices``; default: every other text column with more than one
-    value, e.g. ``outcome, estimator, controls, sample, lag``). Estimates whose interval
-    excludes 0 are blue, the others grey.
+    value, e.g. ``outcome, estimator, controls, sample, lag``). Significant estimates are
+    blue, the others grey: by the ``significant`` column when there is one (its rule in
+    words: ``significance``), else by whether the interval excludes 0. ``tests``: the
+    curve-level tests in words, for the footer.
     """
     with house_style():
         require(specs, ["coef", "ci_low", "ci_high", "n_countries"], "spec curve")
@@ -586,7 +616,11 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
                        and data[c].nunique() > 1]
         data = data.sort_values(["coef"] + list(choices)).reset_index(drop=True)
         x = np.arange(len(data))
-        significant = (data["ci_low"] > 0) | (data["ci_high"] < 0)
+        by_column = "significant" in data.columns
+        significant = (data["significant"].astype(bool) if by_column
+                       else (data["ci_low"] > 0) | (data["ci_high"] < 0))
+        yes, no = (("significant", "not significant") if by_column
+                   else ("CI excludes 0", "CI includes 0"))
         options = [(c, str(v)) for c in choices for v in sorted(data[c].astype(str).unique())]
         fig, (ax, ax_ch) = style.new_figure(  # narrow: the legend takes three rows
             height_in=2.6 + 0.13 * len(options) + (0.45 if style.is_narrow() else 0.0),
@@ -606,9 +640,9 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
         ax.grid(axis="x", visible=False)
         style.legend_below(fig, [
             Line2D([], [], color=pal.roles["significant"], marker="o", markersize=3,
-                   label=f"CI excludes 0 ({int(significant.sum())})"),
+                   label=f"{yes} ({int(significant.sum())})"),
             Line2D([], [], color=pal.roles["not_significant"], marker="o",
-                   markersize=3, label=f"CI includes 0 ({int((~significant).sum())})"),
+                   markersize=3, label=f"{no} ({int((~significant).sum())})"),
             Line2D([], [], color=pal.roles["median"], linestyle="--",
                    label=f"median {median:.3g}")], ncols=3)
         for row, (col, value) in enumerate(options):
@@ -627,6 +661,7 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
                      x=0.01, ha="left", fontsize=9, fontweight="bold")
         nmin, nmax = int(data["n_countries"].min()), int(data["n_countries"].max())
         note = "Countries per specification " + (f"{nmin}-{nmax}" if nmin != nmax else str(nmax))
+        note = ". ".join(t for t in (note, significance if by_column else "", tests) if t)
         footer = style.make_footer(specs, sources=_result_sources(specs),
                                    years=_result_years(specs, years), n_countries=nmax,
                                    note=note)

@@ -67,7 +67,7 @@ def _country_name(iso3: str) -> str:
     return str(names.get(iso3, iso3))
 
 
-def _spec_curve(curve_table: pd.DataFrame, key_regressor: str):
+def _spec_curve(curve_table: pd.DataFrame, curve_inference: pd.DataFrame, key_regressor: str):
     from types import SimpleNamespace
 
     from divides.figures import speccurve
@@ -78,6 +78,7 @@ def _spec_curve(curve_table: pd.DataFrame, key_regressor: str):
         raise ValueError(f"spec curve: no estimated specification for {key_regressor!r}")
     _, frame, kwargs = inputs[0]
     kwargs["choices"] = [c for c in kwargs["choices"] if frame[c].nunique() > 1]
+    kwargs["tests"] = speccurve.tests_note(curve_inference, key_regressor)
     return charts.specification_curve(frame, **kwargs)
 
 
@@ -150,7 +151,7 @@ FIGURES: dict[str, FigureSpec] = {
         ("loo",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
                    "outcome": "wgi_cc_estimate"}, "04"),
     "spec_curve": FigureSpec(
-        "spec_curve_{key_regressor}", _spec_curve, ("curve_table",),
+        "spec_curve_{key_regressor}", _spec_curve, ("curve_table", "curve_inference"),
         {"key_regressor": "egdi"}, "05"),
 }
 

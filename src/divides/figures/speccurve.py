@@ -13,7 +13,8 @@ def figure_inputs(curve, keys=None):
     """(name, frame, kwargs) per key regressor for figures.charts.specification_curve.
 
     The frame carries standardised estimates in ``coef/ci_low/ci_high`` (CPI and WGI
-    have different scales; see :data:`STD_NOTE`) and the choice columns as text.
+    have different scales; see :data:`STD_NOTE`), each spec's ``significant`` (its
+    ``p_spec``: the wild bootstrap below 30 countries) and the choice columns as text.
     """
     table = curve.table[curve.table["status"] == "ok"]
     for key in keys or sorted(table["key_regressor"].unique()):
@@ -22,12 +23,30 @@ def figure_inputs(curve, keys=None):
             continue
         frame = pd.DataFrame({
             "coef": sub["coef_std"], "ci_low": sub["ci_low_std"], "ci_high": sub["ci_high_std"],
+            **({"significant": sub["significant"].astype(bool)}
+               if "significant" in sub.columns else {}),
             "n_countries": sub["n_countries"], "sources": sub["sources"],
             "data_kind": sub["data_kind"], "term": f"{_what(sub, key)} (standardised)",
             **{c: sub[c].astype(str) for c in FIGURE_CHOICES}}).reset_index(drop=True)
         frame.attrs = {provenance.META_KEY: {"data": curve.data_kind}}
         years = f"{int(sub['year_first'].min())}-{int(sub['year_last'].max())}"
-        yield f"speccurve_{key}", frame, {"choices": list(FIGURE_CHOICES), "years": years}
+        kwargs = {"choices": list(FIGURE_CHOICES), "years": years}
+        if "significant" in sub.columns:
+            kwargs["significance"] = significance_rule(sub)
+        yield f"speccurve_{key}", frame, kwargs
+
+
+def significance_rule(sub: pd.DataFrame) -> str:
+    """How the specs of ``sub`` were judged significant, from their own columns."""
+    wild = sub[sub["wild_draws"] > 0] if "wild_draws" in sub.columns else sub.iloc[:0]
+    text = "Significant: p_spec < 0.05, "
+    if len(wild):
+        text += (f"by the wild cluster bootstrap (WCR) for the {len(wild)} specs with "
+                 f"{int(wild['n_countries'].min())}-{int(wild['n_countries'].max())} "
+                 f"countries, by t on clustered errors for the other {len(sub) - len(wild)}")
+    else:
+        text += "by t on clustered errors"
+    return text + "; bars: 95% CI by t"
 
 
 def _what(sub: pd.DataFrame, key: str) -> str:
@@ -36,3 +55,21 @@ def _what(sub: pd.DataFrame, key: str) -> str:
         return key
     what = str(sub["key_definition"].iloc[0])
     return key if what in ("", key, "nan") else f"{key}: {what}"
+
+
+def tests_note(inference: pd.DataFrame, key: str, estimator: str = "all") -> str:
+    """The curve-level tests of ``key`` in words, each saying what it tests (for the
+    figure's footer): the studentised median, the direction-free share, the directional
+    shares."""
+    rows = inference[(inference["key_regressor"] == key)
+                     & (inference["estimator"] == estimator)]
+    if rows.empty or not int(rows["n_draws"].iloc[0]):
+        return "no curve-level test (no bootstrap draws)"
+    r = rows.iloc[0]
+    return (f"Curve tests, null imposed in each spec ({int(r['n_draws'])} draws, "
+            f"{estimator} specs): median t {r['median_t']:+.2f}, p {r['p_median_t']:.3f} "
+            f"(two-sided); share significant in either direction "
+            f"{max(r['share_sig_pos'], r['share_sig_neg']):.2f}, p {r['p_share']:.3f} "
+            f"(direction-free); directional, one-sided: positive {r['share_sig_pos']:.2f} "
+            f"p {r['p_share_pos']:.3f}, negative {r['share_sig_neg']:.2f} "
+            f"p {r['p_share_neg']:.3f}")

@@ -125,7 +125,10 @@ def outcome_checks(panel: pd.DataFrame, outcomes, treated: str, donor_pool: list
     treated country's years with a value (at least ``min_pre_years`` before the treatment
     year, the year before it as the event study's reference, one from it on) and at least
     ``min_donors`` donors observed in all of them. Columns: outcome, first_year, last_year,
-    pre_years, post_years, n_donors, status ("ok" or what is missing)."""
+    pre_years, post_years, n_donors, status ("ok" or what is missing), and event_study:
+    whether the event study alone can run (the reference year, a year from the treatment
+    on and the donors; fewer pre-treatment years than the synthetic control needs, e.g.
+    the CPI's 0-100 scale that starts in 2012)."""
     frame = as_long(panel)
     rows = []
     for outcome in outcomes:
@@ -160,7 +163,8 @@ def outcome_checks(panel: pd.DataFrame, outcomes, treated: str, donor_pool: list
                       f"expected at least {min_donors}")
         else:
             status = "ok"
-        rows.append({**rec, "status": status})
+        event_study = (bool(post) and treatment_year - 1 in years and n_donors >= min_donors)
+        rows.append({**rec, "status": status, "event_study": event_study})
     return pd.DataFrame(rows)
 
 
@@ -210,13 +214,22 @@ def _event_coefs(wide: pd.DataFrame, unit: str, others: list[str], treatment_yea
 
 def event_study(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
                 donor_pool: list[str] | None = None, treatment_year: int = 2013,
-                window: tuple[int, int] = (-5, 5), reference: int = -1) -> pd.DataFrame:
+                window: tuple[int, int | None] = (-5, None), reference: int = -1
+                ) -> pd.DataFrame:
     """Event-time estimates for ``treated`` with placebo intervals (figures.event_study_plot).
 
-    Columns: outcome, event_time, coef, ci_low, ci_high, placebo_p, n_countries,
-    treatment_year, years, data_kind, sources.
+    ``window``: event times (first, last); last ``None`` runs to the newest year in which
+    ``treated`` has the outcome (its newest edition), so the series never stops short of
+    the data. Columns: outcome, event_time, coef, ci_low, ci_high, placebo_p,
+    n_countries, treatment_year, years, data_kind, sources.
     """
     pool = _pool(panel, treated, donor_pool)
+    if window[1] is None:
+        frame = as_long(panel)
+        have = frame.loc[(frame[ENTITY] == treated) & frame[outcome].notna(), TIME]
+        if have.empty:
+            raise ModelError(f"event study: {treated}: expected {outcome} values, found none")
+        window = (window[0], int(have.max()) - treatment_year)
     years = (treatment_year + window[0], treatment_year + window[1])
     wide = _wide(panel, outcome, [treated, *pool], years)
     if treated not in wide.columns:
@@ -377,12 +390,17 @@ def placebo_in_time(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
                     min_pre_years: int = MIN_PRE_YEARS) -> pd.DataFrame:
     """Synthetic controls with fake treatment years before the real one (data up to the
     year before the real treatment only): a method that finds "effects" at fake dates
-    finds them anywhere. Fake years without enough pre-years are kept with their status."""
+    finds them anywhere. By default the fake years are the years in which ``treated`` has
+    the outcome (a year without data would repeat the next year's split). Fake years
+    without enough pre-years are kept with their status."""
     pool = _pool(panel, treated, donor_pool)
     frame = as_long(panel)
-    first = int(frame.loc[frame[ENTITY] == treated].dropna(subset=[outcome])[TIME].min())
+    observed = frame.loc[frame[ENTITY] == treated].dropna(subset=[outcome])[TIME]
+    first = int(observed.min())
     if fake_years is None:
-        fake_years = tuple(range(first + min_pre_years, treatment_year))
+        # only years with the outcome (WGI has no 2001: a fake 2001 would be the 2002 split)
+        fake_years = tuple(y for y in range(first + min_pre_years, treatment_year)
+                           if y in set(observed.astype(int)))
     rows = []
     for fake in fake_years:
         rec = {"outcome": outcome, "fake_treatment_year": fake,
@@ -418,14 +436,17 @@ def conformal_p(y: np.ndarray, X: np.ndarray, post: np.ndarray, theta: float) ->
 def conformal_interval(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
                        donor_pool: list[str] | None = None, treatment_year: int = 2013,
                        years: tuple[int, int] | None = None, alpha: float = 0.1,
-                       grid: np.ndarray | None = None) -> dict:
+                       grid: np.ndarray | None = None, max_widen: int = 6) -> dict:
     """Interval for a constant post-treatment gap by conformal inference (Chernozhukov,
     Wuthrich and Zhu 2021): for each candidate gap theta, subtract it from the treated
     post-period, refit the weights on all years, and rank the post-period residuals' mean
     absolute value among all cyclic shifts of the years (moving-block permutations);
-    the interval is the hull of the thetas not rejected at ``alpha`` on ``grid``
-    (``grid_edge_hit``: it reaches the grid's edge, so it is open there). With T years the smallest
-    p-value is 1/T, so with few years no interval is possible below alpha = 1/T."""
+    the interval is the hull of the thetas not rejected at ``alpha``. Without ``grid``
+    the searched range is widened (by its width, at most ``max_widen`` times) until p
+    falls to alpha at both ends, and each end refined by bisection; a side where it never
+    does is reported unbounded (``low_unbounded``/``high_unbounded``; ``grid_edge_hit``
+    either). A given ``grid`` is searched as is. With T years the smallest p-value is
+    1/T, so with few years no interval is possible below alpha = 1/T."""
     pool = _pool(panel, treated, donor_pool)
     wide = _wide(panel, outcome, [treated, *pool], years)
     wide = wide.loc[wide[treated].notna()]
@@ -437,15 +458,71 @@ def conformal_interval(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
     y = wide[treated].to_numpy()
     X = wide[pool].to_numpy()
     n_years = y.size
+    fixed = grid is not None
     if grid is None:
         spread = float(np.ptp(y)) + float(np.ptp(X))
         grid = np.linspace(-spread, spread, 401)
     pvals = np.array([conformal_p(y, X, post, theta) for theta in grid])
+    # widen the search until p <= alpha at both ends (each time by the current width, in
+    # 100 steps), or give up on a side after max_widen widenings: that side is unbounded
+    for _ in range(0 if fixed else max_widen):
+        at_low, at_high = pvals[0] > alpha, pvals[-1] > alpha
+        if not (at_low or at_high):
+            break
+        width = float(grid[-1] - grid[0])
+        if at_low:
+            extra = grid[0] - width * np.arange(100, 0, -1) / 100
+            grid = np.concatenate([extra, grid])
+            pvals = np.concatenate([[conformal_p(y, X, post, t) for t in extra], pvals])
+        if at_high:
+            extra = grid[-1] + width * np.arange(1, 101) / 100
+            grid = np.concatenate([grid, extra])
+            pvals = np.concatenate([pvals, [conformal_p(y, X, post, t) for t in extra]])
+    if not fixed:
+        # each outer end found on a coarse step is refined by bisection to the crossing
+        kept_idx, n0 = np.flatnonzero(pvals > alpha), grid.size
+        for end, nxt in ((kept_idx[:1], -1), (kept_idx[-1:], 1)) if kept_idx.size else ():
+            i = int(end[0])
+            if 0 <= i + nxt < n0:
+                inside, outside = float(grid[i]), float(grid[i + nxt])
+                for _ in range(12):
+                    mid = (inside + outside) / 2
+                    if conformal_p(y, X, post, mid) > alpha:
+                        inside = mid
+                    else:
+                        outside = mid
+                grid = np.append(grid, inside)
+                pvals = np.append(pvals, alpha + 1)  # kept by construction
+        order = np.argsort(grid, kind="stable")
+        grid, pvals = grid[order], pvals[order]
     kept = grid[pvals > alpha]
+    low_open = bool(kept.size and pvals[0] > alpha)
+    high_open = bool(kept.size and pvals[-1] > alpha)
     return {"outcome": outcome, "treatment_year": treatment_year, "alpha": alpha,
             "ci_low": float(kept.min()) if kept.size else np.nan,
             "ci_high": float(kept.max()) if kept.size else np.nan,
+            "low_unbounded": low_open, "high_unbounded": high_open,
+            "grid_low": float(grid[0]), "grid_high": float(grid[-1]),
             "min_p": float(1 / n_years), "n_years": n_years, "n_donors": len(pool),
             "p_zero": conformal_p(y, X, post, 0.0),
-            "grid_edge_hit": bool(kept.size and (kept.min() == grid.min()
-                                                 or kept.max() == grid.max()))}
+            "grid_edge_hit": low_open or high_open}
+
+
+def conformal_sentence(interval: dict) -> str:
+    """The conformal interval in words, each open end named from the p-values at the
+    searched grid's edges (never typed)."""
+    level = f"{1 - interval['alpha']:.0%}"
+    lo, hi = interval["ci_low"], interval["ci_high"]
+    if not np.isfinite(lo):
+        return (f"Conformal {level} set for a constant post-treatment gap: empty on the "
+                f"searched grid (every gap rejected; the smallest possible p-value is "
+                f"{interval['min_p']:.2f}).")
+    lo_text = (f"below {interval['grid_low']:+.2f} (unbounded below: p stays above "
+               f"{interval['alpha']:g} to the edge of the search)"
+               if interval["low_unbounded"] else f"{lo:+.2f}")
+    hi_text = (f"above {interval['grid_high']:+.2f} (unbounded above: p stays above "
+               f"{interval['alpha']:g} to the edge of the search)"
+               if interval["high_unbounded"] else f"{hi:+.2f}")
+    return (f"Conformal {level} interval for a constant post-treatment gap: from "
+            f"{lo_text} to {hi_text}; p-value of a zero gap {interval['p_zero']:.2f} "
+            f"({interval['n_years']} years, smallest possible p {interval['min_p']:.2f}).")

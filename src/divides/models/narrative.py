@@ -112,4 +112,91 @@ def within_vs_pooled(table: pd.DataFrame, term: str, pooled: str, within: str,
     ci = "includes" if lo <= 0 <= hi else "excludes"
     return (f"The *{within}* coefficient on {term_text or term} ({w:.3f}) is {size} the "
             f"*{pooled}* one ({p:.3f}){sign}; |{within}| / |{pooled}| = {ratio:.2f}, and its "
-            f"95 % interval ({lo:.3f} to {hi:.3f}) {ci} zero.")
+            f"95 % interval ({lo:.3f} to {hi:.3f}) {ci} zero{_convention(w_row)}.")
+
+
+def _convention(row: pd.Series) -> str:
+    """The convention an interval holds under: errors, sample years and countries (an
+    interval that excludes zero under one convention may not under another)."""
+    parts = []
+    detail = row.get("cov_detail") if "cov_detail" in row.index else None
+    cov = row.get("cov_type") if "cov_type" in row.index else None
+    if isinstance(detail, str) and detail:
+        parts.append(detail)
+    elif isinstance(cov, str) and cov:
+        parts.append(f"{cov} errors")
+    if {"year_first", "year_last"} <= set(row.index) and pd.notna(row["year_first"]):
+        parts.append(f"{int(row['year_first'])}-{int(row['year_last'])}")
+    if "n_countries" in row.index and pd.notna(row["n_countries"]):
+        parts.append(f"{int(row['n_countries'])} countries")
+    if "p" in row.index and pd.notna(row["p"]):
+        parts.append(f"{_p(float(row['p']))}")
+    return (" under this convention only (" + ", ".join(parts) + ")") if parts else ""
+
+
+#: A spec in which one country has more than this share of the key coefficient's weight
+#: is "dominated" by that country (max_country_weight_share of the spec-curve table).
+DOMINANT_SHARE = 0.25
+#: A family (key regressor x estimator) is flagged when more than this share of its specs
+#: is dominated by one country.
+DOMINATED_FAMILY = 0.2
+
+
+def curve_tests(inference: pd.DataFrame, key: str, estimator: str) -> str:
+    """The curve-level tests of one family in words, each naming what it tests: the
+    studentised median (two-sided), the direction-free share test, and the directional
+    share tests (one-sided, a direction declared in advance)."""
+    rows = inference[(inference["key_regressor"] == key)
+                     & (inference["estimator"] == estimator)]
+    if rows.empty:
+        return f"{key}, {estimator}: no estimable specification."
+    r = rows.iloc[0]
+    if not int(r["n_draws"]):
+        return (f"{key}, {estimator}: median t {r['median_t']:+.2f} over {int(r['n_specs'])} "
+                f"specifications; no bootstrap draws, so no curve-level test.")
+    pos, neg = float(r["share_sig_pos"]), float(r["share_sig_neg"])
+    larger = "positive" if pos > neg else "negative" if neg > pos else "either (tied)"
+    return (f"{key}, {estimator} ({int(r['n_specs'])} specifications): median standardised "
+            f"estimate {r['median_coef_std']:+.3f}, median t {r['median_t']:+.2f}, "
+            f"null-imposed {_p(r['p_median_t'])} (two-sided; Romano-Wolf across key "
+            f"regressors {_p(r['p_median_t_rw'])}). Significant: {pos:.2f} positive, "
+            f"{neg:.2f} negative; the larger share ({larger}) tested without choosing its "
+            f"direction: {_p(r['p_share'])} (direction-free). Directional, one-sided tests "
+            f"(a direction declared in advance, not chosen from the data): positive "
+            f"{_p(r['p_share_pos'])}, negative {_p(r['p_share_neg'])}.")
+
+
+def dominated_families(table: pd.DataFrame, share: float = DOMINANT_SHARE,
+                       flag: float = DOMINATED_FAMILY) -> pd.DataFrame:
+    """Per key regressor and estimator: the share of estimable specs in which one country
+    has more than ``share`` of the key coefficient's weight, the country most often
+    largest, and ``flagged`` when that share of specs exceeds ``flag``."""
+    ok = table[table["status"] == "ok"]
+    rows = []
+    for (key, est), part in ok.groupby(["key_regressor", "estimator"], sort=True):
+        dominated = part["max_country_weight_share"] > share
+        top = part.loc[dominated, "max_weight_country"].value_counts()
+        rows.append({"key_regressor": key, "estimator": est, "n_specs": len(part),
+                     "share_dominated": float(dominated.mean()),
+                     "max_weight_share": float(part["max_country_weight_share"].max()),
+                     "most_often_dominant": top.index[0] if len(top) else "",
+                     "flagged": bool(dominated.mean() > flag)})
+    return pd.DataFrame(rows, columns=["key_regressor", "estimator", "n_specs",
+                                       "share_dominated", "max_weight_share",
+                                       "most_often_dominant", "flagged"])
+
+
+def dominance_sentence(families: pd.DataFrame, share: float = DOMINANT_SHARE,
+                       flag: float = DOMINATED_FAMILY) -> str:
+    """Which families rest on one country (from :func:`dominated_families`, made with the
+    same ``share``; flagged here by ``flag``)."""
+    flagged = families[families["share_dominated"] > flag]
+    if flagged.empty:
+        return (f"No family has more than {flag:.0%} of its specifications with one country "
+                f"carrying over {share:.0%} of the key coefficient's weight.")
+    parts = [f"{r.key_regressor} ({r.estimator}: {r.share_dominated:.0%} of "
+             f"{r.n_specs} specs, most often {r.most_often_dominant})"
+             for r in flagged.itertuples()]
+    return (f"One country carries over {share:.0%} of the key coefficient's weight in more "
+            f"than {flag:.0%} of the specifications of: " + "; ".join(parts)
+            + ". Their curves rest largely on that country.")

@@ -69,8 +69,16 @@ from divides.models.speccurve.grid import (
                                              sample_masks,
                                              validate_grid,
 )
-from divides.models.speccurve.inference import curve_inference, curve_summary
-from divides.models.speccurve.run import STD_NOTE, TABLE_COLUMNS, SpecCurve, run, write
+from divides.models.speccurve.inference import P_COLUMNS, curve_inference, curve_summary
+from divides.models.speccurve.run import (
+    LEVERAGE_NOTE,
+    P_SPEC_NOTE,
+    STD_NOTE,
+    TABLE_COLUMNS,
+    SpecCurve,
+    run,
+    write,
+)
 from divides.models.speccurve.stage import load
 
 __all__ = [
@@ -79,6 +87,9 @@ __all__ = [
                                              "ENGINES",
                                              "GAP_FAMILY_FIELDS",
                                              "GRID_TOML",
+                                             "LEVERAGE_NOTE",
+                                             "P_COLUMNS",
+                                             "P_SPEC_NOTE",
                                              "STD_NOTE",
                                              "TABLE_COLUMNS",
                                              "Backend",

@@ -32,6 +32,8 @@ class Payload:
     wild_draws: int = 999
     wild_seed: int = 2020
     weights: str = "rademacher"
+    wild_draws_max: int = 9999
+    country_names: tuple[str, ...] = ()
 
 
 def make_payload(frame: pd.DataFrame, grid: dict) -> Payload:
@@ -61,7 +63,10 @@ def make_payload(frame: pd.DataFrame, grid: dict) -> Payload:
                    wild_below=int(inf.get("wild_below", 30)),
                    wild_draws=int(inf.get("wild_draws", 999)),
                    wild_seed=int(inf.get("seed", 2020)),
-                   weights=str(inf.get("weights", "rademacher")))
+                   weights=str(inf.get("weights", "rademacher")),
+                   wild_draws_max=int(inf.get("wild_draws_max", 9999)),
+                   country_names=tuple(str(c) for c in pd.factorize(frame[ENTITY],
+                                                                    sort=True)[1]))
 
 
 @dataclass
@@ -227,13 +232,36 @@ class CurveEngine:
         p = float(2 * special.stdtr(df_resid, -abs(tval)))
         q = float(special.stdtrit(df_resid, 1 - self.p.alpha / 2))
         ratio = d["ratio"]
-        p_wild = np.nan
+        p_wild, wild_draws = np.nan, 0
         if d["n_groups"] < self.p.wild_below:
-            p_wild = bootstrap.wild_p(y, X, pos, d["groups"], self.p.wild_draws,
-                                      self.p.wild_seed, self.p.weights, d["fe"])[1]
-        return {**out, "p_wild": p_wild, "coef": b, "stderr": se, "t": tval, "p": p,
+            p_wild, wild_draws = self.wild(d)
+        # leverage: b = a'y, so country g's share of sum a^2 is its share of the weight
+        # (of the partialled-out key regressor's variation) behind the estimate
+        weight = np.bincount(d["groups"], weights=a * a, minlength=G)
+        top = int(np.argmax(weight))
+        return {**out, "p_wild": p_wild, "wild_draws": wild_draws,
+                "p_spec": p_wild if wild_draws else p,
+                "max_country_weight_share": float(weight[top] / weight.sum()),
+                "max_weight_country": self.p.country_names[int(d["countries"][top])]
+                if self.p.country_names else str(int(d["countries"][top])),
+                "coef": b, "stderr": se, "t": tval, "p": p,
                 "ci_low": b - q * se, "ci_high": b + q * se, "coef_std": b * ratio,
                 "ci_low_std": (b - q * se) * ratio, "ci_high_std": (b + q * se) * ratio}
+
+    def wild(self, d: dict) -> tuple[float, int]:
+        """(p, draws): the spec's WCR wild bootstrap p-value; redrawn with
+        ``wild_draws_max`` draws when the first p is within 2 Monte Carlo SEs of alpha
+        (there a redraw with another seed could move it across alpha)."""
+        n_draws = self.p.wild_draws
+        y, X, pos = d["y"], d["X"], d["pos"]
+        p = bootstrap.wild_p(y, X, pos, d["groups"], n_draws, self.p.wild_seed,
+                             self.p.weights, d["fe"])[1]
+        mc_se = np.sqrt(self.p.alpha * (1 - self.p.alpha) / n_draws)
+        if abs(p - self.p.alpha) <= 2 * mc_se and self.p.wild_draws_max > n_draws:
+            n_draws = self.p.wild_draws_max
+            p = bootstrap.wild_p(y, X, pos, d["groups"], n_draws, self.p.wild_seed,
+                                 self.p.weights, d["fe"])[1]
+        return float(p), int(n_draws)
 
     def weights(self, n_draws: int, seed: int, kind: str) -> np.ndarray:
         """One weight per country of the panel and draw, shared by every spec."""
@@ -246,33 +274,38 @@ class CurveEngine:
 
     def null_draws(self, row: SpecRow, n_draws: int, seed: int, kind: str = "rademacher"
                    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Standardised estimates and significance signs of the spec under the null.
+        """Bootstrap t-statistics and significance signs of the spec under its null.
 
-        The null is imposed as in Simonsohn, Simmons and Nelson (2020): y* = y - b x makes
-        the spec's estimate exactly 0 (then the fits with and without x coincide, so the
-        residuals are the restricted ones); y** = fitted* + w_country e is re-estimated for
-        every draw, with the weight of each country the same in every spec of a draw. The
-        spec's sample and design stay fixed. Returns (coef_std (D,), sign (D,) int8:
-        +1/-1 significant positive/negative at alpha, 0 not), or None when not estimable.
+        The null b = 0 is imposed in the spec's own restricted model: the regression without
+        the key regressor gives fitted values and residuals, y* = fitted_r + w_country e_r
+        is re-estimated for every draw (the WCR of :func:`bootstrap.wild_p`, whose size
+        holds with few or dominant countries), with the weight of each country the same in
+        every spec of a draw, so a draw is a whole curve under the null. The spec's sample
+        and design stay fixed. Significance in a draw follows the spec's own rule: the
+        t(df_resid) critical value, or where the spec has fewer than ``wild_below``
+        countries the (1 - alpha) quantile of its bootstrap |t|. Returns (t (D,), sign
+        (D,) int8: +1/-1 significant positive/negative at alpha, 0 not), or None when not
+        estimable.
         """
         d = self.design(row)
         if d["status"] != "ok":
             return None
         X, y, pos = d["X"], d["y"], d["pos"]
         xtx_inv = np.linalg.inv(X.T @ X)
-        resid = y - X @ (xtx_inv @ (X.T @ y))
-        # fitted residuals are too small (leverage); scaled by the CR1 factor, the spread
-        # of the bootstrap coefficient matches the CR1 variance (t* is unaffected)
-        n, G = y.size, d["n_groups"]
-        resid = resid * np.sqrt((G / (G - 1)) * ((n - 1) / (n - d["k"])))
+        Z = np.delete(X, pos, axis=1)
+        resid_r = y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0] if Z.shape[1] else y.copy()
         W = self.weights(n_draws, seed, kind)[:, d["countries"]]
-        dev, se = bootstrap.draws(X, pos, d["groups"], d["n_groups"], resid, W, xtx_inv,
+        # the restricted DGP has coefficient 0: the bootstrap estimate is the deviation
+        dev, se = bootstrap.draws(X, pos, d["groups"], d["n_groups"], resid_r, W, xtx_inv,
                                   d["fe"])
-        q = float(special.stdtrit(d["df_resid"], 1 - self.p.alpha / 2))
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = dev / se
-        sign = (np.sign(dev) * (np.abs(t) > q)).astype(np.int8)
-        return dev * d["ratio"], sign
+            t = np.where(se > 0, dev / se, 0.0)
+        if d["n_groups"] < self.p.wild_below:
+            q = float(np.quantile(np.abs(t), 1 - self.p.alpha))
+        else:
+            q = float(special.stdtrit(d["df_resid"], 1 - self.p.alpha / 2))
+        sign = (np.sign(t) * (np.abs(t) > q)).astype(np.int8)
+        return t, sign
 
 
 ABSORBED = "absorbed by the country and year fixed effects"
@@ -376,7 +409,7 @@ def run_chunk(payload: Payload, rows: list[SpecRow]) -> list[dict]:
 def run_null_chunk(payload: Payload, rows: list[SpecRow], n_draws: int, seed: int,
                    kind: str = "rademacher") -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Null-imposed bootstrap draws of a list of specs (a worker task): (spec_id,
-    coef_std (D,), sign (D,)) per estimable spec. Every worker makes the same weights
+    t (D,), sign (D,)) per estimable spec. Every worker makes the same weights
     from ``seed``, so a draw gives each country one weight across all specs."""
     eng = _engine_for(payload)
     out = []

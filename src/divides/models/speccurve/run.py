@@ -24,9 +24,17 @@ from divides.models.speccurve.inference import curve_inference
 
 TABLE_COLUMNS = ("spec_id", "outcome", "key_regressor", "term", "controls", "estimator",
                  "lag", "lag_rule", "sample", "status", "coef", "stderr", "t", "p", "p_wild",
-                 "ci_low", "ci_high", "coef_std", "ci_low_std", "ci_high_std", "n_obs",
-                 "n_countries", "n_singletons", "year_first", "year_last", "rank_in_family",
+                 "wild_draws", "p_spec", "significant", "ci_low", "ci_high", "coef_std", "ci_low_std", "ci_high_std", "n_obs",
+                 "n_countries", "n_singletons", "max_country_weight_share", "max_weight_country",
+                 "year_first", "year_last", "rank_in_family",
                  "key_definition", "data_kind", "sources")
+#: What decides a spec's significance (``p_spec``), for tables and figures.
+P_SPEC_NOTE = ("p_spec: the WCR wild cluster bootstrap p-value (p_wild) where a spec has "
+               "fewer than {wild_below} countries, else p from t(df_resid) on CR1 errors")
+#: Leverage columns, in words.
+LEVERAGE_NOTE = ("max_country_weight_share: the largest share one country (max_weight_country) "
+                 "has of the key coefficient's weight, sum over its rows of a_i^2 / sum a_i^2 "
+                 "with b = a'y (its share of the partialled-out key regressor's variation)")
 STD_NOTE = ("coef_std = coef x SD(regressor) / SD(outcome), pooled SDs over the spec's "
             "estimation sample")
 
@@ -43,6 +51,7 @@ class SpecCurve:
 
 def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
               grid: dict) -> pd.DataFrame:
+    alpha = float(grid.get("inference", {}).get("alpha", 0.05))
     years = np.sort(frame[TIME].unique())
     by_id = {r["spec_id"]: r for r in results}
     kind = provenance.data_kind(frame)
@@ -61,8 +70,12 @@ def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
                "lag_rule": grid["grid"].get("lag_rule", "exact"), "sample": row.sample,
                "status": res.get("status")}
         for c in ("coef", "stderr", "t", "p", "p_wild", "ci_low", "ci_high", "coef_std",
-                  "ci_low_std", "ci_high_std"):
+                  "ci_low_std", "ci_high_std", "max_country_weight_share"):
             rec[c] = res.get(c, np.nan) if ok else np.nan
+        rec["wild_draws"] = int(res.get("wild_draws", 0)) if ok else 0
+        rec["p_spec"] = (rec["p_wild"] if rec["wild_draws"] else rec["p"]) if ok else np.nan
+        rec["significant"] = bool(rec["p_spec"] < alpha) if ok else False
+        rec["max_weight_country"] = res.get("max_weight_country", pd.NA) if ok else pd.NA
         rec["n_obs"] = res.get("n_obs", 0)
         rec["n_countries"] = res.get("n_countries", 0)
         rec["n_singletons"] = res.get("n_singletons", 0)
@@ -117,17 +130,24 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
         null = be.map_null(payload, rows, n_draws, base_seed, kind) if n_draws else []
     inference = curve_inference(table, null, alpha)
     inference.insert(0, "data_kind", kind_data)
-    notes = {"n_specs": len(rows), "n_ok": int((table["status"] == "ok").sum()),
+    notes = {"p_spec": P_SPEC_NOTE.format(wild_below=payload.wild_below),
+             "leverage": LEVERAGE_NOTE, "n_specs": len(rows), "n_ok": int((table["status"] == "ok").sum()),
              "gap_columns": frame.attrs.get("gap_choice", {}),
              "gap_families": gap_family_labels(grid),
              "gap_missing": frame.attrs.get("gap_missing", {}),
              "draws": n_draws, "standardised": STD_NOTE,
-             "inference": (f"null imposed per spec (y* = y - b x), wild cluster bootstrap by "
+             "inference": (f"null imposed in each spec's restricted model (residuals "
+                           f"without the key regressor, WCR), wild cluster bootstrap by "
                            f"country, {kind} weights shared by all specs of a draw, "
-                           f"{n_draws} draws, seed {base_seed}"),
+                           f"{n_draws} draws, seed {base_seed}; p_median_t: median of the "
+                           f"specs' t-statistics (two-sided); p_share: share significant "
+                           f"in either direction, max(positive, negative) against the "
+                           f"bootstrap max of both (direction-free); p_share_pos / "
+                           f"p_share_neg: one-sided, direction declared in advance"),
              "wild_p": f"p_wild: WCR wild cluster bootstrap (restricted residuals, {kind}, "
-                       f"{payload.wild_draws} draws) for specs with fewer than "
-                       f"{payload.wild_below} countries"}
+                       f"{payload.wild_draws} draws, {payload.wild_draws_max} where p is "
+                       f"within 2 Monte Carlo SEs of alpha; wild_draws says which) for "
+                       f"specs with fewer than {payload.wild_below} countries"}
     return SpecCurve(table=table, inference=inference, data_kind=kind_data, notes=notes)
 
 
