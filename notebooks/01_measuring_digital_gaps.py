@@ -36,8 +36,8 @@ from IPython.display import Markdown
 
 import divides
 from divides import config
-from divides.models import narrative
 from divides.figures import charts, registry
+from divides.models import narrative
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)

@@ -41,9 +41,8 @@ from IPython.display import Markdown
 
 import divides
 from divides import config
-from divides.models import narrative
 from divides.figures import charts, registry, style
-from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
+from divides.models import Spec, fit, narrative, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
 
