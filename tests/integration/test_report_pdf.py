@@ -96,13 +96,13 @@ def test_figure_and_table_numbers_match_the_html(built):
     run, report, _ = built
     with pdfplumber.open(report.pdf) as pdf:
         text = "\n".join(p.extract_text() or "" for p in pdf.pages)
-    pdf_figures = [int(n) for n in re.findall(r"^Figure (\d+):", text, flags=re.M)]
+    pdf_figures = [int(n) for n in re.findall(r"^Figure (\d+):", text, flags=re.MULTILINE)]
     html_figures = _html_numbers(run, "Figure")
     assert len(html_figures) == report.figures == 16
     assert [n for n, _ in html_figures] == list(range(1, 17)) == pdf_figures
-    pdf_titles = re.findall(r"^Figure \d+: (.+)$", text, flags=re.M)
+    pdf_titles = re.findall(r"^Figure \d+: (.+)$", text, flags=re.MULTILINE)
     for (_, html_title), pdf_title in zip(html_figures, pdf_titles):
         assert html_title[:25] == pdf_title.rstrip(".")[:25]
-    pdf_tables = [int(n) for n in re.findall(r"^Table (\d+):", text, flags=re.M)]
+    pdf_tables = [int(n) for n in re.findall(r"^Table (\d+):", text, flags=re.MULTILINE)]
     html_tables = _html_numbers(run, "Table")
     assert [n for n, _ in html_tables] == pdf_tables == list(range(1, report.tables + 1))

@@ -347,7 +347,7 @@ def _computed_sentences(nb) -> list[str]:
 def _bib_keys(bib: Path) -> list[str]:
     import re
 
-    return re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), flags=re.M)
+    return re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), flags=re.MULTILINE)
 
 
 def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], int, int]:
@@ -367,10 +367,10 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
             else "real published data")
     run_notebooks = [c.notebook for c in chapters]
     out = [
-        f"#set document(title: {string_literal(title)}, "
-        f"author: ({', '.join(string_literal(a) for a in authors)},), date: none)",
-        '#set page(paper: "a4", margin: (x: 22mm, y: 25mm), numbering: "1", '
-        'number-align: center)',
+        (f"#set document(title: {string_literal(title)}, "
+        f"author: ({', '.join(string_literal(a) for a in authors)},), date: none)"),
+        ('#set page(paper: "a4", margin: (x: 22mm, y: 25mm), numbering: "1", '
+        'number-align: center)'),
         '#set text(font: "Libertinus Serif", size: 10.5pt, lang: "en")',
         "#set par(justify: true)",
         '#set heading(numbering: "1.1")',
@@ -382,10 +382,10 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
         f"#align(center)[#text(size: 20pt, weight: \"bold\")[{escape(title)}]]",
         f"#align(center)[#text(size: 13pt)[{escape(fm.get('subtitle', ''))}]]",
         f"#align(center)[{escape(', '.join(authors))}]",
-        f"#align(center)[#text(size: 9pt)[Data: {escape(kind)}. Run finished "
-        f"{escape(site.run_date(run_notebooks))}.]]",
+        (f"#align(center)[#text(size: 9pt)[Data: {escape(kind)}. Run finished "
+        f"{escape(site.run_date(run_notebooks))}.]]"),
         "#v(1em)",
-        f"#heading(level: 2, numbering: none, outlined: false, bookmarked: false)[Abstract]",
+        "#heading(level: 2, numbering: none, outlined: false, bookmarked: false)[Abstract]",
         escape(" ".join(fm.get("abstract", "").split())),
         "",
     ]
@@ -402,8 +402,8 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
         out += ["The notebooks of this run computed no sentence from their results.", ""]
     if keys:
         cites = ", ".join(f"#cite(label({string_literal(k)}))" for k in keys)
-        out += [f"Data: the publishers' series {cites}; their editions are listed in "
-                "the appendix.", ""]
+        out += [(f"Data: the publishers' series {cites}; their editions are listed in "
+                "the appendix."), ""]
     out += ["#outline(depth: 1)", ""]
     n_fig = n_tab = 0
     titles = []
@@ -438,8 +438,8 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
     out += ["#counter(heading).update(0)", '#set heading(numbering: "A.1")',
             "= Appendices"]
     if further:
-        out += ["== Further tables", "Tables written by the run's library steps "
-                "rather than by a notebook's own code."]
+        out += ["== Further tables", ("Tables written by the run's library steps "
+                "rather than by a notebook's own code.")]
         for csv in further:
             out.append(_table_block(csv))
             n_tab += 1
