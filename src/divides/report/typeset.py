@@ -34,6 +34,10 @@ TABLE_ROWS = site.TABLE_ROWS
 #: Width of the text block in characters of the tables' 7.5 pt type (portrait, landscape),
 #: estimated from 0.5 em per character; a table wider than landscape is split by columns.
 PORTRAIT_CHARS, LANDSCAPE_CHARS = 78, 120
+#: Width of a sideways table: the text block's height (A4, 25 mm margins) less a little.
+SIDEWAYS_WIDTH_MM = 240
+#: Millimetres per character of the tables' 7.5 pt type (0.5 em and a little).
+MM_PER_CHAR = 1.45
 #: A table cell wraps at spaces; its column is sized for at most this many characters a line.
 WRAP_CHARS = 22
 #: Fixed creation time of every PDF (byte-identical output): 2000-01-01 00:00 UTC.
@@ -177,6 +181,7 @@ def format_column(col: str, values: pd.Series) -> list[str]:
 @dataclass
 class TableText:
     parts: list[str]  # Typst code of each part (a wide table's column groups)
+    chars: list[int]  # estimated width of each part, in characters
     landscape: bool
     note: str
 
@@ -223,8 +228,9 @@ def table(csv: Path) -> TableText:
             current.append(i)
             used += widths[i]
         groups.append(current)
-    parts = []
+    parts, chars = [], []
     for group in groups:
+        chars.append(sum(widths[i] for i in group))
         cols = [frame.columns[i] for i in group]
         numeric = [cells[c] != list(frame[c]) or all(
             v.replace(".", "").replace("-", "").isdigit() or v == "" for v in frame[c])
@@ -236,7 +242,7 @@ def table(csv: Path) -> TableText:
         parts.append(f"table(columns: {len(group)}, align: ({align},), stroke: none, "
                      f"inset: (x: 3pt, y: 2pt),\n  table.hline(), table.header({head}), "
                      f"table.hline(stroke: 0.5pt),\n    {body},\n  table.hline())")
-    return TableText(parts, landscape, " ".join(notes))
+    return TableText(parts, chars, landscape, " ".join(notes))
 
 
 # -- the document -------------------------------------------------------------------------
@@ -272,17 +278,24 @@ def _figure(png: Path, rel: str) -> str:
 
 
 def _table_block(csv: Path) -> str:
+    """A numbered table with its note. A table wider than the text block is set sideways
+    (turned a quarter, as journals print wide tables; a page may hold several), in the flow
+    so that tables keep their numbers' order; each column group of a split table is its
+    own sideways block."""
     t = table(csv)
     label = "tab-" + csv.stem.replace("_", "-").replace(".", "-")
     note = f"\n#text(size: 8pt)[{escape(t.note)}]" if t.note else ""
     first = (f"#figure({t.parts[0]}, caption: [{escape(_caption(csv))}.], kind: table) "
              f"<{label}>")
-    rest = "".join(f"\n#block(above: 1.2em)[#emph[Table @{label}, continued.]]\n"
-                   f"#align(center, {p})" for p in t.parts[1:])
-    body = f"#[#set text(size: 7.5pt)\n{first}{rest}]{note}\n"
-    if t.landscape:
-        return f"#page(flipped: true)[\n{body}]\n"
-    return body
+    rest = [f"#block[#emph[@{label}, continued.]]\n#align(center, {p})" for p in t.parts[1:]]
+    if not t.landscape:
+        return f"#[#set text(size: 7.5pt)\n{first}\n{chr(10).join(rest)}]{note}\n"
+    blocks = [first, *rest]
+    blocks[-1] += note
+    return "".join(
+        f"#block(breakable: false, rotate(-90deg, reflow: true, "
+        f"block(width: {min(SIDEWAYS_WIDTH_MM, round(n * MM_PER_CHAR) + 12)}mm)"
+        f"[#set text(size: 7.5pt)\n{b}]))\n" for b, n in zip(blocks, t.chars, strict=True))
 
 
 def _notebook_parameters(nb) -> dict:
