@@ -257,3 +257,25 @@ def test_signed_gap_map_breaks_at_zero_and_diverges():
     if (charts.latest_gaps(make_gaps(), "sex")["gap_pp"] > 0).all():
         assert positive._divides_map["cmap"] == style.SEQUENTIAL_CMAP
     plt.close("all")
+
+
+def test_tiff_is_rgb_lzw_and_decorations_can_be_left_out(tmp_path):
+    """Journals refuse an alpha channel; a caption that carries the title and sources asks
+    for a figure without them drawn."""
+    fig = charts.cpi_vs_egdi(make_panel())
+    title = export.figure_title(fig)
+    footer = style.footer_artist(fig).get_text()
+    plain = export.save_figure(fig, "plain", tmp_path, formats=("tiff", "svg", "png"), dpi=80,
+                               decorations=False)
+    with Image.open(plain[0]) as im:
+        assert im.mode == "RGB"
+        assert im.info.get("compression") == "tiff_lzw"
+        assert round(im.info["dpi"][0]) == 80
+    svg = plain[1].read_text(encoding="utf-8")
+    assert title not in svg and footer.split("\n")[0] not in svg
+    decorated = export.save_figure(charts.cpi_vs_egdi(make_panel()), "full", tmp_path,
+                                   formats=("svg", "png"), dpi=80)
+    drawn = decorated[0].read_text(encoding="utf-8")
+    assert title in drawn and footer.split("\n")[0] in drawn
+    # the plot takes the room the title and footer had
+    assert _png_size(plain[2])[1] == _png_size(decorated[1])[1]
