@@ -31,6 +31,9 @@ METADATA = {
 }
 #: LZW: lossless, accepted by the journals that ask for TIFF, and a tenth of the size.
 PIL_KWARGS = {"tiff": {"compression": "tiff_lzw"}}
+#: Suffix of the PDF twin without drawn title and footer, which the report's PDF shows under
+#: the figure's caption and note (so that they are said once).
+PLAIN_PDF = ".plain.pdf"
 _EPS_DATE = re.compile(rb"^%%CreationDate:[^\n]*\n", re.MULTILINE)
 
 
@@ -93,12 +96,34 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
                 # The layout solved for the first format serves the others: one geometry
                 # in every format, and constrained layout is not solved three times.
                 fig.set_layout_engine("none")
+            if decorations and "pdf" in formats:
+                _save_plain_pdf(fig, out / f"{name}{PLAIN_PDF}", engine)
     finally:
         if not close and engine is not None:
             fig.set_layout_engine(engine)
     if close:
         plt.close(fig)
     return paths
+
+
+def _save_plain_pdf(fig, path: Path, engine) -> None:
+    """``fig`` without its drawn title and footer as a PDF (the layout solved again for the
+    room they leave); the figure's title and footer are shown again afterwards."""
+    hidden = [a for a in (title_artist(fig), style.footer_artist(fig)) if a is not None]
+    grid = getattr(fig, "_divides_grid", None)
+    ratios = grid.get_height_ratios() if grid is not None else None
+    if engine is not None:
+        fig.set_layout_engine(engine)
+    strip_decorations(fig)
+    try:
+        fig.savefig(path, format="pdf", metadata=METADATA["pdf"], facecolor="white")
+    finally:
+        for artist in hidden:
+            artist.set_visible(True)
+            artist.set_in_layout(True)
+        if ratios is not None:
+            grid.set_height_ratios(ratios)
+        fig.set_layout_engine("none")
 
 
 def _tiff_rgb(path: Path) -> None:

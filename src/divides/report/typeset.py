@@ -27,6 +27,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from divides import catalogue, config
+from divides.figures.export import PLAIN_PDF
 from divides.report import site
 
 #: Rows of a table typeset in the PDF (the CSV in ``tables/`` has them all); as in the HTML.
@@ -261,12 +262,16 @@ def _caption(csv: Path) -> str:
     return text[:1].upper() + text[1:]
 
 
-def figure_source(png: Path) -> Path:
-    """The vector twin of a saved figure (PDF, else SVG), else the PNG itself."""
+def figure_source(png: Path) -> tuple[Path, bool]:
+    """The vector twin of a saved figure and whether its title and footer are drawn in it:
+    the PDF without them (``export.PLAIN_PDF``), else the PDF or SVG, else the PNG."""
+    plain = png.parent / f"{png.stem}{PLAIN_PDF}"
+    if plain.exists():
+        return plain, False
     for suffix in (".pdf", ".svg"):
         if png.with_suffix(suffix).exists():
-            return png.with_suffix(suffix)
-    return png
+            return png.with_suffix(suffix), True
+    return png, True
 
 
 def _figure(png: Path, rel: str) -> str:
@@ -437,7 +442,7 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
                 for png in site.cell_figures(cell, run_dir / "figures"):
                     if png in figs:
                         figs.remove(png)
-                        src = figure_source(png)
+                        src, _ = figure_source(png)
                         shutil.copyfile(src, staging / "figures" / src.name)
                         body.append(_figure(png, f"figures/{src.name}"))
                         n_fig += 1
