@@ -32,8 +32,8 @@ from divides.report import site
 
 #: Rows of a table typeset in the PDF (the CSV in ``tables/`` has them all); as in the HTML.
 TABLE_ROWS = site.TABLE_ROWS
-#: Width of the text block in characters of the tables' 7.5 pt type (portrait, landscape),
-#: estimated from 0.5 em per character; a table wider than landscape is split by columns.
+#: Width of the text block in characters of the tables' 7.5 pt type (upright, sideways),
+#: estimated from 0.5 em per character; a table wider than sideways room is split by columns.
 PORTRAIT_CHARS, LANDSCAPE_CHARS = 78, 120
 #: Width of a sideways table: the text block's height (A4, 25 mm margins) less a little.
 SIDEWAYS_WIDTH_MM = 240
@@ -199,7 +199,7 @@ def _width(header: str, cells: list[str]) -> int:
 def table(csv: Path) -> TableText:
     """Typst code of a CSV table: constant columns as a note below ("In every row: ..."),
     numbers formatted (:func:`format_column`), headers in words, the first
-    :data:`TABLE_ROWS` rows; portrait when it fits, landscape when it fits there, else split
+    :data:`TABLE_ROWS` rows; upright when it fits, sideways when it fits so, else split
     into column groups that repeat the first (key) column."""
     frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
     frame.columns = [c if not c.startswith("Unnamed") else "" for c in frame.columns]
