@@ -81,3 +81,10 @@ def test_markdown_to_typst_keeps_the_first_title_apart():
     assert title == "A *title*"
     assert "== Later" in text and "#raw(\"code\")" in text and "#strong[bold]" in text
     assert "\n- one" in text and "\\(text\\)" in text
+
+
+def test_cells_naming_columns_read_in_words():
+    cells = typeset.format_column("model", pd.Series(["cpi_score: internet_users_pct", "const"]))
+    assert "cpi_score" not in cells[0] and "internet_users_pct" not in cells[0]
+    assert cells[1] == "const"
+    assert typeset.words_for_columns("xcpi_score") == "xcpi_score"  # whole names only

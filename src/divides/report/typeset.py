@@ -15,11 +15,13 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 import shutil
 import string
 import sys
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -146,6 +148,18 @@ def header_words(col: str) -> str:
     return words[:1].upper() + words[1:] if words else "(row)"
 
 
+@lru_cache(maxsize=1)
+def _column_names() -> re.Pattern:
+    names = sorted(set(catalogue.columns()["column"]), key=len, reverse=True)
+    return re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])")
+
+
+def words_for_columns(text: str) -> str:
+    """``text`` with every panel or gaps column name in it replaced by its registry label
+    (a table's cells name variables as "cpi_score: internet_users_pct")."""
+    return _column_names().sub(lambda m: catalogue.column_label(m.group(1)), text)
+
+
 def _is_p(col: str) -> bool:
     return col in _P_COLUMNS or col.startswith("p_") or col.endswith("_p")
 
@@ -157,7 +171,7 @@ def format_column(col: str, values: pd.Series) -> list[str]:
     raw = values.fillna("").astype(str)
     numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     if numbers[raw != ""].isna().any() or numbers.isna().all():
-        return list(raw)
+        return [words_for_columns(v) for v in raw]
     finite = numbers.dropna()
     if _is_p(col):
         return ["" if pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
@@ -208,8 +222,9 @@ def table(csv: Path) -> TableText:
     if n_rows > 1:
         constant = [c for c in frame.columns[1:] if frame[c].nunique() == 1]
         if constant:
-            said = "; ".join(f"{header_words(c)}: {frame[c].iloc[0] or '(empty)'}"
-                             for c in constant)
+            said = "; ".join(
+                f"{header_words(c)}: {words_for_columns(frame[c].iloc[0]) or '(empty)'}"
+                for c in constant)
             notes.append(f"In every row, {said}.")
             frame = frame.drop(columns=constant)
     if n_rows > TABLE_ROWS:
@@ -363,8 +378,6 @@ def _computed_sentences(nb) -> list[str]:
 
 
 def _bib_keys(bib: Path) -> list[str]:
-    import re
-
     return re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), flags=re.MULTILINE)
 
 
