@@ -202,8 +202,9 @@ class TableText:
 
 
 def _width(header: str, cells: list[str]) -> int:
-    """Characters a column needs: its longest cell up to :data:`WRAP_CHARS` (wrapping at
-    spaces), never less than its longest word."""
+    """Characters a column needs: its longest cell or header up to :data:`WRAP_CHARS`
+    (wrapping at spaces), never less than its longest word. Narrower estimates let Typst
+    squeeze columns until numbers run into their neighbours (the PDF test catches it)."""
     words = [w for text in [header, *cells] for w in text.split()]
     longest_word = max((len(w) for w in words), default=1)
     longest = max((len(c) for c in cells), default=1)
@@ -220,7 +221,8 @@ def table(csv: Path) -> TableText:
     n_rows = len(frame)
     notes = []
     if n_rows > 1:
-        constant = [c for c in frame.columns[1:] if frame[c].nunique() == 1]
+        constant = [c for c in frame.columns if frame[c].nunique() == 1]
+        constant = constant[:len(frame.columns) - 1]  # a table keeps one column
         if constant:
             said = "; ".join(
                 f"{header_words(c)}: {words_for_columns(frame[c].iloc[0]) or '(empty)'}"
