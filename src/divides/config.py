@@ -24,6 +24,8 @@ INDICATORS_CSV = BUILD_DATA_DIR / "indicators.csv"
 COLUMNS_CSV = BUILD_DATA_DIR / "columns.csv"
 #: One row per source: publisher, citation, url, licence, BibTeX fields, figure footer label.
 SOURCES_CSV = PACKAGE_DATA_DIR / "sources.csv"
+#: Front matter of the report's PDF (title, authors, abstract); a run folder's report.toml wins.
+FRONT_MATTER_TOML = PACKAGE_DATA_DIR / "report" / "front_matter.toml"
 AGGREGATES_CSV = BUILD_DATA_DIR / "aggregates.csv"
 COUNTRIES_CSV = BUILD_DATA_DIR / "countries.csv"
 ALIASES_DIR = BUILD_DATA_DIR / "countries"

@@ -268,3 +268,43 @@ def test_eps_export_says_nothing_about_transparency(tmp_path, caplog):
     with caplog.at_level(logging.DEBUG, logger="matplotlib.backends.backend_ps"):
         export.save_figure(fig, "cpi_vs_egdi", tmp_path, formats=("eps",))
     assert not [r for r in caplog.records if "transparency" in r.getMessage()]
+
+
+def test_tiff_is_rgb_lzw_and_decorations_can_be_left_out(tmp_path):
+    """Journals refuse an alpha channel; a caption that carries the title and sources asks
+    for a figure without them drawn."""
+    fig = charts.cpi_vs_egdi(make_panel())
+    title = export.figure_title(fig)
+    footer = style.footer_artist(fig).get_text()
+    plain = export.save_figure(fig, "plain", tmp_path, formats=("tiff", "svg", "png"), dpi=80,
+                               decorations=False)
+    with Image.open(plain[0]) as im:
+        assert im.mode == "RGB"
+        assert im.info.get("compression") == "tiff_lzw"
+        assert round(im.info["dpi"][0]) == 80
+    svg = plain[1].read_text(encoding="utf-8")
+    assert title not in svg and footer.split("\n")[0] not in svg
+    decorated = export.save_figure(charts.cpi_vs_egdi(make_panel()), "full", tmp_path,
+                                   formats=("svg", "png"), dpi=80)
+    drawn = decorated[0].read_text(encoding="utf-8")
+    assert title in drawn and footer.split("\n")[0] in drawn
+    # the plot takes the room the title and footer had
+    assert _png_size(plain[2])[1] == _png_size(decorated[1])[1]
+
+
+def test_a_pdf_comes_with_a_plain_twin_for_the_report(tmp_path):
+    """The report's PDF puts the title in the caption and the footer in a note below: it
+    shows ``<name>.plain.pdf``, the same figure without them drawn; the figure itself keeps
+    them (a later save draws them again)."""
+    from pypdf import PdfReader
+
+    fig = charts.cpi_vs_egdi(make_panel())
+    paths = export.save_figure(fig, "cpi_vs_egdi", tmp_path, formats=("pdf",), close=False)
+    assert [p.name for p in paths] == ["cpi_vs_egdi.pdf"]
+    def text(path):
+        return " ".join(p.extract_text() for p in PdfReader(path).pages)
+    plain = tmp_path / f"cpi_vs_egdi{export.PLAIN_PDF}"
+    assert "SYNTHETIC" in text(paths[0]) and "Perceived" in text(paths[0])
+    assert "SYNTHETIC" not in text(plain) and "Perceived" not in text(plain)
+    again = export.save_figure(fig, "again", tmp_path, formats=("pdf",))
+    assert "SYNTHETIC" in text(again[0])

@@ -33,12 +33,16 @@ METADATA = {
 }
 #: LZW: lossless, accepted by the journals that ask for TIFF, and a tenth of the size.
 PIL_KWARGS = {"tiff": {"compression": "tiff_lzw"}}
+#: Suffix of the PDF twin without drawn title and footer, which the report's PDF shows under
+#: the figure's caption and note (so that they are said once).
+PLAIN_PDF = ".plain.pdf"
 _EPS_DATE = re.compile(rb"^%%CreationDate:[^\n]*\n", re.MULTILINE)
 
 
 def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = FORMATS,
                 dpi: int = style.PRINT_DPI, close: bool = True,
-                width: str | float | None = None, height: float | None = None) -> list[Path]:
+                width: str | float | None = None, height: float | None = None,
+                decorations: bool = True) -> list[Path]:
     """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format; returns the paths.
 
     ``width``: ``"single"`` (3.5 in), ``"double"`` (7.2 in) or inches; a chart from
@@ -46,6 +50,9 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     (wrapping, legend columns and stacking are its own), any other figure is resized and
     its footer rewrapped. ``dpi`` applies to PNG and TIFF (vector formats keep their
     geometry). The folder is created when missing. ``close`` closes the figure afterwards.
+    ``decorations=False`` leaves the drawn title and footer out (for a journal whose caption
+    and note carry them); the footer must exist all the same. TIFF is RGB (no alpha
+    channel, which many journals refuse) with LZW compression.
 
     >>> save_figure(fig, "cpi_vs_egdi", out, width="single", dpi=600,
     ...             formats=("tiff", "eps", "pdf"))  # doctest: +SKIP
@@ -64,6 +71,8 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
         raise ValueError(f"figure {name!r}: expected every text inside the "
                          f"{fig.get_figwidth():.2f} x {fig.get_figheight():.2f} in canvas, "
                          f"found {len(outside)} outside: {outside[:3]}")
+    if not decorations:
+        strip_decorations(fig)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -84,10 +93,14 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
                     _renumber_svg_ids(path)
                 if fmt == "eps":
                     path.write_bytes(_EPS_DATE.sub(b"", path.read_bytes(), count=1))
+                if fmt == "tiff":
+                    _tiff_rgb(path)
                 paths.append(path)
                 # The layout solved for the first format serves the others: one geometry
                 # in every format, and constrained layout is not solved three times.
                 fig.set_layout_engine("none")
+            if decorations and "pdf" in formats:
+                _save_plain_pdf(fig, out / f"{name}{PLAIN_PDF}", engine)
     finally:
         if not close and engine is not None:
             fig.set_layout_engine(engine)
@@ -118,14 +131,61 @@ class _TransparencyNotice(logging.Filter):
         return "does not support transparency" not in record.getMessage()
 
 
-def figure_title(fig) -> str:
-    """The figure's title on one line: its suptitle, else its first axes title."""
+def _save_plain_pdf(fig, path: Path, engine) -> None:
+    """``fig`` without its drawn title and footer as a PDF (the layout solved again for the
+    room they leave); the figure's title and footer are shown again afterwards."""
+    hidden = [a for a in (title_artist(fig), style.footer_artist(fig)) if a is not None]
+    grid = getattr(fig, "_divides_grid", None)
+    ratios = grid.get_height_ratios() if grid is not None else None
+    if engine is not None:
+        fig.set_layout_engine(engine)
+    strip_decorations(fig)
+    try:
+        fig.savefig(path, format="pdf", metadata=METADATA["pdf"], facecolor="white")
+    finally:
+        for artist in hidden:
+            artist.set_visible(True)
+            artist.set_in_layout(True)
+        if ratios is not None:
+            grid.set_height_ratios(ratios)
+        fig.set_layout_engine("none")
+
+
+def _tiff_rgb(path: Path) -> None:
+    """Rewrite matplotlib's RGBA TIFF as RGB on white, LZW, its resolution kept."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        dpi = im.info.get("dpi")
+        rgb = Image.new("RGB", im.size, "white")
+        rgb.paste(im, mask=im.getchannel("A") if im.mode == "RGBA" else None)
+    rgb.save(path, format="TIFF", compression="tiff_lzw", **({"dpi": dpi} if dpi else {}))
+
+
+def strip_decorations(fig) -> None:
+    """Hide the drawn title (:func:`title_artist`) and the footer strip, and give their room
+    back to the plot: the caption and the note below it say them instead."""
+    for artist in (title_artist(fig), style.footer_artist(fig)):
+        if artist is not None:
+            artist.set_visible(False)
+            artist.set_in_layout(False)
+    grid = getattr(fig, "_divides_grid", None)
+    if grid is not None:
+        grid.set_height_ratios([1.0, 1e-4])
+
+
+def title_artist(fig):
+    """The text drawn as the figure's title: its suptitle, else its first axes title (None
+    when it has neither)."""
     texts = [getattr(sub, "_suptitle", None) for sub in [fig, *fig.subfigs]]
     texts += [ax.title for ax in fig.get_axes()] + [ax._left_title for ax in fig.get_axes()]
-    for text in texts:
-        if text is not None and text.get_text().strip():
-            return " ".join(text.get_text().split())
-    return ""
+    return next((t for t in texts if t is not None and t.get_text().strip()), None)
+
+
+def figure_title(fig) -> str:
+    """The figure's title on one line: its suptitle, else its first axes title."""
+    text = title_artist(fig)
+    return " ".join(text.get_text().split()) if text is not None else ""
 
 
 def _resize(fig, width, height, close: bool):

@@ -10,7 +10,8 @@ writes ``reports/<data>/`` in that shape. :func:`build` writes
 * a front page (date of the run, data kind, editions and releases from the build manifest,
   parameters, package versions), a tables page (each CSV as a numbered table) and a
   sources page (citations from :mod:`divides.report.codebook`);
-* ``<run>/report/report.pdf``: the same document through rinohtype (pure Python), code left out.
+* ``<run>/report/report.pdf``: the document typeset with Typst (:mod:`divides.report.typeset`),
+  code left out, figures and tables numbered in the same order as the HTML (:func:`outline`).
 
 See docs/report.md.
 """
@@ -39,10 +40,12 @@ TABLE_ROWS = 25
 #: Packages whose versions the front page lists.
 VERSIONED = ("divides", "pandas", "numpy", "statsmodels", "linearmodels", "pyfixest",
              "matplotlib", "geopandas", "mapclassify", "papermill", "sphinx", "myst-nb",
-             "rinohtype")
+             "typst")
 #: Cells papermill adds or the notebook reads its parameters in: shown on the front page.
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 _SAVE_CALL = re.compile(r"save_figure\(\s*\w+\s*,\s*(f?)[\"']([^\"']+)[\"']")
+#: A table a code cell writes: ``tables_dir / "name.csv"`` or ``tables_dir / f"02_{x}"``.
+_TABLE_WRITE = re.compile(r"tables_dir\s*/\s*(f?)[\"']([^\"']+)[\"']")
 
 
 @dataclass
@@ -116,12 +119,63 @@ def saved_figures(source: str, figures_dir: Path) -> list[Path]:
     return found
 
 
+def written_tables(source: str, tables: list[Path]) -> list[Path]:
+    """The run's CSV tables a code cell writes to ``tables_dir`` (f-string names as globs)."""
+    found: list[Path] = []
+    for is_f, name in _TABLE_WRITE.findall(source):
+        stem = name.removesuffix(".csv")
+        pattern = re.compile(re.escape(stem).replace(r"\*", "*") if not is_f else
+                             ".*".join(re.escape(p) for p in re.split(r"\{[^}]*\}", stem)))
+        found += [t for t in tables if pattern.fullmatch(t.stem)]
+    return found
+
+
+@dataclass
+class Chapter:
+    """One notebook's part of the report: its executed file, and its figures and tables in
+    the order the notebook saved them."""
+
+    notebook: Path
+    figures: list[Path]
+    tables: list[Path]
+
+
+def outline(run_dir: Path) -> tuple[list[Chapter], list[Path]]:
+    """The run's chapters (one per notebook, in order) and the tables no notebook's code names
+    (written by a library step, e.g. ``speccurve.csv``): HTML and PDF both number figures and
+    tables in this one order."""
+    figures_dir, tables = run_dir / "figures", run_tables(run_dir)
+    chapters, claimed = [], set()
+    for path in run_notebooks(run_dir):
+        nb = nbformat.read(path, as_version=4)
+        figs: list[Path] = []
+        tabs: list[Path] = []
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            figs += cell_figures(cell, figures_dir)
+            tabs += [t for t in written_tables(cell.source, tables) if t not in claimed]
+            claimed |= set(tabs)
+        chapters.append(Chapter(path, list(dict.fromkeys(figs)), list(dict.fromkeys(tabs))))
+    return chapters, [t for t in tables if t not in claimed]
+
+
+def cell_figures(cell, figures_dir: Path) -> list[Path]:
+    """PNG figures a code cell saved (by its source, or marked in its outputs)."""
+    marked = [o for o in cell.get("outputs", []) if FIGURE_MARKER in (o.get("metadata") or {})]
+    pngs = saved_figures(cell.source, figures_dir) + [
+        figures_dir / f"{o['metadata'][FIGURE_MARKER]}.png" for o in marked]
+    return [p for p in dict.fromkeys(pngs) if p.exists()]
+
+
 def figure_block(png: Path, rel: str) -> str:
+    """A numbered MyST figure: the caption is the title (what is shown); the footer (sources
+    and editions) is the legend below it, once. Text is escaped (:func:`md_text`)."""
     title, footer = figure_caption(png)
-    caption = f"**{md_text(title.rstrip('.'))}.** {md_text(footer)}".strip()
+    legend = f"\n\n{md_text(footer)}" if footer else ""
     alt = " ".join(title.splitlines())
     return (f":::{{figure}} {rel}\n:name: fig-{png.stem.replace('_', '-')}\n"
-            f":alt: {alt}\n:width: 100%\n\n{caption}\n:::\n")
+            f":alt: {alt}\n:width: 100%\n\n{md_text(title.rstrip('.'))}.{legend}\n:::\n")
 
 
 def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict, int]:
@@ -144,17 +198,13 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict
         cell.metadata["tags"] = sorted(tags | {"hide-input"})
         marked = [o for o in cell.get("outputs", [])
                   if FIGURE_MARKER in (o.get("metadata") or {})]
-        pngs = saved_figures(cell.source, figures_dir) + [
-            figures_dir / f"{o['metadata'][FIGURE_MARKER]}.png" for o in marked]
-        pngs = [p for p in dict.fromkeys(pngs) if p.exists()]
+        pngs = cell_figures(cell, figures_dir)
         if pngs or marked:
             cell.outputs = [o for o in cell.outputs if "image/png" not in o.get("data", {})
                             and FIGURE_MARKER not in (o.get("metadata") or {})]
         cells.append(cell)
         for png in pngs:
-            # "name.*": the HTML takes the PNG, the PDF the vector PDF (sharper, and rinohtype
-            # embeds it in a fraction of the time a 300 dpi PNG takes)
-            cells.append(nbformat.v4.new_markdown_cell(figure_block(png, f"figures/{png.stem}.*")))
+            cells.append(nbformat.v4.new_markdown_cell(figure_block(png, f"figures/{png.name}")))
             placed += 1
     nb.cells = cells
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +212,7 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict
     return params, placed
 
 
-def _run_date(notebooks: list[Path]) -> str:
+def run_date(notebooks: list[Path]) -> str:
     """When the run finished: the latest papermill end time of its notebooks (a run's own
     date, so rebuilding the report of one run gives the same front page)."""
     ends = []
@@ -173,7 +223,7 @@ def _run_date(notebooks: list[Path]) -> str:
     return max(ends)[:16].replace("T", " ") + " UTC" if ends else "not recorded"
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -208,7 +258,7 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
             else "real published data")
     out = [f"# divides report: {data} data", "",
            f"**Run finished:** {date}  ", f"**Data:** {kind}  ",
-           f"**divides** {_version('divides')}, Python {sys.version.split()[0]}", ""]
+           f"**divides** {package_version('divides')}, Python {sys.version.split()[0]}", ""]
     if data == "demo":
         out += [(":::{warning}\nEvery number in this report comes from the synthetic demo "
                  "set, not from the publishers.\n:::"), ""]
@@ -236,7 +286,7 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
     out += [_md_table(pd.DataFrame(rows)) if rows else "No parameters recorded.", ""]
     out += ["## Package versions", "",
             _md_table(pd.DataFrame({"package": list(VERSIONED),
-                                    "version": [_version(p) for p in VERSIONED]})), ""]
+                                    "version": [package_version(p) for p in VERSIONED]})), ""]
     return "\n".join(out)
 
 
@@ -292,8 +342,6 @@ html_show_sourcelink = False
 html_copy_source = False
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
-rinoh_documents = [dict(doc="index", target="report", title={title!r},
-                        subtitle={subtitle!r}, author="divides", date={date!r})]
 '''
 
 
@@ -321,9 +369,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
             shutil.rmtree(d)
     (staging / "figures").mkdir(parents=True)
     for png in run_figures(run_dir):
-        for twin in (png, png.with_suffix(".pdf")):
-            if twin.exists():
-                shutil.copy2(twin, staging / "figures" / twin.name)
+        shutil.copy2(png, staging / "figures" / png.name)
     params, pages, placed = {}, [], 0
     for nb in notebooks:
         p, n = prepare_notebook(nb, figures_dir, staging / nb.name)
@@ -334,10 +380,12 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
                          "papermill metadata, found none; pass data=")
     manifest_path = config.processed_dir(data) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    date = _run_date(notebooks)
+    date = run_date(notebooks)
     (staging / "index.md").write_text(front_page(data, date, params, manifest, pages),
                                       encoding="utf-8")
-    text, n_tables = tables_page(run_tables(run_dir), staging)
+    chapters, further = outline(run_dir)
+    ordered = [t for c in chapters for t in c.tables] + further
+    text, n_tables = tables_page(ordered, staging)
     (staging / "tables.md").write_text(text, encoding="utf-8")
     (staging / "sources.md").write_text(sources_page(), encoding="utf-8")
     title = f"divides report: {data} data"
@@ -347,8 +395,8 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     _sphinx("html", staging, out)
     pdf_path = None
     if pdf:
-        _sphinx("rinoh", staging, staging / "_pdf", "-D", "nb_remove_code_source=1")
-        pdf_path = out / "report.pdf"
-        shutil.copy2(staging / "_pdf" / "report.pdf", pdf_path)
+        from divides.report import typeset  # typst: only when a PDF is asked for
+
+        pdf_path = typeset.write_pdf(run_dir, out / "report.pdf", data).path
     shutil.rmtree(staging)
     return Report(html=out / "index.html", pdf=pdf_path, figures=placed, tables=n_tables)
