@@ -189,3 +189,23 @@ def test_publishers_lock_records_a_redirect_to_another_host(two_hosts, tmp_path)
     entry = read_lock(dest)["ti_cpi/CPI2025_Results.xlsx"]
     assert entry["url"] == f"https://{ti}/images/CPI2025_Results.xlsx"
     assert entry["redirects"] == [final]
+
+
+# -- (e) bad notebook parameters stop the run before anything runs, in one line -----------
+
+@pytest.mark.parametrize(("param", "expected"), [
+    ("05:draws=-5", "-p draws: -5: expected a number >= 0"),
+    ("01:trend_indicator=nonexistent", "-p trend_indicator: 'nonexistent' is not a"),
+    ("05:backend=evil", "-p backend: 'evil' is not a choice"),
+])
+def test_bad_parameters_fail_before_running(param, expected, capsys, monkeypatch):
+    import papermill
+
+    def never(*args, **kwargs):  # pragma: no cover - reached only when the check is gone
+        raise AssertionError("a notebook ran with a bad parameter")
+
+    monkeypatch.setattr(papermill, "execute_notebook", never)
+    assert cli.main(["run", "--data", "demo", "--only", param[:2], "-p", param]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("divides run: error:") and expected in err, err
