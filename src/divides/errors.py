@@ -39,3 +39,19 @@ class ValidationError(DividesError):
 
 class DownloadError(DividesError):
     """A download failed, or its checksum did not match; no partial file is left."""
+
+
+class DiskFullError(DividesError, OSError):
+    """The disk (or the user's quota) filled up while writing a file: one line naming the
+    path, instead of a bare ``OSError: [Errno 28]``. Still an OSError for callers that
+    catch those."""
+
+    def __init__(self, path: str | Path, cause: OSError):
+        self.path = str(path)
+        super().__init__(f"{self.path}: expected room to write it, found the disk full "
+                         f"({cause.strerror or cause}); free some space and run again (a "
+                         "file already in place there is unchanged)")
+        self.errno = cause.errno
+
+    def __str__(self) -> str:
+        return str(self.args[0])

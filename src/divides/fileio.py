@@ -11,6 +11,7 @@ and :func:`sweep` removes them and nothing else.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -67,6 +68,26 @@ def remove_mismatch(path: str | Path, sha256: str) -> None:
         Path(path).unlink()
 
 
+#: errno values that mean "no room left": a full disk, or the user's quota used up.
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextlib.contextmanager
+def writing(path: str | Path):
+    """Around code that writes ``path``: a full disk (ENOSPC, EDQUOT) becomes one
+    :class:`~divides.errors.DiskFullError` naming ``path``; other errors pass unchanged."""
+    from divides.errors import DiskFullError
+
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise DiskFullError(path, exc) from exc
+        raise
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -86,16 +107,19 @@ def atomic_path(path: str | Path):
 
     The temporary name is unique per call (``mkstemp``), so concurrent writers never share
     one; on an exception it is removed and ``path`` is untouched. The file lands with the
-    mode a new file gets.
+    mode a new file gets. A full disk is a DiskFullError naming ``path`` (:func:`writing`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".part", dir=path.parent)
-    os.close(fd)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".part",
+                                   dir=path.parent)
+        os.close(fd)
     tmp = Path(tmp)
     try:
-        yield tmp
-        move_into_place(tmp, path)
+        with writing(path):
+            yield tmp
+            move_into_place(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -51,7 +51,7 @@ def test_every_module_a_build_imports_is_in_the_code_key(tmp_path):
         import sys, warnings
         warnings.simplefilter("ignore")
         from divides.build import panel
-        panel.build("demo", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
+        panel.build("real", raw_dir=sys.argv[1], out_dir=sys.argv[2], progress=False)
         for name, mod in sorted(sys.modules.items()):
             if name.startswith("divides") and getattr(mod, "__file__", None):
                 print(mod.__file__)

@@ -23,6 +23,7 @@ import pytest
 from divides import config, fileio
 from divides.build import loaders as api
 from divides.build import panel, readcache, store
+from tests.unit.test_panel_cache import mark_demo
 
 pytestmark = pytest.mark.unit
 
@@ -49,7 +50,7 @@ def _raw(base: Path, values) -> Path:
     (d / "Metadata_Country_API_IT.NET.USER.ZS_DS2_en_csv_v2_1.csv").write_text(
         '\ufeff"Country Code","Region","IncomeGroup","SpecialNotes","TableName",\n'
         '"DNK","Europe & Central Asia","High income","","Denmark",\n', encoding="utf-8")
-    return base
+    return mark_demo(base)
 
 
 A_VALUES, B_VALUES = [90.0, 91.0, 92.0], [10.0, 11.0, 12.0]

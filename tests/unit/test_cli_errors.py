@@ -118,7 +118,7 @@ def test_reader_error_reaches_the_cli_as_one_line(tmp_path, monkeypatch, capsys)
     folder = tmp_path / "un_egov"
     folder.mkdir()
     (folder / "EGOV_DATA_2022.csv").write_bytes(b"")
-    code = cli.main(["build", "--raw-dir", str(tmp_path), "--force"])
+    code = cli.main(["build", "--data", "real", "--raw-dir", str(tmp_path), "--force"])
     assert code == 2
     line = _one_line_error(capsys, "build")
     assert "EGOV_DATA_2022.csv: file: expected a non-empty CSV, found an empty file" in line

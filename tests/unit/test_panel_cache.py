@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from divides import fileio
+from divides import demo, fileio, provenance
 from divides.build import ledger, panel
 
 pytestmark = pytest.mark.unit
 
 YEARS = list(range(2018, 2021))
+
+
+def mark_demo(folder: Path) -> Path:
+    """Give a hand-made (synthetic) raw folder the demo marker of this generator, so that
+    ``--data demo`` builds it (a demo build refuses files without it)."""
+    shutil.copy(demo.ensure_demo() / provenance.DEMO_MARKER_FILE, folder)
+    return folder
 
 
 def _api_csv(path, code, name, rows):
@@ -41,7 +50,7 @@ def raw(tmp_path):
         '\ufeff"Country Code","Region","IncomeGroup","SpecialNotes","TableName",\n'
         '"DNK","Europe & Central Asia","High income","","Denmark",\n'
         '"WLD","","","","World",\n', encoding="utf-8")
-    return tmp_path / "raw"
+    return mark_demo(tmp_path / "raw")
 
 
 def _build(raw, out, **kw):

@@ -17,8 +17,9 @@ absolute path, no symlink leading out). Work files live in one folder of this ru
 and nothing else, never a file found by a pattern. ``base_url`` fetches every file from a
 mirror laid out like ``../shared/data/real`` instead (no archives there).
 
-Beside the files, ``PROVENANCE.csv`` records per file the URL used, sha256, size, the date
-retrieved, licence and citation; rows are sorted by path and a file that is already present
+Beside the files, ``PROVENANCE.csv`` records per file the URL used (and ``final_url``, the
+URL the body came from when redirects led elsewhere, another host perhaps), sha256, size, the
+date retrieved, licence and citation; rows are sorted by path and a file that is already present
 and verified keeps its earlier record, so a re-run rewrites identical bytes.
 """
 
@@ -33,7 +34,7 @@ import sys
 import threading
 import warnings
 import zipfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
@@ -42,7 +43,7 @@ import pooch
 
 from divides import config, fileio
 from divides.acquire.downloads import Download, load_catalogue, source_ids
-from divides.errors import DividesError, DownloadError
+from divides.errors import DiskFullError, DividesError, DownloadError
 
 #: Seconds without data before a connection or read is given up (requests' timeout).
 DEFAULT_TIMEOUT_S = 60.0
@@ -52,8 +53,8 @@ DEFAULT_RETRIES = 2
 #: the per-read timeout) would otherwise keep it going without end.
 DEFAULT_DEADLINE_S = 3600.0
 PROVENANCE_CSV = "PROVENANCE.csv"
-PROVENANCE_COLUMNS = ("path", "source", "url", "archive_member", "sha256", "size_bytes",
-                      "retrieved_on", "licence", "citation")
+PROVENANCE_COLUMNS = ("path", "source", "url", "final_url", "archive_member", "sha256",
+                      "size_bytes", "retrieved_on", "licence", "citation")
 
 
 def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path | None = None,
@@ -86,14 +87,16 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
     failures: list[str] = []
     present: list[Download] = []
 
-    def note(entry: Download, url: str, downloaded: bool, member: str = "") -> None:
+    def note(entry: Download, url: str, downloaded: bool, member: str = "",
+             final_url: str = "") -> None:
         present.append(entry)
         old = old_records.get(entry.path)
         if not downloaded and old is not None and old.get("sha256") == entry.sha256:
             records[entry.path] = old
             return
         records[entry.path] = {
-            "path": entry.path, "source": entry.source, "url": url, "archive_member": member,
+            "path": entry.path, "source": entry.source, "url": url,
+            "final_url": final_url if final_url != url else "", "archive_member": member,
             "sha256": entry.sha256, "size_bytes": str(entry.size_bytes),
             "retrieved_on": today() if downloaded else "",
             "licence": entry.licence, "citation": entry.citation}
@@ -104,6 +107,11 @@ def fetch(sources: list[str] | tuple[str, ...] | None = None, dest: str | Path |
                 fileio.work_folder(dest, "fetch") as work:
             _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, note,
                        failures, current)
+    except DiskFullError:  # the files already in place stay, with their records if room
+        with suppress(DiskFullError):
+            _write_provenance(dest / PROVENANCE_CSV, {
+                **{p: r for p, r in old_records.items() if (dest / p).is_file()}, **records})
+        raise
     except (KeyboardInterrupt, DeadlineExceeded) as exc:
         all_records = {**{p: r for p, r in old_records.items() if (dest / p).is_file()},
                        **records}
@@ -145,16 +153,20 @@ def _fetch_all(selected, base_url, dest, downloader, retries, timeout_s, work, n
             url = entry.url
         current.update(what=entry.path, url=url)
         try:
-            note(entry, url, fetch_file(entry, url, dest, downloader, retries, timeout_s,
-                                         Path(work) / "files"))
+            downloader.final_url = ""
+            downloaded = fetch_file(entry, url, dest, downloader, retries, timeout_s,
+                                    Path(work) / "files")
+            note(entry, url, downloaded, final_url=downloader.final_url if downloaded else "")
         except DownloadError as exc:
             failures.append(str(exc))
     for number, (url, members) in enumerate(archives.items()):
         current.update(what=", ".join(m.path for m in members), url=url)
+        downloader.final_url = ""
         done, errors = _fetch_archive(url, members, dest, Path(work) / str(number),
                                       downloader, retries, timeout_s)
         for entry, downloaded in done:
-            note(entry, url, downloaded, entry.archive_member)
+            note(entry, url, downloaded, entry.archive_member,
+                 final_url=downloader.final_url if downloaded else "")
         failures.extend(errors)
     current.update(what="", url="")
 
@@ -229,14 +241,24 @@ def mirror_url(base_url: str, path: str) -> str:
 
 class _RecordingDownloader:
     """pooch's HTTPDownloader (bounded timeout, optional tqdm bar) that remembers the sha256
-    and size of the last body it wrote, so a mismatch can be reported with both hashes."""
+    and size of the last body it wrote, so a mismatch can be reported with both hashes, and
+    the URL the body finally came from (after redirects, perhaps to another host), for
+    PROVENANCE.csv's ``final_url``."""
 
     def __init__(self, progress: bool, timeout_s: float):
-        self._http = pooch.HTTPDownloader(progressbar=progress, timeout=timeout_s)
+        self._http = pooch.HTTPDownloader(progressbar=progress, timeout=timeout_s,
+                                          hooks={"response": self._seen})
         self.last: tuple[str, int] | None = None
+        self.final_url = ""
+
+    def _seen(self, response, *args, **kwargs) -> None:
+        """requests' response hook: called for every response, redirects included, so
+        the last one seen is where the body came from."""
+        self.final_url = response.url
 
     def __call__(self, url, output_file, pooch_obj, check_only=False):
         self.last = None
+        self.final_url = ""
         result = self._http(url, output_file, pooch_obj, check_only=check_only)
         if not check_only and isinstance(output_file, (str, Path)) and os.path.exists(output_file):
             self.last = (fileio.sha256_file(output_file), os.path.getsize(output_file))
@@ -253,8 +275,11 @@ def fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDown
     pup = pooch.create(path=work, base_url="", registry={entry.path: entry.sha256},
                        urls={entry.path: url}, retry_if_failed=retries)
     try:
-        local = pup.fetch(entry.path, downloader=downloader)
-    except Exception as exc:  # every failure becomes one DownloadError
+        with fileio.writing(target):  # a full disk stops the fetch, naming the file
+            local = pup.fetch(entry.path, downloader=downloader)
+    except DiskFullError:
+        raise
+    except Exception as exc:  # every other failure becomes one DownloadError
         raise DownloadError(describe(entry.path, url, exc, downloader, entry, timeout_s,
                                       retries) + kept_note(target)) from exc
     fileio.move_into_place(local, target)
@@ -275,7 +300,10 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
     pup = pooch.create(path=work, base_url="", registry={name: None}, urls={name: url},
                        retry_if_failed=retries)
     try:
-        archive = pup.fetch(name, downloader=downloader)
+        with fileio.writing(work / name):  # a full disk stops the fetch, naming the file
+            archive = pup.fetch(name, downloader=downloader)
+    except DiskFullError:
+        raise
     except Exception as exc:  # noqa: BLE001 - reported for each member
         kept = "".join(kept_note(dest / m.path) for m in todo)
         return done, [describe(label, url, exc, downloader, None, timeout_s, retries) + kept]
@@ -325,10 +353,11 @@ def _extract_member(zipped: zipfile.ZipFile, names: set[str], entry: Download, t
         raise DownloadError(f"{where}: expected sha256 {entry.sha256} ({entry.size_bytes} "
                             f"bytes), found a member of {claimed} bytes (not extracted: larger "
                             "than the catalogue says)")
-    work.mkdir(parents=True, exist_ok=True)
     tmp = work / f"member-{secrets.token_hex(4)}"
-    with open(tmp, "wb") as out, zipped.open(entry.archive_member) as member:
-        copied = copy_at_most(member, out, entry.size_bytes + 1)
+    with fileio.writing(target):
+        work.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as out, zipped.open(entry.archive_member) as member:
+            copied = copy_at_most(member, out, entry.size_bytes + 1)
     if copied > entry.size_bytes:
         tmp.unlink()
         raise DownloadError(f"{where}: expected sha256 {entry.sha256} ({entry.size_bytes} "

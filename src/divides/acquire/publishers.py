@@ -48,7 +48,7 @@ from divides.acquire import fetch as _fetch
 from divides.acquire import revisions
 from divides.acquire.downloads import SHA256_PATTERN
 from divides.acquire.fetch import describe, one_line, pooch_log
-from divides.errors import DividesError, DownloadError, SourceFormatError
+from divides.errors import DiskFullError, DividesError, DownloadError, SourceFormatError
 
 LOCK_NAME = "publishers.lock.json"
 LOCK_FORMAT = 1
@@ -680,7 +680,9 @@ class _Downloader:
                               allow_redirects=True) as response:
             response.raise_for_status()
             self.headers = dict(response.headers)
-            self.redirects = [r.headers.get("Location", "") for r in response.history]
+            # every URL a redirect led to, absolute (a Location header may be relative)
+            self.redirects = [r.url for r in (*response.history[1:], response)] \
+                if response.history else []
             if check_only:
                 return True
             written = 0
@@ -718,8 +720,9 @@ class _Client:
     def place(self, body: bytes, target: Path) -> None:
         """Write ``body`` in the work folder, then move it to ``target`` in one step."""
         tmp = self._work / f"place-{next(self._counter)}"
-        tmp.write_bytes(body)
-        fileio.move_into_place(tmp, target)
+        with fileio.writing(target):
+            tmp.write_bytes(body)
+            fileio.move_into_place(tmp, target)
 
     def get(self, url: str, request: dict, path: str) -> tuple[bytes, dict]:
         """Body and headers of ``url`` (routed through ``hosts``); DownloadError names
@@ -733,8 +736,11 @@ class _Client:
         pup = pooch.create(path=self._work, base_url="", registry={name: None},
                            urls={name: actual}, retry_if_failed=self.retries)
         try:
-            local = Path(pup.fetch(name, downloader=downloader))
-        except Exception as exc:  # every failure becomes one DownloadError
+            with fileio.writing(self.dest / path):  # a full disk stops, naming the file
+                local = Path(pup.fetch(name, downloader=downloader))
+        except DiskFullError:
+            raise
+        except Exception as exc:  # every other failure becomes one DownloadError
             if isinstance(exc, ResponseTooLarge):
                 raise DownloadError(f"{path}: {actual}: {exc}") from exc
             raise DownloadError(describe(path, actual, exc, _NoHash(), None, self.timeout_s,

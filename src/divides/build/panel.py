@@ -153,7 +153,9 @@ def resolve_raw_dir(data: str, raw_dir: str | Path | None = None) -> Path:
 
 def check_raw_dir(data: str, root: Path, default: bool) -> None:
     """Stop a build on the wrong raw folder: the default demo folder missing or made by
-    another generator (run ``divides demo``), or a real build given the demo set."""
+    another generator (run ``divides demo``), a demo build given files that are not this
+    generator's demo set (real files must never be labelled synthetic), or a real build
+    given the demo set."""
     from divides.errors import InputError
 
     state = provenance.demo_state(root)
@@ -163,6 +165,15 @@ def check_raw_dir(data: str, root: Path, default: bool) -> None:
                f"{provenance.DEMO_MARKER_FILE} has another fingerprint)")
         raise InputError(f"the demo data folder {root} {why}: run `{provenance.DEMO_COMMAND}` "
                          "to write it (`divides run --data demo` does so itself)")
+    if data == "demo" and state in ("other", "stale"):
+        found = (f"no {provenance.DEMO_MARKER_FILE}" if state == "other" else
+                 f"a {provenance.DEMO_MARKER_FILE} with another generator fingerprint (made "
+                 "by another version of the generator or other parameters)")
+        raise InputError(f"--data demo: {root} is not the demo set (expected the "
+                         f"{provenance.DEMO_MARKER_FILE} written by `{provenance.DEMO_COMMAND}`"
+                         f", found {found}); a demo build labels every value synthetic, so "
+                         "it refuses other files: build them with `--data real`, or write the "
+                         f"demo set there with `{provenance.DEMO_COMMAND} --out {root}`")
     if data == "real" and state in ("current", "stale"):
         raise InputError(f"{root} carries the demo marker {provenance.DEMO_MARKER_FILE}: it "
                          "is the synthetic data set, and a real build refuses it (use "

@@ -88,7 +88,7 @@ def read_sha(rel: str, file_shas: list[str]) -> str:
 def copy_hashed(source: Path, target: Path, chunk: int = 1 << 20) -> str:
     """Copy ``source`` to ``target``, returning the sha256 of the bytes copied."""
     digest = hashlib.sha256()
-    with open(source, "rb") as src, open(target, "wb") as out:
+    with fileio.writing(target), open(source, "rb") as src, open(target, "wb") as out:
         for block in iter(lambda: src.read(chunk), b""):
             digest.update(block)
             out.write(block)
@@ -114,7 +114,8 @@ def read_file_cached(reader, source: str, path: Path, sha: str, cache_dir: Path,
         if loaded is not None:
             return (*loaded, True)
     rel = path.name if rel is None else rel
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    with fileio.writing(cache_dir):
+        cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=fileio.temp_prefix("read"), dir=cache_dir) as work:
         copy = Path(work) / path.name
         shas = [copy_hashed(path, copy)]

@@ -92,8 +92,9 @@ def current_dir(out: Path) -> Path | None:
 def stage(out: Path) -> Path:
     """A new, empty staging folder for one build (unique name)."""
     builds = Path(out) / BUILDS
-    builds.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=builds))
+    with fileio.writing(builds):
+        builds.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=builds))
 
 
 def output_hashes(folder: Path, names) -> dict[str, str]:
