@@ -1,6 +1,7 @@
 """The demo run's PDF as a reader gets it (pdfplumber, pypdf): no blank page, no glyph drawn
 over another, one top-level outline entry per notebook, the HTML's figure and table numbers,
-and the same bytes when typeset twice. Needs the demo run folder (`divides run --data demo`)."""
+and the same bytes when typeset twice. On the session's demo run (``divides run --data demo``,
+the ``demo_report`` fixture: made when absent, so these tests run in CI too)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,19 @@ import shutil
 
 import pytest
 
-from divides import config
 from divides.report import site, typeset
 
 pytestmark = pytest.mark.integration
 
-RUN = config.reports_dir("demo")
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    if not (RUN / "run.json").exists() or len(json.loads(
-            (RUN / "run.json").read_text())["notebooks"]) < 6:
-        pytest.skip(f"{RUN}: expected a whole demo run (`divides run --data demo`)")
+def built(tmp_path_factory, demo_report):
+    run_dir = demo_report
+    assert len(json.loads((run_dir / "run.json").read_text())["notebooks"]) == 6
     run = tmp_path_factory.mktemp("demo")
     for name in ("figures", "tables", "notebooks"):
-        shutil.copytree(RUN / name, run / name)
+        shutil.copytree(run_dir / name, run / name)
     for name in ("run.json", "citations.bib"):
-        shutil.copy2(RUN / name, run / name)
+        shutil.copy2(run_dir / name, run / name)
     report = site.build(run, data="demo")
     again = typeset.write_pdf(run, run / "again.pdf", "demo")
     return run, report, again
