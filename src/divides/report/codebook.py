@@ -421,6 +421,9 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                  if len(c) > 1 else ""]
         used = by_column.get(col, no_rows)
         sources = list(dict.fromkeys(c["source"]))
+        # the registry may name the data's originator beside the reader's source (the
+        # Enterprise Surveys behind WDI's IC.* series): cited too, never read from
+        cited = list(dict.fromkeys([*sources, *catalogue.column_sources(col, "panel")]))
         rows.append({
             "table": "panel", "variable": col,
             "publisher_code": "; ".join(f"{r.source}:{r.publisher_code}" for r in c.itertuples()),
@@ -435,8 +438,8 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
             "source": srcs,
             **_release_and_files(ctx, used, sources, list(c["indicator"])),
             "breaks": ctx.breaks_for(sources, list(c["indicator"])),
-            "citation": " | ".join(dict.fromkeys(ctx.cite.get(s, "") for s in sources)),
-            "citation_keys": "; ".join(dict.fromkeys(ctx.keys.get(s, "") for s in sources)),
+            "citation": " | ".join(dict.fromkeys(ctx.cite.get(s, "") for s in cited)),
+            "citation_keys": "; ".join(dict.fromkeys(ctx.keys.get(s, "") for s in cited)),
             **ext, **stats})
     gap_ext = _extent(gaps)
     for r in registry[registry["table"] == "gaps"].itertuples():
