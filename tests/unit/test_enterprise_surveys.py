@@ -1,0 +1,190 @@
+"""The Enterprise Surveys bribe series (WDI IC.FRM.BRIB.ZS, IC.FRM.CORR.ZS, IC.TAX.GIFT.ZS):
+catalogue, registry, publishers endpoints, the World Bank API JSON the demo writes and the
+readers read, the panel's survey waves (never filled between waves), the planted effect of
+e-government recovered by divides.models on the demo build, and the codebook's citation."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from divides import catalogue, demo
+from divides.acquire import publishers
+from divides.build import panel as panel_build
+from divides.models import Spec, fit, tidy_many
+from divides.report import codebook
+from divides.run import cli
+from divides.sources import wdi
+
+pytestmark = pytest.mark.unit
+
+SERIES = {"IC.FRM.BRIB.ZS": ("wdi_bribery_incidence_pct", "bribery_incidence_pct"),
+          "IC.FRM.CORR.ZS": ("wdi_informal_payments_pct", "informal_payments_pct"),
+          "IC.TAX.GIFT.ZS": ("wdi_tax_gift_expected_pct", "tax_gift_expected_pct")}
+
+
+# ---------------------------------------------------------------------- catalogues
+
+def test_catalogue_rows_name_unit_range_and_panel_column():
+    cat = catalogue.for_source("wdi").set_index("publisher_code")
+    for code, (indicator, column) in SERIES.items():
+        row = cat.loc[code]
+        assert (row["indicator"], row["panel_column"]) == (indicator, column)
+        assert row["name"].endswith("(% of firms)") or "% of firms" in row["name"]
+        assert row["unit"] == "% of firms"
+        assert (row["min_value"], row["max_value"]) == (0.0, 100.0)
+    assert cat.loc["IC.FRM.BRIB.ZS", "name"] == ("Bribery incidence (% of firms experiencing "
+                                                  "at least one bribe payment request)")
+
+
+def test_registry_rows_record_the_survey_waves_and_both_sources():
+    for _, column in SERIES.values():
+        row = catalogue.column_row(column, "panel")
+        assert row["role"] == "value" and row["unit"] == "% of firms"
+        assert catalogue.column_sources(column) == ["wdi", "enterprise_surveys"]
+        assert "irregular years" in row["definition"]
+        assert "never interpolates" in row["definition"]
+    # the publisher's own definition (World Bank API metadata) opens the text
+    assert catalogue.column_row("bribery_incidence_pct")["definition"].startswith(
+        "Bribery incidence is the percentage of firms experiencing at least one bribe payment "
+        "request across 6 public transactions")
+    es = catalogue.source_row("enterprise_surveys")
+    assert es["licence"] == "CC BY 4.0" and es["key"] == "worldbank_enterprise_surveys"
+    assert "Enterprise Surveys" in es["citation"]
+
+
+def test_publishers_catalogue_lists_the_three_api_endpoints(capsys):
+    lines = publishers.list_endpoints(["wdi"])
+    listed = {line.split("\t")[2]: line.split("\t") for line in lines}
+    for code in SERIES:
+        source, path, _, kind, url = listed[code]
+        assert (source, path, kind) == ("wdi", f"wb_wdi/api_v2_json/{code}.json", "wb_api_json")
+        assert url == (f"https://api.worldbank.org/v2/country/all/indicator/{code}"
+                       "?source=2&format=json&per_page=20000")
+    assert all(line.split("\t")[0] == "wdi" for line in lines)
+    assert cli.main(["fetch", "--from", "publishers", "--list"]) == 0
+    out = capsys.readouterr().out
+    for code in SERIES:
+        assert f"wb_wdi/api_v2_json/{code}.json\t{code}\twb_api_json" in out
+    assert f"{len(publishers.list_endpoints())} endpoints listed (nothing downloaded)" in out
+    assert cli.main(["fetch", "--list"]) == 2
+    assert "use it with --from publishers" in capsys.readouterr().err
+
+
+def test_reader_maps_the_api_json_and_drops_nulls_and_aggregates(tmp_path):
+    rec = lambda iso3, year, value: {  # noqa: E731
+        "indicator": {"id": "IC.FRM.BRIB.ZS", "value": "Bribery incidence"},
+        "country": {"id": "AZ", "value": "Azerbaijan"}, "countryiso3code": iso3,
+        "date": str(year), "value": value, "unit": "", "obs_status": "", "decimal": 1}
+    records = [rec("WLD", 2019, 15.0), rec("AZE", 2019, 0.7), rec("AZE", 2018, None),
+               rec("AZE", 2013, 15.9)]
+    meta = {"page": 1, "pages": 1, "per_page": 20000, "total": 4, "sourceid": "2",
+            "lastupdated": "2025-07-01"}
+    path = tmp_path / "IC.FRM.BRIB.ZS.json"
+    path.write_text(json.dumps([meta, records]), encoding="utf-8")
+    obs, report = wdi.read(path)
+    assert obs[["iso3", "year", "indicator", "value"]].values.tolist() == [
+        ["AZE", 2013, "wdi_bribery_incidence_pct", 15.9],
+        ["AZE", 2019, "wdi_bribery_incidence_pct", 0.7]]
+    assert report.dropped == {"missing": 1, "aggregate": 1}
+    assert report.release == "2025-07-01"
+
+
+# ---------------------------------------------------------------------- demo set
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    return demo.generate(tmp_path_factory.mktemp("es_demo") / "demo")
+
+
+@pytest.fixture(scope="module")
+def built(generated, tmp_path_factory):
+    out = tmp_path_factory.mktemp("es_processed") / "demo"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel_build.build("demo", raw_dir=generated.root, out_dir=out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def outputs(built):
+    return codebook.load_build(built)
+
+
+def test_demo_waves_are_irregular_two_to_four_per_country(generated):
+    waves = generated.world.es_waves
+    p = demo.load_params()["bribery"]
+    per_country = waves.groupby("iso3")["year"].agg(list)
+    assert per_country.map(len).between(p["waves_min"], p["waves_max"]).all()
+    assert set(per_country.map(len)) == {2, 3, 4}
+    assert (per_country.map(lambda ys: np.diff(ys).min()) >= p["min_gap_years"]).all()
+    # irregular: many different wave calendars, not one shared schedule
+    assert per_country.map(tuple).nunique() > 0.8 * len(per_country)
+    assert per_country["AZE"] == p["case_waves"]
+    assert min(p["case_waves"]) < p["case_break_year"] < max(p["case_waves"])
+
+
+def test_demo_api_json_is_read_back_exactly(generated):
+    root = generated.root / "wb_wdi" / "api_v2_json"
+    truth = generated.truth[generated.truth["file"].str.endswith(".json")]
+    doc = json.loads((root / "IC.FRM.BRIB.ZS.json").read_text(encoding="utf-8"))
+    assert len(doc) == 2 and all(page[0]["pages"] == 2 for page in doc)  # saved as its pages
+    for code, (indicator, _) in SERIES.items():
+        obs, report = wdi.read(root / f"{code}.json")
+        want = truth[truth["file"] == f"{code}.json"]
+        got = obs.sort_values(["iso3", "year"])[["iso3", "year", "value"]].values.tolist()
+        assert got == want.sort_values(["iso3", "year"])[["iso3", "year", "value"]].values.tolist()
+        assert set(obs["indicator"]) == {indicator}
+        assert report.dropped["aggregate"] > 0 and report.dropped["missing"] > 0
+
+
+def test_panel_has_values_only_in_wave_years(generated, outputs):
+    """Nothing in the build fills the years between waves."""
+    panel = outputs.panel
+    waves = generated.world.es_waves
+    wave_keys = set(zip(waves["iso3"], waves["year"]))
+    for _, column in SERIES.values():
+        have = panel.loc[panel[column].notna(), ["iso3", "year"]]
+        keys = set(zip(have["iso3"], have["year"]))
+        if column == "tax_gift_expected_pct":
+            asked = waves[waves["tax_question"]]
+            assert keys == set(zip(asked["iso3"], asked["year"]))
+        else:
+            assert keys == wave_keys
+
+
+def test_twfe_recovers_the_planted_effect_of_egdi_on_bribe_requests(outputs):
+    """Planted: -40 pp of firms per unit EGDI (latest EGOV survey before the wave year)."""
+    panel = outputs.panel
+    beta = demo.load_params()["bribery"]["beta_egdi"]
+    spec = Spec("bribery_incidence_pct", ("egdi",), (), estimator="twfe", lag=1,
+                lag_rule="latest")
+    row = tidy_many([fit(panel, spec)]).set_index("term").loc["egdi_lag1"]
+    assert row["ci_high"] < 0 and row["p"] < 0.001
+    assert abs(row["coef"] - beta) < 0.25 * abs(beta), row["coef"]
+    assert row["n_countries"] >= 100
+    # the related series move with bribery incidence (scales 1.3 and 0.7 in the DGP)
+    p = demo.load_params()["bribery"]
+    for column, scale in (("informal_payments_pct", p["informal_scale"]),
+                          ("tax_gift_expected_pct", p["tax_gift_scale"])):
+        r = tidy_many([fit(panel, Spec(column, ("egdi",), (), estimator="twfe", lag=1,
+                                       lag_rule="latest"))]).set_index("term").loc["egdi_lag1"]
+        assert r["ci_high"] < 0
+        assert abs(r["coef"] - scale * beta) < 0.4 * abs(scale * beta), (column, r["coef"])
+
+
+def test_codebook_cites_the_enterprise_surveys(outputs):
+    table = codebook.codebook_table(outputs.panel, outputs.gaps, outputs.cell_sources,
+                                    outputs.manifest, outputs.definitions, outputs.input_files)
+    row = table[table["variable"] == "bribery_incidence_pct"].iloc[0]
+    assert row["citation_keys"].split("; ") == ["worldbank_wdi", "worldbank_enterprise_surveys"]
+    assert "Enterprise Surveys" in row["citation"]
+    sources = codebook.cited_sources(table)
+    assert "enterprise_surveys" in sources
+    assert "@misc{worldbank_enterprise_surveys," in codebook.render_bibtex(sources)
+    # a column without the registry's second source cites only its reader's source
+    cpi = table[table["variable"] == "cpi_score"].iloc[0]
+    assert "worldbank_enterprise_surveys" not in cpi["citation_keys"]
