@@ -40,17 +40,20 @@ def test_catalogue_rows_name_unit_range_and_panel_column():
                                                   "at least one bribe payment request)")
 
 
-def test_registry_rows_record_the_survey_waves_and_both_sources():
+def test_registry_rows_record_the_survey_waves_and_the_origin():
     for _, column in SERIES.values():
         row = catalogue.column_row(column, "panel")
         assert row["role"] == "value" and row["unit"] == "% of firms"
-        assert catalogue.column_sources(column) == ["wdi", "enterprise_surveys"]
+        assert catalogue.column_sources(column) == ["wdi"]
         assert "irregular years" in row["definition"]
         assert "never interpolates" in row["definition"]
     # the publisher's own definition (World Bank API metadata) opens the text
     assert catalogue.column_row("bribery_incidence_pct")["definition"].startswith(
         "Bribery incidence is the percentage of firms experiencing at least one bribe payment "
         "request across 6 public transactions")
+    origins = codebook.series_origins()
+    assert set(origins.loc[origins["origin"] == "enterprise_surveys", "publisher_code"]) \
+        == set(SERIES)
     es = catalogue.source_row("enterprise_surveys")
     assert es["licence"] == "CC BY 4.0" and es["key"] == "worldbank_enterprise_surveys"
     assert "Enterprise Surveys" in es["citation"]
@@ -188,3 +191,23 @@ def test_codebook_cites_the_enterprise_surveys(outputs):
     # a column without the registry's second source cites only its reader's source
     cpi = table[table["variable"] == "cpi_score"].iloc[0]
     assert "worldbank_enterprise_surveys" not in cpi["citation_keys"]
+
+
+def test_report_sources_page_cites_the_enterprise_surveys():
+    from divides.report import site
+
+    page = site.sources_page()
+    assert "**World Bank** (enterprise_surveys): World Bank (2025). Enterprise Surveys." in page
+    assert "<https://www.enterprisesurveys.org> Licence: CC BY 4.0." in page
+
+
+def test_an_origin_without_a_sources_row_is_refused(tmp_path, monkeypatch):
+    from divides import config
+
+    bad = tmp_path / "series_origins.csv"
+    bad.write_text("source,publisher_code,origin,note\nwdi,IC.FRM.BRIB.ZS,nowhere,x\n",
+                   encoding="utf-8")
+    monkeypatch.setattr(config, "SERIES_ORIGINS_CSV", bad)
+    with pytest.raises(ValueError, match="series_origins.csv row 2: origin 'nowhere' has no "
+                                         "row in sources.csv"):
+        codebook.series_origins()
