@@ -197,7 +197,8 @@ def test_report_sources_page_cites_the_enterprise_surveys():
     from divides.report import site
 
     page = site.sources_page()
-    assert "**World Bank** (enterprise_surveys): World Bank (2025). Enterprise Surveys." in page
+    assert ("**World Bank** (enterprise\\_surveys): World Bank \\(2025\\). Enterprise "
+            "Surveys.") in page
     assert "<https://www.enterprisesurveys.org> Licence: CC BY 4.0." in page
 
 
