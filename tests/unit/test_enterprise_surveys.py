@@ -9,6 +9,7 @@ import json
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from divides import catalogue, demo
@@ -78,7 +79,7 @@ def test_publishers_catalogue_lists_the_three_api_endpoints(capsys):
 
 
 def test_reader_maps_the_api_json_and_drops_nulls_and_aggregates(tmp_path):
-    rec = lambda iso3, year, value: {  # noqa: E731
+    rec = lambda iso3, year, value: {
         "indicator": {"id": "IC.FRM.BRIB.ZS", "value": "Bribery incidence"},
         "country": {"id": "AZ", "value": "Azerbaijan"}, "countryiso3code": iso3,
         "date": str(year), "value": value, "unit": "", "obs_status": "", "decimal": 1}
@@ -212,3 +213,79 @@ def test_an_origin_without_a_sources_row_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="series_origins.csv row 2: origin 'nowhere' has no "
                                          "row in sources.csv"):
         codebook.series_origins()
+
+
+# ---------------------------------------------------------------------- case study waves
+
+def _case_panel():
+    from divides import provenance
+
+    rows = [("AZE", 2009, 24.8), ("AZE", 2013, 19.4), ("AZE", 2019, 7.4),
+            ("GEO", 2008, 20.0), ("GEO", 2019, 10.0),   # both sides: change -10
+            ("ARM", 2009, 15.0), ("ARM", 2012, 13.0),   # before only
+            ("KAZ", 2014, 9.0),                         # after only
+            ("UKR", 2013, None),                        # no wave
+            ("MDA", 2010, 10.0), ("MDA", 2016, 12.0)]   # both sides: change +2
+    f = pd.DataFrame(rows, columns=["iso3", "year", "bribery_incidence_pct"])
+    return provenance.tag(f, "demo")
+
+
+def test_wave_changes_use_only_observed_waves_on_each_side():
+    from divides.models import case
+
+    donors = ["GEO", "ARM", "KAZ", "UKR", "MDA"]
+    waves = case.survey_waves(_case_panel(), "bribery_incidence_pct", "AZE", donors, 2013)
+    assert len(waves) == 10 and waves["value"].notna().all()   # UKR's empty year is no wave
+    assert waves.loc[waves["iso3"] == "AZE", "side"].tolist() == ["before", "after", "after"]
+    ch = case.wave_changes(waves, "AZE", donors).set_index("iso3")
+    assert ch.loc["AZE", "years_after"] == "2013, 2019"
+    assert ch.loc["AZE", "change"] == pytest.approx((19.4 + 7.4) / 2 - 24.8)
+    assert ch["status"].to_dict() == {"AZE": "ok", "GEO": "ok", "ARM": "no wave after",
+                                      "KAZ": "no wave before", "UKR": "no wave", "MDA": "ok"}
+    text = case.waves_sentence(ch.reset_index(), "bribery incidence", "Azerbaijan", 2013)
+    assert text.startswith("Azerbaijan's bribery incidence: waves 2009 before 2013 (mean "
+                           "24.8) and 2013, 2019 from it on (mean 13.4), a change of -11.4.")
+    assert ("2 of 5 donors have waves on both sides; their changes run from -10.0 to +2.0 "
+            "(median -4.0), and 0 of them changed by less than Azerbaijan") in text
+
+
+def test_without_waves_on_both_sides_the_text_says_so_and_compares_nothing():
+    from divides.models import case
+
+    panel = _case_panel()
+    donors = ["GEO", "MDA"]
+    late = case.wave_changes(case.survey_waves(panel, "bribery_incidence_pct", "AZE", donors,
+                                               2008), "AZE", donors)
+    assert case.waves_sentence(late, "bribery incidence", "Azerbaijan", 2008) == (
+        "This build has no wave of bribery incidence for Azerbaijan before 2008 (its waves: "
+        "2009, 2013, 2019): no before/after comparison is made; 0 of 2 donors have waves on "
+        "both sides of 2008.")
+    absent = panel.drop(columns="bribery_incidence_pct")   # a build without the ES files
+    waves = case.survey_waves(absent, "bribery_incidence_pct", "AZE", donors, 2013)
+    assert waves.empty
+    text = case.waves_sentence(case.wave_changes(waves, "AZE", donors), "bribery incidence",
+                               "Azerbaijan", 2013)
+    assert text.startswith("This build has no wave of bribery incidence for Azerbaijan in any "
+                           "year: no before/after comparison is made")
+    with pytest.raises(Exception, match="not a panel column of the column registry"):
+        case.survey_waves(panel, "bribery", "AZE", donors, 2013)
+
+
+def test_survey_waves_figure_marks_the_treated_waves(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from divides.figures import registry
+    from divides.models import case
+
+    donors = ["GEO", "ARM", "KAZ", "MDA"]
+    waves = case.survey_waves(_case_panel(), "bribery_incidence_pct", "AZE", donors, 2013)
+    fig = registry.draw("case_survey_waves", {"waves": waves}, treated="AZE",
+                        treatment_year=2013)
+    ax = fig.axes[0]
+    treated = [line for line in ax.get_lines() if line.get_label() == "Azerbaijan"]
+    assert len(treated) == 1 and list(treated[0].get_xdata()) == [2009, 2013, 2019]
+    assert treated[0].get_linestyle() == ":"   # joined, not drawn as observed between waves
+    assert fig._divides_footer.data_kind == "demo"
+    assert [line.get_label() for line in ax.get_lines()].count(
+        "donors (each country's waves)") == 1   # one legend entry for all donors

@@ -288,7 +288,7 @@ def list_endpoints(sources: list[str] | tuple[str, ...] | None = None,
     ``divides fetch --from publishers --list`` prints these lines."""
     endpoints = catalogue if isinstance(catalogue, tuple) else load_endpoints(catalogue)
     wanted = _select(endpoints, sources)
-    return ["\t".join((e.source, e.path, e.code, e.kind, e.url))
+    return [f"{e.source}\t{e.path}\t{e.code}\t{e.kind}\t{e.url}"
             for e in endpoints if e.source in wanted]
 
 

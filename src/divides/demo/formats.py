@@ -241,12 +241,12 @@ def _write_wdi_databank(world: World, root: Path) -> pd.DataFrame:
 
 ES_API_SERIES = {
     # code: (grid name, indicator name, catalogue indicator, pages)
-    "IC.FRM.BRIB.ZS": ("bribery", "Bribery incidence (% of firms experiencing at least one "
-                       "bribe payment request)", "wdi_bribery_incidence_pct", 2),
+    "IC.FRM.BRIB.ZS": ("bribery", ("Bribery incidence (% of firms experiencing at least one "
+                                   "bribe payment request)"), "wdi_bribery_incidence_pct", 2),
     "IC.FRM.CORR.ZS": ("informal_payments", "Informal payments to public officials (% of firms)",
                        "wdi_informal_payments_pct", 1),
-    "IC.TAX.GIFT.ZS": ("tax_gift", "Firms expected to give gifts in meetings with tax officials "
-                       "(% of firms)", "wdi_tax_gift_expected_pct", 1),
+    "IC.TAX.GIFT.ZS": ("tax_gift", ("Firms expected to give gifts in meetings with tax "
+                                    "officials (% of firms)"), "wdi_tax_gift_expected_pct", 1),
 }
 ES_LASTUPDATED = "2025-07-01"
 

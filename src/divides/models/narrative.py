@@ -232,7 +232,7 @@ def observed(panel: pd.DataFrame, column: str) -> Observed:
     years = have.groupby("iso3")["year"].agg(lambda y: tuple(sorted(int(v) for v in y)))
     n = years.map(len)
     span = years.map(lambda y: y[-1] - y[0] + 1)
-    return Observed(n_values=int(len(have)), n_countries=int(len(years)),
+    return Observed(n_values=len(have), n_countries=len(years),
                     per_country_min=int(n.min()), per_country_median=float(n.median()),
                     per_country_max=int(n.max()), first_year=int(have["year"].min()),
                     last_year=int(have["year"].max()), n_calendars=int(years.nunique()),
