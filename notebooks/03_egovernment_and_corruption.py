@@ -27,7 +27,10 @@
 # Driscoll-Kraay errors as a robustness check). EGOV is biennial, so a lag of *k* years
 # takes the value observed exactly *k* years earlier; where that year has no survey the row
 # is dropped and counted, never filled (the `latest` rule, which takes the latest survey at
-# most two years back, is shown as an alternative).
+# most two years back, is shown as an alternative). The outcome may also be a measure of
+# corruption experienced rather than perceived: the World Bank Enterprise Surveys' bribe
+# requests (`-p outcome=bribery_incidence_pct`, or `informal_payments_pct`,
+# `tax_gift_expected_pct`), observed only in each country's survey waves.
 
 # %% tags=["parameters"]
 data = "demo"
@@ -40,7 +43,7 @@ controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 from IPython.display import Markdown
 
 import divides
-from divides import config
+from divides import catalogue, config
 from divides.figures import charts, registry, style
 from divides.models import Spec, fit, narrative, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
@@ -50,6 +53,24 @@ panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
+
+# %% [markdown]
+# ## What the outcome measures
+#
+# Perception indexes (WGI control of corruption, the CPI) aggregate what experts, risk
+# analysts and business people believe about corruption in a country, every year. The
+# Enterprise Surveys ask managers of firms about their own dealings with officials, so they
+# count bribe requests that happened, the contact that digital services are meant to remove;
+# but a country is surveyed only in some years. The outcome's definition (the column
+# registry's, for the Enterprise Surveys the World Bank's own), when it is observed in this
+# build, and how it ranks countries against the two perception indexes where both exist:
+
+# %%
+measure_text = narrative.measurement_sentence(
+    panel, outcome, style.label(outcome, unit=False),
+    catalogue.column_row(outcome, "panel")["definition"],
+    {col: style.label(col, unit=False) for col in ("wgi_cc_estimate", "cpi_score")})
+Markdown(measure_text)
 
 # %% [markdown]
 # ## The pooled picture
@@ -120,7 +141,16 @@ controls_text = narrative.coefficient_change(
     table, regressor, "pooled, no controls", "pooled",
     f"once {', '.join(controls)} is controlled")
 within_text = narrative.within_vs_pooled(table, regressor, "pooled", "two-way FE")
-Markdown(controls_text + "\n\n" + within_text)
+# the regressor of the latest EGOV survey before the outcome's year: the lag that suits an
+# outcome observed in other years than the biennial survey (e.g. survey waves)
+latest_text = narrative.estimate_sentence(
+    table, "two-way FE, lag 1 (latest)", f"{regressor}_lag1",
+    f"{style.label(regressor, unit=False)} of the latest survey before the year",
+    style.label(outcome, unit=False))
+used_text = narrative.rows_used_sentence(
+    table, int(panel[outcome].notna().sum()), style.label(outcome, unit=False),
+    ["pooled", "two-way FE", "two-way FE, lag 1 (latest)"])
+Markdown(f"{controls_text}\n\n{within_text}\n\n{latest_text}\n\n{used_text}")
 
 # %%
 # the outcome beside the two corruption measures (CPI and WGI), pooled and within
@@ -241,3 +271,7 @@ print(inter[inter["term"].str.contains("_x_|^gap", regex=True) | (inter["term"] 
 # * Two-way FE removes stable country traits and global shocks, not time-varying
 #   confounders (reform waves that bring e-government and anti-corruption together).
 # * Perception indices move slowly and are partly built from the same expert sources.
+# * Survey-wave outcomes (the Enterprise Surveys' bribe requests) exist in 2-4 irregular
+#   years per country: same-year models use only the waves that fall in an EGOV survey
+#   year, the within estimate rests on few changes per country, and a wave's firms are a
+#   sample (its sampling error is not in these intervals).

@@ -31,6 +31,8 @@ def _blank(frame: pd.DataFrame) -> pd.Series:
 
 
 def _wdi(path: Path) -> int:
+    if path.suffix == ".json":  # World Bank API v2 (the Enterprise Surveys series)
+        return _wb_api(path)
     head = path.read_bytes()[:200].decode("utf-8-sig", errors="replace")
     frame = _csv(path, encoding="utf-8-sig", skiprows=4 if "Data Source" in
                  head.splitlines()[0] else 0)

@@ -52,7 +52,7 @@ def test_default_names_are_unique_and_carry_parameters():
 def test_every_parameter_of_a_figure_is_its_notebooks_parameter_with_its_default():
     # the gallery's default names must be the names the default notebook run writes
     aliases = {("01", "indicator"): "gap_indicator_sex", ("04", "outcome"): "outcomes",
-               ("05", "key_regressor"): "key_regressor"}
+               ("04", "wave_outcome"): "wave_outcomes", ("05", "key_regressor"): "key_regressor"}
     for name, fig_spec in registry.FIGURES.items():
         nb = notebooks.find([fig_spec.notebook])[0]
         defaults = notebooks.parameters(nb)
@@ -60,7 +60,7 @@ def test_every_parameter_of_a_figure_is_its_notebooks_parameter_with_its_default
             nb_param = aliases.get((fig_spec.notebook, param), param)
             assert nb_param in defaults, (name, param)
             expected = defaults[nb_param]
-            if nb_param == "outcomes":
+            if nb_param in ("outcomes", "wave_outcomes"):
                 expected = expected[0]
             assert value == expected, (name, param, value, expected)
 

@@ -120,3 +120,64 @@ def test_within_vs_pooled_states_the_convention_of_its_interval():
     text = narrative.within_vs_pooled(t, "egdi", "pooled", "two-way FE")
     assert text.endswith("excludes zero under this convention only (clustered by country "
                          "(CR1), t(G-1), 2003-2022, 180 countries, p = 0.050).")
+
+
+def _waves_panel():
+    """Three countries: A and B in irregular waves, C every year 2010-2014."""
+    rows = [("A", 2010, 30.0, 0.1), ("A", 2014, 20.0, 0.3), ("B", 2011, 10.0, 0.5),
+            ("B", 2013, 12.0, 0.6), ("B", 2018, 5.0, 0.9)]
+    rows += [("C", y, None, 0.4 + 0.01 * k) for k, y in enumerate(range(2010, 2015))]
+    rows += [("A", 2012, None, 0.2)]
+    return pd.DataFrame(rows, columns=["iso3", "year", "bribes", "wgi"])
+
+
+def test_observed_counts_waves_calendars_and_unfilled_years():
+    o = narrative.observed(_waves_panel(), "bribes")
+    assert (o.n_values, o.n_countries, o.per_country_min, o.per_country_max) == (5, 2, 2, 3)
+    assert (o.first_year, o.last_year, o.n_calendars) == (2010, 2018, 2)
+    # A: 2010-2014 has 5 years, 2 observed -> 3; B: 2011-2018 has 8, 3 observed -> 5
+    assert o.n_gaps == 8 and o.irregular
+    every_year = narrative.observed(_waves_panel(), "wgi")
+    # A 2010/2012/2014 leaves 2 years, B 2011/2013/2018 leaves 5, C none
+    assert every_year.n_gaps == 7 and every_year.n_calendars == 3
+    annual = narrative.observed(_waves_panel().query("iso3 == 'C'"), "wgi")
+    assert (annual.n_gaps, annual.n_calendars, annual.irregular) == (0, 1, False)
+
+
+def test_measurement_sentence_states_definition_waves_and_the_comparison():
+    f = _waves_panel()
+    text = narrative.measurement_sentence(f, "bribes", "Bribery incidence",
+                                          "Share of firms asked for a bribe",
+                                          {"wgi": "WGI", "bribes": "itself", "cpi": "absent"})
+    rho = narrative.association(f, "bribes", "wgi")
+    assert text.startswith("**Bribery incidence.** Share of firms asked for a bribe. It is "
+                           "observed in 5 country-years of 2 countries, 2 to 3 years per "
+                           "country (median 2.5) between 2010 and 2018, in 2 different sets "
+                           "of years; the 8 country-years")
+    assert f"WGI, observed in 11 country-years, has Spearman rho = {rho.rho:.2f}" in text
+    assert "over the 5 country-years having both" in text
+    assert "itself" not in text and "absent" not in text  # the outcome and absent columns
+    empty = narrative.measurement_sentence(f.assign(bribes=np.nan), "bribes", "B", "Def.", {})
+    assert empty == "B: Def. This build has no value of it."
+
+
+@pytest.mark.parametrize("lo, hi, says", [
+    (-3.0, -1.0, "y falls as x rises"), (1.0, 3.0, "y rises with x"),
+    (-1.0, 1.0, "the direction is not established (the interval includes zero)")])
+def test_estimate_sentence_reads_the_interval(lo, hi, says):
+    t = pd.DataFrame([{"model": "m", "term": "x", "coef": (lo + hi) / 2, "ci_low": lo,
+                       "ci_high": hi, "p": 0.01, "n_obs": 40, "n_countries": 12}])
+    text = narrative.estimate_sentence(t, "m", "x", "x", "y")
+    assert text.endswith(f"40 country-years of 12 countries): {says}.")
+    assert f"interval {lo:.3f} to {hi:.3f}, p = 0.010" in text
+
+
+def test_rows_used_sentence_names_each_models_rows_and_refuses_unknown_models():
+    t = pd.DataFrame([{"model": "a", "term": "x", "n_obs": 10},
+                      {"model": "a", "term": "c", "n_obs": 10},
+                      {"model": "b", "term": "x_lag1", "n_obs": 25}])
+    text = narrative.rows_used_sentence(t, 30, "Bribes", ["a", "b"])
+    assert text.startswith("Bribes has 30 country-years with a value; the models use: *a* 10, "
+                           "*b* 25 (")
+    with pytest.raises(ValueError, match="no model 'z'"):
+        narrative.rows_used_sentence(t, 30, "Bribes", ["z"])

@@ -36,6 +36,7 @@ def test_every_user_parameter_of_every_notebook_declares_a_valid_kind():
 
 @pytest.mark.parametrize("kind, good, bad, named", [
     ("panel_column", "cpi_score", "cpi_scor", "cpi_score"),
+    ("panel_column", "bribery_incidence_pct", "bribery_incidence", "bribery_incidence_pct"),
     ("country", "GEO", "GEOO", "GEO"),
     ("choice: serial|processes|dask", "dask", "dusk", "dask"),
     ("speccurve_regressor", "osi", "os", "osi"),

@@ -281,6 +281,17 @@ def fetch_publishers(sources: list[str] | tuple[str, ...] | None = None,
     return result
 
 
+def list_endpoints(sources: list[str] | tuple[str, ...] | None = None,
+                   catalogue: str | Path | tuple[Endpoint, ...] | None = None) -> list[str]:
+    """One line per catalogued endpoint of ``sources`` (all when None or empty): source,
+    path, code, kind and URL, tab-separated, in catalogue order. Nothing is downloaded;
+    ``divides fetch --from publishers --list`` prints these lines."""
+    endpoints = catalogue if isinstance(catalogue, tuple) else load_endpoints(catalogue)
+    wanted = _select(endpoints, sources)
+    return [f"{e.source}\t{e.path}\t{e.code}\t{e.kind}\t{e.url}"
+            for e in endpoints if e.source in wanted]
+
+
 def _select(endpoints: tuple[Endpoint, ...], sources) -> set[str]:
     return _fetch.chosen_sources({e.source for e in endpoints}, sources,
                                  " for the publishers' endpoints")

@@ -38,6 +38,12 @@ Data-generating process (parameters: ``data/demo/demo_params.toml``; names below
   income control. ``G_i`` is the country's internet gender gap (male − female, pp) in its
   ITU latest-year survey. Pooled OLS of CC on EGDI is therefore large (both follow
   income) while the within effect is small: the pattern RESEARCH.md reports for real data.
+* **Bribe requests** (Enterprise Surveys in WDI, % of firms; ``[bribery]``):
+  ``a + income·zbar_i + u_i + beta_egdi·(E_it − egdi_centre) + case_break·[AZE, >= 2013]
+  + e_it`` clipped to 0-100, with ``beta_egdi`` = −40 (−4 pp per 0.1 EGDI); informal
+  payments and tax-meeting gifts scale it. Published only in 2-4 irregular waves per
+  surveyed country (Azerbaijan 2009, 2013, 2019) as World Bank API v2 JSON
+  (``wb_wdi/api_v2_json/IC.*.json``; IC.FRM.BRIB.ZS saved as its two pages).
 * **CPI** (0-100, 2012 on) = ``a + b·cc + noise``, rounded; the legacy 0-10 CPI (before
   2012) = ``a10 + b10·cc + noise``. The other WGI dimensions share CC's between-country part.
 * **Missingness**: literacy only in a few survey years of non-high-income countries

@@ -35,6 +35,7 @@ class World:
     egov: pd.DataFrame | None = None
     itu_latest: pd.DataFrame | None = None
     gap_moderator_pp: np.ndarray | None = None
+    es_waves: pd.DataFrame | None = None
 
     def rng(self, name: str) -> np.random.Generator:
         """An independent random stream for one component (stable across code changes)."""
@@ -225,7 +226,56 @@ def simulate(params: dict, countries: pd.DataFrame, seed: int) -> World:
     g["cpi"] = np.clip(np.round(p["a"] + p["b"] * g["cc"] + rng.normal(0, p["e_sd"], (n, T))), 8, 92)
     g["cpi10"] = np.clip(np.round(p["a10"] + p["b10"] * g["cc"]
                                   + rng.normal(0, p["e10_sd"], (n, T)), 1), 1.0, 9.7)
+
+    # Bribe requests (Enterprise Surveys): latent every year, published in survey waves.
+    p = params["bribery"]
+    rng = w.rng("bribery")
+    u = rng.normal(0, p["u_sd"], (n, 1))
+    brk = case & (np.broadcast_to(years, (n, T)) >= p["case_break_year"])
+    g["bribery"] = np.clip(p["a"] + p["income"] * zbar + u
+                           + p["beta_egdi"] * (lag_filled - p["egdi_centre"])
+                           + p["case_break"] * brk + rng.normal(0, p["e_sd"], (n, T)), 0, 100)
+    g["informal_payments"] = np.clip(p["informal_scale"] * g["bribery"]
+                                     + rng.normal(0, p["informal_e_sd"], (n, T)), 0, 100)
+    g["tax_gift"] = np.clip(p["tax_gift_scale"] * g["bribery"]
+                            + rng.normal(0, p["tax_gift_e_sd"], (n, T)), 0, 100)
+    w.es_waves = _es_waves(w)
     return w
+
+
+def _es_waves(w: World) -> pd.DataFrame:
+    """Enterprise Surveys waves: (iso3, year, tax_question) per surveyed country-wave.
+
+    2-4 waves per surveyed country in irregular years at least ``min_gap_years`` apart
+    (drawn until they fit); the case country has ``case_waves``. ``tax_question`` False: that
+    wave's file has no tax-meeting gift value.
+    """
+    p = w.params["bribery"]
+    rng = w.rng("bribery:waves")
+    high = (w.countries["income_group"] == "High income").to_numpy()
+    span = np.arange(p["first_wave_year"], p["last_wave_year"] + 1)
+    rows = []
+    for i, iso3 in enumerate(w.iso3):
+        share = p["high_income_share"] if high[i] else p["share_countries"]
+        surveyed = rng.random() < share
+        k = int(rng.integers(p["waves_min"], p["waves_max"] + 1))
+        if iso3 == w.params["case_iso3"]:
+            chosen = list(p["case_waves"])
+        elif not surveyed:
+            continue
+        else:
+            for _ in range(200):
+                chosen = sorted(rng.choice(span, size=k, replace=False).tolist())
+                if np.all(np.diff(chosen) >= p["min_gap_years"]):
+                    break
+            else:
+                raise ValueError(f"demo_params.toml [bribery]: {k} waves at least "
+                                 f"{p['min_gap_years']} years apart do not fit in "
+                                 f"{span[0]}-{span[-1]}")
+        for year in chosen:
+            rows.append({"iso3": iso3, "year": int(year),
+                         "tax_question": bool(rng.random() >= p["tax_gift_missing_share"])})
+    return pd.DataFrame(rows, columns=["iso3", "year", "tax_question"])
 
 
 def _egov_survey(w: World) -> pd.DataFrame:

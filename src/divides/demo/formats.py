@@ -9,12 +9,13 @@ are the ones used on real files (no demo branch).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from divides.countries import aggregates
+from divides.countries import aggregates, countries
 from divides.demo._files import csv_line, write_text, write_xlsx
 from divides.demo.dgp import World
 
@@ -162,7 +163,8 @@ def write_wdi(world: World, root: Path) -> pd.DataFrame:
     write_text(folder / "Metadata_Country_API_IT.NET.USER.ZS_DS2_en_csv_v2_384634.csv",
                "\r\n".join(lines) + "\r\n", bom=True)
     truth_db = _write_wdi_databank(world, root)
-    return pd.concat([truth.frame(), truth_db], ignore_index=True)
+    truth_json = write_wdi_api_json(world, root)
+    return pd.concat([truth.frame(), truth_db, truth_json], ignore_index=True)
 
 
 DATABANK_SERIES = {
@@ -230,6 +232,63 @@ def _write_wdi_databank(world: World, root: Path) -> pd.DataFrame:
               "Data from database: World Development Indicators" + "," * (len(years) + 3),
               "Last Updated: 05/25/2022" + "," * (len(years) + 3)]
     write_text(root / "wb_wdi" / "databank_extract" / fname, "\n".join(lines) + "\n", bom=True)
+    return truth.frame()
+
+
+# --------------------------------------------------------------------------------------
+# World Bank Indicators API v2 JSON (``divides fetch`` from api.worldbank.org, WDI source 2):
+# the Enterprise Surveys series, published only in each country's survey waves.
+
+ES_API_SERIES = {
+    # code: (grid name, indicator name, catalogue indicator, pages)
+    "IC.FRM.BRIB.ZS": ("bribery", ("Bribery incidence (% of firms experiencing at least one "
+                                   "bribe payment request)"), "wdi_bribery_incidence_pct", 2),
+    "IC.FRM.CORR.ZS": ("informal_payments", "Informal payments to public officials (% of firms)",
+                       "wdi_informal_payments_pct", 1),
+    "IC.TAX.GIFT.ZS": ("tax_gift", ("Firms expected to give gifts in meetings with tax "
+                                    "officials (% of firms)"), "wdi_tax_gift_expected_pct", 1),
+}
+ES_LASTUPDATED = "2025-07-01"
+
+
+def write_wdi_api_json(world: World, root: Path) -> pd.DataFrame:
+    """``wb_wdi/api_v2_json/<code>.json``: aggregates first, then economies by name, dates
+    newest first, ``null`` outside survey waves, one decimal; IC.FRM.BRIB.ZS saved as the
+    list of its two pages (as ``divides fetch`` saves a paginated answer)."""
+    truth = Truth()
+    iso2 = dict(zip(countries()["iso3"], countries()["iso2"]))
+    agg = aggregates().set_index("code")
+    waves = world.es_waves
+    c = world.countries
+    order = np.argsort(c["wb_name"].str.casefold().to_numpy(), kind="stable")
+    entities = [(a, "", agg.loc[a, "name"], None) for a in WDI_AGGREGATES]
+    entities += [(c.iloc[i]["iso3"], iso2.get(c.iloc[i]["iso3"], ""), c.iloc[i]["wb_name"], i)
+                 for i in order]
+    years = world.years[::-1]
+    for code, (name, label, ind, n_pages) in ES_API_SERIES.items():
+        fname = f"{code}.json"
+        published = waves if code != "IC.TAX.GIFT.ZS" else waves[waves["tax_question"]]
+        keys = set(zip(published["iso3"], published["year"]))
+        records = []
+        for iso3, two, cname, i in entities:
+            for year in years:
+                value = None
+                if i is not None and (iso3, int(year)) in keys:
+                    value = round(float(world.grid[name][i, world.col(int(year))]), 1)
+                    truth.add(fname, iso3, int(year), ind, value)
+                records.append({"indicator": {"id": code, "value": label},
+                                "country": {"id": two or iso3[:2], "value": cname},
+                                "countryiso3code": iso3, "date": str(int(year)),
+                                "value": value, "unit": "", "obs_status": "", "decimal": 1})
+        per_page = -(-len(records) // n_pages)
+        pages = []
+        for k in range(n_pages):
+            meta = {"page": k + 1, "pages": n_pages, "per_page": per_page,
+                    "total": len(records), "sourceid": "2", "lastupdated": ES_LASTUPDATED}
+            pages.append([meta, records[k * per_page:(k + 1) * per_page]])
+        doc = pages[0] if n_pages == 1 else pages
+        write_text(root / "wb_wdi" / "api_v2_json" / fname,
+                   json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
     return truth.frame()
 
 

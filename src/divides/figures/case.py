@@ -38,3 +38,39 @@ def leave_one_out_plot(loo: pd.DataFrame, treated_label: str = "treated", years:
                                    n_countries=int(loo["n_donors"].max()) + 1,
                                    note="Dark bars: donors with positive weight")
     return style.add_footer(fig, footer)
+
+
+def survey_waves_plot(waves: pd.DataFrame, treated_label: str = "treated",
+                      treatment_year: int | None = None):
+    """The treated country's survey waves against its donors' (one point per wave; dotted
+    lines join a country's own waves only: nothing between waves is observed or filled).
+
+    ``waves``: :func:`divides.models.case.survey_waves` (outcome, iso3, role, year, value,
+    side, data_kind). The treatment year is a dashed line.
+    """
+    with house_style():
+        fig, ax = style.new_figure(height_in=3.4)
+        donors = waves[waves["role"] == "donor"]
+        for i, (iso3, part) in enumerate(donors.groupby("iso3", sort=True)):
+            ax.plot(part["year"], part["value"], color=style.ROLE_COLOURS["placebo"],
+                    linewidth=0.8, linestyle=":", marker="o", markersize=3,
+                    label="donors (each country's waves)" if i == 0 else None)
+        own = waves[waves["role"] == "treated"]
+        ax.plot(own["year"], own["value"], color=style.ROLE_COLOURS["treated"], linewidth=1.4,
+                linestyle=":", marker="o", markersize=5, label=treated_label, zorder=4)
+        if treatment_year is not None:
+            ax.axvline(treatment_year - 0.5, color=style.ROLE_COLOURS["reference"],
+                       linestyle="--", linewidth=0.8)
+        outcome = str(waves["outcome"].iloc[0]) if len(waves) else "outcome"
+        ax.set_xlabel("Survey year")
+        ax.set_ylabel(style.label(outcome))
+        if len(waves):
+            ax.legend(loc="best")
+        fig.suptitle(f"{treated_label}: survey waves before and after {treatment_year}, "
+                     "against the donors'", x=0.01, ha="left", fontsize=9, fontweight="bold")
+        footer = style.make_footer(waves, sources=style.sources_for_columns([outcome]),
+                                   years=waves["year"] if len(waves) else "",
+                                   n_countries=int(waves["iso3"].nunique()),
+                                   note="Points: survey waves; no value between waves is "
+                                        "filled")
+    return style.add_footer(fig, footer)

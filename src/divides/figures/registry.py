@@ -150,6 +150,13 @@ FIGURES: dict[str, FigureSpec] = {
                                             years=str(loo["years"].iloc[0])),
         ("loo",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
                    "outcome": "wgi_cc_estimate"}, "04"),
+    "case_survey_waves": FigureSpec(
+        "case_survey_waves_{treated}_{donor_group}_{treatment_year}_{wave_outcome}",
+        lambda waves, treated, donor_group, treatment_year, wave_outcome:
+            case_figures.survey_waves_plot(waves, treated_label=_country_name(treated),
+                                           treatment_year=treatment_year),
+        ("waves",), {"treated": "AZE", "donor_group": "post_soviet", "treatment_year": 2013,
+                     "wave_outcome": "bribery_incidence_pct"}, "04"),
     "spec_curve": FigureSpec(
         "spec_curve_{key_regressor}", _spec_curve, ("curve_table", "curve_inference"),
         {"key_regressor": "egdi"}, "05"),

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from divides import config, provenance
+from divides import catalogue, config, provenance
 from divides.models.estimators import sources_for
 from divides.models.spec import ENTITY, TIME, ModelError, as_long
 
@@ -526,3 +526,91 @@ def conformal_sentence(interval: dict) -> str:
     return (f"Conformal {level} interval for a constant post-treatment gap: from "
             f"{lo_text} to {hi_text}; p-value of a zero gap {interval['p_zero']:.2f} "
             f"({interval['n_years']} years, smallest possible p {interval['min_p']:.2f}).")
+
+
+# --------------------------------------------------------------------------- survey waves
+
+#: Columns of :func:`survey_waves` (one row per observed wave).
+WAVE_COLUMNS = ["outcome", "iso3", "role", "year", "value", "side"]
+#: Columns of :func:`wave_changes` (one row per unit).
+WAVE_CHANGE_COLUMNS = ["outcome", "iso3", "role", "years_before", "years_after", "mean_before",
+                       "mean_after", "change", "status"]
+
+
+def survey_waves(panel: pd.DataFrame, outcome: str, treated: str = "AZE",
+                 donor_pool: list[str] | None = None, treatment_year: int = 2013
+                 ) -> pd.DataFrame:
+    """The observed values of an outcome measured in survey waves (e.g. the Enterprise
+    Surveys' bribe requests) for the treated country and its donors: one row per wave,
+    ``side`` ``before`` (year < treatment_year) or ``after`` (from the treatment year on).
+    Only years with a value appear: nothing is filled between waves. A registered column
+    this build lacks (e.g. no Enterprise Surveys file was read) gives no rows."""
+    if not catalogue.has_column(outcome, "panel"):
+        raise ModelError(f"survey waves: {outcome!r} is not a panel column of the column "
+                         f"registry ({config.COLUMNS_CSV.name})")
+    pool = [d for d in (donor_pool or []) if d != treated]
+    values = panel[outcome] if outcome in panel else pd.Series(np.nan, index=panel.index)
+    rows = panel.loc[panel[ENTITY].isin([treated, *pool]) & values.notna(), [ENTITY, TIME]]
+    rows = rows.assign(**{outcome: values[rows.index]})
+    out = pd.DataFrame({
+        "outcome": outcome, "iso3": rows[ENTITY].astype(str),
+        "role": np.where(rows[ENTITY] == treated, "treated", "donor"),
+        "year": rows[TIME].astype("int64"), "value": rows[outcome].astype("float64"),
+        "side": np.where(rows[TIME] < treatment_year, "before", "after")},
+        columns=WAVE_COLUMNS)
+    out = out.sort_values(["role", "iso3", "year"], ascending=[False, True, True])
+    out = out.reset_index(drop=True)
+    out["data_kind"] = provenance.data_kind(panel)
+    out.attrs = dict(panel.attrs)
+    return out
+
+
+def wave_changes(waves: pd.DataFrame, treated: str, donor_pool: list[str]) -> pd.DataFrame:
+    """Per unit (the treated first, then every donor, with or without waves): its wave years
+    on each side, the mean of its waves on each side and their difference (after - before);
+    ``status`` says why a unit has no change (no wave before, after, or at all)."""
+    rows = []
+    for iso3 in [treated, *[d for d in donor_pool if d != treated]]:
+        own = waves[waves["iso3"] == iso3]
+        before, after = own[own["side"] == "before"], own[own["side"] == "after"]
+        missing = [s for s, part in (("before", before), ("after", after)) if part.empty]
+        status = ("ok" if not missing else "no wave" if len(missing) == 2
+                  else f"no wave {missing[0]}")
+        mb = float(before["value"].mean()) if len(before) else np.nan
+        ma = float(after["value"].mean()) if len(after) else np.nan
+        rows.append({"outcome": waves["outcome"].iloc[0] if len(waves) else "",
+                     "iso3": iso3, "role": "treated" if iso3 == treated else "donor",
+                     "years_before": ", ".join(str(y) for y in before["year"]),
+                     "years_after": ", ".join(str(y) for y in after["year"]),
+                     "mean_before": mb, "mean_after": ma, "change": ma - mb,
+                     "status": status})
+    return pd.DataFrame(rows, columns=WAVE_CHANGE_COLUMNS)
+
+
+def waves_sentence(changes: pd.DataFrame, outcome_text: str, treated_name: str,
+                   treatment_year: int) -> str:
+    """The treated country's waves before and after the treatment year against the donors'
+    (from :func:`wave_changes`), or plainly that the build does not have them."""
+    t = changes[changes["role"] == "treated"].iloc[0]
+    donors = changes[changes["role"] == "donor"]
+    ok = donors[donors["status"] == "ok"]
+    if t["status"] != "ok":
+        seen = ", ".join(y for y in (t["years_before"], t["years_after"]) if y)
+        side = {"no wave": "in any year", "no wave before": f"before {treatment_year}",
+                "no wave after": f"from {treatment_year} on"}[t["status"]]
+        return (f"This build has no wave of {outcome_text} for {treated_name} {side}"
+                f"{f' (its waves: {seen})' if seen else ''}: no before/after comparison is "
+                f"made; {len(ok)} of {len(donors)} donors have waves on both sides of "
+                f"{treatment_year}.")
+    head = (f"{treated_name}'s {outcome_text}: waves {t['years_before']} before "
+            f"{treatment_year} (mean {t['mean_before']:.1f}) and {t['years_after']} from it on "
+            f"(mean {t['mean_after']:.1f}), a change of {t['change']:+.1f}.")
+    if ok.empty:
+        return (head + f" None of the {len(donors)} donors has waves on both sides of "
+                f"{treatment_year} in this build: there is no comparison.")
+    below = int((ok["change"] < t["change"]).sum())
+    return (head + f" {len(ok)} of {len(donors)} donors have waves on both sides; their "
+            f"changes run from {ok['change'].min():+.1f} to {ok['change'].max():+.1f} (median "
+            f"{ok['change'].median():+.1f}), and {below} of them changed by less than "
+            f"{treated_name} (a larger fall or a smaller rise). Wave years differ between countries, so each change "
+            "spans different years.")

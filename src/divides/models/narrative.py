@@ -200,3 +200,111 @@ def dominance_sentence(families: pd.DataFrame, share: float = DOMINANT_SHARE,
     return (f"One country carries over {share:.0%} of the key coefficient's weight in more "
             f"than {flag:.0%} of the specifications of: " + "; ".join(parts)
             + ". Their curves rest largely on that country.")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """When a column is observed: values, countries, years per country and their spread."""
+
+    n_values: int
+    n_countries: int
+    per_country_min: int
+    per_country_median: float
+    per_country_max: int
+    first_year: int
+    last_year: int
+    n_calendars: int
+    n_gaps: int
+
+    @property
+    def irregular(self) -> bool:
+        """Years differ between countries, or countries skip years between observations."""
+        return self.n_calendars > 1 or self.n_gaps > 0
+
+
+def observed(panel: pd.DataFrame, column: str) -> Observed:
+    """How ``column`` is observed in a country-year panel (``iso3``, ``year``): values per
+    country, how many different year sets (calendars) the countries have, and the country-years
+    between a country's first and last value that have none (``n_gaps``: left empty)."""
+    have = panel.loc[panel[column].notna(), ["iso3", "year"]]
+    if have.empty:
+        return Observed(0, 0, 0, 0.0, 0, 0, 0, 0, 0)
+    years = have.groupby("iso3")["year"].agg(lambda y: tuple(sorted(int(v) for v in y)))
+    n = years.map(len)
+    span = years.map(lambda y: y[-1] - y[0] + 1)
+    return Observed(n_values=len(have), n_countries=len(years),
+                    per_country_min=int(n.min()), per_country_median=float(n.median()),
+                    per_country_max=int(n.max()), first_year=int(have["year"].min()),
+                    last_year=int(have["year"].max()), n_calendars=int(years.nunique()),
+                    n_gaps=int((span - n).sum()))
+
+
+def measurement_sentence(panel: pd.DataFrame, outcome: str, outcome_text: str,
+                         definition: str, others: dict[str, str]) -> str:
+    """What ``outcome`` measures (its registry ``definition``), when it is observed, and how
+    it lines up with the measures in ``others`` (column -> text, e.g. the perception
+    indexes) in the country-years having both (Spearman's rho; no sign is interpreted here:
+    the units say which way each scale runs)."""
+    definition = definition.strip()
+    definition += "" if definition.endswith((".", "?", "!", '"')) else "."
+    o = observed(panel, outcome)
+    if o.n_values == 0:
+        return f"{outcome_text}: {definition} This build has no value of it."
+    if o.irregular:
+        when = (f"It is observed in {o.n_values} country-years of {o.n_countries} countries, "
+                f"{o.per_country_min} to {o.per_country_max} years per country (median "
+                f"{o.per_country_median:g}) between {o.first_year} and {o.last_year}, in "
+                f"{o.n_calendars} different sets of years; the {o.n_gaps} country-years "
+                "between a country's first and last value that have none are left empty, "
+                "never filled.")
+    else:
+        when = (f"It is observed in every year from {o.first_year} to {o.last_year} for each "
+                f"of its {o.n_countries} countries ({o.n_values} country-years).")
+    parts = []
+    for col, text in others.items():
+        if col == outcome or col not in panel:
+            continue
+        po = observed(panel, col)
+        a = association(panel, outcome, col)
+        if a.n < 3:
+            parts.append(f"{text} ({po.n_values} country-years) shares only {a.n} "
+                         "country-years with it")
+        else:
+            parts.append(f"{text}, observed in {po.n_values} country-years, has Spearman rho "
+                         f"= {a.rho:.2f} with it over the {a.n} country-years having both "
+                         f"({_p(a.p_value)})")
+    compare = ("; ".join(parts) + ".") if parts else ""
+    return f"**{outcome_text}.** {definition} {when} {compare}".strip()
+
+
+def estimate_sentence(table: pd.DataFrame, model: str, term: str, term_text: str,
+                      outcome_text: str) -> str:
+    """One coefficient of a tidy table in words: its value, 95 % interval, p-value, sample
+    and the direction it says (``falls``/``rises`` only when the interval excludes zero)."""
+    r = _row(table, model, term)
+    coef, lo, hi = float(r["coef"]), float(r["ci_low"]), float(r["ci_high"])
+    if lo > 0:
+        says = f"{outcome_text} rises with {term_text}"
+    elif hi < 0:
+        says = f"{outcome_text} falls as {term_text} rises"
+    else:
+        says = "the direction is not established (the interval includes zero)"
+    return (f"In the *{model}* model the coefficient on {term_text} is {coef:.3f} (95 % "
+            f"interval {lo:.3f} to {hi:.3f}, {_p(float(r['p']))}; {int(r['n_obs'])} "
+            f"country-years of {int(r['n_countries'])} countries): {says}.")
+
+
+def rows_used_sentence(table: pd.DataFrame, n_values: int, outcome_text: str,
+                       models: list[str]) -> str:
+    """How many of the outcome's ``n_values`` country-years each model of a tidy table
+    uses (a row needs the regressor, lagged or not, and the controls in its country-year)."""
+    parts = []
+    for m in models:
+        rows = table[table["model"] == m]
+        if rows.empty:
+            raise ValueError(f"results table: no model {m!r}; models: "
+                             f"{sorted(table['model'].dropna().unique())}")
+        parts.append(f"*{m}* {int(rows['n_obs'].iloc[0])}")
+    return (f"{outcome_text} has {n_values} country-years with a value; the models use: "
+            + ", ".join(parts) + " (a row needs the regressor and the controls in its "
+            "country-year; nothing is filled to make one).")

@@ -17,8 +17,9 @@ It reads only the build's outputs (``panel.parquet``, ``gaps.parquet``,
 the package's data: never a raw file. Never edit the output by hand: the text lives in
 ``data/build/indicators.csv``, ``data/build/columns.csv`` (the column registry: unit, source
 and definition of every column), ``data/build/panel_rules.csv``, ``data/build/gap_definitions.csv``,
-``data/sources.csv`` (citations and licences), ``data/report/comparability_breaks.csv``
-and ``data/report/file_warnings.csv``.
+``data/sources.csv`` (citations and licences), ``data/report/comparability_breaks.csv``,
+``data/report/file_warnings.csv`` and ``data/report/series_origins.csv`` (the survey or
+database a republished series comes from, cited beside the source it is read from).
 
 Release and edition: when the build's ``manifest.json`` has a ``releases`` list
 (``{"source", "indicator", "release", "status": "used" | "set_aside", "files", "years"}``)
@@ -69,6 +70,18 @@ def citations_table() -> pd.DataFrame:
 def comparability_breaks() -> pd.DataFrame:
     """``data/report/comparability_breaks.csv``: source, indicator (glob), year, kind, description."""
     return _package_csv(config.COMPARABILITY_BREAKS_CSV)
+
+
+def series_origins() -> pd.DataFrame:
+    """``data/report/series_origins.csv``: source, publisher_code, origin (a ``sources.csv``
+    id cited beside ``source``), note. An origin without a ``sources.csv`` row is an error."""
+    table = _package_csv(config.SERIES_ORIGINS_CSV)
+    known = set(catalogue.sources()["source"])
+    for line, origin in enumerate(table["origin"], start=2):
+        if origin not in known:
+            raise ValueError(f"{config.SERIES_ORIGINS_CSV.name} row {line}: origin {origin!r} "
+                             f"has no row in {config.SOURCES_CSV.name}")
+    return table
 
 
 def file_warnings() -> pd.DataFrame:
@@ -213,6 +226,7 @@ class _Context:
     warns: pd.DataFrame
     cite: dict[str, str]
     keys: dict[str, str]
+    origins: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def definition(self, source: str, code: str) -> dict | None:
         d = self.definitions
@@ -306,6 +320,9 @@ def _context(manifest: dict, definitions: pd.DataFrame | None,
     from divides import build
 
     cites = citations_table()
+    origins: dict[tuple[str, str], list[str]] = {}
+    for r in series_origins().itertuples():
+        origins.setdefault((r.source, r.publisher_code), []).append(r.origin)
     defs = (definitions if definitions is not None
             else pd.DataFrame(columns=build.DEFINITION_COLUMNS))
     files = (input_files if input_files is not None
@@ -313,7 +330,7 @@ def _context(manifest: dict, definitions: pd.DataFrame | None,
     return _Context(manifest=manifest, definitions=defs.fillna(""), input_files=files.fillna(""),
                     paths=_input_paths(manifest, input_files), breaks=comparability_breaks(),
                     warns=file_warnings(), cite=_citations(),
-                    keys=dict(zip(cites["source"], cites["key"])))
+                    keys=dict(zip(cites["source"], cites["key"])), origins=origins)
 
 
 def _fallback_note(source: str, code: str) -> str:
@@ -421,6 +438,11 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
                  if len(c) > 1 else ""]
         used = by_column.get(col, no_rows)
         sources = list(dict.fromkeys(c["source"]))
+        # a republished series also cites its origin (the Enterprise Surveys behind WDI's
+        # IC.* series; data/report/series_origins.csv)
+        origins = [o for r in c.itertuples() for o in
+                   ctx.origins.get((r.source, r.publisher_code), [])]
+        cited = list(dict.fromkeys([*sources, *origins]))
         rows.append({
             "table": "panel", "variable": col,
             "publisher_code": "; ".join(f"{r.source}:{r.publisher_code}" for r in c.itertuples()),
@@ -435,8 +457,8 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
             "source": srcs,
             **_release_and_files(ctx, used, sources, list(c["indicator"])),
             "breaks": ctx.breaks_for(sources, list(c["indicator"])),
-            "citation": " | ".join(dict.fromkeys(ctx.cite.get(s, "") for s in sources)),
-            "citation_keys": "; ".join(dict.fromkeys(ctx.keys.get(s, "") for s in sources)),
+            "citation": " | ".join(dict.fromkeys(ctx.cite.get(s, "") for s in cited)),
+            "citation_keys": "; ".join(dict.fromkeys(ctx.keys.get(s, "") for s in cited)),
             **ext, **stats})
     gap_ext = _extent(gaps)
     for r in registry[registry["table"] == "gaps"].itertuples():

@@ -50,6 +50,17 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
                            "with --host-url HOST=URL")
     if origin == "pinned" and args.lock is not None:
         raise DividesError("--lock applies to --from publishers (or --update)")
+    if args.list:
+        if origin != "publishers":
+            raise DividesError("--list lists the publishers' endpoints: use it with --from "
+                               "publishers")
+        from divides.acquire import publishers
+
+        lines = publishers.list_endpoints(args.sources or None)
+        print("source\tpath\tcode\tkind\turl")
+        print("\n".join(lines))
+        print(f"divides fetch: {len(lines)} endpoints listed (nothing downloaded)")
+        return 0
     dest = args.dest or config.FETCHED_RAW_DIR
     if origin == "pinned":
         # A progress bar only on a terminal, so logs and error output stay one line per event.
@@ -212,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                    help="stop the whole fetch after this many seconds (default 3600), "
                         "reporting what was found")
+    p.add_argument("--list", action="store_true",
+                   help="with --from publishers: list the catalogue's endpoints (source, "
+                        "path, code, kind, URL) of the chosen sources, then stop (nothing "
+                        "is downloaded)")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("demo", help="write the synthetic demo data set into data/raw/demo/")
