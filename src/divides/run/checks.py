@@ -17,8 +17,9 @@ trailing comment (``outcome = "cpi_score"  # kind: panel_column``). Kinds:
 A list parameter's kind applies to each item. Values are checked in seconds, before any
 step runs or any folder is made: a bad value is an error naming the close matches
 (:mod:`difflib`) and the allowed set. Values that need the build (countries and years with
-data, regions) are checked against the build in ``data/processed/<data>/`` when there is
-one, else against the catalogue (the notebook checks them again against its panel).
+data, regions) are checked against the build in ``data/processed/<data>/`` when it is
+current (its build key is today's), else against the catalogue (the notebook checks them
+again against its panel).
 """
 
 from __future__ import annotations
@@ -75,11 +76,24 @@ class Allowed:
 
     @cached_property
     def panel(self):
-        """The built panel, or None (nothing is built here: a check must take seconds)."""
-        import pandas as pd
+        """The built panel when it is the build a run would use now (its build key is the
+        one today's raw files, code and libraries give), else None: a stale build must not
+        decide what is allowed. Nothing is built here: a check must take seconds."""
+        import json
 
-        path = config.processed_dir(self.data) / "panel.parquet"
-        return pd.read_parquet(path) if path.exists() else None
+        from divides import build, fileio, provenance
+
+        if self.data == "demo" and provenance.demo_state(config.raw_dir("demo")) != "current":
+            return None
+        try:
+            key = build.read_plan(self.data).build_key
+            current = build.current_build(self.data, build=False)
+        except (OSError, DividesError, ValueError):
+            return None
+        manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("build_key") != key:
+            return None
+        return fileio.read_parquet(current / "panel.parquet")
 
     def where(self, kind: str) -> str:
         if kind in ("panel_column", "country", "year", "donor_group") and self.panel is not None:
