@@ -120,3 +120,23 @@ def test_within_vs_pooled_states_the_convention_of_its_interval():
     text = narrative.within_vs_pooled(t, "egdi", "pooled", "two-way FE")
     assert text.endswith("excludes zero under this convention only (clustered by country "
                          "(CR1), t(G-1), 2003-2022, 180 countries, p = 0.050).")
+
+
+def test_decomposition_sentence_states_the_shares_it_is_given():
+    from divides.models import speccurve as sc
+
+    dec = pd.DataFrame({"decision": ["estimator", "family", "lag", "sample", sc.REST],
+                        "r2_shapley": [0.4, 0.25, 0.01, 0.02, 0.32], "n_specs": 1200})
+    text = narrative.decomposition_sentence(dec)
+    assert text.startswith("Of the variance of the 1,200 standardised estimates, "
+                           "estimator 40%, family 25%; sample, lag together 3%; 32% is "
+                           "interactions")
+    assert text.endswith("On its own, the estimator moves the curve most.")
+    flipped = narrative.decomposition_sentence(dec.assign(
+        r2_shapley=[0.1, 0.5, 0.01, 0.02, 0.37]))
+    assert "family 50%, estimator 10%" in flipped and "the family moves" in flipped
+    assert "More than half" not in flipped
+    none = narrative.decomposition_sentence(dec.assign(r2_shapley=[0.01] * 4 + [0.96]))
+    assert "no decision explains 5% or more" in none and "On its own" not in none
+    assert none.endswith("More than half of the variance is in the interactions: what one "
+                         "decision does depends on the others.")

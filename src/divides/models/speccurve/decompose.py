@@ -5,8 +5,9 @@ sample, key-regressor family). Regressing the standardised estimates on the deci
 dummies (main effects) gives an R-squared; its Shapley (LMG) split gives each decision
 the average gain in R-squared from adding it, over every order in which the decisions can
 enter (Lindeman, Merenda and Gold 1980; Groemping 2006). The shares add up to the main
-effects' R-squared; what is left (1 - R-squared) is the interactions between decisions
-and the rest. In a balanced design with additive effects each decision's share is its
+effects' R-squared; what is left (1 - R-squared) is what the decisions do only together:
+with one specification per combination of decisions (the project's grid) it is exactly
+the interactions between decisions. In a balanced design with additive effects each decision's share is its
 exact share of the variance, whatever the order.
 """
 
@@ -22,7 +23,7 @@ import pandas as pd
 DECISIONS = {"outcome": "outcome", "controls": "controls", "estimator": "estimator",
              "lag": "lag", "sample": "sample", "family": "key_regressor"}
 #: The row for what no single decision explains.
-REST = "interactions and residual"
+REST = "interactions between decisions"
 
 
 def _r2(y: np.ndarray, blocks: list[np.ndarray]) -> float:
