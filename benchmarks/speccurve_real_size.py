@@ -44,6 +44,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -197,9 +198,20 @@ def render(null: pd.DataFrame, power: pd.DataFrame | None, machine: str) -> str:
             if not BAND[0] <= r[t] <= BAND[1]:
                 out_band.append(f"Romano-Wolf {r['estimator']} {t} {r[t]:.3f}")
     n_cells = 4 * rates["key_regressor"].nunique() + 2 * len(fw)
+    # how many of the cells a true 5 % rate would put outside the band by chance
+    inside = stats.binom.cdf(np.floor(BAND[1] * panels + 1e-9), panels, ALPHA) - \
+        stats.binom.cdf(np.ceil(BAND[0] * panels - 1e-9) - 1, panels, ALPHA)
+    per_key = rates.loc[rates["estimator"].isin(["pooled", "twfe"]), list(TESTS)].to_numpy(
+    ).ravel()
     lines += ["", (f"{n_cells - len(out_band)} of {n_cells} rates are within "
                    f"[{BAND[0]:.1%}, {BAND[1]:.1%}]"
-                   + (f"; outside: {'; '.join(out_band)}." if out_band else "."))]
+                   + (f"; outside: {'; '.join(out_band)}." if out_band else ".")
+                   + f" At {panels} panels the Monte Carlo SE of a 5 % rate is "
+                   f"{np.sqrt(ALPHA * (1 - ALPHA) / panels):.3f}: a test of exact size 5 % "
+                   f"falls outside the band with probability {1 - inside:.0%}, so about "
+                   f"{(1 - inside) * n_cells:.1f} of the {n_cells} rates would by chance alone. "
+                   f"Mean of the {per_key.size} per-key rates: {per_key.mean():.3f} (range "
+                   f"{per_key.min():.3f}-{per_key.max():.3f}).")]
     lev_path = HERE / "results" / "speccurve_real_leverage.csv"
     if lev_path.exists():
         lev = pd.read_csv(lev_path)
@@ -247,7 +259,7 @@ def main(argv=None) -> int:
              if POWER_CSV.exists() else None)
     machine = f"Python {platform.python_version()}, numpy {np.__version__}, 2 shared cores"
     text = render(null, power, machine)
-    write_section(text)
+    write_section(text, heading=HEADING)
     print(text)
     return 0
 

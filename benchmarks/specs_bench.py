@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.render:
         text = render(pd.read_csv(STORED))
-        write_section(text)
+        write_section(text, heading=HEADING)
         print(text)
         return 0
 
@@ -238,7 +238,7 @@ def main(argv=None) -> int:
     STORED.parent.mkdir(parents=True, exist_ok=True)
     stored.to_csv(STORED, index=False, lineterminator="\n", float_format="%.6g")
     text = render(pd.read_csv(STORED))
-    write_section(text)
+    write_section(text, heading=HEADING)
     print(text)
     return 0
 
