@@ -96,15 +96,18 @@ def render(stored: pd.DataFrame, machine: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = RESULTS_MD) -> None:
-    """Replace this benchmark's section of RESULTS.md (from its heading to the next
-    level-2 heading), or append it."""
+def write_section(text: str, path: Path = RESULTS_MD, heading: str = HEADING) -> None:
+    """Replace the section of RESULTS.md that starts with ``heading`` (to the next level-2
+    heading) by ``text``, or append it. Other benchmarks pass their own heading."""
+    if not text.startswith(heading):
+        raise ValueError(f"RESULTS.md section: text starts {text[:60]!r}: expected the "
+                         f"heading {heading!r}")
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find(HEADING)
+    start = old.find(heading)
     if start < 0:
         new = old.rstrip("\n") + "\n\n" + text
     else:
-        end = old.find("\n## ", start + len(HEADING))
+        end = old.find("\n## ", start + len(heading))
         new = old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else "")
     path.write_text(new, encoding="utf-8")
 

@@ -338,3 +338,30 @@ def test_footer_names_the_editions_the_build_took_each_source_from():
     untagged = provenance.tag(pd.DataFrame({"x": [1]}), data="real")
     assert "(edition" not in style.make_footer(untagged, sources=["cpi"], years="2020",
                                                n_countries=3).text
+
+
+def test_curve_decomposition_draws_the_shares_it_is_given_with_words_on_its_axes():
+    import itertools
+
+    from divides.figures import registry
+    from divides.models import speccurve as sc
+
+    combos = itertools.product(["cpi_score", "wgi_cc_estimate"], ["none", "income"],
+                               ["pooled", "twfe"], [0, 1], ["all"], ["egdi", "osi"])
+    table = pd.DataFrame(list(combos), columns=["outcome", "controls", "estimator", "lag",
+                                                "sample", "key_regressor"])
+    table["coef_std"] = (np.where(table["estimator"] == "twfe", -0.3, 0.3)
+                         + np.where(table["key_regressor"] == "osi", 0.2, 0.0))  # variances 0.09, 0.01
+    table = table.assign(status="ok", n_countries=40, sources="cpi;wdi", year_first=2012,
+                         year_last=2020, data_kind="demo")
+    fig = registry.draw("spec_curve_decomposition", {"curve_table": table})
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    widths = dict(zip(labels, (p.get_width() for p in ax.patches)))
+    assert widths["Estimator (pooled or two-way FE) (2 options)"] == pytest.approx(0.9)
+    assert widths["Key regressor (family) (2 options)"] == pytest.approx(0.1)
+    assert widths["Interactions between decisions"] == pytest.approx(0.0, abs=1e-12)
+    assert ax.get_xlabel().startswith("Share of the variance of the standardised estimates")
+    assert "R² 1.00" in fig._divides_footer.note
+    assert fig._divides_footer.data_kind == "demo"
+    assert sc.decompose(table)["n_specs"].iloc[0] == 32

@@ -18,6 +18,7 @@ from matplotlib.collections import PathCollection
 from PIL import Image
 
 from divides.figures import charts, export, maps, style
+from divides.models import speccurve as sc
 
 
 def _fixtures():
@@ -39,6 +40,13 @@ make_results, make_specs, make_synth = _F.make_results, _F.make_specs, _F.make_s
 pytestmark = pytest.mark.unit
 
 
+def decomposable_specs():
+    """make_specs with the columns of the project's curve table that the decomposition uses."""
+    specs = make_specs()
+    return specs.assign(coef_std=specs["coef"], status="ok", sample="all",
+                        key_regressor=specs["term"])
+
+
 def chart_builders():
     panel, gaps = make_panel(), make_gaps()
     signed = make_gaps(seed=5)
@@ -52,6 +60,8 @@ def chart_builders():
                                                             "ASAN launch (2013)", **kw),
         "synthetic_control": lambda **kw: charts.synthetic_control_plot(make_synth(), **kw),
         "spec_curve": lambda **kw: charts.specification_curve(make_specs(), **kw),
+        "spec_curve_decomposition": lambda **kw: charts.curve_decomposition(
+            sc.decompose(decomposable_specs()), decomposable_specs(), **kw),
         "coverage": lambda **kw: charts.coverage_heatmap(panel, gaps=gaps, **kw),
         "map_cpi": lambda **kw: maps.choropleth(panel, "cpi_score", **kw),
         "map_signed_gap": lambda **kw: maps.gap_map(signed, "sex", **kw),
@@ -69,8 +79,8 @@ def legends(fig):
 
 
 def data_points(fig) -> np.ndarray:
-    """Display coordinates of every drawn data point, line vertex and polygon vertex that lies
-    inside its axes."""
+    """Display coordinates of every drawn data point, line vertex, polygon vertex and bar
+    corner that lies inside its axes."""
     chunks = []
     for ax in fig.get_axes():
         box = ax.get_window_extent()
@@ -83,6 +93,8 @@ def data_points(fig) -> np.ndarray:
                     continue
                 pts = coll.get_transform().transform(np.vstack([p.vertices for p in paths]))
             chunks.append(pts)
+        for patch in ax.patches:  # bars: their corners
+            chunks.append(patch.get_transform().transform(patch.get_path().vertices))
         for line in ax.lines:
             if len(line.get_xydata()):
                 chunks.append(line.get_transform().transform(line.get_xydata()))

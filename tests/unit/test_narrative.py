@@ -181,3 +181,23 @@ def test_rows_used_sentence_names_each_models_rows_and_refuses_unknown_models():
                            "*b* 25 (")
     with pytest.raises(ValueError, match="no model 'z'"):
         narrative.rows_used_sentence(t, 30, "Bribes", ["z"])
+
+
+def test_decomposition_sentence_states_the_shares_it_is_given():
+    from divides.models import speccurve as sc
+
+    dec = pd.DataFrame({"decision": ["estimator", "family", "lag", "sample", sc.REST],
+                        "r2_shapley": [0.4, 0.25, 0.01, 0.02, 0.32], "n_specs": 1200})
+    text = narrative.decomposition_sentence(dec)
+    assert text.startswith("Of the variance of the 1,200 standardised estimates, "
+                           "estimator 40%, family 25%; sample, lag together 3%; 32% is "
+                           "interactions")
+    assert text.endswith("On its own, the estimator moves the curve most.")
+    flipped = narrative.decomposition_sentence(dec.assign(
+        r2_shapley=[0.1, 0.5, 0.01, 0.02, 0.37]))
+    assert "family 50%, estimator 10%" in flipped and "the family moves" in flipped
+    assert "More than half" not in flipped
+    none = narrative.decomposition_sentence(dec.assign(r2_shapley=[0.01] * 4 + [0.96]))
+    assert "no decision explains 5% or more" in none and "On its own" not in none
+    assert none.endswith("More than half of the variance is in the interactions: what one "
+                         "decision does depends on the others.")

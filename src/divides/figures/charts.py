@@ -668,6 +668,57 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
     return style.add_footer(fig, footer)
 
 
+#: Decisions of the curve in words, for the decomposition's axis.
+DECISION_WORDS = {"outcome": "Outcome (CPI or WGI)", "controls": "Control set",
+                  "estimator": "Estimator (pooled or two-way FE)",
+                  "lag": "Lag of the key regressor", "sample": "Sample (all or an income group)",
+                  "family": "Key regressor (family)"}
+
+
+@style.sized
+def curve_decomposition(decomposition: pd.DataFrame, specs: pd.DataFrame):
+    """Bars of each decision's Shapley share of the variance of the curve's estimates.
+
+    ``decomposition``: :func:`divides.models.speccurve.decompose` (``decision, levels,
+    r2_shapley, n_specs``; the last row what no decision explains alone); ``specs``: the
+    curve table it was computed from (sources, years and countries for the footer).
+    """
+    with house_style():
+        require(decomposition, ["decision", "levels", "r2_shapley", "n_specs"],
+                "curve decomposition")
+        data = decomposition.iloc[::-1].reset_index(drop=True)
+        labels = [f"{DECISION_WORDS[d]} ({n} options)" if d in DECISION_WORDS
+                  else d[0].upper() + d[1:]
+                  for d, n in zip(data["decision"], data["levels"])]
+        panel, ax = style.new_figure(height_in=1.6 + 0.3 * len(data))
+        pal = style.palette()
+        colours = [pal.cycle[0] if d in DECISION_WORDS else pal.roles["not_significant"]
+                   for d in data["decision"]]
+        y = np.arange(len(data))
+        ax.barh(y, data["r2_shapley"], color=colours, height=0.6)
+        for yi, v in zip(y, data["r2_shapley"]):
+            ax.text(v, yi, f" {v:.0%}", va="center", fontsize=7)
+        ax.set_yticks(y, labels)
+        ax.set_xlim(0, min(1.0, float(data["r2_shapley"].max()) * 1.2 + 0.02))
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        ax.set_xlabel("Share of the variance of the standardised estimates (Shapley R²)")
+        ax.grid(axis="y", visible=False)
+        n = int(decomposition["n_specs"].iloc[0])
+        panel.suptitle(f"What moves the curve: the variance of {n:,} estimates by decision",
+                       x=0.01, ha="left", fontsize=9, fontweight="bold")
+        r2 = float(decomposition.loc[decomposition["decision"].isin(list(DECISION_WORDS)),
+                                     "r2_shapley"].sum())
+        note = (f"Standardised coefficients of the estimable specifications regressed on each "
+                f"decision's options (main effects, R² {r2:.2f}); a decision's share is its "
+                f"average gain in R² over every order of entry (Shapley, LMG); the rest is "
+                f"interactions between decisions")
+        ok = specs.loc[specs["status"] == "ok"] if "status" in specs.columns else specs
+        footer = style.make_footer(specs, sources=_result_sources(ok),
+                                   years=_result_years(ok, None),
+                                   n_countries=int(ok["n_countries"].max()), note=note)
+    return style.add_footer(panel, footer)
+
+
 # --- coverage -----------------------------------------------------------------------------
 
 #: Panel columns shown in the coverage heatmap by default (those present are used).

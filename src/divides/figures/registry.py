@@ -82,6 +82,12 @@ def _spec_curve(curve_table: pd.DataFrame, curve_inference: pd.DataFrame, key_re
     return charts.specification_curve(frame, **kwargs)
 
 
+def _curve_decomposition(curve_table: pd.DataFrame):
+    from divides.models import speccurve
+
+    return charts.curve_decomposition(speccurve.decompose(curve_table), curve_table)
+
+
 FIGURES: dict[str, FigureSpec] = {
     "coverage_heatmap": FigureSpec(
         "coverage_heatmap", lambda panel, gaps: charts.coverage_heatmap(panel, gaps=gaps),
@@ -160,6 +166,8 @@ FIGURES: dict[str, FigureSpec] = {
     "spec_curve": FigureSpec(
         "spec_curve_{key_regressor}", _spec_curve, ("curve_table", "curve_inference"),
         {"key_regressor": "egdi"}, "05"),
+    "spec_curve_decomposition": FigureSpec(
+        "spec_curve_decomposition", _curve_decomposition, ("curve_table",), notebook="05"),
 }
 
 

@@ -308,3 +308,36 @@ def rows_used_sentence(table: pd.DataFrame, n_values: int, outcome_text: str,
     return (f"{outcome_text} has {n_values} country-years with a value; the models use: "
             + ", ".join(parts) + " (a row needs the regressor and the controls in its "
             "country-year; nothing is filled to make one).")
+
+
+#: A decision's share of the curve's variance named in the sentence from this size on.
+NAMED_SHARE = 0.05
+
+
+def decomposition_sentence(decomposition: pd.DataFrame, named: float = NAMED_SHARE) -> str:
+    """What moves the curve, from :func:`divides.models.speccurve.decompose`: the decisions
+    with at least ``named`` of the estimates' variance, largest first, the others together,
+    and what no decision explains alone (interactions)."""
+    from divides.models.speccurve.decompose import REST
+
+    rest = decomposition.loc[decomposition["decision"] == REST, "r2_shapley"]
+    main = decomposition.loc[decomposition["decision"] != REST].sort_values(
+        "r2_shapley", ascending=False, kind="mergesort")
+    big = main[main["r2_shapley"] >= named]
+    small = main[main["r2_shapley"] < named]
+    n = int(decomposition["n_specs"].iloc[0])
+    parts = [f"{r.decision} {r.r2_shapley:.0%}" for r in big.itertuples()]
+    text = (f"Of the variance of the {n:,} standardised estimates, "
+            + (", ".join(parts) if parts else "no decision explains " + f"{named:.0%} or more"))
+    if len(small):
+        text += (f"; {', '.join(small['decision'])} together "
+                 f"{small['r2_shapley'].sum():.0%}")
+    if len(rest):
+        text += f"; {float(rest.iloc[0]):.0%} is interactions between decisions"
+    text += "."
+    if len(big):
+        text += f" On its own, the {big.iloc[0]['decision']} moves the curve most."
+    if len(rest) and float(rest.iloc[0]) > 0.5:
+        text += (" More than half of the variance is in the interactions: what one decision "
+                 "does depends on the others.")
+    return text

@@ -38,11 +38,13 @@ same table (specs are sorted by ``spec_id``; results do not depend on the order 
 which specs are computed).
 
 Modules: :mod:`.grid` (the validated grid), :mod:`.engine` (estimates and draws, backends),
-:mod:`.inference` (curve statistics and p-values), :mod:`.run` (the whole curve, tables),
+:mod:`.inference` (curve statistics and p-values), :mod:`.decompose` (the
+curve's variance by decision), :mod:`.run` (the whole curve, tables),
 :mod:`.stage` (the curve stored per build, grid and draws: :func:`load`);
 the figure adapter is ``divides.figures.speccurve``, the command ``divides specs`` in cli.
 """
 
+from divides.models.speccurve.decompose import DECISIONS, REST, decompose
 from divides.models.speccurve.engine import (
                                              ABSORBED,
                                              ENGINES,
@@ -84,12 +86,14 @@ from divides.models.speccurve.stage import load
 __all__ = [
                                              "ABSORBED",
                                              "CURVE_ESTIMATORS",
+                                             "DECISIONS",
                                              "ENGINES",
                                              "GAP_FAMILY_FIELDS",
                                              "GRID_TOML",
                                              "LEVERAGE_NOTE",
                                              "P_COLUMNS",
                                              "P_SPEC_NOTE",
+                                             "REST",
                                              "STD_NOTE",
                                              "TABLE_COLUMNS",
                                              "Backend",
@@ -101,6 +105,7 @@ __all__ = [
                                              "chunks",
                                              "curve_inference",
                                              "curve_summary",
+                                             "decompose",
                                              "enumerate_specs",
                                              "estimate_with_library",
                                              "gap_columns",
