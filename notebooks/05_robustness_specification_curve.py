@@ -51,7 +51,7 @@
 
 # %% tags=["parameters"]
 data = "demo"
-draws = 999  # kind: number >= 0
+draws = 999  # kind: number, at least 0
 report_dir = ""  # set by `divides run`: this run's output folder
 backend = "serial"  # kind: choice: serial|processes|dask
 key_regressor = "egdi"  # kind: speccurve_regressor

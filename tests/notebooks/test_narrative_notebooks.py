@@ -92,9 +92,9 @@ def test_03_sentences_match_the_key_terms_table(data):
     assert ("opposite sign" in text) == (np.sign(within) != np.sign(pooled))
     assert ("includes zero" in text) == (lo <= 0 <= hi)
 
-    year = ns["pooled_year"]
-    rows = ns["panel"][ns["panel"]["year"] == year][["egdi", "cpi_score"]].dropna()
-    rho = rows["egdi"].corr(rows["cpi_score"], method="spearman")
+    year, x, y = ns["pooled_year"], ns["regressor"], ns["outcome"]  # the notebook's parameters
+    rows = ns["panel"][ns["panel"]["year"] == year][[x, y]].dropna()
+    rho = rows[x].corr(rows[y], method="spearman")
     assert f"Across {len(rows)} countries" in ns["pooled_text"]
     assert f"rho = {rho:.2f}" in ns["pooled_text"]
 

@@ -53,9 +53,11 @@ def test_a_bad_value_names_close_matches_and_the_allowed_set(kind, good, bad, na
 
 def test_numbers_are_checked_against_their_bound():
     allowed = checks.Allowed("demo")
-    allowed.check(0, "number >= 0", "x")
+    allowed.check(0, "number, at least 0", "x")
     with pytest.raises(DividesError, match=r"expected a number >= 0"):
-        allowed.check(-1, "number >= 0", "05: -p draws")
+        allowed.check(-1, "number, at least 0", "05: -p draws")
+    with pytest.raises(DividesError, match=r"expected a number < 1"):
+        allowed.check(1, "number below 1", "x")
 
 
 @pytest.fixture(scope="module")

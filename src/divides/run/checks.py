@@ -12,7 +12,8 @@ trailing comment (``outcome = "cpi_score"  # kind: panel_column``). Kinds:
   ``all``, ``case_donors.csv``'s groups, the panel's regions and income groups);
 * ``speccurve_regressor``: a key regressor of the spec-curve grid (``speccurve_grid.toml``);
 * ``choice: a|b|c``: one of the listed values;
-* ``number >= N`` (or ``> N``, ``<= N``, ``< N``): a number in range.
+* ``number, at least N`` (or ``at most N``, ``above N``, ``below N``): a number in range
+  (in words: papermill reads no parameter whose line has a second ``=``).
 
 A list parameter's kind applies to each item. Values are checked in seconds, before any
 step runs or any folder is made: a bad value is an error naming the close matches
@@ -38,7 +39,11 @@ from divides.errors import DividesError
 #: How many allowed values an error message or ``--list`` shows before "... N in all".
 SHOWN_VALUES = 40
 _KIND = re.compile(r"#\s*kind:\s*(?P<kind>[^#]+?)\s*(?:#|$)")
-_NUMBER = re.compile(r"number\s*(?P<op>>=|<=|>|<)\s*(?P<bound>-?[0-9.]+)$")
+_NUMBER = re.compile(r"number,?\s*(?P<op>at least|at most|above|below|>=|<=|>|<)\s*"
+                     r"(?P<bound>-?[0-9.]+)$")
+#: Bounds in words ("number, at least 0"): papermill's parameter parser gives up on a line
+#: with a second "=" (``# kind: number >= 0`` hid the parameter from papermill).
+_WORDS = {"at least": ">=", "at most": "<=", "above": ">", "below": "<"}
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 BUILT_KINDS = ("panel_column", "indicator", "country", "year", "donor_group",
                "speccurve_regressor")
@@ -47,8 +52,8 @@ BUILT_KINDS = ("panel_column", "indicator", "country", "year", "donor_group",
 def kinds(source: str) -> dict[str, str]:
     """``name -> kind`` from the trailing ``# kind: ...`` comments of a parameters cell.
 
-    >>> kinds('outcome = "cpi_score"  # kind: panel_column\\ndraws = 9  # kind: number >= 0')
-    {'outcome': 'panel_column', 'draws': 'number >= 0'}
+    >>> kinds('outcome = "cpi_score"  # kind: panel_column\\ndraws = 9  # kind: number, at least 0')
+    {'outcome': 'panel_column', 'draws': 'number, at least 0'}
     """
     comments = {tok.start[0]: tok.string for tok in
                 tokenize.generate_tokens(io.StringIO(source).readline)
@@ -150,9 +155,10 @@ class Allowed:
             number = _NUMBER.match(kind)
             if number:
                 bound = float(number["bound"])
-                if not _OPS[number["op"]](float(item), bound):
+                op = _WORDS.get(number["op"], number["op"])
+                if not _OPS[op](float(item), bound):
                     raise DividesError(f"{where}: {item!r}: expected a number "
-                                       f"{number['op']} {number['bound']}")
+                                       f"{op} {number['bound']}")
                 continue
             allowed = self.values(kind)
             if allowed is None or str(item) in allowed:
