@@ -439,9 +439,10 @@ def codebook_table(panel: pd.DataFrame, gaps: pd.DataFrame,
         used = by_column.get(col, no_rows)
         sources = list(dict.fromkeys(c["source"]))
         # a republished series also cites its origin (the Enterprise Surveys behind WDI's
-        # IC.* series; data/report/series_origins.csv)
+        # IC.* series; data/report/series_origins.csv), when this build has values of it
         origins = [o for r in c.itertuples() for o in
-                   ctx.origins.get((r.source, r.publisher_code), [])]
+                   ctx.origins.get((r.source, r.publisher_code), [])
+                   ] if panel[col].notna().any() else []
         cited = list(dict.fromkeys([*sources, *origins]))
         rows.append({
             "table": "panel", "variable": col,
