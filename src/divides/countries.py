@@ -129,12 +129,15 @@ class Harmoniser:
         return pd.DataFrame({"iso3": out_iso, "reason": out_reason}, index=names.index)
 
     def warn_unmapped(self, values: pd.Series, resolved: pd.DataFrame, file: str) -> list[str]:
-        """Warn once with every unmapped value of a file; return them sorted."""
+        """Warn once about the unmapped values of a file (the first
+        :data:`~divides.observations.NAMES_SHOWN` of them named); return them all, sorted."""
+        from divides.observations import shown_names
+
         unmapped = sorted(set(values[resolved["reason"] == "unmapped_name"].astype(str)))
         if unmapped:
             warnings.warn(
                 f"{file}: {len(unmapped)} {self.source} names/codes not mapped to ISO3 "
-                f"(dropped, counted as unmapped_name): {unmapped}",
+                f"(dropped, counted as unmapped_name): {shown_names(unmapped)}",
                 UnmappedCountryWarning,
                 stacklevel=3,
             )

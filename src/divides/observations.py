@@ -50,6 +50,18 @@ DROP_REASONS = {
 }
 
 
+#: How many names a warning or the manifest lists before "... and N more" (the counts stay
+#: exact; a file of a million junk names must not make a 19 MB warning or manifest).
+NAMES_SHOWN = 20
+
+
+def shown_names(names: list[str], limit: int = NAMES_SHOWN) -> list[str]:
+    """The first ``limit`` of ``names``, then one "... and N more" entry when there are more."""
+    names = list(names)
+    return names if len(names) <= limit else [*names[:limit],
+                                              f"... and {len(names) - limit} more"]
+
+
 @dataclass
 class ReadReport:
     """What one reader did to one file: rows read, kept, and dropped by reason."""

@@ -24,7 +24,10 @@ from divides.build import panel
 from divides.errors import DiskFullError, InputError
 from divides.run import cli
 from tests.unit.test_fetch_publishers import ep, read_lock, zip_of
-from tests.unit.test_panel_cache import raw  # noqa: F401 - the tiny WDI raw folder fixture
+from tests.unit.test_panel_cache import (
+    _api_csv,
+    raw,  # noqa: F401 - the tiny WDI raw folder fixture
+)
 
 pytestmark = pytest.mark.unit
 
@@ -209,3 +212,31 @@ def test_bad_parameters_fail_before_running(param, expected, capsys, monkeypatch
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith("divides run: error:") and expected in err, err
+
+
+# -- (c) a file of junk names: capped warning and manifest lists, exact counts ------------
+
+def test_junk_names_give_a_capped_warning_and_manifest_with_exact_counts(raw,  # noqa: F811
+                                                                         tmp_path):
+    """A million junk rows wrote a 19 MB warning line and a 22 MB manifest: the names are
+    listed up to observations.NAMES_SHOWN, the counts stay exact."""
+    import json
+
+    from divides.observations import NAMES_SHOWN
+
+    n = 20_000
+    rows = [(f"Junkland {i}", f"J{i:05d}"[:3] + str(i), [1.0, 2.0, 3.0]) for i in range(n)]
+    _api_csv(raw / "wb_wdi" / "api_csv" / "API_IT.NET.USER.ZS_DS2_en_csv_v2_9.csv",
+             "IT.NET.USER.ZS", "Individuals using the Internet (% of population)",
+             [("Denmark", "DNK", [97.0, 98.0, None]), *rows])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = panel.build("demo", raw_dir=raw, out_dir=tmp_path / "out", progress=False)
+    junk = [str(w.message) for w in caught if "not mapped to ISO3" in str(w.message)]
+    assert junk and all(len(m) < 2_000 for m in junk), [len(m) for m in junk]
+    assert f"... and {n - NAMES_SHOWN} more" in junk[0] and f"{n} wdi names" in junk[0]
+    manifest = result.manifest
+    name = "API_IT.NET.USER.ZS_DS2_en_csv_v2_9.csv"
+    assert len(manifest["unmapped_names"][name]) == NAMES_SHOWN + 1
+    assert manifest["unmapped_name_counts"][name] == n
+    assert len(json.dumps(manifest)) < 200_000

@@ -64,7 +64,7 @@ from divides.build.ledger import (
     unused_aliases,
 )
 from divides.build.readcache import cache_stem, prune_read_cache
-from divides.observations import empty_observations, finalize
+from divides.observations import empty_observations, finalize, shown_names
 
 OUTPUT_FILES = ("observations.parquet", "panel.parquet", "cell_sources.parquet", "gaps.parquet",
                 "drops.csv", "coverage.csv", "overlaps.csv", "manifest.json")
@@ -436,7 +436,11 @@ def _build_into(out: Path, plan: ReadPlan, progress: bool | None, force: bool = 
         "panel_years": [int(panel["year"].min()), int(panel["year"].max())] if len(panel) else [],
         "gaps_rows": len(gaps),
         "overlap_summary": overlap_summary(overlaps).to_dict("records"),
-        "unmapped_names": {r.file: r.unmapped_names for r in reports if r.unmapped_names},
+        # the first names of each file (a file of junk names must not make a huge manifest)
+        "unmapped_names": {r.file: shown_names(r.unmapped_names) for r in reports
+                           if r.unmapped_names},
+        "unmapped_name_counts": {r.file: len(r.unmapped_names) for r in reports
+                                 if r.unmapped_names},
         # the demo set uses only some of each table's names: recorded, not warned
         "unused_aliases": unused_aliases(reports, warn=data == "real"),
         "rules": {"panel": "data/build/panel_rules.csv", "files": "data/build/file_priority.csv",
