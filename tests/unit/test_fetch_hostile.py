@@ -18,7 +18,6 @@ from divides.acquire.publishers import fetch_publishers
 from divides.errors import DividesError, DownloadError
 from tests.unit.test_fetch_publishers import (
     D360,
-    Hosts,
     data360_widef,
     ep,
     files_under,
@@ -29,21 +28,6 @@ from tests.unit.test_fetch_publishers import (
 pytestmark = pytest.mark.unit
 
 WGI_HOST = "www.worldbank.org"
-
-
-@pytest.fixture
-def hosts(monkeypatch):
-    """Loopback servers per publisher host, no proxy (as in test_fetch_publishers)."""
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    found = Hosts()
-    yield found
-    for server in found.servers.values():
-        server.clear()
-        if server.is_running():
-            server.stop()
 
 
 def _lock(dest: Path, files: dict[str, dict]) -> Path:

@@ -55,20 +55,6 @@ class Hosts:
         return [r.full_path.rstrip("?") for r, _ in self.servers[host].log]
 
 
-@pytest.fixture
-def hosts(monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    found = Hosts()
-    yield found
-    for server in found.servers.values():
-        server.clear()
-        if server.is_running():
-            server.stop()
-
-
 def ep(source, path, kind, code, url, *, method="GET", form="", accept="",
        edition_rule="last_modified", edition="", known_sha256="", known_size_bytes=""):
     return Endpoint(source=source, path=path, kind=kind, code=code, url=url, method=method,
