@@ -104,3 +104,16 @@ def test_figure_and_table_numbers_match_the_html(built):
     pdf_tables = [int(n) for n in re.findall(r"Table\s(\d+): ", text, flags=re.MULTILINE)]
     html_tables = _html_numbers(run, "Table")
     assert [n for n, _ in html_tables] == pdf_tables == list(range(1, report.tables + 1))
+
+
+def test_the_summary_is_sentences_not_headings(built):
+    """The front page's summary takes each notebook's first computed sentence; a heading a
+    notebook displays (notebook 04's "## Azerbaijan from 2013 ...") printed there as
+    "== Azerbaijan ..." in running text."""
+    from pypdf import PdfReader
+
+    _, report, _ = built
+    first = PdfReader(report.pdf).pages[0].extract_text()
+    summary = first.split("Summary", 1)[1]
+    assert "==" not in summary and "##" not in summary
+    assert "from 2013, against the donor group" not in summary

@@ -425,7 +425,9 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
     summary = []
     nbs = [nbformat.read(p, as_version=4) for p in run_notebooks]
     for nb in nbs:
-        said = _computed_sentences(nb)
+        # sentences only: a heading a notebook displays (04's "## <country> from <year>")
+        # is its chapter's, not a finding
+        said = [s for s in _computed_sentences(nb) if not s.lstrip().startswith("#")]
         if said:
             summary.append(markdown(said[0])[0].strip())
     out += ["#heading(level: 2, numbering: none, outlined: false, bookmarked: false)[Summary]"]
