@@ -198,7 +198,7 @@ def test_publishers_lock_records_a_redirect_to_another_host(two_hosts, tmp_path)
 
 @pytest.mark.parametrize(("param", "expected"), [
     ("05:draws=-5", "-p draws: -5: expected a number >= 0"),
-    ("01:trend_indicator=nonexistent", "-p trend_indicator: 'nonexistent' is not a"),
+    ("01:trend_indicator=nonexistent", "-p trend_indicator: 'nonexistent' is not an indicator"),
     ("05:backend=evil", "-p backend: 'evil' is not a choice"),
 ])
 def test_bad_parameters_fail_before_running(param, expected, capsys, monkeypatch):

@@ -168,7 +168,9 @@ class Allowed:
                                                                   cutoff=0.6)]
             close += [a for a in allowed if str(item).lower() in a.lower() and a not in close]
             hint = f"did you mean {' or '.join(close[:3])}? " if close else ""
-            raise DividesError(f"{where}: {item!r} is not a {kind.split(':')[0]} of "
+            noun = kind.split(':')[0]
+            article = "an" if noun[:1].lower() in "aeiou" else "a"
+            raise DividesError(f"{where}: {item!r} is not {article} {noun} of "
                                f"{self.where(kind)}; {hint}allowed: {shown(allowed)}")
 
 
