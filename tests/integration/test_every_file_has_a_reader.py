@@ -19,7 +19,7 @@ def _claims(real_dir):
         for pattern in mod.PATTERNS:
             for path in real_dir.glob(pattern):
                 claimed.setdefault(path, []).append(f"{source}.read")
-        for pattern, fn in getattr(mod, "OTHER_PATTERNS", {}).items():
+        for pattern, fn in sources.other_readers(source):
             for path in real_dir.glob(pattern):
                 claimed.setdefault(path, []).append(f"{source}.{fn}")
     # A shapefile is read with its sidecar files (.dbf attributes, .shx index, .prj CRS,

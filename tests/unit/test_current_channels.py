@@ -402,6 +402,8 @@ def test_wdi_bulk_zip_metadata_members_give_regions_and_definitions(tmp_path):
     assert defs["definition"].tolist() == [("Internet users are individuals who have used "
                                             "the Internet.")]
     assert inventory.scan(tmp_path).metadata(*inventory.COUNTRY_METADATA) == [path]
+    # ... and the build's definition capture finds the same ZIP for the definitions
+    assert inventory.scan(tmp_path).metadata("wdi", "read_indicator_metadata") == [path]
     with zipfile.ZipFile(tmp_path / "nometa.zip", "w") as archive:
         archive.writestr("API_X_DS2.csv", "x\n")
     with pytest.raises(SourceFormatError, match="exactly one Metadata_Country_"):

@@ -160,10 +160,9 @@ def scan(root: Path) -> RawFiles:
     matches: list[tuple[Path, str, str]] = []
     for mid in sources.MODULE_IDS:
         mod = sources.module(mid)
-        other = dict(getattr(mod, "OTHER_PATTERNS", {}))
-        globs[mid] = list(getattr(mod, "PATTERNS", ())) + list(other)
-        for pat, reader in [*((p, "read") for p in getattr(mod, "PATTERNS", ())),
-                            *other.items()]:
+        other = sources.other_readers(mid)
+        globs[mid] = list(getattr(mod, "PATTERNS", ())) + list(dict.fromkeys(p for p, _ in other))
+        for pat, reader in [*((p, "read") for p in getattr(mod, "PATTERNS", ())), *other]:
             matches += [(p, mid, reader) for p in readable if _matches(rels[p], pat)]
     raw = RawFiles(root, pd.DataFrame(columns=SCAN_COLUMNS), tuple(matches))
 

@@ -2,8 +2,8 @@
 
 Every module has ``SOURCE`` (its id), ``PATTERNS`` (globs of the files its ``read``
 takes, relative to a raw-data root laid out like ``../shared/data/real``),
-``OTHER_PATTERNS`` (glob -> name of another public reader for files that are not
-country observations: country metadata, aggregate tables, geometries) and
+``OTHER_PATTERNS`` (glob -> name, or tuple of names, of other public readers for files that
+are not country observations: country metadata, aggregate tables, geometries) and
 ``read(path) -> (observations, ReadReport)``. A module may also have
 ``companions(path) -> list[Path]``: other files its ``read(path)`` reads (the build keys
 its cache on them too, so a changed companion is never served from a stale cache).
@@ -37,6 +37,15 @@ def files(root: Path, source: str) -> list[Path]:
     mod = module(source)
     found = {p for pattern in mod.PATTERNS for p in Path(root).glob(pattern) if p.is_file()}
     return sorted(found)
+
+
+def other_readers(source: str) -> list[tuple[str, str]]:
+    """``(glob, reader name)`` pairs of ``source``'s ``OTHER_PATTERNS``, one per reader (a glob
+    may name several readers: WDI's API ZIPs hold both metadata files)."""
+    pairs = []
+    for pattern, names in getattr(module(source), "OTHER_PATTERNS", {}).items():
+        pairs += [(pattern, name) for name in ((names,) if isinstance(names, str) else names)]
+    return pairs
 
 
 def companions(source: str, path: Path) -> list[Path]:

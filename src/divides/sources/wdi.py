@@ -36,10 +36,8 @@ PATTERNS = ("wb_wdi/api_csv/API_*.csv", "wb_wdi/databank_extract/*.csv", "wb_wdi
 OTHER_PATTERNS = {
     "wb_wdi/api_csv/Metadata_Country_*.csv": "read_country_metadata",
     "wb_wdi/api_csv/Metadata_Indicator_*.csv": "read_indicator_metadata",
-    # the bulk ZIPs carry both metadata files beside their data member (a second glob for
-    # the same files, as a dict holds one reader per glob)
-    "wb_wdi/api_zip/*.zip": "read_country_metadata",
-    "wb_wdi/api_zip/*[!/].zip": "read_indicator_metadata",
+    # the API ZIPs carry both metadata files beside their data member
+    "wb_wdi/api_zip/*.zip": ("read_country_metadata", "read_indicator_metadata"),
 }
 
 ID_COLUMNS_API = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
