@@ -258,6 +258,21 @@ def test_wrong_hash_gives_clear_error_and_no_file(server, tmp_path):
                           f"{_sha(b'tampered' + bytes([10]))} (9 bytes)")
 
 
+def test_body_longer_than_the_catalogue_size_is_stopped_there(server, tmp_path):
+    """A pinned file's body cannot match its hash once it passes the catalogue's size: the
+    download stops at that size instead of filling the disk."""
+    cat, url = _single(tmp_path, server, "ok")
+    big = BODY_A + b"0" * (4 << 20)
+    server.routes["/f/x.csv"] = (200, big, "ok")
+    dest = tmp_path / "out"
+    with pytest.raises(DownloadError) as info:
+        fetch.fetch(None, dest=dest, base_url=server.url, progress=False, catalogue=cat,
+                    timeout_s=2, retries=0)
+    _assert_clean_failure(dest, str(info.value), url,
+                          f"expected at most {len(BODY_A)} bytes (its size in the download "
+                          "catalogue), found more; stopped")
+
+
 def test_truncated_body_gives_clear_error_and_no_file(server, tmp_path):
     cat, url = _single(tmp_path, server, "truncate")
     dest = tmp_path / "out"

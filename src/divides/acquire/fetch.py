@@ -239,6 +239,37 @@ def mirror_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + quote(path)
 
 
+#: The most bytes one response may write (after HTTP decompression) when the catalogue does
+#: not give the file's size (an archive): a small gzip body can expand to gigabytes. The
+#: largest publisher file is tens of megabytes.
+MAX_RESPONSE_BYTES = 1 << 30
+
+
+class ResponseTooLarge(Exception):
+    """A response body went past its limit (the download is stopped)."""
+
+
+class _CappedFile:
+    """A binary file that refuses to grow past ``limit`` bytes (pooch writes into it)."""
+
+    def __init__(self, path, limit: int, why: str):
+        self._out = open(path, "w+b")  # noqa: SIM115 - closed by pooch's downloader
+        self.limit, self.why, self.written = limit, why, 0
+
+    def write(self, block: bytes) -> int:
+        self.written += len(block)
+        if self.written > self.limit:
+            raise ResponseTooLarge(f"expected at most {self.limit} bytes ({self.why}), "
+                                   "found more; stopped")
+        return self._out.write(block)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def close(self) -> None:
+        self._out.close()
+
+
 class _RecordingDownloader:
     """pooch's HTTPDownloader (bounded timeout, optional tqdm bar) that remembers the sha256
     and size of the last body it wrote, so a mismatch can be reported with both hashes, and
@@ -250,6 +281,8 @@ class _RecordingDownloader:
                                           hooks={"response": self._seen})
         self.last: tuple[str, int] | None = None
         self.final_url = ""
+        #: bytes the next body may have, and why (the catalogue's size for a pinned file)
+        self.limit: tuple[int, str] = (MAX_RESPONSE_BYTES, "MAX_RESPONSE_BYTES")
 
     def _seen(self, response, *args, **kwargs) -> None:
         """requests' response hook: called for every response, redirects included, so
@@ -259,7 +292,14 @@ class _RecordingDownloader:
     def __call__(self, url, output_file, pooch_obj, check_only=False):
         self.last = None
         self.final_url = ""
-        result = self._http(url, output_file, pooch_obj, check_only=check_only)
+        if check_only or not isinstance(output_file, (str, Path)):
+            result = self._http(url, output_file, pooch_obj, check_only=check_only)
+        else:
+            capped = _CappedFile(output_file, *self.limit)
+            try:
+                result = self._http(url, capped, pooch_obj)
+            finally:
+                capped.close()
         if not check_only and isinstance(output_file, (str, Path)) and os.path.exists(output_file):
             self.last = (fileio.sha256_file(output_file), os.path.getsize(output_file))
         return result
@@ -274,6 +314,9 @@ def fetch_file(entry: Download, url: str, dest: Path, downloader: _RecordingDown
         return False
     pup = pooch.create(path=work, base_url="", registry={entry.path: entry.sha256},
                        urls={entry.path: url}, retry_if_failed=retries)
+    # a body longer than the catalogue's size cannot have its hash: stop it there
+    downloader.limit = ((entry.size_bytes, "its size in the download catalogue")
+                        if entry.size_bytes > 0 else (MAX_RESPONSE_BYTES, "MAX_RESPONSE_BYTES"))
     try:
         with fileio.writing(target):  # a full disk stops the fetch, naming the file
             local = pup.fetch(entry.path, downloader=downloader)
@@ -299,6 +342,7 @@ def _fetch_archive(url: str, members: list[Download], dest: Path, work: Path,
     # The catalogue pins the members' hashes, not the archive's: pooch takes it unchecked.
     pup = pooch.create(path=work, base_url="", registry={name: None}, urls={name: url},
                        retry_if_failed=retries)
+    downloader.limit = (MAX_RESPONSE_BYTES, "MAX_RESPONSE_BYTES")
     try:
         with fileio.writing(work / name):  # a full disk stops the fetch, naming the file
             archive = pup.fetch(name, downloader=downloader)
@@ -391,7 +435,9 @@ def describe(what: str, url: str, exc: BaseException, downloader: _RecordingDown
 
     text = one_line(exc)
     tries = f" (after {retries + 1} attempts)" if retries else ""
-    if isinstance(exc, ValueError) and entry is not None and downloader.last is not None:
+    if isinstance(exc, ResponseTooLarge):
+        detail = text
+    elif isinstance(exc, ValueError) and entry is not None and downloader.last is not None:
         found, size = downloader.last
         detail = (f"expected sha256 {entry.sha256} ({entry.size_bytes} bytes), "
                   f"found sha256 {found} ({size} bytes)")

@@ -47,7 +47,8 @@ from divides import config, fileio
 from divides.acquire import fetch as _fetch
 from divides.acquire import revisions
 from divides.acquire.downloads import SHA256_PATTERN
-from divides.acquire.fetch import describe, one_line, pooch_log
+from divides.acquire.fetch import (MAX_RESPONSE_BYTES, ResponseTooLarge, describe, one_line,
+                                   pooch_log)
 from divides.errors import DiskFullError, DividesError, DownloadError, SourceFormatError
 
 LOCK_NAME = "publishers.lock.json"
@@ -660,15 +661,6 @@ def _preview(body: bytes, limit: int = 80) -> str:
 
 
 # -- HTTP --------------------------------------------------------------------------------
-
-#: The most bytes one response may write (after HTTP decompression): a small gzip body
-#: can expand to gigabytes. The largest publisher file is tens of megabytes.
-MAX_RESPONSE_BYTES = 1 << 30
-
-
-class ResponseTooLarge(Exception):
-    """A response body went past :data:`MAX_RESPONSE_BYTES` (the download is stopped)."""
-
 
 class _Downloader:
     """A pooch downloader over requests that can POST a form and keeps the response headers
