@@ -47,8 +47,13 @@ from divides import config, fileio
 from divides.acquire import fetch as _fetch
 from divides.acquire import revisions
 from divides.acquire.downloads import SHA256_PATTERN
-from divides.acquire.fetch import (MAX_RESPONSE_BYTES, ResponseTooLarge, describe, one_line,
-                                   pooch_log)
+from divides.acquire.fetch import (
+    MAX_RESPONSE_BYTES,
+    ResponseTooLarge,
+    describe,
+    one_line,
+    pooch_log,
+)
 from divides.errors import DiskFullError, DividesError, DownloadError, SourceFormatError
 
 LOCK_NAME = "publishers.lock.json"
