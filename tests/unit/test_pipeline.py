@@ -118,3 +118,20 @@ def test_every_notebook_that_reads_the_curve_is_declared():
     for stem, param in graph.SPECS_READERS.items():
         (nb,) = [n for n in notebooks.find() if n.stem == stem]
         assert param in notebooks.user_parameters(nb)
+
+
+def test_a_step_reported_earlier_in_the_run_is_not_repeated_as_up_to_date():
+    """The runner runs the demo step on its own first; its second doit call found the step
+    up to date and printed 'demo: up to date' under 'demo: done in ...'."""
+    import io
+    from types import SimpleNamespace
+
+    console, log = io.StringIO(), io.StringIO()
+    reporter = graph.QuietReporter(log, console, reported=("demo",))
+    for name in ("demo", "build"):
+        reporter.skip_uptodate(SimpleNamespace(name=name, actions=[object()], title=lambda: name))
+    assert console.getvalue() == "build: up to date\n"
+    plain = io.StringIO()
+    graph.QuietReporter(io.StringIO(), plain).skip_uptodate(
+        SimpleNamespace(name="demo", actions=[object()], title=lambda: "demo"))
+    assert plain.getvalue() == "demo: up to date\n"

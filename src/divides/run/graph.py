@@ -459,14 +459,15 @@ def check_db(db_file: Path) -> Path | None:
 
 
 def execute(tasks: dict[str, list], targets: list[str], db_file: Path, jobs: int = 1,
-            force: bool = False, log: Path | None = None) -> int:
+            force: bool = False, log: Path | None = None, reported: tuple[str, ...] = ()) -> int:
     """``doit run`` of ``targets`` (and what they depend on); doit's exit code. A damaged
     database is set aside first (:func:`check_db`).
 
     Given ``log``, the run is quiet: doit's report, every step's printed output and
     Python's warnings and log records go into ``log``; the console gets one line per data
     step (:class:`QuietReporter`; the notebooks' lines are the runner's summary) and one
-    line per warning (category and message, no source line).
+    line per warning (category and message, no source line). ``reported``: steps whose
+    line an earlier call of this run printed (their "up to date" is not repeated).
     """
     import contextlib
     import warnings
@@ -488,7 +489,7 @@ def execute(tasks: dict[str, list], targets: list[str], db_file: Path, jobs: int
             contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream), \
             warnings.catch_warnings():
         warnings.showwarning = _one_line_warning(console, stream)
-        reporter = QuietReporter(stream, console)
+        reporter = QuietReporter(stream, console, reported)
         return DoitMain(loader(tasks), config_filenames=(),
                         extra_config={"GLOBAL": {"outfile": stream,
                                                  "reporter": reporter}}).run(args)
@@ -512,12 +513,13 @@ class QuietReporter:
     up to date), a failed step's error in one line. The notebooks' steps and ``collect`` are
     left to the runner's summary; a step not run because another failed is in the log."""
 
-    def __init__(self, stream, console):
+    def __init__(self, stream, console, reported: tuple[str, ...] = ()):
         from doit.reporter import ConsoleReporter
 
         self.full = ConsoleReporter(stream, {"failure_verbosity": 2})
         self.console = console
         self.started: dict[str, float] = {}
+        self.reported = set(reported)
 
     def __getattr__(self, name):
         return getattr(self.full, name)
@@ -540,7 +542,7 @@ class QuietReporter:
         self.full.add_success(task)
 
     def skip_uptodate(self, task):
-        if self._shown(task):
+        if self._shown(task) and task.name not in self.reported:
             self.console.write(f"{task.name}: up to date\n")
         self.full.skip_uptodate(task)
 

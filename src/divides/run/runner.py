@@ -48,7 +48,8 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     with open(log, "a", encoding="utf-8") as stream:
         stream.write(f"--- divides run --data {data} {' '.join(only or [])} "
                      f"{params or ''}\n")
-    if graph.demo_pending(data):
+    demo_ran = graph.demo_pending(data)
+    if demo_ran:
         # the head step first: the reads and the build are listed from the files it writes
         root.mkdir(parents=True, exist_ok=True)
         code = graph.execute(tasks, ["demo"], root / graph.DB_NAME, jobs=1, log=log)
@@ -60,7 +61,7 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
         d.mkdir(parents=True, exist_ok=True)
     jobs = jobs if jobs is not None else default_jobs()
     code = graph.execute(tasks, graph.targets(tasks), root / graph.DB_NAME, jobs=jobs,
-                         force=force, log=log)
+                         force=force, log=log, reported=("demo",) if demo_ran else ())
     # Without a result a notebook was up to date, unless doit itself failed (then it is an
     # error: outputs of an earlier run are never passed off as this run's).
     runs = this.outcomes(None if code == 0 else f"not run: doit stopped with exit code {code}")
