@@ -122,3 +122,19 @@ def test_reader_error_reaches_the_cli_as_one_line(tmp_path, monkeypatch, capsys)
     assert code == 2
     line = _one_line_error(capsys, "build")
     assert "EGOV_DATA_2022.csv: file: expected a non-empty CSV, found an empty file" in line
+
+
+def test_a_full_disk_in_any_writer_is_one_line_naming_the_file(capsys, monkeypatch):
+    """A writer outside fileio's guards (a figure, a table) raised a bare
+    'OSError: [Errno 28] No space left on device' with 'run with --debug'."""
+    import errno
+
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "reports/demo/figures/x.png")
+
+    monkeypatch.setattr(cli, "_cmd_figures", full)
+    assert cli.main(["figures", "--data", "demo"]) == 2
+    line = _one_line_error(capsys, "figures")
+    assert line == ("divides figures: error: reports/demo/figures/x.png: expected room to "
+                    "write it, found the disk full (No space left on device); free some space "
+                    "and run again (a file already in place there is unchanged)")

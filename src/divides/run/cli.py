@@ -309,8 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        from divides.errors import DividesError
+        from divides import fileio
+        from divides.errors import DiskFullError, DividesError
 
+        if isinstance(exc, OSError) and not isinstance(exc, DiskFullError) \
+                and exc.errno in fileio.NO_SPACE:
+            # a writer outside fileio's guards: the same one line, naming the file when the
+            # error knows it
+            exc = DiskFullError(exc.filename or "a file of this step", exc)
         code = 2 if isinstance(exc, (DividesError, FileNotFoundError, ValueError)) else 1
         # One line, whatever the exception holds (pandera and pandas messages span lines).
         message = " ".join(str(exc).split()) or type(exc).__name__
