@@ -34,6 +34,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from _results import write_between
+
 HERE = Path(__file__).resolve().parents[1]
 
 BUILD = textwrap.dedent("""
@@ -103,27 +105,18 @@ def main() -> None:
 
 def write_results(args, lines: list[str]) -> None:
     """Put this run's table between its markers in RESULTS.md (replacing an earlier one)."""
-    import re
-
     results = HERE / "benchmarks" / "RESULTS.md"
     start, end = f"<!-- build_bench {args.write} -->", f"<!-- /build_bench {args.write} -->"
     base = subprocess.run(["git", "-C", str(args.base), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=False).stdout.strip()
     load = os.getloadavg()[0]
-    block = "\n".join([
-        start,
+    body = "\n".join([
         (f"`python benchmarks/build_bench.py --base <worktree of {base or 'the base'}> "
          f"--repeat {args.repeat} --write {args.write}` (base = that commit, this = the tree "
          f"of the script; load average {load:.1f} at the end, the machine shared):"), "",
-        *lines, end])
-    text = results.read_text(encoding="utf-8")
-    if start in text:
-        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text,
-                      flags=re.DOTALL)
-    else:
-        anchor = "\n## Specification curve: 1,000 specifications"
-        text = text.replace(anchor, "\n" + block + "\n" + anchor, 1)
-    results.write_text(text, encoding="utf-8")
+        *lines])
+    write_between(start, end, body, results,
+                  before="## Specification curve: 1,000 specifications")
 
 
 def compare(a: Path, b: Path) -> list[str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import statistics
 import subprocess
@@ -29,6 +28,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _results import write_between
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -71,16 +72,17 @@ def main() -> None:
             report.append(timed([python, "-c", REPORT, str(folder)], clone))
             nb00.append(timed([divides, "run", "--data", "demo", "--only", "00", "--force"],
                               clone))
-        pages = subprocess.run([python, "-c", "import sys; from pypdf import PdfReader; "
-                                "print(len(PdfReader(sys.argv[1]).pages))",
-                                str(folder / "report" / "report.pdf")],
+        count = "import sys; from pypdf import PdfReader; print(len(PdfReader(sys.argv[1]).pages))"
+        pages = subprocess.run([python, "-c", count, str(folder / "report" / "report.pdf")],
                                check=True, capture_output=True, text=True).stdout.strip()
     med = {name: (statistics.median(w for w, _ in xs), statistics.median(c for _, c in xs))
            for name, xs in (("report", report), ("nb00", nb00))}
     ratio = med["report"][0] / med["nb00"][0]
+    report_runs = ", ".join(f"{w:.1f}" for w, _ in report)
+    nb00_runs = ", ".join(f"{w:.1f}" for w, _ in nb00)
     lines = [
-        "## A fresh clone's `make run`, and a report rebuild vs notebook 00 "
-        "(`benchmarks/fresh_run_bench.py`)",
+        ("## A fresh clone's `make run`, and a report rebuild vs notebook 00 "
+         "(`benchmarks/fresh_run_bench.py`)"),
         "",
         (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, {os.cpu_count()} CPUs "
          f"(shared), Python {sys.version.split()[0]}; a clone into a temporary folder (new "
@@ -89,28 +91,20 @@ def main() -> None:
         "| step | wall s | CPU s |",
         "|---|---:|---:|",
         f"| `make setup` (venv from the lock) | {setup[0]:.0f} | {setup[1]:.0f} |",
-        f"| `make run` (demo data, 6 notebooks, HTML + PDF report of {pages} pages) "
-        f"| {run[0]:.0f} | {run[1]:.0f} |",
-        f"| report rebuild, HTML + PDF (median of {args.repeats}) "
-        f"| {med['report'][0]:.1f} | {med['report'][1]:.1f} |",
-        f"| notebook 00 executed again, `divides run --only 00 --force` (median of "
-        f"{args.repeats}) | {med['nb00'][0]:.1f} | {med['nb00'][1]:.1f} |",
+        (f"| `make run` (demo data, 6 notebooks, HTML + PDF report of {pages} pages) "
+         f"| {run[0]:.0f} | {run[1]:.0f} |"),
+        (f"| report rebuild, HTML + PDF (median of {args.repeats}) "
+         f"| {med['report'][0]:.1f} | {med['report'][1]:.1f} |"),
+        (f"| notebook 00 executed again, `divides run --only 00 --force` (median of "
+         f"{args.repeats}) | {med['nb00'][0]:.1f} | {med['nb00'][1]:.1f} |"),
         "",
         (f"The report rebuild takes {ratio:.2f}x the time of executing notebook 00 "
          f"(target: at most 1x): {'met' if ratio <= 1 else 'NOT met'}. Runs alternated: "
-         "report " + ", ".join(f"{w:.1f}" for w, _ in report) + " s; notebook 00 "
-         + ", ".join(f"{w:.1f}" for w, _ in nb00) + " s."),
+         f"report {report_runs} s; notebook 00 {nb00_runs} s."),
         "",
     ]
     table = "\n".join(lines)
-    text = RESULTS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{table}\n{END}"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text,
-                      flags=re.DOTALL)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_between(BEGIN, END, table, RESULTS)
     print(table)
 
 

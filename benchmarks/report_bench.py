@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _results import write_between
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -116,14 +117,7 @@ def main() -> None:
               f"time, {old_pdf[1] / max(new_pdf[1], 0.01):.0f}x in CPU time (target: 20x). "
               f"The whole report: {old_full[0] / new_full[0]:.1f}x faster in wall time."), ""]
     table = "\n".join(lines)
-    text = RESULTS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{table}\n{END}"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text,
-                      flags=re.DOTALL)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_between(BEGIN, END, table, RESULTS)
     print(table)
 
 

@@ -22,6 +22,7 @@ import platform
 import time
 from pathlib import Path
 
+import _results
 import numpy as np
 import pandas as pd
 
@@ -29,6 +30,11 @@ HERE = Path(__file__).resolve().parent
 STORED = HERE / "results" / "speccurve_size.csv"
 RESULTS_MD = HERE / "RESULTS.md"
 HEADING = "## Size of the null-imposed curve test (`benchmarks/speccurve_size.py`)"
+
+
+def write_section(text: str, path: Path = RESULTS_MD, heading: str = HEADING) -> None:
+    """Replace this benchmark's section of RESULTS.md (the siblings pass their heading)."""
+    _results.write_section(text, path, heading)
 STATS = ("p_median_t", "p_median_t_rw", "p_share", "p_share_rw", "p_share_pos")
 BAND = (0.02, 0.08)
 
@@ -94,22 +100,6 @@ def render(stored: pd.DataFrame, machine: str) -> str:
                  + (f"Outside [{BAND[0]:.0%}, {BAND[1]:.0%}]: " + "; ".join(out_of_band) + "."
                     if out_of_band else f"Every rate is within [{BAND[0]:.0%}, {BAND[1]:.0%}]."))
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str, path: Path = RESULTS_MD, heading: str = HEADING) -> None:
-    """Replace the section of RESULTS.md that starts with ``heading`` (to the next level-2
-    heading) by ``text``, or append it. Other benchmarks pass their own heading."""
-    if not text.startswith(heading):
-        raise ValueError(f"RESULTS.md section: text starts {text[:60]!r}: expected the "
-                         f"heading {heading!r}")
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find(heading)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(heading))
-        new = old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else "")
-    path.write_text(new, encoding="utf-8")
 
 
 def main(argv=None) -> int:
