@@ -239,7 +239,7 @@ def test_a_failing_member_is_reported_and_the_others_finish(tmp_path, monkeypatc
     table = pd.read_csv(folder / "results.csv", keep_default_na=False)
     assert table["value"].tolist() == [1, 2, 3]
     assert table["status"].tolist() == ["ok", "ok", "failed"]
-    assert table["estimate"].tolist()[:2] == [2.0, 4.0]
+    assert table["estimate"].iloc[:2].astype(float).tolist() == [2.0, 4.0]
     assert "value 3 is refused" in table["error"].iloc[2]
     manifest = json.loads((folder / "sweep.json").read_text())
     assert [m["status"] for m in manifest["members"]] == ["ok", "ok", "failed"]
@@ -280,3 +280,48 @@ def test_four_member_sweep_of_notebook_04_and_an_identical_second_sweep(
     out = capsys.readouterr().out
     assert "sweep: 0 executed, 4 unchanged" in out and "(unchanged)" in out
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == files
+
+
+def test_the_table_takes_each_members_listed_headline_and_the_report_shows_it(
+        tmp_path, monkeypatch):
+    """Without dask: members' run folders as `divides run` leaves them; the table rows are
+    each member's own headline file (one its manifest lists, never a stale file), a failed
+    member is a row with its error, the page of the report lists the sweep."""
+    from divides.report import site
+
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    planned = sweep.plan("demo", ["04"], {"treated": ["ARM", "GEO", "KAZ"]})
+    results = []
+    for i, member in enumerate(planned.members):
+        files = []
+        if i < 2:
+            headline.write(member.root, "04", [{"name": "gap", "label": "the gap",
+                                                "estimate": i + 0.5, "ci_low": i - 1.0,
+                                                "ci_high": math.inf, "ci_level": 0.9,
+                                                "p_value": 0.25, "n": 12, "units": "points"}])
+            files = ["headline/04.csv"] if i == 0 else []  # GEO's file is not this run's
+        member.root.mkdir(parents=True, exist_ok=True)
+        (member.root / "run.json").write_text(json.dumps({"notebooks": {
+            "04_azerbaijan_asan_case": {"files": files, "status": "executed"}}}))
+        results.append({"status": "failed", "error": "cell 3: ModelError: no outcome"}
+                       if i == 2 else {"status": "executed", "error": None})
+    written = sweep.write_outputs(planned, results)
+    assert {p.name for p in written} == {"results.csv", "forest.png", "sweep.json",
+                                         "index.html"}
+    table = pd.read_csv(planned.root / "results.csv", keep_default_na=False)
+    assert table["treated"].tolist() == ["ARM", "GEO", "KAZ"]
+    assert table["estimate"].astype(str).tolist() == ["0.5", "", ""]
+    assert table["ci_high"].astype(str).tolist() == ["inf", "", ""]
+    assert table["status"].tolist() == ["ok", "ok", "failed"]
+    assert table["error"].tolist() == ["", "no headline estimates declared by the notebook",
+                                       "cell 3: ModelError: no outcome"]
+    assert sweep.write_outputs(planned, results) == []  # the same content: nothing rewritten
+
+    staging = tmp_path / "staging"
+    text, n = site.sweeps_page(config.reports_dir("demo"), staging)
+    assert n == 1 and "# Sweeps" in text
+    assert "divides sweep --data demo --only 04 -p treated=ARM,GEO,KAZ" in text
+    shown = pd.read_csv(staging / "sweeps" / f"{planned.root.name}.csv", keep_default_na=False)
+    assert list(shown.columns) == ["treated", *site.SWEEP_SHOWN]
+    assert (staging / "sweeps" / f"{planned.root.name}.png").exists()
+    assert site.sweeps_page(tmp_path / "nothing", staging) == ("", 0)

@@ -96,7 +96,7 @@ def frame(notebook: str, rows: list[dict]) -> pd.DataFrame:
     for c in NUMERIC:
         out[c] = pd.to_numeric(out[c], errors="raise").astype(float)
     for c in set(COLUMNS) - set(NUMERIC):
-        out[c] = out[c].fillna("").astype(str)
+        out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
     return out
 
 
