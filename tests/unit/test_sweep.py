@@ -76,6 +76,15 @@ def test_every_member_is_checked_before_anything_runs():
         sweep.plan("demo", None, {"treated": ["ARM"]})
 
 
+def test_cli_refuses_a_sweep_without_notebook_or_with_a_parameter_twice(tmp_path, capsys):
+    assert cli.main(["sweep", "-p", "treated=ARM,GEO"]) == 2
+    assert "name the notebook(s) with --only" in capsys.readouterr().err
+    grid = tmp_path / "g.toml"
+    grid.write_text('only = ["04"]\n[grid]\ntreated = ["ARM", "GEO"]\n')
+    assert cli.main(["sweep", "--grid", str(grid), "-p", "treated=KAZ"]) == 2
+    assert "-p treated: also in the grid file" in capsys.readouterr().err
+
+
 def test_the_sweep_folder_is_named_by_its_grid():
     a = sweep.sweep_slug(["04"], {"treated": ["ARM", "GEO"]})
     assert a.startswith("04__treated-ARM+GEO-")
@@ -136,7 +145,7 @@ def test_a_worker_with_another_version_than_the_lock_is_refused(monkeypatch, tmp
     # and the sweep stops before any member runs
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
     assert cli.main(["sweep", "--only", "04", "-p", "treated=ARM,GEO", "--workers", "1"]) == 2
-    assert not (tmp_path / "reports" / "demo" / "runs").exists()
+    assert not (tmp_path / "reports").exists()  # refused first: not even the shared steps
 
 
 # --- kernels that do not start -----------------------------------------------------------
@@ -263,7 +272,7 @@ def test_four_member_sweep_of_notebook_04_and_an_identical_second_sweep(
     for p in runs.iterdir():  # the manifest `divides run` writes
         entry = json.loads((p / "run.json").read_text())["notebooks"]["04_azerbaijan_asan_case"]
         assert entry["status"] == "executed" and "headline/04.csv" in entry["files"]
-    (folder,) = (tmp_path / "reports" / "demo" / "sweeps").iterdir()
+    (folder,) = (tmp_path / "reports" / "demo" / "sweeps").glob("04__*")
     table = pd.read_csv(folder / "results.csv", dtype={"notebook": str})
     assert table["treated"].tolist() == ["ARM", "GEO", "KAZ", "UKR"]
     assert (table["notebook"] == "04").all() and (table["status"] == "ok").all()

@@ -8,11 +8,11 @@ executed again) and the same manifest (``run.json``).
 
 How it runs:
 
-1. the client makes the steps every member shares, once, before any member starts: the
+1. the client asks every worker for its package versions and refuses to go on when one
+   differs from ``requirements.lock`` (:func:`check_versions`);
+2. the client makes the steps every member shares, once, before any member starts: the
    notebooks' jupytext sync, the demo data, the reads, the build and (for a notebook that
    reads it) the spec curve; members running at once then never write the shared build;
-2. the client asks every worker for its package versions and refuses to go on when one
-   differs from ``requirements.lock`` (:func:`check_versions`);
 3. each member is one dask task (:func:`run_member`) calling :func:`divides.run.runner.run`
    without the shared steps, in a worker process: a LocalCluster (one thread per worker
    process) by default, a running scheduler given its address. A member that fails is
@@ -384,7 +384,6 @@ def run(data: str | None = "demo", only: list[str] | None = None,
     sweep = plan(data, only, grid)
     print(f"sweep: {len(sweep.members)} member(s) of {', '.join(nb.stem for nb in sweep.selected)}"
           f" ({' x '.join(f'{k} ({len(v)} values)' for k, v in grid.items())})")
-    prepare(sweep, force=force)
     paths = {name: str(getattr(config, name)) for name in SHARED_PATHS}
     tasks = [{"data": data, "only": only, "params": m.params, "force": force,
               "retries": retries, "root": str(m.root), "label": m.label, "paths": paths}
@@ -393,7 +392,8 @@ def run(data: str | None = "demo", only: list[str] | None = None,
 
     results: dict[str, dict] = {}
     with open_client(scheduler, workers) as client:
-        check_versions(client)
+        check_versions(client)  # first: a refused sweep has done nothing
+        prepare(sweep, force=force)
         futures = client.map(run_member, tasks, pure=False)
         by_future = dict(zip(futures, tasks))
         for future in as_completed(futures):
