@@ -330,7 +330,16 @@ def test_the_table_takes_each_members_listed_headline_and_the_report_shows_it(
     text, n = site.sweeps_page(config.reports_dir("demo"), staging)
     assert n == 1 and "# Sweeps" in text
     assert "divides sweep --data demo --only 04 -p treated=ARM,GEO,KAZ" in text
-    shown = pd.read_csv(staging / "sweeps" / f"{planned.root.name}.csv", keep_default_na=False)
+    shown = pd.read_csv(staging / "sweeps" / "sweep-1.csv", keep_default_na=False)
     assert list(shown.columns) == ["treated", *site.SWEEP_SHOWN]
-    assert (staging / "sweeps" / f"{planned.root.name}.png").exists()
+    assert (staging / "sweeps" / "sweep-1.png").read_bytes() == (
+        planned.root / "forest.png").read_bytes()
     assert site.sweeps_page(tmp_path / "nothing", staging) == ("", 0)
+    # the page as the report's Sphinx build renders it: the table's numbers and the figure
+    (staging / "sweeps.md").write_text(text)
+    (staging / "index.md").write_text("# Report\n\n```{toctree}\nsweeps\n```\n")
+    (staging / "conf.py").write_text(site.CONF.format(title="t"))
+    site._sphinx("html", staging, tmp_path / "html")
+    page = (tmp_path / "html" / "sweeps.html").read_text()
+    assert "<td><p>ARM</p></td>" in page and "<td><p>0.5</p></td>" in page
+    assert 'src="_images/sweep-1.png"' in page

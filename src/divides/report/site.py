@@ -332,8 +332,9 @@ def sweeps_page(run_dir: Path, staging: Path) -> tuple[str, int]:
                             "p-value each notebook declares."), ""]
     target = staging / "sweeps"
     target.mkdir(parents=True, exist_ok=True)
-    for manifest_path in found:
+    for i, manifest_path in enumerate(found, 1):
         folder = manifest_path.parent
+        staged = f"sweep-{i}"  # the folder's name has '+' (URL-quoted by Sphinx)
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         table = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
         grid = list(manifest.get("grid", {}))
@@ -344,13 +345,13 @@ def sweeps_page(run_dir: Path, staging: Path) -> tuple[str, int]:
                 f"`{manifest['command']}`: {len(manifest['members'])} members"
                 + (f", {failed} failed" if failed else "") + ".", ""]
         if manifest.get("figure") and (folder / manifest["figure"]).exists():
-            png = target / f"{folder.name}.png"
+            png = target / f"{staged}.png"
             shutil.copy2(folder / manifest["figure"], png)
             out += [f"![Headline estimates by member: {md_text(', '.join(grid))}]"
                     f"(sweeps/{png.name})", ""]
-        shown.to_csv(target / f"{folder.name}.csv", index=False, lineterminator="\n")
+        shown.to_csv(target / f"{staged}.csv", index=False, lineterminator="\n")
         out += [f":::{{csv-table}} Headline estimates by member",
-                f":file: sweeps/{folder.name}.csv", ":header-rows: 1", ":::", ""]
+                f":file: sweeps/{staged}.csv", ":header-rows: 1", ":::", ""]
     return "\n".join(out), len(found)
 
 
