@@ -109,18 +109,18 @@ def render(stored: pd.DataFrame, machine: str) -> str:
     speedup = loop["seconds"] / sweep6["seconds"]
     verdict = "meets" if speedup >= TARGET_SPEEDUP else "misses"
     out = [HEADING, "",
-           f"Notebook 04 on the demo data, `treated` one of {', '.join(TREATED)} per member; "
-           "every measurement from a fresh reports folder (every member executes), the build "
-           f"made beforehand; each command a fresh process. {machine}.", "",
+           (f"Notebook 04 on the demo data, `treated` one of {', '.join(TREATED)} per member; "
+            "every measurement from a fresh reports folder (every member executes), the build "
+            f"made beforehand; each command a fresh process. {machine}."), "",
            "| command | members | workers | seconds | per member |", "|---|---:|---:|---:|---:|"]
     for r in stored.itertuples():
         command = ("loop of `divides run -p`" if r.mode == "loop"
                    else f"`divides sweep --workers {r.workers}`")
         out.append(f"| {command} | {r.members} | {r.workers if r.mode == 'sweep' else '-'} | "
                    f"{r.seconds:.1f} | {r.seconds / r.members:.1f} |")
-    out += ["", f"Six members: the sweep on two workers took {sweep6['seconds']:.1f} s against "
-            f"{loop['seconds']:.1f} s for the loop, {speedup:.2f}x; it {verdict} the target of "
-            f"{TARGET_SPEEDUP}x on two cores."]
+    out += ["", (f"Six members: the sweep on two workers took {sweep6['seconds']:.1f} s "
+                 f"against {loop['seconds']:.1f} s for the loop, {speedup:.2f}x; it {verdict} "
+                 f"the target of {TARGET_SPEEDUP}x on two cores.")]
     grow = stored[stored["mode"] == "sweep"]
     if grow["members"].nunique() > 1:
         parts = []

@@ -118,8 +118,8 @@ def test_lock_pins_are_read_from_the_lock(tmp_path):
          "tcp://w2": {"divides": "0.0.0", "pandas": "2.2.0", "dask": None,
                       "jupyter-client": "8.6.3"}},
         sweep.lock_pins(lock))
-    assert problems == [f"worker tcp://w2: divides 0.0.0, the client runs divides "
-                        f"{sweep.__version__}",
+    assert problems == [(f"worker tcp://w2: divides 0.0.0, the client runs divides "
+                         f"{sweep.__version__}"),
                         "worker tcp://w2: dask not installed, requirements.lock pins 2026.8.0",
                         "worker tcp://w2: pandas 2.2.0, requirements.lock pins 3.0.1"]
 

@@ -340,17 +340,17 @@ def sweeps_page(run_dir: Path, staging: Path) -> tuple[str, int]:
         grid = list(manifest.get("grid", {}))
         shown = table[[c for c in (*grid, *SWEEP_SHOWN) if c in table.columns]]
         failed = int((table.get("status", pd.Series(dtype=str)) == "failed").sum())
-        out += [f"## {md_text(', '.join(manifest['notebooks']))}: "
-                f"{md_text(' x '.join(grid))}", "",
+        out += [(f"## {md_text(', '.join(manifest['notebooks']))}: "
+                 f"{md_text(' x '.join(grid))}"), "",
                 f"`{manifest['command']}`: {len(manifest['members'])} members"
                 + (f", {failed} failed" if failed else "") + ".", ""]
         if manifest.get("figure") and (folder / manifest["figure"]).exists():
             png = target / f"{staged}.png"
             shutil.copy2(folder / manifest["figure"], png)
-            out += [f"![Headline estimates by member: {md_text(', '.join(grid))}]"
-                    f"(sweeps/{png.name})", ""]
+            out += [(f"![Headline estimates by member: {md_text(', '.join(grid))}]"
+                     f"(sweeps/{png.name})"), ""]
         shown.to_csv(target / f"{staged}.csv", index=False, lineterminator="\n")
-        out += [f":::{{csv-table}} Headline estimates by member",
+        out += [":::{csv-table} Headline estimates by member",
                 f":file: sweeps/{staged}.csv", ":header-rows: 1", ":::", ""]
     return "\n".join(out), len(found)
 

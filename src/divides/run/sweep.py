@@ -227,9 +227,9 @@ def prepare(sweep: Sweep, force: bool = False) -> None:
     base = config.reports_dir(sweep.data) / SWEEPS_FOLDER
     base.mkdir(parents=True, exist_ok=True)
     db, log = base / graph.DB_NAME, base / notebooks.LOG_NAME
-    if graph.demo_pending(sweep.data):
-        if graph.execute(graph.data_tasks(sweep.data), ["demo"], db, log=log):
-            raise DividesError(f"demo: not written (details in {log})")
+    if graph.demo_pending(sweep.data) and graph.execute(graph.data_tasks(sweep.data),
+                                                         ["demo"], db, log=log):
+        raise DividesError(f"demo: not written (details in {log})")
     draws = {graph.plan(sweep.data, sweep.only, m.params).draws(nb)
              for m in sweep.members for nb in sweep.selected}
     for d in sorted(draws, key=lambda d: -1 if d is None else d):
@@ -588,13 +588,13 @@ def index_html(manifest: dict, table) -> str:
                        .any() else ["notebook"])
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              f"<title>{html.escape(title)}</title>",
-             "<style>body{font-family:DejaVu Sans,Arial,sans-serif;margin:2em}"
-             "table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;"
-             "padding:.2em .4em}img{max-width:100%}</style>", "</head>", "<body>",
+             ("<style>body{font-family:DejaVu Sans,Arial,sans-serif;margin:2em}"
+              "table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;"
+              "padding:.2em .4em}img{max-width:100%}</style>"), "</head>", "<body>",
              f"<h1>{html.escape(title)}</h1>",
              f"<p><code>{html.escape(manifest['command'])}</code></p>",
-             f'<p>{len(manifest["members"])} members; table: <a href="{RESULTS_NAME}">'
-             f'{RESULTS_NAME}</a>, manifest: <a href="{MANIFEST_NAME}">{MANIFEST_NAME}</a>.</p>']
+             (f'<p>{len(manifest["members"])} members; table: <a href="{RESULTS_NAME}">'
+              f'{RESULTS_NAME}</a>, manifest: <a href="{MANIFEST_NAME}">{MANIFEST_NAME}</a>.</p>')]
     if manifest.get("figure"):
         parts.append(f'<p><img src="{FIGURE_NAME}" alt="forest plot of the headline '
                      'estimates by member"></p>')
