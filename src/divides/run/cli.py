@@ -317,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive_int, default=2,
                    help="worker processes of the local cluster (default 2)")
     p.add_argument("--force", action="store_true",
-                   help="execute every member, even those whose outputs are up to date")
+                   help="execute every member, even those whose outputs are up to date "
+                        "(and make the shared build and spec curve anew, as `divides run "
+                        "--force` does)")
     p.set_defaults(func=_cmd_sweep)
     return parser
 

@@ -354,7 +354,12 @@ def open_client(scheduler: str | None = None, workers: int = 2):
     more threads per worker would only wait on it)."""
     import logging
 
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise DividesError(f"divides sweep runs on dask.distributed, which is not installed "
+                           f"({exc}); install the project's 'scale' extra (make setup does)"
+                           ) from None
 
     if scheduler:
         with Client(scheduler) as client:
@@ -388,12 +393,12 @@ def run(data: str | None = "demo", only: list[str] | None = None,
     tasks = [{"data": data, "only": only, "params": m.params, "force": force,
               "retries": retries, "root": str(m.root), "label": m.label, "paths": paths}
              for m in sweep.members]
-    from dask.distributed import as_completed
-
     results: dict[str, dict] = {}
     with open_client(scheduler, workers) as client:
         check_versions(client)  # first: a refused sweep has done nothing
         prepare(sweep, force=force)
+        from dask.distributed import as_completed
+
         futures = client.map(run_member, tasks, pure=False)
         by_future = dict(zip(futures, tasks))
         for future in as_completed(futures):
