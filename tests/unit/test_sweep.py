@@ -325,6 +325,13 @@ def test_the_table_takes_each_members_listed_headline_and_the_report_shows_it(
     assert table["error"].tolist() == ["", "no headline estimates declared by the notebook",
                                        "cell 3: ModelError: no outcome"]
     assert sweep.write_outputs(planned, results) == []  # the same content: nothing rewritten
+    # the default run's report takes the sweep among its inputs (made again when it changes)
+    from divides.run import collect
+
+    (config.reports_dir("demo") / "run.json").write_text(json.dumps(
+        {"notebooks": {}, "figures": [], "tables": []}))
+    assert {planned.root / "results.csv", planned.root / "sweep.json"} <= set(
+        collect.report_inputs(config.reports_dir("demo")))
 
     staging = tmp_path / "staging"
     text, n = site.sweeps_page(config.reports_dir("demo"), staging)
