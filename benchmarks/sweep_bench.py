@@ -129,7 +129,7 @@ def render(stored: pd.DataFrame, machine: str) -> str:
             slope = ((g["seconds"].iloc[-1] - g["seconds"].iloc[0])
                      / (g["members"].iloc[-1] - g["members"].iloc[0]))
             parts.append(f"{w} worker(s): {slope:.1f} s per added member")
-        out += [f" Growth from {grow['members'].min()} to {grow['members'].max()} members: "
+        out += [f"Growth from {grow['members'].min()} to {grow['members'].max()} members: "
                 + "; ".join(parts) + "."]
     out.append("")
     return "\n".join(out)
