@@ -41,7 +41,7 @@ controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 import divides
 from divides import config
 from divides.figures import registry
-from divides.models import Spec, fit, side_by_side, tidy_many, write_tables
+from divides.models import Spec, fit, headline, side_by_side, tidy_many, write_tables
 from divides.models.frames import with_gap_series, with_latest_gap
 
 panel = divides.load_panel(data)
@@ -71,6 +71,8 @@ cross = [
 _ = write_tables(cross, tables_dir / f"02_cross_section_{outcome}_{year}",
                  names=["internet use", "sex gap", "urban-rural gap"],
                  caption=f"Cross-section {year}: {outcome} on access and gaps (HC3)")
+_ = headline.write(config.notebook_output_dir(data, report_dir), "02", headline.from_tidy(
+    tidy_many(cross[:1], ["cross-section"]), ["cross-section"], "internet_users_pct"))
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -45,7 +45,7 @@ from IPython.display import Markdown
 import divides
 from divides import catalogue, config
 from divides.figures import charts, registry, style
-from divides.models import Spec, fit, narrative, tidy_many, write_tables
+from divides.models import Spec, fit, headline, narrative, tidy_many, write_tables
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
 
@@ -129,6 +129,8 @@ key = table[table["term"].str.startswith((regressor, "osi"))][
     ["model", "term", "coef", "stderr", "p", "ci_low", "ci_high", "n_obs", "n_countries"]]
 key.to_csv(tables_dir / f"03_egov_{outcome}_key_terms.csv", index=False, lineterminator="\n",
            float_format="%.6g")
+_ = headline.write(config.notebook_output_dir(data, report_dir), "03",
+                   headline.from_tidy(table, ["pooled", "two-way FE"], regressor))
 print(key.round(3).to_string(index=False))
 
 # %% [markdown]

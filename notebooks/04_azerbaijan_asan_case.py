@@ -48,7 +48,7 @@ from IPython.display import Markdown
 import divides
 from divides import config
 from divides.figures import registry, style
-from divides.models import ModelError, case
+from divides.models import ModelError, case, headline
 
 panel = divides.load_panel(data)
 screen = case.donor_screen(donor_group, keep=tuple(keep_donors), panel=panel, treated=treated)
@@ -252,6 +252,8 @@ print(f"{len(fake) - len(ok)} fake years without enough pre-treatment years left
 interval = case.conformal_interval(panel, main, treated=treated, donor_pool=donors,
                                    treatment_year=treatment_year, alpha=0.1)
 print(case.conformal_sentence(interval))
+_ = headline.write(config.notebook_output_dir(data, report_dir), "04",
+                   headline.from_case(loo, interval, treated))
 
 # %% [markdown]
 # What this does to the claim: whether the synthetic-control gap rests on one donor is

@@ -61,7 +61,7 @@ from IPython.display import Markdown, display
 
 from divides import config
 from divides.figures import registry
-from divides.models import narrative, speccurve
+from divides.models import headline, narrative, speccurve
 
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
@@ -97,6 +97,8 @@ inference = curve.inference
 inference.to_csv(tables_dir / "05_speccurve_agreement.csv", index=False, lineterminator="\n",
                  float_format="%.6g")
 print(inference.drop(columns=["data_kind"]).round(3).to_string(index=False))
+_ = headline.write(config.notebook_output_dir(data, report_dir), "05",
+                   headline.from_curve(inference, key_regressor))
 
 # %% [markdown]
 # The same rows for the key regressor of this notebook, in words (computed, not typed):

@@ -313,6 +313,48 @@ def tables_page(tables: list[Path], staging: Path) -> tuple[str, int]:
     return "\n".join(out), n
 
 
+#: The sweeps of a default run's folder (``divides sweep``, :mod:`divides.run.sweep`).
+SWEEPS_FOLDER = "sweeps"
+#: The sweep table's columns the report shows (besides the swept parameters).
+SWEEP_SHOWN = ("status", "name", "estimate", "ci_low", "ci_high", "p_value", "n")
+
+
+def sweeps_page(run_dir: Path, staging: Path) -> tuple[str, int]:
+    """Markdown of the sweeps page: each sweep in ``<run_dir>/sweeps/`` (its command, its
+    forest figure, its table of headline estimates, one row per member and estimate);
+    ``("", 0)`` when there is none."""
+    found = sorted((run_dir / SWEEPS_FOLDER).glob("*/sweep.json"))
+    if not found:
+        return "", 0
+    out = ["# Sweeps", "", ("Each sweep ran a notebook once per combination of parameter values "
+                            "(`divides sweep`); its members' headline estimates are gathered "
+                            "below, one row per member and estimate, with the interval and "
+                            "p-value each notebook declares."), ""]
+    target = staging / "sweeps"
+    target.mkdir(parents=True, exist_ok=True)
+    for i, manifest_path in enumerate(found, 1):
+        folder = manifest_path.parent
+        staged = f"sweep-{i}"  # the folder's name has '+' (URL-quoted by Sphinx)
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        table = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
+        grid = list(manifest.get("grid", {}))
+        shown = table[[c for c in (*grid, *SWEEP_SHOWN) if c in table.columns]]
+        failed = int((table.get("status", pd.Series(dtype=str)) == "failed").sum())
+        out += [(f"## {md_text(', '.join(manifest['notebooks']))}: "
+                 f"{md_text(' x '.join(grid))}"), "",
+                f"`{manifest['command']}`: {len(manifest['members'])} members"
+                + (f", {failed} failed" if failed else "") + ".", ""]
+        if manifest.get("figure") and (folder / manifest["figure"]).exists():
+            png = target / f"{staged}.png"
+            shutil.copy2(folder / manifest["figure"], png)
+            out += [(f"![Headline estimates by member: {md_text(', '.join(grid))}]"
+                     f"(sweeps/{png.name})"), ""]
+        shown.to_csv(target / f"{staged}.csv", index=False, lineterminator="\n")
+        out += [":::{csv-table} Headline estimates by member",
+                f":file: sweeps/{staged}.csv", ":header-rows: 1", ":::", ""]
+    return "\n".join(out), len(found)
+
+
 def sources_page() -> str:
     """Markdown of the sources and citations page (``data/sources.csv``)."""
     table = codebook.citations_table()
@@ -381,13 +423,17 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     manifest_path = config.processed_dir(data) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     date = run_date(notebooks)
-    (staging / "index.md").write_text(front_page(data, date, params, manifest, pages),
-                                      encoding="utf-8")
     chapters, further = outline(run_dir)
     ordered = [t for c in chapters for t in c.tables] + further
     text, n_tables = tables_page(ordered, staging)
     (staging / "tables.md").write_text(text, encoding="utf-8")
     (staging / "sources.md").write_text(sources_page(), encoding="utf-8")
+    sweeps_text, n_sweeps = sweeps_page(run_dir, staging)
+    if n_sweeps:
+        (staging / "sweeps.md").write_text(sweeps_text, encoding="utf-8")
+    (staging / "index.md").write_text(front_page(data, date, params, manifest,
+                                                 pages + (["sweeps"] if n_sweeps else [])),
+                                      encoding="utf-8")
     title = f"divides report: {data} data"
     (staging / "conf.py").write_text(CONF.format(
         title=title, date=date, subtitle="synthetic demo data" if data == "demo"

@@ -188,6 +188,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       force=args.force)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from divides.run import sweep
+
+    return sweep.run(data=args.data, only=args.only, params=args.param, grid_file=args.grid,
+                     scheduler=args.scheduler, workers=args.workers, force=args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="divides",
@@ -288,6 +295,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run every step, even those whose inputs, code and parameters are "
                         "unchanged since their last run")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("sweep", help="run notebooks once per combination of parameter values "
+                       "(a grid), on dask, and gather their headline estimates in one table")
+    p.add_argument("--data", choices=DATA_CHOICES, default=None,
+                   help="data kind (default: the grid file's, else demo)")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="notebook names or prefixes (default: the grid file's)")
+    p.add_argument("-p", "--param", action="append", default=None, metavar="NAME=A,B,...",
+                   help="a parameter and its values, one member each (repeatable: every "
+                        "combination is a member). Values are separated by commas; for a "
+                        "list parameter members are separated by ';' and a member's items by "
+                        "commas (-p \"controls=a;a,b\"). Each member runs as `divides run "
+                        "--only ... -p name=value` would, into the same folder")
+    p.add_argument("--grid", default=None, metavar="FILE.toml",
+                   help="the grid from a TOML file ([grid] name = [values]; see "
+                        "docs/sweeps.md and sweeps/)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a running dask scheduler (e.g. tcp://10.0.0.5:8786; default: a local "
+                        "cluster)")
+    p.add_argument("--workers", type=_positive_int, default=2,
+                   help="worker processes of the local cluster (default 2)")
+    p.add_argument("--force", action="store_true",
+                   help="execute every member, even those whose outputs are up to date "
+                        "(and make the shared build and spec curve anew, as `divides run "
+                        "--force` does)")
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 

@@ -194,4 +194,7 @@ def report_inputs(root: Path) -> list[Path]:
     manifest = read_manifest(root)
     made = [root / e["executed"] for e in manifest["notebooks"].values()]
     made += [root / f for f in (*manifest["figures"], *manifest["tables"])]
+    # the sweeps gathered in this folder (`divides sweep`): the report has a page of them
+    made += sorted((root / "sweeps").glob("*/sweep.json"))
+    made += sorted((root / "sweeps").glob("*/results.csv"))
     return sorted(p for p in made if p.exists())

@@ -102,6 +102,16 @@ def tasks(run: Run) -> dict[str, list[dict]]:
     return graph
 
 
+#: The tasks before the notebooks (:func:`data_tasks`): shared by every run of one data kind.
+DATA_TASKS = ("demo", "read", "build", "specs", "codebook")
+
+
+def without_data_tasks(graph: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """``graph`` without :data:`DATA_TASKS` (made beforehand, e.g. once by the client of a
+    sweep): the notebooks still list the build's files as inputs (``file_dep``)."""
+    return {base: ds for base, ds in graph.items() if base not in DATA_TASKS}
+
+
 def targets(graph: dict[str, list[dict]]) -> list[str]:
     """What a run asks doit for: every notebook, collect, and the codebook and report when
     the graph has them (the other tasks run as what these follow)."""

@@ -26,6 +26,7 @@ import ast
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import time
@@ -42,8 +43,22 @@ LOG_NAME = "run.log"
 RUNNER_PARAMETERS = ("data", "report_dir")
 #: Longest slug kept readable; a longer one is cut and ends in a hash of the parameters.
 SLUG_MAX_CHARS = 80
-#: Errors that mean "the kernel did not come up", worth one more try.
+#: Errors that mean "the kernel did not come up", worth one more try (with ZeroMQ's own
+#: errors, :func:`kernel_start_errors`: kernels starting at once can race for ports).
 _KERNEL_START_ERRORS = (RuntimeError, TimeoutError, ConnectionError, OSError)
+#: Seconds before the second try of a kernel that did not start; n times it before try n+1,
+#: plus up to as much again at random, so kernels that collided do not collide again.
+KERNEL_RETRY_BACKOFF_S = 1.0
+
+
+def kernel_start_errors() -> tuple[type[BaseException], ...]:
+    """What a kernel failing to start raises: :data:`_KERNEL_START_ERRORS` and
+    ``zmq.ZMQError`` (e.g. "Address already in use" when two kernels took one port)."""
+    try:
+        import zmq
+    except ImportError:  # pragma: no cover - jupyter_client depends on pyzmq
+        return _KERNEL_START_ERRORS
+    return (*_KERNEL_START_ERRORS, zmq.ZMQError)
 
 
 @dataclass
@@ -356,11 +371,11 @@ def execute(nb: Path, out_dir: Path, data: str, kernel: str, retries: int,
             return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
                                error=f"cell {exc.exec_count}: {exc.ename}: "
                                      + " ".join(str(exc.evalue).split()))
-        except _KERNEL_START_ERRORS as exc:
+        except kernel_start_errors() as exc:
             if attempt > retries:
                 return NotebookRun(nb.stem, output, time.perf_counter() - start, attempt,
-                                   error=f"kernel did not start: {exc}")
-            time.sleep(1.0 * attempt)
+                                   error=f"kernel did not start: {type(exc).__name__}: {exc}")
+            time.sleep(KERNEL_RETRY_BACKOFF_S * attempt * (1 + random.random()))
     raise AssertionError("unreachable")
 
 

@@ -23,7 +23,8 @@ def default_jobs() -> int:
 
 
 def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = None,
-        retries: int = 2, params: dict[str, str] | None = None, force: bool = False) -> int:
+        retries: int = 2, params: dict[str, str] | None = None, force: bool = False,
+        upstream: bool = True) -> int:
     """Run the graph for the notebooks: 0 when all succeed.
 
     ``params``: ``name -> text`` from ``-p name=value``, parsed by the type of each notebook's
@@ -31,16 +32,24 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     this folder is not run again (a notebook's outputs are reused); ``force`` runs every
     step. ``jobs``: tasks at once, by default :func:`default_jobs`. A complete run (no
     ``only``) also writes the codebook and the report (HTML and PDF).
+
+    ``upstream=False``: the data steps (demo, reads, build, spec curve) and the notebooks'
+    jupytext sync are left out, as already done: a member of ``divides sweep``
+    (:mod:`divides.run.sweep`), whose client made them once so that members running at
+    once never write the shared build. The notebooks still read the build's files as
+    their inputs, so the skip-unchanged rule is the same.
     """
     if not notebooks.find(only):
         print(f"no notebooks in {config.NOTEBOOKS_DIR}")
         return 0
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     this = graph.plan(data, only, params, retries=retries, force=force)
-    for nb in this.selected:  # the .py is what people edit: it is what runs
+    for nb in this.selected if upstream else []:  # the .py is what people edit: it runs
         if notebooks.sync_pair(nb):
             print(f"{nb.name}: brought in step with {nb.with_suffix('.py').name} (jupytext)")
     tasks = graph.tasks(this)
+    if not upstream:
+        tasks = graph.without_data_tasks(tasks)
     root = this.root
     root.mkdir(parents=True, exist_ok=True)
     # kernels', doit's and the steps' messages: the console gets one line per step
@@ -48,7 +57,7 @@ def run(data: str = "demo", only: list[str] | None = None, jobs: int | None = No
     with open(log, "a", encoding="utf-8") as stream:
         stream.write(f"--- divides run --data {data} {' '.join(only or [])} "
                      f"{params or ''}\n")
-    demo_ran = graph.demo_pending(data)
+    demo_ran = upstream and graph.demo_pending(data)
     if demo_ran:
         # the head step first: the reads and the build are listed from the files it writes
         root.mkdir(parents=True, exist_ok=True)
