@@ -40,14 +40,15 @@ regressor = "egdi"  # kind: panel_column
 controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 
 # %%
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import divides
 from divides import catalogue, config
 from divides.figures import charts, registry, style
-from divides.models import Spec, fit, narrative, tidy_many, write_tables
+from divides.models import Spec, fit, narrative, tidy_many
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
+from divides.models.tables import show, write_regression
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -105,6 +106,7 @@ _ = registry.save("map_outcome", figures_dir, panel=panel, outcome=outcome)
 # ## Pooled, between and within, side by side
 
 # %%
+# NBVAL_CHECK_OUTPUT
 specs = {
     "pooled, no controls": Spec(outcome, (regressor,), (), estimator="pooled"),
     "pooled": Spec(outcome, (regressor,), tuple(controls), estimator="pooled"),
@@ -119,17 +121,9 @@ specs = {
     "two-way FE, OSI": Spec(outcome, ("osi",), tuple(controls), estimator="twfe"),
 }
 results = [fit(panel, spec) for spec in specs.values()]
-_ = write_tables(results, tables_dir / f"03_egov_{outcome}", names=list(specs),
-                 caption=f"{regressor} and {outcome}: pooled, between and two-way FE")
-
-# %%
-# NBVAL_CHECK_OUTPUT
 table = tidy_many(results, list(specs))
-key = table[table["term"].str.startswith((regressor, "osi"))][
-    ["model", "term", "coef", "stderr", "p", "ci_low", "ci_high", "n_obs", "n_countries"]]
-key.to_csv(tables_dir / f"03_egov_{outcome}_key_terms.csv", index=False, lineterminator="\n",
-           float_format="%.6g")
-print(key.round(3).to_string(index=False))
+write_regression(results, tables_dir / f"03_egov_{outcome}", names=list(specs),
+                 caption=f"{regressor} and {outcome}: pooled, between and two-way FE")
 
 # %% [markdown]
 # The pooled and between coefficients compare countries; the two-way fixed-effects
@@ -185,12 +179,9 @@ editions = {
                                              estimator="twfe"),
 }
 edition_results = [fit(ranked, spec) for spec in editions.values()]
-edition_table = tidy_many(edition_results, list(editions))
-edition_table = edition_table[edition_table["term"].isin([regressor, "osi", rank_name])][
-    ["model", "term", "coef", "stderr", "p", "n_obs", "n_countries", "year_first"]]
-edition_table.to_csv(tables_dir / f"03_egov_{outcome}_editions.csv", index=False,
-                     lineterminator="\n", float_format="%.6g")
-print(edition_table.round(3).to_string(index=False))
+write_regression(edition_results, tables_dir / f"03_egov_{outcome}_editions",
+                 names=list(editions),
+                 caption=f"Two-way FE, {outcome} on {regressor} across survey editions")
 
 # %% [markdown]
 # ## One estimate, four p-values
@@ -207,7 +198,8 @@ print(edition_table.round(3).to_string(index=False))
 conventions = p_value_conventions(panel, editions["all editions"])
 conventions.to_csv(tables_dir / f"03_egov_{outcome}_p_conventions.csv", index=False,
                    lineterminator="\n", float_format="%.6g")
-print(conventions[["convention", "coef", "stderr", "p", "note"]].round(4).to_string(index=False))
+display(show(conventions[["convention", "coef", "stderr", "p", "note"]],
+             caption=f"One two-way FE estimate of {regressor}, four p-values"))
 n_periods = int(conventions["n_periods"].iloc[0])
 usable = conventions[~conventions["note"].str.startswith("unreliable")]
 print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one estimate "
@@ -228,27 +220,23 @@ print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one
 # behind.
 
 # %%
-frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct", name="gap_sex_pp_latest")
+# NBVAL_CHECK_OUTPUT
+frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct")
+gap = "gap_sex_itu_internet_users_pp_latest"  # the default name of the latest gap
 # In two-way FE the gap's own term is absorbed by the country effects, so the model takes
 # the regressor and the product regressor x gap only.
-product = f"{regressor}_x_gap_sex_pp_latest"
-frame[product] = frame[regressor] * frame["gap_sex_pp_latest"]
+product = f"{regressor}_x_{gap}"
+frame[product] = frame[regressor] * frame[gap]
 interaction = [
-    fit(frame, Spec(outcome, (regressor, "gap_sex_pp_latest"), tuple(controls),
-                    estimator="pooled", interactions=((regressor, "gap_sex_pp_latest"),))),
+    fit(frame, Spec(outcome, (regressor, gap), tuple(controls),
+                    estimator="pooled", interactions=((regressor, gap),))),
     fit(frame, Spec(outcome, (regressor, product), tuple(controls), estimator="twfe")),
     fit(frame, Spec(outcome, (regressor, product), tuple(controls), estimator="twfe",
                     standardise=True)),
 ]
 names = ["pooled", "two-way FE", "two-way FE, standardised"]
-_ = write_tables(interaction, tables_dir / f"03_egov_x_gap_{outcome}", names=names,
-                 caption=f"{regressor} x internet gender gap")
-
-# %%
-# NBVAL_CHECK_OUTPUT
-inter = tidy_many(interaction, names)
-print(inter[inter["term"].str.contains("_x_|^gap", regex=True) | (inter["term"] == regressor)][
-    ["model", "term", "coef", "stderr", "p", "n_countries"]].round(4).to_string(index=False))
+write_regression(interaction, tables_dir / f"03_egov_x_gap_{outcome}", names=names,
+                 caption=f"{regressor} and the internet gender gap")
 
 # %% [markdown]
 # ## Both halves of the story

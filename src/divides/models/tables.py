@@ -248,7 +248,7 @@ def term_label(term: str) -> str:
         if gap["stem"] and what is None:
             what = gap["stem"].replace("_", " ")
         groups = _GAP_DIMENSIONS.get(gap["dim"], gap["dim"])
-        text = f"Gap in {what[:1].lower() + what[1:]}" if what else "Gap"
+        text = f"{what}: gap" if what else "Gap"
         text += f" ({groups}, {_GAP_UNITS[gap['unit']]})"
         return text + (", latest survey" if gap["latest"] else "")
     return term.replace("_", " ")
@@ -376,9 +376,8 @@ def regression_table(tidy_rows: pd.DataFrame, caption: str = "",
             if (model, term) in cells.index:
                 e = cells.loc[(model, term)]
                 coef, se, p = float(e["coef"]), float(e["stderr"]), float(e["p"])
-                places = decimals(coef, se, digits=digits)
-                coef_row.append(f"{coef:.{places}f}".replace("-", "\u2212") + stars(p))
-                se_row.append(f"({se:.{places}f})")
+                coef_row.append(format_float(coef, digits).replace("-", "\u2212") + stars(p))
+                se_row.append(f"({format_float(se, digits)})")
             else:
                 coef_row.append("")
                 se_row.append("")
@@ -492,24 +491,32 @@ def table_caption(csv: Path) -> str:
 
 # -- any other table: headers in words, numbers to sensible digits -------------------------
 
+#: Longest unit a table header carries (a longer one would make the column too wide).
+HEADER_UNIT_CHARS = 20
+#: Units a header does not name (they say nothing a reader needs).
+_UNSAID_UNITS = {"code", "category", "year", "name", "text"}
 #: Columns that hold p-values (shown to 3 decimals, ``< 0.001`` below).
 P_COLUMNS = {"p", "p_value", "pvalue", "p_wild", "placebo_p"}
 _HEADER_WORDS = {"p": "p-value", "p_value": "p-value", "pvalue": "p-value",
                  "stderr": "Standard error", "coef": "Coefficient", "ci_low": "95% CI, low",
                  "ci_high": "95% CI, high", "n_obs": "Observations", "n_countries": "Countries",
-                 "iso3": "Country (ISO3)", "n_periods": "Periods"}
+                 "iso3": "Country", "n_periods": "Periods", "year": "Year"}
 
 
 def header_words(col: str) -> str:
-    """A table header in words: the column registry's label (and unit) for a panel or gaps
-    column, a few model words (``stderr`` -> "standard error"), else the name with its
-    underscores as spaces."""
-    if catalogue.has_column(col):
-        row = catalogue.column_row(col)
-        unit = f" ({row['unit']})" if row["unit"] and row["unit"] not in row["label"] else ""
-        return f"{row['label']}{unit}"
+    """A table header in words: the column registry's short (figure) label, with its unit
+    when that is short, for a panel or gaps column; a few model words (``stderr`` ->
+    "Standard error"); else the name with its underscores as spaces."""
     if col in _HEADER_WORDS:
         return _HEADER_WORDS[col]
+    if catalogue.has_column(col):
+        row = catalogue.column_row(col)
+        label = str(row["figure_label"] or row["label"])
+        unit = str(row["figure_unit"] or row["unit"])
+        short = (unit and len(unit) <= HEADER_UNIT_CHARS and unit not in label
+                 and unit not in _UNSAID_UNITS)
+        text = f"{label} ({unit})" if short else label
+        return text[:1].upper() + text[1:]
     if col.startswith("gap_") and _GAP.match(col):
         return term_label(col)
     words = col.replace("_", " ").strip()
@@ -562,7 +569,7 @@ def display_frame(frame: pd.DataFrame, max_rows: int | None = None,
     formatted (:func:`format_column`), the first ``max_rows`` rows."""
     frame = frame.copy()
     if isinstance(frame.columns, pd.MultiIndex):
-        frame.columns = [", ".join(header_words(str(p)) for p in c if str(p))
+        frame.columns = [", ".join(term_label(str(p)) for p in c if str(p))
                          for c in frame.columns]
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
@@ -641,7 +648,7 @@ def save_table(frame: pd.DataFrame, csv: str | Path, caption: str,
     csv.parent.mkdir(parents=True, exist_ok=True)
     flat = frame.copy()
     if isinstance(flat.columns, pd.MultiIndex):
-        flat.columns = [", ".join(header_words(str(p)) for p in c if str(p))
+        flat.columns = [", ".join(term_label(str(p)) for p in c if str(p))
                         for c in flat.columns]
     if not isinstance(flat.index, pd.RangeIndex):
         flat = flat.reset_index()
