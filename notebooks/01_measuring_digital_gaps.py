@@ -104,7 +104,7 @@ parity, _ = charts.parity_data(gaps, panel, "sex", indicator=gap_indicator_sex)
 parity_text = narrative.association_sentence(
     parity, "internet_users_pct", "parity_ratio", "total internet use",
     "the female / male parity ratio of internet use")
-Markdown(parity_text)
+Markdown(parity_text, metadata=narrative.HEADLINE)  # the summary takes this finding
 
 # %%
 _ = registry.save("parity_vs_internet", figures_dir, panel=panel, gaps=gaps,

@@ -144,7 +144,9 @@ latest_text = narrative.estimate_sentence(
 used_text = narrative.rows_used_sentence(
     table, int(panel[outcome].notna().sum()), style.label(outcome, unit=False),
     ["pooled", "two-way FE", "two-way FE, lag 1 (latest)"])
-Markdown(f"{controls_text}\n\n{within_text}\n\n{latest_text}\n\n{used_text}")
+display(Markdown(controls_text))
+display(Markdown(within_text, metadata=narrative.HEADLINE))  # the summary takes this finding
+Markdown(f"{latest_text}\n\n{used_text}")
 
 # %%
 # the outcome beside the two corruption measures (CPI and WGI), pooled and within

@@ -48,7 +48,7 @@ from IPython.display import Markdown, display
 import divides
 from divides import config
 from divides.figures import registry, style
-from divides.models import ModelError, case
+from divides.models import ModelError, case, narrative
 from divides.models.tables import save_table, show
 
 panel = divides.load_panel(data)
@@ -135,7 +135,7 @@ for wave_outcome in wave_outcomes:
                           treated=treated, donor_group=donor_tag, treatment_year=treatment_year)
     wave_texts.append(case.waves_sentence(changes, style.label(wave_outcome, unit=False),
                                           treated_name, treatment_year))
-Markdown("\n\n".join(wave_texts))
+Markdown("\n\n".join(wave_texts), metadata=narrative.HEADLINE)  # the summary's finding
 
 # %% [markdown]
 # ## Event study

@@ -8,6 +8,7 @@ Markdown and takes the same table or frame the notebook prints or plots.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,3 +342,37 @@ def decomposition_sentence(decomposition: pd.DataFrame, named: float = NAMED_SHA
         text += (" More than half of the variance is in the interactions: what one decision "
                  "does depends on the others.")
     return text
+
+
+# -- the report's summary ------------------------------------------------------------------
+
+#: Output metadata that marks a displayed sentence as a notebook's headline finding (the
+#: report's summary takes its first sentence): ``Markdown(text, metadata=HEADLINE)``.
+HEADLINE = {"divides": {"headline": True}}
+#: Most sentences in the summary (one short paragraph).
+SUMMARY_SENTENCES = 5
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*_(])")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a Markdown text (split after ``.``, ``!`` or ``?`` where the next
+    one starts with a capital; a paragraph break always ends one)."""
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        out += [s.strip() for s in _SENTENCE_END.split(" ".join(para.split())) if s.strip()]
+    return out
+
+
+def is_headline(output: dict) -> bool:
+    """Whether a notebook output was displayed with :data:`HEADLINE`."""
+    meta = output.get("metadata") or {}
+    return bool((meta.get("divides") or {}).get("headline"))
+
+
+def summary(headlines: list[str], limit: int = SUMMARY_SENTENCES) -> str:
+    """One short paragraph of headline findings: the first sentence of each headline text
+    (in order, at most ``limit``), panel column names in words."""
+    from divides.models.tables import in_words
+
+    firsts = [sentences(text)[0] for text in headlines if sentences(text)]
+    return " ".join(in_words(s) for s in firsts[:limit])

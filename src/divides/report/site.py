@@ -33,6 +33,7 @@ import pandas as pd
 
 from divides import config
 from divides.figures.registry import FIGURE_MARKER
+from divides.models import narrative
 from divides.models import tables as model_tables
 from divides.report import codebook
 
@@ -267,6 +268,24 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path,
     return params, placed
 
 
+def headlines(nb) -> list[str]:
+    """The Markdown a notebook displayed as its headline findings
+    (:data:`divides.models.narrative.HEADLINE`)."""
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = (o.get("data") or {}).get("text/markdown")
+            if text and narrative.is_headline(o):
+                out.append(text if isinstance(text, str) else "".join(text))
+    return out
+
+
+def run_summary(nbs) -> str:
+    """The report's summary: one short paragraph, the first sentence of each notebook's
+    headline findings (:func:`divides.models.narrative.summary`)."""
+    return narrative.summary([h for nb in nbs for h in headlines(nb)])
+
+
 def run_date(notebooks: list[Path]) -> str:
     """When the run finished: the latest papermill end time of its notebooks (a run's own
     date, so rebuilding the report of one run gives the same front page)."""
@@ -307,8 +326,8 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 
 def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
-               pages: list[str]) -> str:
-    """Markdown of the front page."""
+               pages: list[str], summary: str = "") -> str:
+    """Markdown of the front page (``summary``: :func:`run_summary`)."""
     kind = ("synthetic demo data (invented values, not the publishers')" if data == "demo"
             else "real published data")
     out = [f"# divides report: {data} data", "",
@@ -317,6 +336,8 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
     if data == "demo":
         out += [(":::{warning}\nEvery number in this report comes from the synthetic demo "
                  "set, not from the publishers.\n:::"), ""]
+    if summary:
+        out += ["## Summary", "", summary, ""]
     out += ["## Contents", "", "```{toctree}", ":maxdepth: 1", "", *pages, "tables",
             "sources", "```", "", "[The whole report as a PDF](report.pdf)", ""]
     releases = manifest.get("releases") or []
@@ -422,8 +443,9 @@ p.table-note { font-size: 0.82em; color: #333; margin-top: 0.4em; max-width: 100
 
 
 #: JavaScript that lists the outputs of a page wider than its text column (``div.body``,
-#: the main article): every table, image, figure, code block and cell output whose box,
-#: or the block that scrolls it sideways, reaches past the column; and the page itself
+#: the main article): every table, image, figure, code block and cell output whose box
+#: (with any content spilling out of it), or the block that scrolls it sideways, reaches
+#: past the column; and the page itself
 #: when it scrolls sideways. The browser tests run it on every page of the report.
 OVERFLOW_JS = """
 const column = document.querySelector('[role=main]') || document.querySelector('div.body');
@@ -441,11 +463,15 @@ const what = 'table, img, svg, pre, figure, div.cell_output, div.output, div.tab
 for (const el of column.querySelectorAll(what)) {
   const own = el.getBoundingClientRect();
   if (own.width === 0) { continue; }
-  const box = (scroller(el) || el).getBoundingClientRect();
-  if (box.left < limit.left - 1 || box.right > limit.right + 1) {
+  const scrolls = scroller(el);
+  const box = (scrolls || el).getBoundingClientRect();
+  // content that spills out of a block that does not scroll is as wide as its content
+  const spill = !scrolls && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;
+  const right = spill ? box.left + el.scrollWidth : box.right;
+  if (box.left < limit.left - 1 || right > limit.right + 1) {
     bad.push([el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' +
               (el.className && el.className.baseVal === undefined ? el.className : ''),
-              Math.round(box.width), Math.round(limit.width)]);
+              Math.round(right - box.left), Math.round(limit.width)]);
   }
 }
 if (document.documentElement.scrollWidth > window.innerWidth) {
@@ -494,7 +520,8 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     manifest_path = config.processed_dir(data) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     date = run_date(notebooks)
-    (staging / "index.md").write_text(front_page(data, date, params, manifest, pages),
+    summary = run_summary([nbformat.read(nb, as_version=4) for nb in notebooks])
+    (staging / "index.md").write_text(front_page(data, date, params, manifest, pages, summary),
                                       encoding="utf-8")
     text, n_tables = tables_page(list(numbers), staging, numbers)
     (staging / "_static").mkdir(exist_ok=True)

@@ -372,17 +372,11 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
         escape(" ".join(fm.get("abstract", "").split())),
         "",
     ]
-    summary = []
     nbs = [nbformat.read(p, as_version=4) for p in run_notebooks]
-    for nb in nbs:
-        # sentences only: a heading a notebook displays (04's "## <country> from <year>")
-        # is its chapter's, not a finding
-        said = [s for s in _computed_sentences(nb) if not s.lstrip().startswith("#")]
-        if said:
-            summary.append(markdown(said[0])[0].strip())
+    summary = site.run_summary(nbs)
     out += ["#heading(level: 2, numbering: none, outlined: false, bookmarked: false)[Summary]"]
     if summary:
-        out += [" ".join(summary), ""]
+        out += [markdown(summary)[0].strip(), ""]
     else:
         out += ["The notebooks of this run computed no sentence from their results.", ""]
     if keys:
