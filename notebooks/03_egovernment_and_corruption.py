@@ -48,7 +48,7 @@ from divides.figures import charts, registry, style
 from divides.models import Spec, fit, narrative, tidy_many
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
-from divides.models.tables import show, write_regression
+from divides.models.tables import save_table, write_regression
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -198,10 +198,9 @@ write_regression(edition_results, tables_dir / f"03_egov_{outcome}_editions",
 # %%
 # NBVAL_CHECK_OUTPUT
 conventions = p_value_conventions(panel, editions["all editions"])
-conventions.to_csv(tables_dir / f"03_egov_{outcome}_p_conventions.csv", index=False,
-                   lineterminator="\n", float_format="%.6g")
-display(show(conventions[["convention", "coef", "stderr", "p", "note"]],
-             caption=f"One two-way FE estimate of {regressor}, four p-values"))
+display(save_table(conventions, tables_dir / f"03_egov_{outcome}_p_conventions.csv",
+                   float_format="%.6g",
+                   caption=f"One two-way FE estimate of {regressor}, four p-values"))
 n_periods = int(conventions["n_periods"].iloc[0])
 usable = conventions[~conventions["note"].str.startswith("unreliable")]
 print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one estimate "

@@ -105,11 +105,11 @@ def test_regression_table_cells_are_the_estimates_with_stars_and_errors_below(th
             coef_cell, se_cell = body[name].iloc[row], body[name].iloc[row + 1]
             assert labels[row + 1] == ""
             shown = coef_cell.rstrip("*").replace("\u2212", "-")
-            assert float(shown) == pytest.approx(  # to 3 significant digits at least
-                e["coef"], abs=0.5 * 10.0 ** -tables.decimals(e["coef"]))
+            half = 0.5 * 10.0 ** -tables.decimals(e["stderr"])  # the error's precision
+            assert float(shown) == pytest.approx(e["coef"], abs=half)
             assert coef_cell[len(coef_cell.rstrip("*")):] == tables.stars(e["p"])
-            assert float(se_cell.strip("()")) == pytest.approx(
-                e["stderr"], abs=0.5 * 10.0 ** -tables.decimals(e["stderr"]))
+            assert float(se_cell.strip("()")) == pytest.approx(e["stderr"], abs=half)
+            assert len(shown.split(".")[1]) == len(se_cell.strip("()").split(".")[1])
     # the constant is the last coefficient; its error row closes the coefficient block
     assert labels[reg.n_coef_rows - 2] == "Constant"
     detail = body.iloc[reg.n_coef_rows:]

@@ -376,8 +376,10 @@ def regression_table(tidy_rows: pd.DataFrame, caption: str = "",
             if (model, term) in cells.index:
                 e = cells.loc[(model, term)]
                 coef, se, p = float(e["coef"]), float(e["stderr"]), float(e["p"])
-                coef_row.append(format_float(coef, digits).replace("-", "\u2212") + stars(p))
-                se_row.append(f"({format_float(se, digits)})")
+                # the error sets the precision of both (a coefficient is known to its error)
+                places = decimals(se, digits=digits) if np.isfinite(se) else digits
+                coef_row.append(f"{coef:.{places}f}".replace("-", "\u2212") + stars(p))
+                se_row.append(f"({se:.{places}f})")
             else:
                 coef_row.append("")
                 se_row.append("")
@@ -485,7 +487,12 @@ def table_caption(csv: Path) -> str:
     stem = csv.stem
     if stem[:2].isdigit() and stem[2:3] == "_":
         stem = stem[3:]
-    text = in_words(stem).replace("_", " ")
+    # column names in the stem, bounded by underscores, in words
+    text = in_words(" ".join(stem.split("_")))
+    for name in sorted(set(catalogue.columns()["column"]), key=len, reverse=True):
+        spaced = " ".join(name.split("_"))
+        if len(spaced) > 3 and re.search(rf"(?<!\w){re.escape(spaced)}(?!\w)", text):
+            text = re.sub(rf"(?<!\w){re.escape(spaced)}(?!\w)", term_label(name), text)
     return text[:1].upper() + text[1:]
 
 

@@ -42,6 +42,13 @@ SIDEWAYS_WIDTH_MM = 240
 MM_PER_CHAR = 1.45
 #: A table cell wraps at spaces; its column is sized for at most this many characters a line.
 WRAP_CHARS = 22
+#: A regression table's row labels wrap beyond this many characters; its model names beyond
+#: this many.
+REG_LABEL_CHARS, REG_HEADER_CHARS = 26, 12
+#: A regression table's detail rows (estimator, errors) wrap beyond this many characters.
+REG_DETAIL_CHARS = 13
+#: Width of the text block (A4 less 22 mm margins each side).
+TEXT_WIDTH_MM = 166
 #: Fixed creation time of every PDF (byte-identical output): 2000-01-01 00:00 UTC.
 TIMESTAMP = 946684800
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
@@ -146,6 +153,11 @@ class TableText:
     chars: list[int]  # estimated width of each part, in characters
     landscape: bool
     note: str
+    keep_together: bool = False  # on one page (a regression table)
+
+
+def _longest_word(texts: list[str]) -> int:
+    return max((len(w) for text in texts for w in text.split()), default=1)
 
 
 def _width(header: str, cells: list[str]) -> int:
@@ -181,24 +193,34 @@ def regression_table(reg) -> TableText:
     body = reg.body
     headers = ["", *body.columns]
     cells = [list(body.index), *[body.iloc[:, i].tolist() for i in range(body.shape[1])]]
-    widths = [_width(h, c) for h, c in zip(headers, cells)]
+    # model columns as wide as their numbers (text in the detail rows wraps at spaces), the
+    # labels' column up to REG_LABEL_CHARS
+    widths = [max(_longest_word(cells[0]), min(max(map(len, cells[0])), REG_LABEL_CHARS)) + 2]
+    for header, column in zip(headers[1:], cells[1:]):
+        numbers, details = column[:reg.n_coef_rows], column[reg.n_coef_rows:]
+        widths.append(max(max(map(len, numbers), default=1), _longest_word([header, *column]),
+                          min(max(map(len, details), default=1), REG_DETAIL_CHARS),
+                          min(len(header), REG_HEADER_CHARS)) + 2)
     numeric = [False] + [True] * body.shape[1]
+    # its columns have set widths, so the whole text block (or page, sideways) is usable
     return _layout(headers, cells, widths, numeric, reg.note, rule_after=reg.n_coef_rows,
-                   center=True)
+                   center=True, portrait_chars=int(TEXT_WIDTH_MM / MM_PER_CHAR),
+                   landscape_chars=int(SIDEWAYS_WIDTH_MM / MM_PER_CHAR) - 8)
 
 
 def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
             numeric: list[bool], note: str, rule_after: int | None = None,
-            center: bool = False) -> TableText:
+            center: bool = False, portrait_chars: int = PORTRAIT_CHARS,
+            landscape_chars: int = LANDSCAPE_CHARS) -> TableText:
     """Typst tables of the columns: upright when they fit the text block, sideways when
     they fit so, else split into column groups that repeat the first column. ``rule_after``
     draws a thin rule after that many body rows (a regression table's coefficients)."""
-    landscape = sum(widths) > PORTRAIT_CHARS
+    landscape = sum(widths) > portrait_chars
     groups: list[list[int]] = [list(range(len(headers)))]
-    if sum(widths) > LANDSCAPE_CHARS:
+    if sum(widths) > landscape_chars:
         groups, current, used = [], [0], widths[0]
         for i in range(1, len(headers)):
-            if used + widths[i] > LANDSCAPE_CHARS and len(current) > 1:
+            if used + widths[i] > landscape_chars and len(current) > 1:
                 groups.append(current)
                 current, used = [0], widths[0]
             current.append(i)
@@ -211,14 +233,24 @@ def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
         align = ", ".join(("center" if center else "right") if numeric[i] else "left"
                           for i in group)
         head = ", ".join(f"[#strong({string_literal(headers[i])})]" for i in group)
+        # each column as wide as its estimate (a regression table's), else sized by Typst
+        cols = ("(" + ", ".join(f"{widths[i] * MM_PER_CHAR:.1f}mm" for i in group) + ",)"
+                if rule_after is not None else str(len(group)))
         rows = [", ".join(string_literal(cells[i][r]) for i in group) for r in range(n_rows)]
+        if rule_after is not None:
+            # a coefficient's label spans its row and its error's, so the two stay together
+            # beside a label that wraps
+            for r in range(0, min(rule_after, n_rows - 1), 2):
+                label = f"table.cell(rowspan: 2, {string_literal(cells[group[0]][r])})"
+                rows[r] = ", ".join([label, *(string_literal(cells[i][r]) for i in group[1:])])
+                rows[r + 1] = ", ".join(string_literal(cells[i][r + 1]) for i in group[1:])
         if rule_after is not None and 0 < rule_after < n_rows:
             rows.insert(rule_after, "table.hline(stroke: 0.5pt)")
         body = ",\n    ".join(rows)
-        parts.append(f"table(columns: {len(group)}, align: ({align},), stroke: none, "
+        parts.append(f"table(columns: {cols}, align: ({align},), stroke: none, "
                      f"inset: (x: 3pt, y: 2pt),\n  table.hline(), table.header({head}), "
                      f"table.hline(stroke: 0.5pt),\n    {body},\n  table.hline())")
-    return TableText(parts, chars, landscape, note)
+    return TableText(parts, chars, landscape, note, keep_together=rule_after is not None)
 
 # -- the document -------------------------------------------------------------------------
 
@@ -260,14 +292,17 @@ def _table_block(csv: Path) -> str:
     first = (f"#figure({t.parts[0]}, caption: [{escape(_caption(csv))}.], kind: table) "
              f"<{label}>")
     rest = [f"#block[#emph[@{label}, continued.]]\n#align(center, {p})" for p in t.parts[1:]]
+    setting = "#set text(size: 7.5pt, hyphenate: false)\n#set par(justify: false)"
     if not t.landscape:
-        return f"#[#set text(size: 7.5pt)\n{first}\n{chr(10).join(rest)}]{note}\n"
+        # a regression table (shorter than a page) stays on one page with its caption
+        opening = "#block(breakable: false)[" if t.keep_together else "#["
+        return f"{opening}{setting}\n{first}\n{chr(10).join(rest)}{note}]\n"
     blocks = [first, *rest]
     blocks[-1] += note
     return "".join(
         f"#block(breakable: false, rotate(-90deg, reflow: true, "
         f"block(width: {min(SIDEWAYS_WIDTH_MM, round(n * MM_PER_CHAR) + 12)}mm)"
-        f"[#set text(size: 7.5pt)\n{b}]))\n" for b, n in zip(blocks, t.chars, strict=True))
+        f"[{setting}\n{b}]))\n" for b, n in zip(blocks, t.chars, strict=True))
 
 
 def _notebook_parameters(nb) -> dict:
