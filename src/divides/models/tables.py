@@ -297,31 +297,44 @@ class RegressionTable:
     saved: str = ""
 
     def styler(self, caption: str | None = None):
-        """A pandas Styler: text escaped, row labels in words, a rule above the model
-        details; ``caption`` (default: the table's) above. Its element id is a hash of the
-        content, so that several tables on a page keep their own rules and the same table
-        gives the same bytes."""
+        """A pandas Styler: one row per term, its coefficient over its error in one cell
+        (they stay together beside a label that wraps), text escaped, a rule above the
+        model details; ``caption`` (default: the table's) above. Its element id is a hash
+        of the content, so that several tables on a page keep their own rules and the same
+        table gives the same bytes."""
         import hashlib
+        import html as html_mod
 
         caption = self.caption if caption is None else caption
         uid = hashlib.sha256((self.body.to_csv() + caption).encode("utf-8")).hexdigest()[:10]
-        row = self.n_coef_rows + 1
+        esc = html_mod.escape
+        coef, se = self.body.iloc[0:self.n_coef_rows:2], self.body.iloc[1:self.n_coef_rows:2]
+        paired = pd.DataFrame(
+            [[f"{esc(c)}<br>{esc(e)}" if c or e else "" for c, e in zip(crow, srow)]
+             for crow, srow in zip(coef.to_numpy(), se.to_numpy())],
+            index=list(coef.index), columns=self.body.columns)
+        details = self.body.iloc[self.n_coef_rows:].map(esc)
+        shown = pd.concat([paired, details])
+        shown.index = [esc(str(i)) for i in shown.index]
+        shown.columns = [esc(str(c)) for c in shown.columns]
+        row = len(paired) + 1
         styles = [{"selector": f"tbody tr:nth-child({row}) th, tbody tr:nth-child({row}) td",
                    "props": "border-top: 1px solid #444;"},
-                  {"selector": "td", "props": "text-align: center; padding: 1px 8px;"},
+                  {"selector": "td", "props": "text-align: center; padding: 2px 6px; "
+                                              "white-space: nowrap; vertical-align: top;"},
+                  # the model details (estimator, errors) wrap, so that many models fit
+                  {"selector": f"tbody tr:nth-child(n+{row}) td",
+                   "props": "white-space: normal; min-width: 5em; padding: 1px 6px;"},
                   {"selector": "th.col_heading",
-                   "props": "text-align: center; vertical-align: bottom;"},
+                   "props": "text-align: center; vertical-align: bottom; max-width: 9em;"},
                   {"selector": "th.row_heading",
-                   "props": "text-align: left; font-weight: normal; padding-right: 12px;"},
+                   "props": "text-align: left; font-weight: normal; padding-right: 10px; "
+                            "min-width: 9em; max-width: 16em; vertical-align: top;"},
                   {"selector": "caption", "props": "caption-side: top; text-align: left;"}]
-        styler = (self.body.style.format(escape="html").format_index(escape="html", axis=0)
-                  .format_index(escape="html", axis=1).set_uuid(uid)
-                  .set_table_attributes('class="regression-table"')
+        styler = (shown.style.set_uuid(uid).set_table_attributes('class="regression-table"')
                   .set_table_styles(styles).hide(axis="index", names=True))
         if caption:
-            import html as html_mod
-
-            styler = styler.set_caption(html_mod.escape(caption))
+            styler = styler.set_caption(esc(caption))
         return styler
 
     def to_html(self, caption: str | None = None) -> str:

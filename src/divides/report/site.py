@@ -433,9 +433,9 @@ div.table-wrap table { border-collapse: collapse; font-size: 0.88em;
 div.table-wrap caption { caption-side: top; text-align: left; font-weight: bold;
   padding-bottom: 0.4em; }
 div.table-wrap thead th { border-bottom: 1px solid #222; }
-table.regression-table td { white-space: nowrap; }
-table.regression-table th.row_heading { min-width: 12em; }
-table.regression-table th.col_heading { max-width: 10em; }
+div.table-wrap table.regression-table { font-size: 0.82em; }
+a.download code { font-family: inherit; font-size: 0.85em; font-weight: normal;
+  background: none; }
 table.data-table td, table.data-table th { max-width: 24em; }
 div.table-wrap td { font-variant-numeric: tabular-nums; }
 p.table-note { font-size: 0.82em; color: #333; margin-top: 0.4em; max-width: 100%; }
