@@ -209,6 +209,7 @@ _R2_NOTE = {"twfe": "within, net of country and year effects, for two-way FE",
 META_SUFFIX = ".meta.json"
 _GAP = re.compile(r"^gap_(?P<dim>[a-z]+)_(?:(?P<stem>\w+?)_)?(?P<unit>pp|parity|relgap)"
                   r"(?P<latest>_latest)?$")
+_GAP_WORD = re.compile(r"(?<![\w])gap_[a-z]+_\w*?(?:pp|parity|relgap)(?:_latest)?(?![\w])")
 _GAP_DIMENSIONS = {"sex": "men minus women", "area": "urban minus rural",
                    "income": "richest 60% minus poorest 40%", "age": "older minus younger",
                    "education": "more minus less educated"}
@@ -247,6 +248,7 @@ def term_label(term: str) -> str:
         what = _indicator_name(gap["stem"]) if gap["stem"] else None
         if gap["stem"] and what is None:
             what = gap["stem"].replace("_", " ")
+            what = what[:1].upper() + what[1:]
         groups = _GAP_DIMENSIONS.get(gap["dim"], gap["dim"])
         text = f"{what}: gap" if what else "Gap"
         text += f" ({groups}, {_GAP_UNITS[gap['unit']]})"
@@ -271,7 +273,9 @@ def in_words(text: str) -> str:
             return term_label(name)
         return _indicator_name(name.removesuffix("_pct")) or name
 
-    return _NAMES.sub(lambda m: words(m.group(1)), text)
+    text = _NAMES.sub(lambda m: words(m.group(1)), text)
+    # gap columns (models.frames names) in words
+    return _GAP_WORD.sub(lambda m: term_label(m.group(0)), text)
 
 
 def stars(p: float) -> str:
