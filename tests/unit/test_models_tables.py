@@ -43,10 +43,10 @@ def test_side_by_side_exports_are_byte_identical(tmp_path, results):
     for pa, pb in zip(a, b):
         assert pa.read_bytes() == pb.read_bytes()
     tex = a[2].read_text()
-    for marker in (r"\toprule", r"\midrule", r"\bottomrule", r"egdi\_lag1"):
+    for marker in (r"\toprule", r"\midrule", r"\bottomrule", "lagged 1 year"):
         assert marker in tex
     md = a[1].read_text()
-    assert "| N countries |" in md and "synthetic demo data" in md
+    assert "| Countries |" in md and "synthetic demo data" in md and "| Constant |" in md
     assert "\r" not in md
 
 

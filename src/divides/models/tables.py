@@ -126,38 +126,42 @@ def note(results) -> str:
 
 
 def to_markdown(results, names=None, digits: int = 3) -> str:
-    table = side_by_side(results, names, digits)
-    header = ["term", *table.columns]
+    """The regression table (:func:`regression_table`) as a Markdown table and its note."""
+    reg = regression_table(tidy_many(results, names), digits=digits)
+    header = ["", *reg.body.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for term, row in table.iterrows():
-        lines.append("| " + " | ".join([term, *row.tolist()]) + " |")
-    lines += ["", note(results), ""]
+    for label, row in reg.body.iterrows():
+        lines.append("| " + " | ".join([label, *row.tolist()]) + " |")
+    lines += ["", reg.note, ""]
     return "\n".join(lines)
 
 
 def _tex(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
-                 ("#", r"\#"), ("$", r"\$")):
+                 ("#", r"\#"), ("$", r"\$"), ("<", r"\textless{}"), (">", r"\textgreater{}"),
+                 ("²", r"\textsuperscript{2}"), ("×", r"\texttimes{}"),
+                 ("\u2212", "-"), ("\u2013", "--")):
         text = text.replace(a, b)
     return text
 
 
 def to_latex(results, names=None, digits: int = 3, caption: str = "") -> str:
-    """A booktabs ``tabular`` (needs ``\\usepackage{booktabs}``) inside a table float."""
-    table = side_by_side(results, names, digits)
-    ncol = len(table.columns)
-    n_terms = 2 * len({t for r in results for t in r.terms})
+    """The regression table (:func:`regression_table`) as a booktabs ``tabular`` (needs
+    ``\\usepackage{booktabs}``) inside a table float, its note below."""
+    reg = regression_table(tidy_many(results, names), digits=digits)
+    ncol = len(reg.body.columns)
     out = [r"\begin{table}[htbp]", r"\centering"]
     if caption:
         out.append(r"\caption{" + _tex(caption) + "}")
     out += [r"\begin{tabular}{l" + "c" * ncol + "}", r"\toprule",
-            " & ".join(["", *[_tex(c) for c in table.columns]]) + r" \\", r"\midrule"]
-    for i, (term, row) in enumerate(table.iterrows()):
-        if i == n_terms:
+            " & ".join(["", *[_tex(c) for c in reg.body.columns]]) + r" \\", r"\midrule"]
+    for i, (label, row) in enumerate(reg.body.iterrows()):
+        if i == reg.n_coef_rows:
             out.append(r"\midrule")
-        out.append(" & ".join([_tex(term), *[_tex(v) for v in row.tolist()]]) + r" \\")
+        cells = [_tex(v.replace("\u2212", "-")) for v in row.tolist()]
+        out.append(" & ".join([_tex(label), *cells]) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}",
-            r"\par\smallskip{\footnotesize " + _tex(note(results)) + "}", r"\end{table}", ""]
+            r"\par\smallskip{\footnotesize " + _tex(reg.note) + "}", r"\end{table}", ""]
     return "\n".join(out)
 
 
