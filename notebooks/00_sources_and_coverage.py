@@ -29,9 +29,12 @@ data = "demo"
 report_dir = ""  # set by `divides run`: this run's output folder
 
 # %%
+from IPython.display import display
+
 import divides
 from divides import config
 from divides.figures import registry
+from divides.models.tables import save_table, show
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -67,8 +70,8 @@ per_variable = (panel[["iso3", "year", *variables]]
                 .agg(countries=("iso3", "nunique"), country_years=("iso3", "size"),
                      first_year=("year", "min"), last_year=("year", "max"))
                 .reindex(variables))
-per_variable.to_csv(tables_dir / "coverage_by_variable.csv", lineterminator="\n")
-print(per_variable.to_string())
+save_table(per_variable, tables_dir / "coverage_by_variable.csv",
+           caption="Coverage of the main variables: countries and country-years with a value")
 
 # %% [markdown]
 # ## Coverage heatmap
@@ -93,10 +96,10 @@ read = drops[drops["stage"] == "read"]
 ledger = (read.pivot_table(index="source", columns="reason", values="rows", aggfunc="sum",
                            fill_value=0))
 ledger["rows_read"] = ledger.sum(axis=1)
-ledger.to_csv(tables_dir / "drop_ledger_by_source.csv", lineterminator="\n")
 balanced = (read.groupby(["source", "file"])["rows"].sum()
             == read.groupby(["source", "file"])["of_rows"].first()).all()
-print(ledger.to_string())
+display(save_table(ledger, tables_dir / "drop_ledger_by_source.csv",
+                   caption="Rows read from each source's files, by what became of them"))
 print(f"every file's ledger adds up: {balanced}")
 
 # %% [markdown]
@@ -114,7 +117,8 @@ summary = (overlaps.assign(abs_diff=overlaps["diff"].abs())
            .groupby(["panel_column", "winner_source", "loser_source"])
            .agg(country_years=("iso3", "size"), max_abs_diff=("abs_diff", "max"))
            .round(4))
-print(summary.to_string())
+show(summary, caption="Country-years where two sources give a value, and their largest "
+                      "absolute difference")
 
 # %% [markdown]
 # ## Limits

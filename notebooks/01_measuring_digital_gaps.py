@@ -38,6 +38,7 @@ import divides
 from divides import config
 from divides.figures import charts, registry
 from divides.models import narrative
+from divides.models.tables import save_table
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -61,8 +62,8 @@ size = (latest.assign(below_parity=latest["parity_ratio"] < 0.98)
              median_parity=("parity_ratio", "median"),
              share_below_parity=("below_parity", "mean"))
         .round(3))
-size.to_csv(tables_dir / "gap_size_latest.csv", lineterminator="\n")
-print(size.to_string())
+save_table(size, tables_dir / "gap_size_latest.csv",
+           caption="Size of the gaps, latest survey per country")
 
 # %% [markdown]
 # ## Which regions
@@ -76,8 +77,8 @@ itu = latest[(latest["source"] == "itu") & (latest["indicator"] == gap_indicator
 by_region = (itu.pivot_table(index="region", columns="dimension", values="gap_pp",
                              aggfunc="median").round(1))
 by_region["countries"] = itu.groupby("region")["iso3"].nunique()
-by_region.to_csv(tables_dir / "internet_gap_by_region.csv", lineterminator="\n")
-print(by_region.to_string())
+save_table(by_region, tables_dir / "internet_gap_by_region.csv",
+           caption="Median gap in internet use (pp) by region, latest ITU survey")
 
 # %% [markdown]
 # ## In which countries
@@ -103,7 +104,7 @@ parity, _ = charts.parity_data(gaps, panel, "sex", indicator=gap_indicator_sex)
 parity_text = narrative.association_sentence(
     parity, "internet_users_pct", "parity_ratio", "total internet use",
     "the female / male parity ratio of internet use")
-Markdown(parity_text)
+Markdown(parity_text, metadata=narrative.HEADLINE)  # the summary takes this finding
 
 # %%
 _ = registry.save("parity_vs_internet", figures_dir, panel=panel, gaps=gaps,
@@ -133,9 +134,9 @@ trend = (series.merge(balanced, on=["dimension", "iso3"])
          .pivot_table(index="dimension", columns="year", values="gap_pp", aggfunc="median")
          .round(1))
 trend["countries"] = balanced.groupby("dimension")["iso3"].nunique()
-trend.to_csv(tables_dir / "gap_trend_findex.csv", lineterminator="\n")
-print(f"{trend_indicator}, median gap (pp) in a balanced set of countries")
-print(trend.to_string())
+save_table(trend, tables_dir / "gap_trend_findex.csv",
+           caption=f"{trend_indicator}: median gap (pp) by Findex wave, countries seen in "
+                   "every wave")
 
 # %% [markdown]
 # ## Limits

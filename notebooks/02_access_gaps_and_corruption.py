@@ -41,8 +41,9 @@ controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 import divides
 from divides import config
 from divides.figures import registry
-from divides.models import Spec, fit, headline, side_by_side, tidy_many, write_tables
+from divides.models import Spec, fit, headline, tidy_many
 from divides.models.frames import with_gap_series, with_latest_gap
+from divides.models.tables import write_regression
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -60,6 +61,7 @@ tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 # male minus female and urban minus rural), each with log income.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cross = [
     fit(frame, Spec(outcome, ("internet_users_pct",), tuple(controls),
                     estimator="cross_section", year=year)),
@@ -68,15 +70,11 @@ cross = [
     fit(frame, Spec(outcome, ("gap_area_itu_internet_users_pp_latest",), tuple(controls),
                     estimator="cross_section", year=year)),
 ]
-_ = write_tables(cross, tables_dir / f"02_cross_section_{outcome}_{year}",
+write_regression(cross, tables_dir / f"02_cross_section_{outcome}_{year}",
                  names=["internet use", "sex gap", "urban-rural gap"],
-                 caption=f"Cross-section {year}: {outcome} on access and gaps (HC3)")
+                 caption=f"Cross-section {year}: {outcome} on internet use and its gaps")
 _ = headline.write(config.notebook_output_dir(data, report_dir), "02", headline.from_tidy(
     tidy_many(cross[:1], ["cross-section"]), ["cross-section"], "internet_users_pct"))
-
-# %%
-# NBVAL_CHECK_OUTPUT
-print(side_by_side(cross, names=["internet use", "sex gap", "urban-rural gap"]).to_string())
 
 # %% [markdown]
 # ## Pooled country-years
@@ -85,22 +83,17 @@ print(side_by_side(cross, names=["internet use", "sex gap", "urban-rural gap"]).
 # (richest 60 % minus poorest 40 %, men minus women), errors clustered by country.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 pooled = []
 names = []
 for y in ("cpi_score", "wgi_cc_estimate"):
     for x in ("internet_users_pct", "gap_income_findex_paid_bills_online_pp",
               "gap_sex_findex_paid_bills_online_pp"):
         pooled.append(fit(frame, Spec(y, (x,), tuple(controls), estimator="pooled")))
-        names.append(f"{y}: {x.removeprefix('gap_').removesuffix('_pp')}")
-_ = write_tables(pooled, tables_dir / "02_pooled_access_and_gaps", names=names,
-                 caption="Pooled OLS, errors clustered by country")
-
-# %%
-# NBVAL_CHECK_OUTPUT
-table = tidy_many(pooled, names)
-key = table[~table["term"].isin(["const", "log_gdp_pc_ppp"])][
-    ["model", "coef", "stderr", "p", "n_obs", "n_countries", "year_first", "year_last"]]
-print(key.round(4).to_string(index=False))
+        names.append(f"({len(names) + 1})")
+write_regression(pooled, tables_dir / "02_pooled_access_and_gaps", names=names,
+                 caption="Pooled country-years: perceived corruption on internet use and "
+                         "Findex gaps")
 
 # %%
 results = tidy_many(cross + pooled)

@@ -40,14 +40,15 @@ regressor = "egdi"  # kind: panel_column
 controls = ["log_gdp_pc_ppp"]  # kind: panel_column
 
 # %%
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import divides
 from divides import catalogue, config
 from divides.figures import charts, registry, style
-from divides.models import Spec, fit, headline, narrative, tidy_many, write_tables
+from divides.models import Spec, fit, headline, narrative, tidy_many
 from divides.models.estimators import DK_MIN_PERIODS, p_value_conventions
 from divides.models.frames import with_latest_gap
+from divides.models.tables import save_table, write_regression
 
 panel = divides.load_panel(data)
 gaps = divides.load_gaps(data)
@@ -105,6 +106,7 @@ _ = registry.save("map_outcome", figures_dir, panel=panel, outcome=outcome)
 # ## Pooled, between and within, side by side
 
 # %%
+# NBVAL_CHECK_OUTPUT
 specs = {
     "pooled, no controls": Spec(outcome, (regressor,), (), estimator="pooled"),
     "pooled": Spec(outcome, (regressor,), tuple(controls), estimator="pooled"),
@@ -119,19 +121,11 @@ specs = {
     "two-way FE, OSI": Spec(outcome, ("osi",), tuple(controls), estimator="twfe"),
 }
 results = [fit(panel, spec) for spec in specs.values()]
-_ = write_tables(results, tables_dir / f"03_egov_{outcome}", names=list(specs),
-                 caption=f"{regressor} and {outcome}: pooled, between and two-way FE")
-
-# %%
-# NBVAL_CHECK_OUTPUT
 table = tidy_many(results, list(specs))
-key = table[table["term"].str.startswith((regressor, "osi"))][
-    ["model", "term", "coef", "stderr", "p", "ci_low", "ci_high", "n_obs", "n_countries"]]
-key.to_csv(tables_dir / f"03_egov_{outcome}_key_terms.csv", index=False, lineterminator="\n",
-           float_format="%.6g")
+write_regression(results, tables_dir / f"03_egov_{outcome}", names=list(specs),
+                 caption=f"{regressor} and {outcome}: pooled, between and two-way FE")
 _ = headline.write(config.notebook_output_dir(data, report_dir), "03",
                    headline.from_tidy(table, ["pooled", "two-way FE"], regressor))
-print(key.round(3).to_string(index=False))
 
 # %% [markdown]
 # The pooled and between coefficients compare countries; the two-way fixed-effects
@@ -152,7 +146,9 @@ latest_text = narrative.estimate_sentence(
 used_text = narrative.rows_used_sentence(
     table, int(panel[outcome].notna().sum()), style.label(outcome, unit=False),
     ["pooled", "two-way FE", "two-way FE, lag 1 (latest)"])
-Markdown(f"{controls_text}\n\n{within_text}\n\n{latest_text}\n\n{used_text}")
+display(Markdown(controls_text))
+display(Markdown(within_text, metadata=narrative.HEADLINE))  # the summary takes this finding
+Markdown(f"{latest_text}\n\n{used_text}")
 
 # %%
 # the outcome beside the two corruption measures (CPI and WGI), pooled and within
@@ -187,12 +183,9 @@ editions = {
                                              estimator="twfe"),
 }
 edition_results = [fit(ranked, spec) for spec in editions.values()]
-edition_table = tidy_many(edition_results, list(editions))
-edition_table = edition_table[edition_table["term"].isin([regressor, "osi", rank_name])][
-    ["model", "term", "coef", "stderr", "p", "n_obs", "n_countries", "year_first"]]
-edition_table.to_csv(tables_dir / f"03_egov_{outcome}_editions.csv", index=False,
-                     lineterminator="\n", float_format="%.6g")
-print(edition_table.round(3).to_string(index=False))
+write_regression(edition_results, tables_dir / f"03_egov_{outcome}_editions",
+                 names=list(editions),
+                 caption=f"Two-way FE, {outcome} on {regressor} across survey editions")
 
 # %% [markdown]
 # ## One estimate, four p-values
@@ -207,9 +200,9 @@ print(edition_table.round(3).to_string(index=False))
 # %%
 # NBVAL_CHECK_OUTPUT
 conventions = p_value_conventions(panel, editions["all editions"])
-conventions.to_csv(tables_dir / f"03_egov_{outcome}_p_conventions.csv", index=False,
-                   lineterminator="\n", float_format="%.6g")
-print(conventions[["convention", "coef", "stderr", "p", "note"]].round(4).to_string(index=False))
+display(save_table(conventions, tables_dir / f"03_egov_{outcome}_p_conventions.csv",
+                   float_format="%.6g",
+                   caption=f"One two-way FE estimate of {regressor}, four p-values"))
 n_periods = int(conventions["n_periods"].iloc[0])
 usable = conventions[~conventions["note"].str.startswith("unreliable")]
 print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one estimate "
@@ -230,27 +223,23 @@ print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one
 # behind.
 
 # %%
-frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct", name="gap_sex_pp_latest")
+# NBVAL_CHECK_OUTPUT
+frame = with_latest_gap(panel, gaps, "sex", "itu_internet_users_pct")
+gap = "gap_sex_itu_internet_users_pp_latest"  # the default name of the latest gap
 # In two-way FE the gap's own term is absorbed by the country effects, so the model takes
 # the regressor and the product regressor x gap only.
-product = f"{regressor}_x_gap_sex_pp_latest"
-frame[product] = frame[regressor] * frame["gap_sex_pp_latest"]
+product = f"{regressor}_x_{gap}"
+frame[product] = frame[regressor] * frame[gap]
 interaction = [
-    fit(frame, Spec(outcome, (regressor, "gap_sex_pp_latest"), tuple(controls),
-                    estimator="pooled", interactions=((regressor, "gap_sex_pp_latest"),))),
+    fit(frame, Spec(outcome, (regressor, gap), tuple(controls),
+                    estimator="pooled", interactions=((regressor, gap),))),
     fit(frame, Spec(outcome, (regressor, product), tuple(controls), estimator="twfe")),
     fit(frame, Spec(outcome, (regressor, product), tuple(controls), estimator="twfe",
                     standardise=True)),
 ]
 names = ["pooled", "two-way FE", "two-way FE, standardised"]
-_ = write_tables(interaction, tables_dir / f"03_egov_x_gap_{outcome}", names=names,
-                 caption=f"{regressor} x internet gender gap")
-
-# %%
-# NBVAL_CHECK_OUTPUT
-inter = tidy_many(interaction, names)
-print(inter[inter["term"].str.contains("_x_|^gap", regex=True) | (inter["term"] == regressor)][
-    ["model", "term", "coef", "stderr", "p", "n_countries"]].round(4).to_string(index=False))
+write_regression(interaction, tables_dir / f"03_egov_x_gap_{outcome}", names=names,
+                 caption=f"{regressor} and the internet gender gap")
 
 # %% [markdown]
 # ## Both halves of the story

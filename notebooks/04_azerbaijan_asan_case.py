@@ -43,12 +43,13 @@ keep_donors = []  # kind: country  # screened-out donors to put back, e.g. ["GEO
 wave_outcomes = ["bribery_incidence_pct", "informal_payments_pct", "tax_gift_expected_pct"]  # kind: panel_column
 
 # %%
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import divides
 from divides import config
 from divides.figures import registry, style
-from divides.models import ModelError, case, headline
+from divides.models import ModelError, case, headline, narrative
+from divides.models.tables import save_table, show
 
 panel = divides.load_panel(data)
 screen = case.donor_screen(donor_group, keep=tuple(keep_donors), panel=panel, treated=treated)
@@ -105,8 +106,9 @@ paths = (window.assign(unit=window["iso3"].where(window["iso3"] == treated, "don
          [window["iso3"].isin([treated, *donors])]
          .groupby(["unit", "year"])[columns].median()
          .unstack("unit").round(3))
-paths.to_csv(tables_dir / f"04_case_paths_{case_tag}.csv", lineterminator="\n")
-print(paths.loc[:, [main, "osi"]].to_string())
+save_table(paths, tables_dir / f"04_case_paths_{case_tag}.csv",
+           caption=f"{treated_name} and the donors' median, {treatment_year - 5} to "
+                   f"{treatment_year + 7}")
 
 # %% [markdown]
 # ## Bribe requests in the survey waves
@@ -125,17 +127,15 @@ for wave_outcome in wave_outcomes:
     waves = case.survey_waves(panel, wave_outcome, treated=treated, donor_pool=donors,
                               treatment_year=treatment_year)
     changes = case.wave_changes(waves, treated, donors)
-    changes.to_csv(tables_dir / f"04_survey_waves_{case_tag}_{wave_outcome}.csv", index=False,
-                   lineterminator="\n", float_format="%.6g")
+    display(save_table(changes, tables_dir / f"04_survey_waves_{case_tag}_{wave_outcome}.csv",
+                       caption=f"{wave_outcome}: survey waves before and from "
+                               f"{treatment_year}", float_format="%.6g"))
     if len(waves):
         _ = registry.save("case_survey_waves", figures_dir, waves=waves, wave_outcome=wave_outcome,
                           treated=treated, donor_group=donor_tag, treatment_year=treatment_year)
     wave_texts.append(case.waves_sentence(changes, style.label(wave_outcome, unit=False),
                                           treated_name, treatment_year))
-    print(changes[changes["status"] == "ok"].drop(columns="outcome").round(2)
-          .to_string(index=False) if (changes["status"] == "ok").any()
-          else f"{wave_outcome}: no country has waves on both sides of {treatment_year}")
-Markdown("\n\n".join(wave_texts))
+Markdown("\n\n".join(wave_texts), metadata=narrative.HEADLINE)  # the summary's finding
 
 # %% [markdown]
 # ## Event study
@@ -149,14 +149,13 @@ Markdown("\n\n".join(wave_texts))
 for outcome in event_outcomes:
     es = case.event_study(panel, outcome, treated=treated, donor_pool=donors,
                           treatment_year=treatment_year)
-    es.to_csv(tables_dir / f"04_event_study_{case_tag}_{outcome}.csv", index=False,
-              lineterminator="\n", float_format="%.6g")
     _ = registry.save("event_study", figures_dir, es=es, outcome=outcome, treated=treated,
                       donor_group=donor_tag, treatment_year=treatment_year)
     newest = int(panel.loc[panel["iso3"] == treated, ["year", outcome]].dropna()["year"].max())
     print(f"{outcome}: {es['years'].iloc[0]}, to the newest edition with {treated} ({newest})")
-    print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
-          .to_string(index=False))
+    display(save_table(es, tables_dir / f"04_event_study_{case_tag}_{outcome}.csv",
+                       caption=f"Event study of {outcome}, {treated_name}",
+                       float_format="%.6g"))
 
 # %% [markdown]
 # ## Synthetic control with placebo runs
@@ -168,12 +167,11 @@ for outcome in usable:
                                 treatment_year=treatment_year)
     _ = registry.save("synth", figures_dir, paths=sc.paths, outcome=outcome, treated=treated,
                       donor_group=donor_tag, treatment_year=treatment_year)
-    sc.summary.to_csv(tables_dir / f"04_synth_{case_tag}_{outcome}_placebos.csv", index=False,
-                      lineterminator="\n", float_format="%.6g")
     weights = sc.weights[(sc.weights["unit"] == treated) & (sc.weights["weight"] > 0.001)]
-    print(f"{outcome}: donor weights")
-    print(weights[["donor", "weight"]].round(3).to_string(index=False))
-    print(sc.summary[sc.summary["unit"] == treated].round(3).to_string(index=False))
+    display(show(weights[["donor", "weight"]], caption=f"{outcome}: donor weights"))
+    display(save_table(sc.summary, tables_dir / f"04_synth_{case_tag}_{outcome}_placebos.csv",
+                       caption=f"Synthetic control of {outcome}: {treated_name} and the "
+                               "placebo runs", float_format="%.6g"))
     print(f"permutation p-value (rank of the RMSPE ratio): {sc.p_value:.3f}")
 
 # %% [markdown]
@@ -187,10 +185,8 @@ for outcome in usable:
 # NBVAL_CHECK_OUTPUT
 specs = case.case_specs(panel, treated=treated, donor_pool=donors, outcomes=tuple(usable),
                         treatment_years=(treatment_year - 1, treatment_year))
-specs.to_csv(tables_dir / f"04_case_specs_{case_tag}.csv", index=False, lineterminator="\n",
-             float_format="%.6g")
-print(specs.reindex(columns=["outcome", "treatment_year", "status", "post_gap_mean",
-                             "rmspe_ratio", "placebo_p"]).round(3).to_string(index=False))
+save_table(specs, tables_dir / f"04_case_specs_{case_tag}.csv", float_format="%.6g",
+           caption=f"Synthetic control of {treated_name} by outcome and treatment year")
 
 # %% [markdown]
 # ## How fragile is the synthetic control?
@@ -206,13 +202,9 @@ print(specs.reindex(columns=["outcome", "treatment_year", "status", "post_gap_me
 # NBVAL_CHECK_OUTPUT
 loo = case.leave_one_out(panel, main, treated=treated, donor_pool=donors,
                          treatment_year=treatment_year)
-loo.to_csv(tables_dir / f"04_leave_one_out_{case_tag}_{main}.csv", index=False,
-           lineterminator="\n", float_format="%.6g")
-# the donors without weight leave the fit unchanged: the table file lists them, the print not
-carrying = loo[(loo["dropped"] == "(none)") | (loo["weight"] > 0.001)]
-print(carrying[["dropped", "weight", "post_gap_mean", "placebo_p", "top_donor", "top_weight"]]
-      .round(3).to_string(index=False))
-print(f"{len(loo) - len(carrying)} donors without weight (< 0.001) left out of this print")
+save_table(loo, tables_dir / f"04_leave_one_out_{case_tag}_{main}.csv", float_format="%.6g",
+           caption=f"Synthetic control of {main} for {treated_name}, leaving out one donor "
+                   "at a time")
 
 # %%
 _ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=main,
@@ -243,12 +235,9 @@ else:
 # NBVAL_CHECK_OUTPUT
 fake = case.placebo_in_time(panel, main, treated=treated, donor_pool=donors,
                             treatment_year=treatment_year)
-fake.to_csv(tables_dir / f"04_placebo_in_time_{case_tag}_{main}.csv", index=False,
-            lineterminator="\n", float_format="%.6g")
-ok = fake[fake["status"] == "ok"]
-print(ok[["fake_treatment_year", "post_gap_mean", "rmspe_ratio", "placebo_p"]].round(3)
-      .to_string(index=False))
-print(f"{len(fake) - len(ok)} fake years without enough pre-treatment years left out")
+display(save_table(fake, tables_dir / f"04_placebo_in_time_{case_tag}_{main}.csv",
+                   float_format="%.6g", caption=f"Placebos in time: {main} for "
+                                                f"{treated_name}, fake treatment years"))
 interval = case.conformal_interval(panel, main, treated=treated, donor_pool=donors,
                                    treatment_year=treatment_year, alpha=0.1)
 print(case.conformal_sentence(interval))

@@ -62,6 +62,7 @@ from IPython.display import Markdown, display
 from divides import config
 from divides.figures import registry
 from divides.models import headline, narrative, speccurve
+from divides.models.tables import save_table, show
 
 figures_dir = config.notebook_output_dir(data, report_dir) / "figures"
 tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
@@ -94,9 +95,8 @@ _ = registry.save("spec_curve", figures_dir, curve_table=curve.table,
 # %%
 # NBVAL_CHECK_OUTPUT
 inference = curve.inference
-inference.to_csv(tables_dir / "05_speccurve_agreement.csv", index=False, lineterminator="\n",
-                 float_format="%.6g")
-print(inference.drop(columns=["data_kind"]).round(3).to_string(index=False))
+save_table(inference, tables_dir / "05_speccurve_agreement.csv", float_format="%.6g",
+           caption="Share of specifications that agree, with null-imposed bootstrap p-values")
 _ = headline.write(config.notebook_output_dir(data, report_dir), "05",
                    headline.from_curve(inference, key_regressor))
 
@@ -104,8 +104,9 @@ _ = headline.write(config.notebook_output_dir(data, report_dir), "05",
 # The same rows for the key regressor of this notebook, in words (computed, not typed):
 
 # %%
-for estimator in ("pooled", "twfe"):
-    display(Markdown(narrative.curve_tests(inference, key_regressor, estimator)))
+for estimator in ("pooled", "twfe"):  # the summary takes the within (twfe) finding
+    display(Markdown(narrative.curve_tests(inference, key_regressor, estimator),
+                     metadata=narrative.HEADLINE if estimator == "twfe" else None))
 
 # %% [markdown]
 # ## Does one country carry a family?
@@ -117,7 +118,7 @@ for estimator in ("pooled", "twfe"):
 # %%
 # NBVAL_CHECK_OUTPUT
 families = narrative.dominated_families(curve.table)
-print(families.round(3).to_string(index=False))
+display(show(families, caption="Families of specifications one country carries"))
 display(Markdown(narrative.dominance_sentence(families)))
 
 # %% [markdown]
@@ -132,9 +133,9 @@ display(Markdown(narrative.dominance_sentence(families)))
 # %%
 # NBVAL_CHECK_OUTPUT
 decomposition = speccurve.decompose(curve.table)
-decomposition.to_csv(tables_dir / "05_speccurve_decomposition.csv", index=False,
-                     lineterminator="\n", float_format="%.6g")
-print(decomposition.round(3).to_string(index=False))
+display(save_table(decomposition, tables_dir / "05_speccurve_decomposition.csv",
+                   float_format="%.6g", caption="Which decisions move the curve: Shapley "
+                                                "shares of R²"))
 display(Markdown(narrative.decomposition_sentence(decomposition)))
 
 # %%

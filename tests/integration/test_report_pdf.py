@@ -102,8 +102,23 @@ def test_figure_and_table_numbers_match_the_html(built):
     for (_, html_title), pdf_title in zip(html_figures, pdf_titles):
         assert html_title[:25] == pdf_title.rstrip(".")[:25]
     pdf_tables = [int(n) for n in re.findall(r"Table\s(\d+): ", text, flags=re.MULTILINE)]
-    html_tables = _html_numbers(run, "Table")
+    html_tables = _html_table_numbers(run, "tables")
     assert [n for n, _ in html_tables] == pdf_tables == list(range(1, report.tables + 1))
+    # each notebook page shows its tables with the same numbers and captions
+    on_pages = [t for page in site.run_notebooks(run) for t in _html_table_numbers(run, page.stem)]
+    assert on_pages == html_tables[:len(on_pages)] and len(on_pages) >= 10
+    pdf_captions = re.findall(r"Table\s\d+: (.+)$", text, flags=re.MULTILINE)
+    for (_, html_caption), pdf_caption in zip(html_tables, pdf_captions):
+        assert html_caption[:25] == pdf_caption[:25]
+
+
+def _html_table_numbers(run, page: str) -> list[tuple[int, str]]:
+    """(number, caption) of the tables of a report page: ``<caption>Table N: ...``."""
+    import html as html_mod
+
+    text = (run / "report" / f"{page}.html").read_text(encoding="utf-8")
+    return [(int(n), html_mod.unescape(re.sub(r"\s+", " ", c)).strip())
+            for n, c in re.findall(r"<caption>Table (\d+): ([^<]*)</caption>", text)]
 
 
 def test_the_summary_is_sentences_not_headings(built):
@@ -117,3 +132,61 @@ def test_the_summary_is_sentences_not_headings(built):
     summary = first.split("Summary", 1)[1]
     assert "==" not in summary and "##" not in summary
     assert "from 2013, against the donor group" not in summary
+
+
+_NUMBER = re.compile(r"(?<![\w.])([-+\u2212]?\d+(?:,\d{3})*(?:\.\d+)?)(?![\w])")
+
+
+def _table_values(run) -> set[str]:
+    """Every number of the run's CSV tables, as text at 0 to 3 decimals (how a sentence
+    prints it), signed."""
+    import pandas as pd
+
+    found: set[str] = set()
+    for csv in site.run_tables(run):
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        for value in pd.to_numeric(frame.stack(), errors="coerce").dropna():
+            found |= {f"{value:.{d}f}" for d in range(4)}
+    return found
+
+
+def test_the_summary_is_one_short_paragraph_of_numbers_from_the_results(built):
+    """The front page's summary (HTML and PDF): one paragraph of at most
+    SUMMARY_SENTENCES sentences and SUMMARY_WORDS words, the notebooks' headline findings.
+    Each number in it is in the headline sentence it came from (those sentences are tested
+    against the data in tests/notebooks/test_narrative_notebooks.py); each estimate (a
+    number with decimals, not a p-value or rho) is a value of the run's tables."""
+    import html as html_mod
+
+    import nbformat
+    from pypdf import PdfReader
+
+    from divides.models import narrative
+
+    run, report, _ = built
+    nbs = [nbformat.read(p, as_version=4) for p in site.run_notebooks(run)]
+    summary = site.run_summary(nbs)
+    said = narrative.sentences(summary)
+    assert 2 <= len(said) <= narrative.SUMMARY_SENTENCES, said
+    assert len(summary.split()) <= narrative.SUMMARY_WORDS
+    assert "\n" not in summary and "_" not in summary.replace("*", "")  # words, one paragraph
+    plain = summary.replace("*", "")
+    front = html_mod.unescape(re.sub(r"<[^>]+>", "", (run / "report" / "index.html").read_text(
+        encoding="utf-8"))).replace("\u2019", "'")  # Sphinx's smart quotes
+    assert " ".join(plain.split()) in " ".join(front.split())
+    first = " ".join(PdfReader(report.pdf).pages[0].extract_text().split())
+    assert " ".join(plain.split())[:60] in first
+    sources = " ".join(h for nb in nbs for h in site.headlines(nb))
+    tables = _table_values(run)
+    checked = 0
+    for sentence in said:
+        for match in _NUMBER.finditer(sentence):
+            number = match.group(1)
+            assert number in sources, (number, sentence)
+            before = sentence[:match.start()].rstrip()
+            if "." in number and not re.search(r"(\bp|rho|[|])\s*[=<>]?$", before):
+                value = float(number.replace("\u2212", "-").replace(",", ""))
+                decimals = len(number.split(".")[1])
+                assert f"{value:.{decimals}f}" in tables, (number, sentence)
+                checked += 1
+    assert checked >= 3  # estimates from the tables were checked

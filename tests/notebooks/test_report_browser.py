@@ -183,8 +183,40 @@ def test_screenshots_of_front_page_and_a_notebook_page_have_the_expected_structu
             assert image.size[0] >= 1000
             assert max(ImageStat.Stat(image.convert("L")).stddev) > 10, f"{shot} is blank"
     assert front["h1"] == ["divides report: demo data"]
-    assert front["h2"] == ["Contents", "Editions and releases", "Parameters", "Package versions"]
+    assert front["h2"] == ["Summary", "Contents", "Editions and releases", "Parameters",
+                           "Package versions"]
     assert front["tables"] >= 3 and front["figures"] == 0
     assert nb03["h1"] == ["E-government and corruption: between and within countries"]
     assert nb03["figures"] == 4  # the scatter, two maps and the coefficient plot
     assert nb03["folded"] >= 8   # code folded, one per code cell
+
+
+@needs_chromium
+def test_no_output_is_wider_than_the_text_column_at_1280_px(served_report):
+    """At 1280 x 900, on every page of the report, every table, image, figure, code block
+    and cell output fits the text column (the main article), or scrolls sideways inside a
+    block that does (:data:`divides.report.site.OVERFLOW_JS`); no page scrolls sideways."""
+    from divides.report import site
+
+    driver = _driver()
+    try:
+        driver.set_window_size(1280, 900)
+        pages = _report_pages(driver, served_report)
+        assert len(pages) >= 8
+        checked, wide = 0, {}
+        for page in pages:
+            driver.get(page)
+            column = driver.execute_script(
+                "const c = document.querySelector('[role=main]') || "
+                "document.querySelector('div.body'); return c ? c.getBoundingClientRect().width : 0")
+            assert 500 < column < 1280, (page, column)
+            found = driver.execute_script(site.OVERFLOW_JS)
+            if found:
+                wide[page] = found
+            checked += driver.execute_script(
+                "return document.querySelectorAll('[role=main] table, [role=main] img, "
+                "[role=main] pre, [role=main] div.cell_output').length")
+        assert checked > 50  # the check saw the outputs
+        assert not wide, f"outputs wider than the text column: {wide}"
+    finally:
+        driver.quit()

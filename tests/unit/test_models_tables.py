@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import pytest
 
 from divides.models import Spec, fit, tables
@@ -40,10 +43,10 @@ def test_side_by_side_exports_are_byte_identical(tmp_path, results):
     for pa, pb in zip(a, b):
         assert pa.read_bytes() == pb.read_bytes()
     tex = a[2].read_text()
-    for marker in (r"\toprule", r"\midrule", r"\bottomrule", r"egdi\_lag1"):
+    for marker in (r"\toprule", r"\midrule", r"\bottomrule", "lagged 1 year"):
         assert marker in tex
     md = a[1].read_text()
-    assert "| N countries |" in md and "synthetic demo data" in md
+    assert "| Countries |" in md and "synthetic demo data" in md and "| Constant |" in md
     assert "\r" not in md
 
 
@@ -75,3 +78,119 @@ def test_a_coefficient_in_large_units_keeps_its_significant_digits():
     assert float(shown_coef.rstrip("*")) == pytest.approx(coef, rel=5e-3)
     assert float(shown_se.strip("()")) == pytest.approx(se, rel=5e-3)
     assert tables.format_float(0.5) == "0.500" and tables.format_float(1234.5678) == "1234.568"
+
+
+# -- journal-style regression tables ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three():
+    panel = fixture_panel(n_countries=30, seed=7)
+    specs = [Spec("wgi_cc_estimate", ("egdi",), ("log_gdp_pc_ppp",), estimator="pooled"),
+             Spec("wgi_cc_estimate", ("egdi",), ("log_gdp_pc_ppp",), estimator="between"),
+             Spec("wgi_cc_estimate", ("egdi",), ("log_gdp_pc_ppp",), estimator="twfe", lag=1)]
+    return [fit(panel, s) for s in specs], ["pooled", "between", "two-way FE"]
+
+
+def test_regression_table_cells_are_the_estimates_with_stars_and_errors_below(three):
+    results, names = three
+    reg = tables.regression_table(tables.tidy_many(results, names))
+    body = reg.body
+    assert list(body.columns) == names
+    labels = list(body.index)
+    for r, name in zip(results, names):
+        for term in r.terms:
+            row = labels.index(tables.term_label(term))
+            e = r[term]
+            coef_cell, se_cell = body[name].iloc[row], body[name].iloc[row + 1]
+            assert labels[row + 1] == ""
+            shown = coef_cell.rstrip("*").replace("\u2212", "-")
+            half = 0.5 * 10.0 ** -tables.decimals(e["stderr"])  # the error's precision
+            assert float(shown) == pytest.approx(e["coef"], abs=half)
+            assert coef_cell[len(coef_cell.rstrip("*")):] == tables.stars(e["p"])
+            assert float(se_cell.strip("()")) == pytest.approx(e["stderr"], abs=half)
+            assert len(shown.split(".")[1]) == len(se_cell.strip("()").split(".")[1])
+    # the constant is the last coefficient; its error row closes the coefficient block
+    assert labels[reg.n_coef_rows - 2] == "Constant"
+    detail = body.iloc[reg.n_coef_rows:]
+    assert detail.loc["Observations"].tolist() == [f"{r.n_obs:,}" for r in results]
+    assert detail.loc["Countries"].tolist() == [str(r.n_countries) for r in results]
+    assert detail.loc["Country fixed effects"].tolist() == ["no", "no", "yes"]
+    assert detail.loc["Year fixed effects"].tolist() == ["no", "no", "yes"]
+    assert detail.loc["Standard errors"].tolist() == [
+        "clustered by country", "robust", "clustered by country"]
+    assert detail.loc["R²"].tolist() == [f"{r.r2:.3f}" for r in results]
+    assert all(0 < r.r2 <= 1 for r in results)
+    assert detail.loc["Lag of regressors (years)"].tolist() == ["none", "none", "1 (exact)"]
+
+
+def test_regression_table_rows_are_in_words_never_column_names(three):
+    results, names = three
+    reg = tables.regression_table(tables.tidy_many(results, names))
+    for label in reg.body.index:
+        assert "_" not in label, label
+    assert "E-Government Development Index (EGDI), lagged 1 year" in reg.body.index
+    for words in ("* p < 0.1", "** p < 0.05", "*** p < 0.01", "Standard errors in parentheses",
+                  "clustered by country", "Outcome: WGI Control of Corruption",
+                  "within, net of country and year effects"):
+        assert words in reg.note, words
+
+
+def test_term_labels_name_lags_interactions_gaps_and_ranks():
+    assert tables.term_label("const") == "Constant"
+    assert tables.term_label("osi_lag2").endswith(", lagged 2 years")
+    assert " × " in tables.term_label("egdi_x_gap_sex_itu_internet_users_pp_latest")
+    gap = tables.term_label("gap_sex_itu_internet_users_pp_latest")
+    assert gap.startswith("Individuals using the Internet: gap")
+    assert "men minus women" in gap and "pp" in gap and gap.endswith("latest survey")
+    assert "richest 60% minus poorest 40%" in tables.term_label(
+        "gap_income_findex_paid_bills_online_pp")
+    assert tables.term_label("egdi_rank_pct").endswith("rank within year (percentile)")
+    assert tables.in_words("egdi on cpi_score") == (
+        f"{tables.term_label('egdi')} on {tables.term_label('cpi_score')}")
+
+
+def test_a_regression_table_read_back_from_its_csv_is_the_same_table(tmp_path, three):
+    results, names = three
+    shown = tables.write_regression(results, tmp_path / "t", names=names,
+                                    caption="egdi and wgi_cc_estimate")
+    direct = tables.regression_table(tables.tidy_many(results, names))
+    pd.testing.assert_frame_equal(shown.body, direct.body)
+    assert shown.note == direct.note and shown.n_coef_rows == direct.n_coef_rows
+    assert shown.caption == tables.table_caption(tmp_path / "t.csv") == (
+        f"{tables.term_label('egdi')} and {tables.term_label('wgi_cc_estimate')}")
+    assert shown.saved == "t.csv"
+    html = shown.to_html()
+    assert html == tables.read_regression(tmp_path / "t.csv").to_html()  # same bytes
+    assert f'{tables.SAVED_ATTR}="t.csv"' in html and "class=\"table-note\"" in html
+    assert html.count("<table") == 1 and "<caption>" in html
+
+
+def test_regression_html_escapes_text_and_keeps_ids_apart(three):
+    results, _ = three
+    a = tables.regression_table(tables.tidy_many(results[:2], ["<b>x</b>", "y & z"]))
+    b = tables.regression_table(tables.tidy_many(results[1:], ["one", "two"]))
+    html = a.to_html(caption="<script>alert(1)</script>")
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<script>" not in html and "y &amp; z" in html
+    id_a = re.search(r'<table id="(T_\w+)"', html).group(1)
+    id_b = re.search(r'<table id="(T_\w+)"', b.to_html()).group(1)
+    assert id_a != id_b  # each table's rule follows its own coefficient rows
+
+
+def test_other_tables_have_headers_in_words_and_sensible_digits(tmp_path):
+    frame = pd.DataFrame({"convention": ["a", "b", "c"], "coef": [0.123456789, -1.5, 2.25],
+                          "p": [0.0000004, 0.0456, 0.5], "n_obs": [120, 130, 140],
+                          "egdi": [0.51234, 0.6, 0.7], "data_kind": ["demo"] * 3})
+    shown = tables.save_table(frame, tmp_path / "x.csv", caption="On egdi")
+    body = shown.body
+    assert list(body.columns) == ["Convention", "Coefficient", "p-value", "Observations",
+                                  tables.header_words("egdi")]
+    assert body["p-value"].tolist() == ["< 0.001", "0.046", "0.500"]
+    # three significant digits at the column's median size (1.5): two decimals
+    assert body["Coefficient"].tolist() == ["0.12", "\u22121.50", "2.25"]
+    assert body["Observations"].tolist() == ["120", "130", "140"]
+    assert shown.note == "In every row, Data kind: demo."
+    assert shown.caption == f"On {tables.term_label('egdi')}"
+    assert tables.table_caption(tmp_path / "x.csv") == shown.caption
+    assert pd.read_csv(tmp_path / "x.csv")["coef"].iloc[0] == 0.123456789  # data kept whole

@@ -129,7 +129,7 @@ def test_a_step_reported_earlier_in_the_run_is_not_repeated_as_up_to_date():
     console, log = io.StringIO(), io.StringIO()
     reporter = graph.QuietReporter(log, console, reported=("demo",))
     for name in ("demo", "build"):
-        reporter.skip_uptodate(SimpleNamespace(name=name, actions=[object()], title=lambda: name))
+        reporter.skip_uptodate(SimpleNamespace(name=name, actions=[object()], title=lambda name=name: name))
     assert console.getvalue() == "build: up to date\n"
     plain = io.StringIO()
     graph.QuietReporter(io.StringIO(), plain).skip_uptodate(

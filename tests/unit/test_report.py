@@ -82,7 +82,7 @@ def test_front_page_tables_and_sources(built, run_dir):
     tables = (run_dir / "report" / "tables.html").read_text(encoding="utf-8")
     assert built.tables == 1 and "Table 1" in tables
     assert tables.count("<tr") == report.TABLE_ROWS + 1  # header + first rows
-    assert "first 25 of 40 rows" in tables
+    assert "First 25 of 40 rows" in tables
     sources = (run_dir / "report" / "sources.html").read_text(encoding="utf-8")
     assert "Transparency International" in sources and "World Bank" in sources
 

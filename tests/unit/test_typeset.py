@@ -39,7 +39,7 @@ def test_numbers_to_the_columns_size_and_signs_as_minus():
 def test_headers_in_words_from_the_registry():
     assert typeset.header_words("cpi_score") != "cpi_score"
     assert "_" not in typeset.header_words("cpi_score")
-    assert typeset.header_words("n_countries") == "N countries"
+    assert typeset.header_words("n_countries") == "Countries"
 
 
 def _csv(tmp_path, frame, name="t.csv"):

@@ -42,6 +42,13 @@ COV_LABELS = {
     "robust": "robust on country means",
     "unadjusted": "classical on country means",
 }
+#: What the R² of each estimator measures (the two-way FE one: after removing both effects).
+R2_KINDS = {
+    "cross_section": "R²",
+    "pooled": "R²",
+    "between": "R² of country means",
+    "twfe": "within R² (net of country and year effects)",
+}
 ESTIMATOR_LABELS = {
     "cross_section": "cross-section OLS",
     "pooled": "pooled OLS",
@@ -72,6 +79,9 @@ class Result:
     cov_detail: str
     drops: dict[str, int] = field(default_factory=dict)
     rows_in: int = 0
+    #: Share of the outcome's variance the model explains, in the estimator's own sense
+    #: (:data:`R2_KINDS`); NaN when not computed.
+    r2: float = float("nan")
 
     @property
     def params(self) -> pd.Series:
@@ -129,7 +139,7 @@ def _from_linearmodels(res, design: Design, drop_const: bool = True):
     return (names, res.params[names].to_numpy(), res.std_errors[names].to_numpy(),
             res.tstats[names].to_numpy(), res.pvalues[names].to_numpy(),
             ci.loc[names].iloc[:, 0].to_numpy(), ci.loc[names].iloc[:, 1].to_numpy(),
-            float(res.df_resid))
+            float(res.df_resid), float(res.rsquared))
 
 
 def _fit_cross_section(design: Design):
@@ -141,7 +151,8 @@ def _fit_cross_section(design: Design):
     names = ["const", *design.terms]
     return (names, res.params[names].to_numpy(), res.bse[names].to_numpy(),
             res.tvalues[names].to_numpy(), res.pvalues[names].to_numpy(),
-            ci.loc[names, 0].to_numpy(), ci.loc[names, 1].to_numpy(), float(res.df_resid))
+            ci.loc[names, 0].to_numpy(), ci.loc[names, 1].to_numpy(), float(res.df_resid),
+            float(res.rsquared))
 
 
 def _fit_pooled(design: Design):
@@ -214,7 +225,7 @@ def fit(panel: pd.DataFrame, spec: Spec) -> Result:
     if spec.estimator == "twfe" and design.n_years < 2:
         raise ModelError(f"spec {spec.label}: two-way FE: expected at least 2 years, found "
                          f"{design.n_years}")
-    names, coef, se, t, p, lo, hi, df = _FITTERS[spec.estimator](design)
+    names, coef, se, t, p, lo, hi, df, r2 = _FITTERS[spec.estimator](design)
     return Result(spec=spec, terms=tuple(names), coef=np.asarray(coef, float),
                   stderr=np.asarray(se, float), tstat=np.asarray(t, float),
                   pvalue=np.asarray(p, float), ci_low=np.asarray(lo, float),
@@ -223,7 +234,8 @@ def fit(panel: pd.DataFrame, spec: Spec) -> Result:
                   n_years=design.n_years, df_resid=df, data_kind=kind,
                   sources=sources_for(panel, [spec.outcome, *spec.regressors,
                                               *spec.controls]),
-                  cov_detail=cov_detail(spec), drops=design.drops, rows_in=design.rows_in)
+                  cov_detail=cov_detail(spec), drops=design.drops, rows_in=design.rows_in,
+                  r2=r2)
 
 
 #: Driscoll-Kraay errors need many periods; fewer than this is flagged as unreliable.

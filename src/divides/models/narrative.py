@@ -8,6 +8,7 @@ Markdown and takes the same table or frame the notebook prints or plots.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,3 +342,64 @@ def decomposition_sentence(decomposition: pd.DataFrame, named: float = NAMED_SHA
         text += (" More than half of the variance is in the interactions: what one decision "
                  "does depends on the others.")
     return text
+
+
+# -- the report's summary ------------------------------------------------------------------
+
+#: Output metadata that marks a displayed sentence as a notebook's headline finding (the
+#: report's summary takes its first sentence): ``Markdown(text, metadata=HEADLINE)``.
+HEADLINE = {"divides": {"headline": True}}
+#: Most sentences in the summary (one short paragraph).
+SUMMARY_SENTENCES = 5
+#: Most words in the summary.
+SUMMARY_WORDS = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*_(])")
+#: Estimator codes some sentences carry, in words for the summary.
+_CODES = {"twfe": "two-way FE", "cross_section": "cross-section"}
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a Markdown text (split after ``.``, ``!`` or ``?`` where the next
+    one starts with a capital or a digit; a paragraph break always ends one)."""
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        out += [s.strip() for s in _SENTENCE_END.split(" ".join(para.split())) if s.strip()]
+    return out
+
+
+def is_headline(output: dict) -> bool:
+    """Whether a notebook output was displayed with :data:`HEADLINE` (IPython files the
+    metadata of a Markdown display under its MIME type)."""
+    meta = output.get("metadata") or {}
+    for found in (meta, meta.get("text/markdown") or {}):
+        if (found.get("divides") or {}).get("headline"):
+            return True
+    return False
+
+
+def main_clause(sentence: str) -> str:
+    """A sentence up to its first semicolon outside parentheses (its main statement), ended
+    with a full stop."""
+    depth = 0
+    for i, ch in enumerate(sentence):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            return sentence[:i].rstrip() + "."
+    return sentence
+
+
+def summary(headlines: list[str], limit: int = SUMMARY_SENTENCES) -> str:
+    """One short paragraph of headline findings: the main clause of the first sentence of
+    each headline text (in order, at most ``limit``), panel column names and estimator
+    codes in words."""
+    from divides.models.tables import in_words
+
+    out = []
+    for text in headlines[:limit]:
+        found = sentences(text)
+        if found:
+            said = in_words(main_clause(found[0]))
+            for code, words in _CODES.items():
+                said = re.sub(rf"(?<![\w]){code}(?![\w])", words, said)
+            out.append(said)
+    return " ".join(out)

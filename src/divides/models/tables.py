@@ -9,17 +9,21 @@ ends in UTF-8, so the same results give byte-identical files.
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from divides import catalogue
 from divides.models.estimators import ESTIMATOR_LABELS, Result
 from divides.provenance import DEMO_LABEL
 
 TIDY_COLUMNS = ("model", "term", "coef", "stderr", "t", "p", "ci_low", "ci_high", "estimator",
                 "cov_type", "cov_detail", "n_obs", "n_countries", "year_first", "year_last",
-                "n_years", "outcome", "lag", "lag_rule", "sample", "standardised",
+                "n_years", "r2", "outcome", "lag", "lag_rule", "sample", "standardised",
                 "data_kind", "sources")
 STANDARDISED_NOTE = "z-scores over estimation sample (pooled SD)"
 FLOAT_FORMAT = "%.10g"
@@ -38,7 +42,7 @@ def tidy(result: Result, model: str | None = None) -> pd.DataFrame:
         "cov_detail": result.cov_detail,
         "n_obs": result.n_obs, "n_countries": result.n_countries,
         "year_first": result.years[0], "year_last": result.years[1],
-        "n_years": result.n_years, "outcome": spec.outcome, "lag": spec.lag,
+        "n_years": result.n_years, "r2": result.r2, "outcome": spec.outcome, "lag": spec.lag,
         "lag_rule": spec.lag_rule, "sample": spec.sample_label,
         "standardised": STANDARDISED_NOTE if spec.standardise else "no",
         "data_kind": result.data_kind, "sources": result.sources,
@@ -122,38 +126,42 @@ def note(results) -> str:
 
 
 def to_markdown(results, names=None, digits: int = 3) -> str:
-    table = side_by_side(results, names, digits)
-    header = ["term", *table.columns]
+    """The regression table (:func:`regression_table`) as a Markdown table and its note."""
+    reg = regression_table(tidy_many(results, names), digits=digits)
+    header = ["", *reg.body.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for term, row in table.iterrows():
-        lines.append("| " + " | ".join([term, *row.tolist()]) + " |")
-    lines += ["", note(results), ""]
+    for label, row in reg.body.iterrows():
+        lines.append("| " + " | ".join([label, *row.tolist()]) + " |")
+    lines += ["", reg.note, ""]
     return "\n".join(lines)
 
 
 def _tex(text: str) -> str:
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
-                 ("#", r"\#"), ("$", r"\$")):
+                 ("#", r"\#"), ("$", r"\$"), ("<", r"\textless{}"), (">", r"\textgreater{}"),
+                 ("²", r"\textsuperscript{2}"), ("×", r"\texttimes{}"),
+                 ("\u2212", "-"), ("\u2013", "--")):
         text = text.replace(a, b)
     return text
 
 
 def to_latex(results, names=None, digits: int = 3, caption: str = "") -> str:
-    """A booktabs ``tabular`` (needs ``\\usepackage{booktabs}``) inside a table float."""
-    table = side_by_side(results, names, digits)
-    ncol = len(table.columns)
-    n_terms = 2 * len({t for r in results for t in r.terms})
+    """The regression table (:func:`regression_table`) as a booktabs ``tabular`` (needs
+    ``\\usepackage{booktabs}``) inside a table float, its note below."""
+    reg = regression_table(tidy_many(results, names), digits=digits)
+    ncol = len(reg.body.columns)
     out = [r"\begin{table}[htbp]", r"\centering"]
     if caption:
         out.append(r"\caption{" + _tex(caption) + "}")
     out += [r"\begin{tabular}{l" + "c" * ncol + "}", r"\toprule",
-            " & ".join(["", *[_tex(c) for c in table.columns]]) + r" \\", r"\midrule"]
-    for i, (term, row) in enumerate(table.iterrows()):
-        if i == n_terms:
+            " & ".join(["", *[_tex(c) for c in reg.body.columns]]) + r" \\", r"\midrule"]
+    for i, (label, row) in enumerate(reg.body.iterrows()):
+        if i == reg.n_coef_rows:
             out.append(r"\midrule")
-        out.append(" & ".join([_tex(term), *[_tex(v) for v in row.tolist()]]) + r" \\")
+        cells = [_tex(v.replace("\u2212", "-")) for v in row.tolist()]
+        out.append(" & ".join([_tex(label), *cells]) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}",
-            r"\par\smallskip{\footnotesize " + _tex(note(results)) + "}", r"\end{table}", ""]
+            r"\par\smallskip{\footnotesize " + _tex(reg.note) + "}", r"\end{table}", ""]
     return "\n".join(out)
 
 
@@ -168,14 +176,16 @@ def write_tables(results, stem: str | Path, names=None, digits: int = 3,
     """Write ``<stem>.csv`` (tidy), ``<stem>.md`` and ``<stem>.tex`` (side by side)."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    caption = in_words(caption)
     texts = {".csv": to_csv_text(results, names),
              ".md": to_markdown(results, names, digits),
              ".tex": to_latex(results, names, digits, caption)}
     paths = []
     for suffix, text in texts.items():
-        path = stem.with_suffix(suffix)
+        path = stem.with_name(stem.name + suffix)
         path.write_bytes(text.encode("utf-8"))
         paths.append(path)
+    write_meta(stem.with_name(stem.name + ".csv"), caption)
     return paths
 
 
@@ -183,3 +193,496 @@ def format_float(value: float, digits: int = 3) -> str:
     """``value`` to at least ``digits`` significant digits (:func:`decimals`); "" when not
     finite."""
     return "" if not np.isfinite(value) else f"{value:.{decimals(value, digits=digits)}f}"
+
+
+# -- journal-style regression tables ------------------------------------------------------
+
+#: Significance stars and the p-value below which each is given (two-sided).
+STARS = (("***", 0.01), ("**", 0.05), ("*", 0.1))
+#: Standard errors in words, by ``cov_type`` (the table's "Standard errors" row).
+SE_WORDS = {"clustered": "clustered by country", "driscoll_kraay": "Driscoll-Kraay",
+            "HC3": "HC3 robust", "HC1": "HC1 robust", "robust": "robust",
+            "nonrobust": "classical", "unadjusted": "classical"}
+#: Short estimator names for the "Estimator" row.
+ESTIMATOR_SHORT = {"cross_section": "cross-section OLS", "pooled": "pooled OLS",
+                   "between": "between (country means)", "twfe": "two-way FE"}
+#: What R² means where it is not the usual one (the note under a regression table).
+_R2_NOTE = {"twfe": "within, net of country and year effects, for two-way FE",
+            "between": "of country means for the between estimator"}
+#: Suffix of the caption file written beside a table's CSV (read by the report).
+META_SUFFIX = ".meta.json"
+_GAP = re.compile(r"^gap_(?P<dim>[a-z]+)_(?:(?P<stem>\w+?)_)?(?P<unit>pp|parity|relgap)"
+                  r"(?P<latest>_latest)?$")
+_GAP_WORD = re.compile(r"(?<![\w])gap_[a-z]+_\w*?(?:pp|parity|relgap)(?:_latest)?(?![\w])")
+_GAP_DIMENSIONS = {"sex": "men minus women", "area": "urban minus rural",
+                   "income": "richest 60% minus poorest 40%", "age": "older minus younger",
+                   "education": "more minus less educated"}
+_GAP_UNITS = {"pp": "pp", "parity": "parity ratio", "relgap": "relative gap"}
+
+
+def _indicator_name(stem: str) -> str | None:
+    table = catalogue.indicators()
+    rows = table[table["indicator"] == f"{stem}_pct"]
+    if rows.empty:
+        return None
+    total = rows[rows["breakdown"] == "total"]
+    name = str((total if len(total) else rows)["name"].iloc[0])
+    return re.sub(r"\s*\([^)]*\)\s*$", "", name)
+
+
+def term_label(term: str) -> str:
+    """A model term in words, from the column registry's figure labels: ``egdi_lag1`` ->
+    "E-Government Development Index (EGDI), lagged 1 year"; ``a_x_b`` -> "a × b"; gap
+    columns (:func:`divides.models.frames.gap_column_name`) name their indicator, groups and
+    unit; a name the registry lacks is shown with spaces for underscores."""
+    if term == "const":
+        return "Constant"
+    if "_x_" in term:
+        return " × ".join(term_label(t) for t in term.split("_x_"))
+    lag = re.search(r"_lag(\d+)$", term)
+    if lag:
+        n = int(lag.group(1))
+        return f"{term_label(term[:lag.start()])}, lagged {n} year{'s' if n != 1 else ''}"
+    if term.endswith("_rank_pct"):
+        return f"{term_label(term.removesuffix('_rank_pct'))}, rank within year (percentile)"
+    if catalogue.has_column(term):
+        return str(catalogue.column_row(term)["figure_label"] or catalogue.column_label(term))
+    gap = _GAP.match(term)
+    if gap:
+        what = _indicator_name(gap["stem"]) if gap["stem"] else None
+        if gap["stem"] and what is None:
+            what = gap["stem"].replace("_", " ")
+            what = what[:1].upper() + what[1:]
+        groups = _GAP_DIMENSIONS.get(gap["dim"], gap["dim"])
+        text = f"{what}: gap" if what else "Gap"
+        text += f" ({groups}, {_GAP_UNITS[gap['unit']]})"
+        return text + (", latest survey" if gap["latest"] else "")
+    return term.replace("_", " ")
+
+
+_NAMES: re.Pattern | None = None
+
+
+def in_words(text: str) -> str:
+    """``text`` with every panel column name in it replaced by its figure label (captions
+    that name a notebook's parameters, e.g. ``f"{outcome} on {regressor}"``)."""
+    global _NAMES
+    if _NAMES is None:
+        names = sorted(set(catalogue.columns()["column"])
+                       | set(catalogue.indicators()["indicator"]), key=len, reverse=True)
+        _NAMES = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])")
+
+    def words(name: str) -> str:
+        if catalogue.has_column(name):
+            return term_label(name)
+        return _indicator_name(name.removesuffix("_pct")) or name
+
+    text = _NAMES.sub(lambda m: words(m.group(1)), text)
+    # gap columns (models.frames names) in words
+    return _GAP_WORD.sub(lambda m: term_label(m.group(0)), text)
+
+
+def stars(p: float) -> str:
+    """Significance stars of a two-sided p-value (:data:`STARS`)."""
+    return next((mark for mark, cut in STARS if p < cut), "")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+@dataclass
+class RegressionTable:
+    """A journal-style table: models as columns, each coefficient (with stars) over its
+    standard error in parentheses, then rows that say how each model was estimated.
+    ``body`` holds text cells; the first ``n_coef_rows`` rows are coefficients and errors."""
+
+    body: pd.DataFrame
+    n_coef_rows: int
+    note: str
+    caption: str = ""
+    #: The CSV file the table was read from (the report puts the saved table in its place).
+    saved: str = ""
+
+    def styler(self, caption: str | None = None):
+        """A pandas Styler: one row per term, its coefficient over its error in one cell
+        (they stay together beside a label that wraps), text escaped, a rule above the
+        model details; ``caption`` (default: the table's) above. Its element id is a hash
+        of the content, so that several tables on a page keep their own rules and the same
+        table gives the same bytes."""
+        import hashlib
+        import html as html_mod
+
+        caption = self.caption if caption is None else caption
+        uid = hashlib.sha256((self.body.to_csv() + caption).encode("utf-8")).hexdigest()[:10]
+        esc = html_mod.escape
+        coef, se = self.body.iloc[0:self.n_coef_rows:2], self.body.iloc[1:self.n_coef_rows:2]
+        paired = pd.DataFrame(
+            [[f"{esc(c)}<br>{esc(e)}" if c or e else "" for c, e in zip(crow, srow)]
+             for crow, srow in zip(coef.to_numpy(), se.to_numpy())],
+            index=list(coef.index), columns=self.body.columns)
+        details = self.body.iloc[self.n_coef_rows:].map(esc)
+        shown = pd.concat([paired, details])
+        shown.index = [esc(str(i)) for i in shown.index]
+        shown.columns = [esc(str(c)) for c in shown.columns]
+        row = len(paired) + 1
+        styles = [{"selector": f"tbody tr:nth-child({row}) th, tbody tr:nth-child({row}) td",
+                   "props": "border-top: 1px solid #444;"},
+                  {"selector": "td", "props": "text-align: center; padding: 2px 6px; "
+                                              "white-space: nowrap; vertical-align: top;"},
+                  # the model details (estimator, errors) wrap, so that many models fit
+                  {"selector": f"tbody tr:nth-child(n+{row}) td",
+                   "props": "white-space: normal; min-width: 5em; padding: 1px 6px;"},
+                  {"selector": "th.col_heading",
+                   "props": "text-align: center; vertical-align: bottom; max-width: 9em;"},
+                  {"selector": "th.row_heading",
+                   "props": "text-align: left; font-weight: normal; padding-right: 10px; "
+                            "min-width: 9em; max-width: 16em; vertical-align: top;"},
+                  {"selector": "caption", "props": "caption-side: top; text-align: left;"}]
+        styler = (shown.style.set_uuid(uid).set_table_attributes('class="regression-table"')
+                  .set_table_styles(styles).hide(axis="index", names=True))
+        if caption:
+            styler = styler.set_caption(esc(caption))
+        return styler
+
+    def to_html(self, caption: str | None = None) -> str:
+        """The table and its note as HTML, in a block that scrolls sideways when the page
+        is narrower than the table (same input, same bytes)."""
+        import html as html_mod
+
+        table = self.styler(caption).to_html()
+        table = "\n".join(line for line in table.splitlines() if line.strip())
+        return (f'<div class="table-wrap"{_saved_attr(self.saved)}>\n{table}\n'
+                f'<p class="table-note">{html_mod.escape(self.note)}</p>\n</div>')
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{self.body.to_string()}\n{self.note}".strip()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The body with its row labels as a first column (empty header), for CSV."""
+        return self.body.reset_index().rename(columns={"term": ""})
+
+
+#: HTML attribute that marks a displayed table as one saved to ``tables/`` (its file name).
+SAVED_ATTR = "data-table-file"
+
+
+def _saved_attr(name: str) -> str:
+    import html as html_mod
+
+    return f' {SAVED_ATTR}="{html_mod.escape(name)}"' if name else ""
+
+
+def regression_table(tidy_rows: pd.DataFrame, caption: str = "",
+                     digits: int = 3) -> RegressionTable:
+    """A :class:`RegressionTable` from tidy rows (:func:`tidy_many`, or a CSV that
+    :func:`write_tables` wrote): one column per model, in order; the constant last; then
+    outcome (when the models differ in it), estimator, fixed effects, standard errors, lag,
+    sample, standardisation (when any model differs from the default), observations,
+    countries, years and R²."""
+    frame = tidy_rows.copy()
+    models = list(dict.fromkeys(frame["model"]))
+    first = frame.drop_duplicates("model").set_index("model").loc[models]
+    terms = list(dict.fromkeys(t for t in frame["term"] if t != "const"))
+    if (frame["term"] == "const").any():
+        terms.append("const")
+    cells = frame.set_index(["model", "term"])
+    rows, index = [], []
+    for term in terms:
+        coef_row, se_row = [], []
+        for model in models:
+            if (model, term) in cells.index:
+                e = cells.loc[(model, term)]
+                coef, se, p = float(e["coef"]), float(e["stderr"]), float(e["p"])
+                # the error sets the precision of both (a coefficient is known to its error)
+                places = decimals(se, digits=digits) if np.isfinite(se) else digits
+                coef_row.append(f"{coef:.{places}f}".replace("-", "\u2212") + stars(p))
+                se_row.append(f"({se:.{places}f})")
+            else:
+                coef_row.append("")
+                se_row.append("")
+        rows += [coef_row, se_row]
+        index += [term_label(term), ""]
+    n_coef = len(rows)
+    lag = pd.to_numeric(first["lag"]).astype(int)
+    details: dict[str, list[str]] = {}
+    outcomes = first["outcome"].tolist()
+    if len(set(outcomes)) > 1:
+        details["Outcome"] = [term_label(o) for o in outcomes]
+    details["Estimator"] = [ESTIMATOR_SHORT.get(e, e) for e in first["estimator"]]
+    details["Country fixed effects"] = [_yes(e == "twfe") for e in first["estimator"]]
+    details["Year fixed effects"] = [_yes(e == "twfe") for e in first["estimator"]]
+    details["Standard errors"] = [SE_WORDS.get(c, c) for c in first["cov_type"]]
+    if (lag != 0).any():
+        details["Lag of regressors (years)"] = [
+            f"{n} ({rule})" if n else "none" for n, rule in zip(lag, first["lag_rule"])]
+    if (first["sample"].astype(str) != "all").any():
+        details["Sample"] = [in_words(str(s)) for s in first["sample"]]
+    if (first["standardised"].astype(str) != "no").any():
+        details["Standardised (z-scores)"] = [
+            _yes(str(s) != "no") for s in first["standardised"]]
+    details["Observations"] = [f"{int(n):,}" for n in first["n_obs"]]
+    details["Countries"] = [f"{int(n):,}" for n in first["n_countries"]]
+    details["Years"] = [f"{int(a)}\u2013{int(b)}" if a != b else f"{int(a)}"
+                        for a, b in zip(first["year_first"], first["year_last"])]
+    r2 = pd.to_numeric(first.get("r2", pd.Series(np.nan, index=first.index)))
+    if r2.notna().any():
+        details["R²"] = ["" if pd.isna(v) else f"{v:.3f}" for v in r2]
+    for key, values in details.items():
+        rows.append(values)
+        index.append(key)
+    body = pd.DataFrame(rows, index=pd.Index(index, name="term"), columns=models)
+    return RegressionTable(body, n_coef, regression_note(first), caption)
+
+
+def regression_note(first: pd.DataFrame) -> str:
+    """What the stars and errors are, the outcome when all models share it, what R² is."""
+    parts = []
+    outcomes = first["outcome"].unique()
+    if len(outcomes) == 1:
+        unit = catalogue.column_unit(outcomes[0]) if catalogue.has_column(outcomes[0]) else ""
+        parts.append(f"Outcome: {term_label(outcomes[0])}" + (f"; unit: {unit}." if unit
+                                                              else "."))
+    errors = first.groupby("cov_detail", sort=False).apply(lambda g: list(g.index),
+                                                           include_groups=False)
+    if len(errors) == 1:
+        said = str(errors.index[0])
+    else:
+        said = "; ".join(f"{', '.join(models)}: {detail}" for detail, models in errors.items())
+    parts.append(f"Standard errors in parentheses ({said}).")
+    parts.append(", ".join(f"{mark} p < {cut:g}" for mark, cut in reversed(STARS))
+                 + " (two-sided).")
+    kinds = list(dict.fromkeys(first["estimator"]))
+    r2_words = [_R2_NOTE[k] for k in kinds if k in _R2_NOTE]
+    if r2_words and "r2" in first:
+        parts.append("R²: " + "; ".join(r2_words) + ".")
+    if (first["data_kind"] == "demo").any():
+        parts.append(f"Computed on {DEMO_LABEL}.")
+    return " ".join(parts)
+
+
+def is_tidy(frame: pd.DataFrame) -> bool:
+    """Whether a table holds tidy model rows (:data:`TIDY_COLUMNS`; ``r2`` may be absent
+    in files written before it)."""
+    return set(TIDY_COLUMNS) - {"r2"} <= set(frame.columns)
+
+
+def write_regression(results, stem: str | Path, names=None, caption: str = "",
+                     digits: int = 3) -> RegressionTable:
+    """:func:`write_tables`, then the regression table of the CSV it wrote (what the report
+    shows; a notebook cell ending with this call displays it)."""
+    paths = write_tables(results, stem, names, digits, caption)
+    return read_regression(paths[0])
+
+
+def read_regression(csv: str | Path, caption: str = "") -> RegressionTable:
+    """The regression table of a tidy CSV that :func:`write_tables` wrote."""
+    frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    if not is_tidy(frame):
+        missing = sorted(set(TIDY_COLUMNS) - {"r2"} - set(frame.columns))
+        raise ValueError(f"{csv}: expected tidy model rows, missing columns {missing}")
+    table = regression_table(frame, caption or table_caption(Path(csv)))
+    table.saved = Path(csv).name
+    return table
+
+
+def write_meta(csv: Path, caption: str) -> Path:
+    """Write the caption file beside a table's CSV (``<stem>.meta.json``)."""
+    path = csv.with_name(csv.stem + META_SUFFIX)
+    path.write_bytes((json.dumps({"caption": caption}, ensure_ascii=False, indent=1)
+                      + "\n").encode("utf-8"))
+    return path
+
+
+def table_caption(csv: Path) -> str:
+    """A table's caption: from its caption file, else from its name (the notebook prefix
+    gone, panel column names in words)."""
+    meta = csv.with_name(csv.stem + META_SUFFIX)
+    if meta.exists():
+        caption = json.loads(meta.read_text(encoding="utf-8")).get("caption", "")
+        if caption:
+            return caption
+    stem = csv.stem
+    if stem[:2].isdigit() and stem[2:3] == "_":
+        stem = stem[3:]
+    # column names in the stem, bounded by underscores, in words
+    text = in_words(" ".join(stem.split("_")))
+    for name in sorted(set(catalogue.columns()["column"]), key=len, reverse=True):
+        spaced = " ".join(name.split("_"))
+        if len(spaced) > 3 and re.search(rf"(?<!\w){re.escape(spaced)}(?!\w)", text):
+            text = re.sub(rf"(?<!\w){re.escape(spaced)}(?!\w)", term_label(name), text)
+    return text[:1].upper() + text[1:]
+
+
+# -- any other table: headers in words, numbers to sensible digits -------------------------
+
+#: Longest unit a table header carries (a longer one would make the column too wide).
+HEADER_UNIT_CHARS = 20
+#: Units a header does not name (they say nothing a reader needs).
+_UNSAID_UNITS = {"code", "category", "year", "name", "text"}
+#: Columns that hold p-values (shown to 3 decimals, ``< 0.001`` below).
+P_COLUMNS = {"p", "p_value", "pvalue", "p_wild", "placebo_p"}
+_HEADER_WORDS = {"p": "p-value", "p_value": "p-value", "pvalue": "p-value",
+                 "stderr": "Standard error", "coef": "Coefficient", "ci_low": "95% CI, low",
+                 "ci_high": "95% CI, high", "n_obs": "Observations", "n_countries": "Countries",
+                 "iso3": "Country", "n_periods": "Periods", "year": "Year"}
+
+
+def header_words(col: str) -> str:
+    """A table header in words: the column registry's short (figure) label, with its unit
+    when that is short, for a panel or gaps column; a few model words (``stderr`` ->
+    "Standard error"); else the name with its underscores as spaces."""
+    if col in _HEADER_WORDS:
+        return _HEADER_WORDS[col]
+    if catalogue.has_column(col):
+        row = catalogue.column_row(col)
+        label = str(row["figure_label"] or row["label"])
+        unit = str(row["figure_unit"] or row["unit"])
+        short = (unit and len(unit) <= HEADER_UNIT_CHARS and unit not in label
+                 and unit not in _UNSAID_UNITS)
+        text = f"{label} ({unit})" if short else label
+        return text[:1].upper() + text[1:]
+    if col.startswith("gap_") and _GAP.match(col):
+        return term_label(col)
+    words = col.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else ""
+
+
+def words_for_columns(text: str) -> str:
+    """``text`` with every panel or gaps column name in it replaced by its registry label
+    (a table's cells name variables as "cpi_score: internet_users_pct")."""
+    return in_words(text)
+
+
+def is_p_column(col: str) -> bool:
+    return col in P_COLUMNS or col.startswith("p_") or col.endswith("_p")
+
+
+def format_column(col: str, values: pd.Series) -> list[str]:
+    """Cells of a column as text: p-values to 3 decimals with ``< 0.001`` below; integers as
+    they are; other numbers to 3 significant digits of the column's median size, a value too
+    small to show as ``< 0.0001`` (sign kept), never an exponent; minus signs as U+2212."""
+    raw = values.astype(object).where(values.notna(), "").astype(str)
+    numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    if numbers[raw != ""].isna().any() or numbers.isna().all():
+        return [words_for_columns(v) for v in raw]
+    finite = numbers.dropna()
+    if is_p_column(col):
+        return ["" if pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
+                for x in numbers]
+    if (finite == finite.round()).all() and not raw.str.contains(r"\.\d*[1-9]").any():
+        return ["" if pd.isna(x) else f"{int(x)}".replace("-", "\u2212") for x in numbers]
+    nonzero = finite[finite != 0].abs()
+    size = float(nonzero.median()) if len(nonzero) else 1.0
+    places = int(min(4, max(0, 2 - np.floor(np.log10(size)))))
+    out = []
+    for x in numbers:
+        if pd.isna(x):
+            out.append("")
+            continue
+        text = f"{x:.{places}f}"
+        if x != 0 and float(text) == 0:
+            text = f"< {10 ** -places:.{places}f}" if x > 0 else f"> -{10 ** -places:.{places}f}"
+        out.append(text.replace("-", "\u2212"))
+    return out
+
+
+def display_frame(frame: pd.DataFrame, max_rows: int | None = None,
+                  source_name: str = "") -> tuple[pd.DataFrame, str]:
+    """A frame as text for a reader, and a note: columns constant over all rows said once
+    in the note ("In every row, ..."), headers in words (:func:`header_words`), numbers
+    formatted (:func:`format_column`), the first ``max_rows`` rows."""
+    frame = frame.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame.columns = [", ".join(term_label(str(p)) for p in c if str(p))
+                         for c in frame.columns]
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    frame.columns = ["" if str(c).startswith("Unnamed") else str(c) for c in frame.columns]
+    n_rows = len(frame)
+    notes = []
+    if n_rows > 1:
+        constant = [c for c in frame.columns if frame[c].astype(str).nunique() == 1]
+        constant = constant[:len(frame.columns) - 1]  # a table keeps one column
+        if constant:
+            said = "; ".join(
+                f"{header_words(c)}: {format_column(c, frame[c].head(1))[0] or '(empty)'}"
+                for c in constant)
+            notes.append(f"In every row, {said}.")
+            frame = frame.drop(columns=constant)
+    if max_rows is not None and n_rows > max_rows:
+        where = f" (all of them in {source_name})" if source_name else ""
+        notes.append(f"First {max_rows} of {n_rows} rows{where}.")
+        frame = frame.head(max_rows)
+    shown = pd.DataFrame({i: format_column(c, frame[c]) for i, c in enumerate(frame.columns)})
+    shown.columns = [header_words(c) if c else "" for c in frame.columns]
+    return shown, " ".join(notes)
+
+
+@dataclass
+class FrameTable:
+    """A formatted frame (:func:`display_frame`) with its caption and note; shows as an
+    HTML table in Jupyter and in the report."""
+
+    body: pd.DataFrame
+    note: str = ""
+    caption: str = ""
+    saved: str = ""
+
+    def to_html(self, caption: str | None = None) -> str:
+        import hashlib
+        import html as html_mod
+
+        caption = self.caption if caption is None else caption
+        uid = hashlib.sha256((self.body.to_csv() + caption).encode("utf-8")).hexdigest()[:10]
+        numeric = [c for i, c in enumerate(self.body.columns)
+                   if self.body.iloc[:, i].str.match(r"^[\u2212<>\d. ,-]*$").all()]
+        styles = [{"selector": "td", "props": "padding: 1px 8px;"},
+                  {"selector": "th", "props": "padding: 1px 8px; vertical-align: bottom;"},
+                  {"selector": "caption", "props": "caption-side: top; text-align: left;"}]
+        styler = (self.body.style.format(escape="html").format_index(escape="html", axis=1)
+                  .hide(axis="index").set_uuid(uid).set_table_attributes('class="data-table"')
+                  .set_table_styles(styles)
+                  .set_properties(subset=numeric, **{"text-align": "right"}))
+        if caption:
+            styler = styler.set_caption(html_mod.escape(caption))
+        table = "\n".join(line for line in styler.to_html().splitlines() if line.strip())
+        note = f'\n<p class="table-note">{html_mod.escape(self.note)}</p>' if self.note else ""
+        return f'<div class="table-wrap"{_saved_attr(self.saved)}>\n{table}{note}\n</div>'
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{self.body.to_string(index=False)}\n{self.note}".strip()
+
+
+def show(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) -> FrameTable:
+    """A frame for reading: headers in words, sensible digits, constant columns in a note
+    (a notebook cell ending with it displays an HTML table)."""
+    body, note = display_frame(frame, max_rows)
+    return FrameTable(body, note, in_words(caption))
+
+
+def save_table(frame: pd.DataFrame, csv: str | Path, caption: str,
+               max_rows: int | None = None, float_format: str | None = None) -> FrameTable:
+    """Write a table as CSV (an index that names rows becomes the first column; ``\\n``
+    line ends) with its caption file; returns it for display (:func:`show`), marked as
+    saved so that the report shows the saved table, numbered, in its place."""
+    csv = Path(csv)
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    flat = frame.copy()
+    if isinstance(flat.columns, pd.MultiIndex):
+        flat.columns = [", ".join(term_label(str(p)) for p in c if str(p))
+                        for c in flat.columns]
+    if not isinstance(flat.index, pd.RangeIndex):
+        flat = flat.reset_index()
+    csv.write_bytes(flat.to_csv(index=False, lineterminator="\n", float_format=float_format)
+                    .encode("utf-8"))
+    write_meta(csv, in_words(caption))
+    table = show(flat, caption, max_rows)
+    table.saved = csv.name
+    return table

@@ -33,6 +33,8 @@ import pandas as pd
 
 from divides import config
 from divides.figures.registry import FIGURE_MARKER
+from divides.models import narrative
+from divides.models import tables as model_tables
 from divides.report import codebook
 
 #: Rows of a table shown in the report (the CSV linked beside it has them all).
@@ -130,6 +132,43 @@ def written_tables(source: str, tables: list[Path]) -> list[Path]:
     return found
 
 
+def table_display(csv: Path):
+    """What the report shows of a CSV table: the regression table of tidy model rows, else
+    the frame in words and sensible digits (:mod:`divides.models.tables`), first
+    :data:`TABLE_ROWS` rows."""
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    if model_tables.is_tidy(frame):
+        return model_tables.read_regression(csv)
+    body, note = model_tables.display_frame(frame, TABLE_ROWS, csv.name)
+    return model_tables.FrameTable(body, note, model_tables.table_caption(csv))
+
+
+def table_block(csv: Path, number: int, rel: str = "tables") -> str:
+    """MyST of a numbered table: a raw HTML block (caption "Table N: ...", the table in a
+    block that scrolls sideways when wider than the column, its note), then a link to the
+    whole CSV. ``number`` is its place in :func:`outline`, as in the PDF."""
+    shown = table_display(csv)
+    anchor = "tab-" + re.sub(r"[^A-Za-z0-9]+", "-", csv.stem).strip("-").lower()
+    caption = f"Table {number}: {model_tables.table_caption(csv).rstrip('.')}."
+    body = shown.to_html(caption=caption).replace(
+        '<div class="table-wrap">', f'<div class="table-wrap" id="{anchor}">', 1)
+    return (f"```{{raw}} html\n{body}\n```\n\n"
+            f"{{download}}`The whole table (CSV) <{rel}/{safe_name(csv)}>`\n")
+
+
+def safe_name(csv: Path) -> str:
+    """The name a table's CSV is copied under for the report: letters, digits, ``._-``
+    only (a file name is text from outside; it never reaches a link or markup as is)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", csv.name)
+
+
+def table_numbers(chapters: list, further: list[Path]) -> dict[Path, int]:
+    """Each table's number: its place in :func:`outline` (notebook tables in the order their
+    cells write them, then the library steps'), the order the PDF numbers them in."""
+    ordered = [t for c in chapters for t in c.tables] + further
+    return {t: i + 1 for i, t in enumerate(ordered)}
+
+
 @dataclass
 class Chapter:
     """One notebook's part of the report: its executed file, and its figures and tables in
@@ -178,13 +217,25 @@ def figure_block(png: Path, rel: str) -> str:
             f":alt: {alt}\n:width: 100%\n\n{md_text(title.rstrip('.'))}.{legend}\n:::\n")
 
 
-def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict, int]:
+def _is_saved_table(output) -> bool:
+    """Whether an output displays a table the notebook saved (marked by
+    :mod:`divides.models.tables`): the report shows the saved one, numbered, instead."""
+    html_text = (output.get("data") or {}).get("text/html", "")
+    html_text = html_text if isinstance(html_text, str) else "".join(html_text)
+    return model_tables.SAVED_ATTR in html_text
+
+
+def prepare_notebook(executed: Path, figures_dir: Path, out: Path,
+                     numbers: dict[Path, int] | None = None) -> tuple[dict, int]:
     """Copy of an executed notebook for the report; returns (its parameters, figures placed).
 
     Parameter cells are dropped (the front page lists the values), code is folded, image
     outputs of cells that save a figure are replaced by the saved figure, numbered and
-    captioned, in a Markdown cell right after the code.
+    captioned, in a Markdown cell right after the code; so are the HTML tables of a cell
+    that writes a table (``numbers``: each run table's number, :func:`table_numbers`),
+    by the table read back from its CSV, numbered as in the PDF.
     """
+    numbers = dict(numbers or {})
     nb = nbformat.read(executed, as_version=4)
     params = dict(nb.metadata.get("papermill", {}).get("parameters", {}) or {})
     cells, placed = [], 0
@@ -202,14 +253,37 @@ def prepare_notebook(executed: Path, figures_dir: Path, out: Path) -> tuple[dict
         if pngs or marked:
             cell.outputs = [o for o in cell.outputs if "image/png" not in o.get("data", {})
                             and FIGURE_MARKER not in (o.get("metadata") or {})]
+        written = written_tables(cell.source, list(numbers))
+        if written:
+            cell.outputs = [o for o in cell.outputs if not _is_saved_table(o)]
         cells.append(cell)
         for png in pngs:
             cells.append(nbformat.v4.new_markdown_cell(figure_block(png, f"figures/{png.name}")))
             placed += 1
+        for csv in written:
+            cells.append(nbformat.v4.new_markdown_cell(table_block(csv, numbers.pop(csv))))
     nb.cells = cells
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     return params, placed
+
+
+def headlines(nb) -> list[str]:
+    """The Markdown a notebook displayed as its headline findings
+    (:data:`divides.models.narrative.HEADLINE`)."""
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = (o.get("data") or {}).get("text/markdown")
+            if text and narrative.is_headline(o):
+                out.append(text if isinstance(text, str) else "".join(text))
+    return out
+
+
+def run_summary(nbs) -> str:
+    """The report's summary: one short paragraph, the first sentence of each notebook's
+    headline findings (:func:`divides.models.narrative.summary`)."""
+    return narrative.summary([h for nb in nbs for h in headlines(nb)])
 
 
 def run_date(notebooks: list[Path]) -> str:
@@ -252,8 +326,8 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 
 def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
-               pages: list[str]) -> str:
-    """Markdown of the front page."""
+               pages: list[str], summary: str = "") -> str:
+    """Markdown of the front page (``summary``: :func:`run_summary`)."""
     kind = ("synthetic demo data (invented values, not the publishers')" if data == "demo"
             else "real published data")
     out = [f"# divides report: {data} data", "",
@@ -262,6 +336,8 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
     if data == "demo":
         out += [(":::{warning}\nEvery number in this report comes from the synthetic demo "
                  "set, not from the publishers.\n:::"), ""]
+    if summary:
+        out += ["## Summary", "", summary, ""]
     out += ["## Contents", "", "```{toctree}", ":maxdepth: 1", "", *pages, "tables",
             "sources", "```", "", "[The whole report as a PDF](report.pdf)", ""]
     releases = manifest.get("releases") or []
@@ -290,23 +366,20 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
     return "\n".join(out)
 
 
-def tables_page(tables: list[Path], staging: Path) -> tuple[str, int]:
-    """Markdown of the tables page: each CSV as a numbered table (first rows), linked whole."""
-    out = ["# Tables", "", (f"Each table the notebooks wrote, its first {TABLE_ROWS} rows at "
-                            "most; the link gives the whole CSV."), ""]
+def tables_page(tables: list[Path], staging: Path,
+                numbers: dict[Path, int] | None = None) -> tuple[str, int]:
+    """Markdown of the tables page: each table as the notebook pages show it, with its
+    number (``numbers``, default: their order here), caption and note, linked whole."""
+    out = ["# Tables", "", ("Every table of the run, numbered as in the notebook pages and "
+                            f"the PDF; a table longer than {TABLE_ROWS} rows shows its first "
+                            f"{TABLE_ROWS}, and its link gives the whole CSV."), ""]
     target = staging / "tables"
     target.mkdir(parents=True, exist_ok=True)
     n = 0
-    for csv in tables:
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        shutil.copy2(csv, target / csv.name)
-        shown = frame.head(TABLE_ROWS)
-        shown.to_csv(target / f"{csv.stem}.shown.csv", index=False, lineterminator="\n")
-        note = (f" (first {TABLE_ROWS} of {len(frame)} rows)" if len(frame) > TABLE_ROWS
-                else "")
-        out += [f":::{{csv-table}} {md_text(csv.stem)}{note}", f":name: tab-{csv.stem.replace('_', '-')}",
-                f":file: tables/{csv.stem}.shown.csv", ":header-rows: 1", ":::", "",
-                f"{{download}}`{csv.name} <tables/{csv.name}>`", ""]
+    for i, csv in enumerate(tables):
+        shutil.copy2(csv, target / safe_name(csv))
+        number = (numbers or {}).get(csv, i + 1)
+        out += [table_block(csv, number), ""]
         n += 1
     if not n:
         out += ["This run wrote no tables.", ""]
@@ -380,11 +453,74 @@ myst_enable_extensions = ["colon_fence"]
 html_theme = "alabaster"
 html_title = {title!r}
 html_theme_options = {{"page_width": "1100px", "sidebar_width": "230px"}}
+html_static_path = ["_static"]
+html_css_files = ["divides.css"]
 html_show_sourcelink = False
 html_copy_source = False
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
 '''
+
+
+#: The report's own style: no output wider than the text column (wide tables and code
+#: scroll sideways in their block, images shrink), tables set as in a journal.
+CSS = """div.body { min-width: 0; max-width: 100%; }
+div.table-wrap, div.cell_output, div.output, div.highlight, div.body pre {
+  max-width: 100%; overflow-x: auto; }
+div.body table.docutils { display: block; max-width: 100%; overflow-x: auto; }
+div.body img { max-width: 100%; height: auto; }
+div.table-wrap { margin: 1.2em 0; }
+div.table-wrap table { border-collapse: collapse; font-size: 0.88em;
+  border-top: 1.5px solid #222; border-bottom: 1.5px solid #222; }
+div.table-wrap caption { caption-side: top; text-align: left; font-weight: bold;
+  padding-bottom: 0.4em; }
+div.table-wrap thead th { border-bottom: 1px solid #222; }
+div.table-wrap table.regression-table { font-size: 0.82em; }
+a.download code { font-family: inherit; font-size: 0.85em; font-weight: normal;
+  background: none; }
+table.data-table td, table.data-table th { max-width: 24em; }
+div.table-wrap td { font-variant-numeric: tabular-nums; }
+p.table-note { font-size: 0.82em; color: #333; margin-top: 0.4em; max-width: 100%; }
+"""
+
+
+#: JavaScript that lists the outputs of a page wider than its text column (``div.body``,
+#: the main article): every table, image, figure, code block and cell output whose box
+#: (with any content spilling out of it), or the block that scrolls it sideways, reaches
+#: past the column; and the page itself
+#: when it scrolls sideways. The browser tests run it on every page of the report.
+OVERFLOW_JS = """
+const column = document.querySelector('[role=main]') || document.querySelector('div.body');
+if (!column) { return [['no content column', 0, 0]]; }
+const limit = column.getBoundingClientRect();
+const bad = [];
+const scroller = (el) => {
+  for (let e = el; e && e !== column; e = e.parentElement) {
+    const x = getComputedStyle(e).overflowX;
+    if (x === 'auto' || x === 'scroll') { return e; }
+  }
+  return null;
+};
+const what = 'table, img, svg, pre, figure, div.cell_output, div.output, div.table-wrap';
+for (const el of column.querySelectorAll(what)) {
+  const own = el.getBoundingClientRect();
+  if (own.width === 0) { continue; }
+  const scrolls = scroller(el);
+  const box = (scrolls || el).getBoundingClientRect();
+  // content that spills out of a block that does not scroll is as wide as its content
+  const spill = !scrolls && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;
+  const right = spill ? box.left + el.scrollWidth : box.right;
+  if (box.left < limit.left - 1 || right > limit.right + 1) {
+    bad.push([el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' +
+              (el.className && el.className.baseVal === undefined ? el.className : ''),
+              Math.round(right - box.left), Math.round(limit.width)]);
+  }
+}
+if (document.documentElement.scrollWidth > window.innerWidth) {
+  bad.push(['page', document.documentElement.scrollWidth, window.innerWidth]);
+}
+return bad;
+"""
 
 
 def _sphinx(builder: str, src: Path, out: Path, *extra: str) -> None:
@@ -412,9 +548,12 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     (staging / "figures").mkdir(parents=True)
     for png in run_figures(run_dir):
         shutil.copy2(png, staging / "figures" / png.name)
+    chapters, further = outline(run_dir)
+    numbers = table_numbers(chapters, further)
+    own = {c.notebook: {t: numbers[t] for t in c.tables} for c in chapters}
     params, pages, placed = {}, [], 0
     for nb in notebooks:
-        p, n = prepare_notebook(nb, figures_dir, staging / nb.name)
+        p, n = prepare_notebook(nb, figures_dir, staging / nb.name, own.get(nb, {}))
         params[nb.stem], placed, pages = p, placed + n, pages + [nb.stem]
     data = data or next((str(p["data"]) for p in params.values() if "data" in p), None)
     if data is None:
@@ -423,17 +562,18 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     manifest_path = config.processed_dir(data) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     date = run_date(notebooks)
-    chapters, further = outline(run_dir)
-    ordered = [t for c in chapters for t in c.tables] + further
-    text, n_tables = tables_page(ordered, staging)
+    summary = run_summary([nbformat.read(nb, as_version=4) for nb in notebooks])
+    text, n_tables = tables_page(list(numbers), staging, numbers)
+    (staging / "_static").mkdir(exist_ok=True)
+    (staging / "_static" / "divides.css").write_text(CSS, encoding="utf-8")
     (staging / "tables.md").write_text(text, encoding="utf-8")
     (staging / "sources.md").write_text(sources_page(), encoding="utf-8")
     sweeps_text, n_sweeps = sweeps_page(run_dir, staging)
     if n_sweeps:
         (staging / "sweeps.md").write_text(sweeps_text, encoding="utf-8")
     (staging / "index.md").write_text(front_page(data, date, params, manifest,
-                                                 pages + (["sweeps"] if n_sweeps else [])),
-                                      encoding="utf-8")
+                                                 pages + (["sweeps"] if n_sweeps else []),
+                                                 summary), encoding="utf-8")
     title = f"divides report: {data} data"
     (staging / "conf.py").write_text(CONF.format(
         title=title, date=date, subtitle="synthetic demo data" if data == "demo"

@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 import re
 import shutil
 import string
 import sys
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 from markdown_it import MarkdownIt
 
-from divides import catalogue, config
+from divides import config
 from divides.figures.export import PLAIN_PDF
+from divides.models import tables as model_tables
 from divides.report import site
 
 #: Rows of a table typeset in the PDF (the CSV in ``tables/`` has them all); as in the HTML.
@@ -43,6 +42,13 @@ SIDEWAYS_WIDTH_MM = 240
 MM_PER_CHAR = 1.45
 #: A table cell wraps at spaces; its column is sized for at most this many characters a line.
 WRAP_CHARS = 22
+#: A regression table's row labels wrap beyond this many characters; its model names beyond
+#: this many.
+REG_LABEL_CHARS, REG_HEADER_CHARS = 26, 12
+#: A regression table's detail rows (estimator, errors) wrap beyond this many characters.
+REG_DETAIL_CHARS = 13
+#: Width of the text block (A4 less 22 mm margins each side).
+TEXT_WIDTH_MM = 166
 #: Fixed creation time of every PDF (byte-identical output): 2000-01-01 00:00 UTC.
 TIMESTAMP = 946684800
 _ESCAPE = {c: "\\" + c for c in string.punctuation}
@@ -135,62 +141,10 @@ def markdown(text: str, first_heading: bool = False) -> tuple[str, str | None]:
 # -- tables -------------------------------------------------------------------------------
 
 
-def header_words(col: str) -> str:
-    """A table header in words: the column registry's label (and unit) for a panel or gaps
-    column, else the name with its underscores as spaces."""
-    if catalogue.has_column(col):
-        row = catalogue.column_row(col)
-        unit = f" ({row['unit']})" if row["unit"] and row["unit"] not in row["label"] else ""
-        return f"{row['label']}{unit}"
-    if col in _P_COLUMNS:
-        return {"p": "p-value", "p_value": "p-value", "pvalue": "p-value"}.get(col, col.replace("_", " "))
-    words = col.replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else "(row)"
-
-
-@lru_cache(maxsize=1)
-def _column_names() -> re.Pattern:
-    names = sorted(set(catalogue.columns()["column"]), key=len, reverse=True)
-    return re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])")
-
-
-def words_for_columns(text: str) -> str:
-    """``text`` with every panel or gaps column name in it replaced by its registry label
-    (a table's cells name variables as "cpi_score: internet_users_pct")."""
-    return _column_names().sub(lambda m: catalogue.column_label(m.group(1)), text)
-
-
-def _is_p(col: str) -> bool:
-    return col in _P_COLUMNS or col.startswith("p_") or col.endswith("_p")
-
-
-def format_column(col: str, values: pd.Series) -> list[str]:
-    """Cells of a column as text: p-values to 3 decimals with ``< 0.001`` below; integers as
-    they are; other numbers to 3 significant digits of the column's median size, a value too
-    small to show as ``< 0.0001`` (sign kept), never an exponent."""
-    raw = values.fillna("").astype(str)
-    numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    if numbers[raw != ""].isna().any() or numbers.isna().all():
-        return [words_for_columns(v) for v in raw]
-    finite = numbers.dropna()
-    if _is_p(col):
-        return ["" if pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
-                for x in numbers]
-    if (finite == finite.round()).all() and not raw.str.contains(r"\.").any():
-        return ["" if pd.isna(x) else f"{int(x)}".replace("-", "\u2212") for x in numbers]
-    nonzero = finite[finite != 0].abs()
-    size = float(nonzero.median()) if len(nonzero) else 1.0
-    decimals = int(min(4, max(0, 2 - math.floor(math.log10(size)))))
-    out = []
-    for x in numbers:
-        if pd.isna(x):
-            out.append("")
-            continue
-        text = f"{x:.{decimals}f}"
-        if x != 0 and float(text) == 0:
-            text = f"< {10 ** -decimals:.{decimals}f}" if x > 0 else f"> -{10 ** -decimals:.{decimals}f}"
-        out.append(text.replace("-", "\u2212"))
-    return out
+#: A table's headers, cells and notes in words: shared with the HTML report and notebooks.
+header_words = model_tables.header_words
+words_for_columns = model_tables.words_for_columns
+format_column = model_tables.format_column
 
 
 @dataclass
@@ -199,6 +153,11 @@ class TableText:
     chars: list[int]  # estimated width of each part, in characters
     landscape: bool
     note: str
+    keep_together: bool = False  # on one page (a regression table)
+
+
+def _longest_word(texts: list[str]) -> int:
+    return max((len(w) for text in texts for w in text.split()), default=1)
 
 
 def _width(header: str, cells: list[str]) -> int:
@@ -212,71 +171,94 @@ def _width(header: str, cells: list[str]) -> int:
 
 
 def table(csv: Path) -> TableText:
-    """Typst code of a CSV table: constant columns as a note below ("In every row: ..."),
-    numbers formatted (:func:`format_column`), headers in words, the first
-    :data:`TABLE_ROWS` rows; upright when it fits, sideways when it fits so, else split
-    into column groups that repeat the first (key) column."""
+    """Typst code of a CSV table: a regression table for tidy model rows
+    (:func:`regression_table`); else constant columns as a note below ("In every row:
+    ..."), numbers formatted, headers in words, the first :data:`TABLE_ROWS` rows
+    (:func:`divides.models.tables.display_frame`); upright when it fits, sideways when it
+    fits so, else split into column groups that repeat the first (key) column."""
     frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    frame.columns = [c if not c.startswith("Unnamed") else "" for c in frame.columns]
-    n_rows = len(frame)
-    notes = []
-    if n_rows > 1:
-        constant = [c for c in frame.columns if frame[c].nunique() == 1]
-        constant = constant[:len(frame.columns) - 1]  # a table keeps one column
-        if constant:
-            said = "; ".join(
-                f"{header_words(c)}: {words_for_columns(frame[c].iloc[0]) or '(empty)'}"
-                for c in constant)
-            notes.append(f"In every row, {said}.")
-            frame = frame.drop(columns=constant)
-    if n_rows > TABLE_ROWS:
-        notes.append(f"First {TABLE_ROWS} of {n_rows} rows; all of them in tables/{csv.name}.")
-        frame = frame.head(TABLE_ROWS)
-    headers = [header_words(c) if c else "" for c in frame.columns]
-    cells = {c: format_column(c, frame[c]) for c in frame.columns}
-    widths = [_width(h, cells[c]) for h, c in zip(headers, frame.columns)]
-    landscape = sum(widths) > PORTRAIT_CHARS
+    if model_tables.is_tidy(frame):
+        return regression_table(model_tables.read_regression(csv))
+    shown, note = model_tables.display_frame(frame, TABLE_ROWS, f"tables/{csv.name}")
+    headers = list(shown.columns)
+    cells = [shown.iloc[:, i].tolist() for i in range(len(headers))]
+    widths = [_width(h, c) for h, c in zip(headers, cells)]
+    numeric = [all(v == "" or re.fullmatch(r"[\u2212<>\d., -]+", v) for v in c) for c in cells]
+    return _layout(headers, cells, widths, numeric, note)
+
+
+def regression_table(reg) -> TableText:
+    """Typst code of a :class:`divides.models.tables.RegressionTable`: models as columns,
+    coefficients over their errors, a rule above the model details, the note below."""
+    body = reg.body
+    headers = ["", *body.columns]
+    cells = [list(body.index), *[body.iloc[:, i].tolist() for i in range(body.shape[1])]]
+    # model columns as wide as their numbers (text in the detail rows wraps at spaces), the
+    # labels' column up to REG_LABEL_CHARS
+    widths = [max(_longest_word(cells[0]), min(max(map(len, cells[0])), REG_LABEL_CHARS)) + 2]
+    for header, column in zip(headers[1:], cells[1:]):
+        numbers, details = column[:reg.n_coef_rows], column[reg.n_coef_rows:]
+        widths.append(max(max(map(len, numbers), default=1), _longest_word([header, *column]),
+                          min(max(map(len, details), default=1), REG_DETAIL_CHARS),
+                          min(len(header), REG_HEADER_CHARS)) + 2)
+    numeric = [False] + [True] * body.shape[1]
+    # its columns have set widths, so the whole text block (or page, sideways) is usable
+    return _layout(headers, cells, widths, numeric, reg.note, rule_after=reg.n_coef_rows,
+                   center=True, portrait_chars=int(TEXT_WIDTH_MM / MM_PER_CHAR),
+                   landscape_chars=int(SIDEWAYS_WIDTH_MM / MM_PER_CHAR) - 8)
+
+
+def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
+            numeric: list[bool], note: str, rule_after: int | None = None,
+            center: bool = False, portrait_chars: int = PORTRAIT_CHARS,
+            landscape_chars: int = LANDSCAPE_CHARS) -> TableText:
+    """Typst tables of the columns: upright when they fit the text block, sideways when
+    they fit so, else split into column groups that repeat the first column. ``rule_after``
+    draws a thin rule after that many body rows (a regression table's coefficients)."""
+    landscape = sum(widths) > portrait_chars
     groups: list[list[int]] = [list(range(len(headers)))]
-    if sum(widths) > LANDSCAPE_CHARS:
+    if sum(widths) > landscape_chars:
         groups, current, used = [], [0], widths[0]
         for i in range(1, len(headers)):
-            if used + widths[i] > LANDSCAPE_CHARS and len(current) > 1:
+            if used + widths[i] > landscape_chars and len(current) > 1:
                 groups.append(current)
                 current, used = [0], widths[0]
             current.append(i)
             used += widths[i]
         groups.append(current)
+    n_rows = len(cells[0]) if cells else 0
     parts, chars = [], []
     for group in groups:
         chars.append(sum(widths[i] for i in group))
-        cols = [frame.columns[i] for i in group]
-        numeric = [cells[c] != list(frame[c]) or all(
-            v.replace(".", "").replace("-", "").isdigit() or v == "" for v in frame[c])
-            for c in cols]
-        align = ", ".join("right" if n else "left" for n in numeric)
+        align = ", ".join(("center" if center else "right") if numeric[i] else "left"
+                          for i in group)
         head = ", ".join(f"[#strong({string_literal(headers[i])})]" for i in group)
-        body = ",\n    ".join(", ".join(string_literal(cells[c][r]) for c in cols)
-                              for r in range(len(frame)))
-        parts.append(f"table(columns: {len(group)}, align: ({align},), stroke: none, "
+        # each column as wide as its estimate (a regression table's), else sized by Typst
+        cols = ("(" + ", ".join(f"{widths[i] * MM_PER_CHAR:.1f}mm" for i in group) + ",)"
+                if rule_after is not None else str(len(group)))
+        rows = [", ".join(string_literal(cells[i][r]) for i in group) for r in range(n_rows)]
+        if rule_after is not None:
+            # a coefficient's label spans its row and its error's, so the two stay together
+            # beside a label that wraps
+            for r in range(0, min(rule_after, n_rows - 1), 2):
+                label = f"table.cell(rowspan: 2, {string_literal(cells[group[0]][r])})"
+                rows[r] = ", ".join([label, *(string_literal(cells[i][r]) for i in group[1:])])
+                rows[r + 1] = ", ".join(string_literal(cells[i][r + 1]) for i in group[1:])
+        if rule_after is not None and 0 < rule_after < n_rows:
+            rows.insert(rule_after, "table.hline(stroke: 0.5pt)")
+        body = ",\n    ".join(rows)
+        parts.append(f"table(columns: {cols}, align: ({align},), stroke: none, "
                      f"inset: (x: 3pt, y: 2pt),\n  table.hline(), table.header({head}), "
                      f"table.hline(stroke: 0.5pt),\n    {body},\n  table.hline())")
-    return TableText(parts, chars, landscape, " ".join(notes))
-
+    return TableText(parts, chars, landscape, note, keep_together=rule_after is not None)
 
 # -- the document -------------------------------------------------------------------------
 
 
 def _caption(csv: Path) -> str:
-    """A table's caption from its file name: the notebook prefix gone, words for codes."""
-    stem = csv.stem
-    if stem[:2].isdigit() and stem[2:3] == "_":
-        stem = stem[3:]
-    text = stem.replace("_", " ")
-    for col in sorted(catalogue.column_names("panel"), key=len, reverse=True):
-        spaced = col.replace("_", " ")
-        if spaced in text and len(spaced) > 3:
-            text = text.replace(spaced, catalogue.column_label(col))
-    return text[:1].upper() + text[1:]
+    """A table's caption: the one the notebook gave (its caption file), else from its file
+    name (:func:`divides.models.tables.table_caption`)."""
+    return model_tables.table_caption(csv)
 
 
 def figure_source(png: Path) -> tuple[Path, bool]:
@@ -310,14 +292,17 @@ def _table_block(csv: Path) -> str:
     first = (f"#figure({t.parts[0]}, caption: [{escape(_caption(csv))}.], kind: table) "
              f"<{label}>")
     rest = [f"#block[#emph[@{label}, continued.]]\n#align(center, {p})" for p in t.parts[1:]]
+    setting = "#set text(size: 7.5pt, hyphenate: false)\n#set par(justify: false)"
     if not t.landscape:
-        return f"#[#set text(size: 7.5pt)\n{first}\n{chr(10).join(rest)}]{note}\n"
+        # a regression table (shorter than a page) stays on one page with its caption
+        opening = "#block(breakable: false)[" if t.keep_together else "#["
+        return f"{opening}{setting}\n{first}\n{chr(10).join(rest)}{note}]\n"
     blocks = [first, *rest]
     blocks[-1] += note
     return "".join(
         f"#block(breakable: false, rotate(-90deg, reflow: true, "
         f"block(width: {min(SIDEWAYS_WIDTH_MM, round(n * MM_PER_CHAR) + 12)}mm)"
-        f"[#set text(size: 7.5pt)\n{b}]))\n" for b, n in zip(blocks, t.chars, strict=True))
+        f"[{setting}\n{b}]))\n" for b, n in zip(blocks, t.chars, strict=True))
 
 
 def _notebook_parameters(nb) -> dict:
@@ -422,17 +407,11 @@ def document(run_dir: Path, data: str, staging: Path) -> tuple[str, list[str], i
         escape(" ".join(fm.get("abstract", "").split())),
         "",
     ]
-    summary = []
     nbs = [nbformat.read(p, as_version=4) for p in run_notebooks]
-    for nb in nbs:
-        # sentences only: a heading a notebook displays (04's "## <country> from <year>")
-        # is its chapter's, not a finding
-        said = [s for s in _computed_sentences(nb) if not s.lstrip().startswith("#")]
-        if said:
-            summary.append(markdown(said[0])[0].strip())
+    summary = site.run_summary(nbs)
     out += ["#heading(level: 2, numbering: none, outlined: false, bookmarked: false)[Summary]"]
     if summary:
-        out += [" ".join(summary), ""]
+        out += [markdown(summary)[0].strip(), ""]
     else:
         out += ["The notebooks of this run computed no sentence from their results.", ""]
     if keys:

@@ -155,11 +155,17 @@ def write(curve: SpecCurve, out_dir: str | Path) -> list[Path]:
     """``speccurve.csv`` and ``speccurve_inference.csv`` (byte-identical for equal input)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from divides.models.tables import write_meta
+
     paths = []
-    for name, frame in (("speccurve.csv", curve.table),
-                        ("speccurve_inference.csv", curve.inference)):
+    for name, frame, caption in (
+            ("speccurve.csv", curve.table,
+             "Specification curve: every specification, its choices and its estimate"),
+            ("speccurve_inference.csv", curve.inference,
+             "Specification curve: agreement and null-imposed bootstrap p-values")):
         path = out_dir / name
         path.write_bytes(frame.to_csv(index=False, float_format="%.10g",
                                       lineterminator="\n").encode("utf-8"))
+        write_meta(path, caption)
         paths.append(path)
     return paths
