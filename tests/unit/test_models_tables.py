@@ -190,7 +190,58 @@ def test_other_tables_have_headers_in_words_and_sensible_digits(tmp_path):
     # three significant digits at the column's median size (1.5): two decimals
     assert body["Coefficient"].tolist() == ["0.12", "\u22121.50", "2.25"]
     assert body["Observations"].tolist() == ["120", "130", "140"]
-    assert shown.note == "In every row, Data kind: demo."
+    assert shown.note == f"In every row, Data kind: {tables.DEMO_LABEL}."
     assert shown.caption == f"On {tables.term_label('egdi')}"
     assert tables.table_caption(tmp_path / "x.csv") == shown.caption
     assert pd.read_csv(tmp_path / "x.csv")["coef"].iloc[0] == 0.123456789  # data kept whole
+
+
+def test_codes_in_table_cells_are_shown_in_words():
+    frame = pd.DataFrame({
+        "key_regressor": ["egdi", "internet_users_pct", "gap_sex_internet_pp"],
+        "estimator": ["all", "pooled", "twfe"],
+        "sample": ["all", "income_group=Low income", "all"],
+        "controls": ["none", "income", "income_urban"],
+        "sources": ["cpi;wdi", "wgi", "itu"],
+        "data_kind": ["demo", "real", "demo"],
+        "n": [1, 2, 3]})
+    body, _ = tables.display_frame(frame)
+    assert body["Key regressor"].tolist() == [
+        tables.term_label("egdi"), tables.term_label("internet_users_pct"),
+        tables.term_label("gap_sex_internet_pp")]
+    assert body["Estimator"].tolist() == [
+        "all estimators", tables.ESTIMATOR_SHORT["pooled"], tables.ESTIMATOR_SHORT["twfe"]]
+    assert body["Sample"].tolist() == [
+        "all countries", f"{tables.header_words('income_group')}: Low income", "all countries"]
+    gdp, urban = tables.term_label("log_gdp_pc_ppp"), tables.term_label("urban_pct")
+    assert body["Controls"].tolist() == ["none", gdp, f"{gdp}, {urban}"]
+    src = {s: tables.source_words(s) for s in ("cpi", "wdi", "wgi", "itu")}
+    assert src["wdi"] == "World Bank WDI"  # data/sources.csv figure_label
+    assert body["Sources"].tolist() == [f"{src['cpi']}; {src['wdi']}", src["wgi"], src["itu"]]
+    assert body["Data kind"].tolist() == [tables.DEMO_LABEL, "published data", tables.DEMO_LABEL]
+    # a constant column said in the note is in words too
+    _, note = tables.display_frame(frame.assign(source="wdi"))
+    assert note == "In every row, Source: World Bank WDI."
+
+
+def test_an_estimate_its_interval_and_error_share_their_decimals():
+    frame = pd.DataFrame({"term": ["a", "b"], "estimate": [0.1234, 0.4567],
+                          "ci_low": [0.0123, 0.0456], "ci_high": [1.5123, 2.5345],
+                          "stderr": [0.061, 0.07], "coef_std": [12.34, 15.67],
+                          "ci_low_std": [0.123, 0.456], "ci_high_std": [20.1, 30.2],
+                          "n_obs": [10, 20]})
+    body, _ = tables.display_frame(frame)
+    # one group: estimate, interval and error; the median size of all eight values (0.097)
+    # sets 4 decimals for all (alone, the estimate would get 3 and the upper bound 2)
+    assert body["Estimate"].tolist() == ["0.1234", "0.4567"]
+    assert body["95% CI, low"].tolist() == ["0.0123", "0.0456"]
+    assert body["95% CI, high"].tolist() == ["1.5123", "2.5345"]
+    assert body["Standard error"].tolist() == ["0.0610", "0.0700"]
+    # the standardised twin is its own group (median 14.0: 1 decimal)
+    assert body["Coef std"].tolist() == ["12.3", "15.7"]
+    assert body["Ci low std"].tolist() == ["0.1", "0.5"]
+    assert body["Ci high std"].tolist() == ["20.1", "30.2"]
+    assert body["Observations"].tolist() == ["10", "20"]
+    assert tables.decimal_groups(frame.columns) == {
+        "estimate": "_", "ci_low": "_", "ci_high": "_", "stderr": "_",
+        "coef_std": "_std", "ci_low_std": "_std", "ci_high_std": "_std"}

@@ -420,7 +420,7 @@ def regression_table(tidy_rows: pd.DataFrame, caption: str = "",
         details["Lag of regressors (years)"] = [
             f"{n} ({rule})" if n else "none" for n, rule in zip(lag, first["lag_rule"])]
     if (first["sample"].astype(str) != "all").any():
-        details["Sample"] = [in_words(str(s)) for s in first["sample"]]
+        details["Sample"] = [cell_words("sample", str(s)) for s in first["sample"]]
     if (first["standardised"].astype(str) != "no").any():
         details["Standardised (z-scores)"] = [
             _yes(str(s) != "no") for s in first["standardised"]]
@@ -434,7 +434,9 @@ def regression_table(tidy_rows: pd.DataFrame, caption: str = "",
     for key, values in details.items():
         rows.append(values)
         index.append(key)
-    body = pd.DataFrame(rows, index=pd.Index(index, name="term"), columns=models)
+    # a model named by its estimator's code ("pooled") is headed by its name in words
+    body = pd.DataFrame(rows, index=pd.Index(index, name="term"),
+                        columns=[cell_words("model", str(m)) for m in models])
     return RegressionTable(body, n_coef, regression_note(first), caption)
 
 
@@ -451,7 +453,8 @@ def regression_note(first: pd.DataFrame) -> str:
     if len(errors) == 1:
         said = str(errors.index[0])
     else:
-        said = "; ".join(f"{', '.join(models)}: {detail}" for detail, models in errors.items())
+        said = "; ".join(f"{', '.join(cell_words('model', str(m)) for m in models)}: {detail}"
+                         for detail, models in errors.items())
     parts.append(f"Standard errors in parentheses ({said}).")
     parts.append(", ".join(f"{mark} p < {cut:g}" for mark, cut in reversed(STARS))
                  + " (two-sided).")
@@ -557,27 +560,147 @@ def words_for_columns(text: str) -> str:
     return in_words(text)
 
 
+#: What "all" means in a column of that name (a curve's pooled row, the whole sample).
+ALL_WORDS = {"estimator": "all estimators", "sample": "all countries",
+             "outcome": "all outcomes", "key_regressor": "all key regressors",
+             "controls": "all control sets"}
+#: Data kinds in words (``provenance.DATA_KINDS``).
+DATA_KIND_WORDS = {"demo": DEMO_LABEL, "real": "published data"}
+#: Columns whose cells are source ids (one, or several joined by ";").
+SOURCE_COLUMNS = {"source", "sources", "source_id", "outcome_source", "top_source"}
+#: Columns whose cells name columns of a table (a decomposition's "column").
+COLUMN_NAME_COLUMNS = {"column", "panel_column", "variable"}
+
+
+def source_words(source: str) -> str:
+    """A source id in words: its short name in ``data/sources.csv`` (``wdi`` -> "World Bank
+    WDI"); an id the file lacks is returned as it is."""
+    table = catalogue.sources()
+    rows = table[table["source"] == source]
+    return str(rows["figure_label"].iloc[0]) if len(rows) else source
+
+
+def _control_sets() -> dict[str, list[str]]:
+    from divides.models.speccurve.grid import load_grid
+
+    return dict(load_grid().get("controls", {}))
+
+
+def cell_words(col: str, value: str) -> str:
+    """A text cell of column ``col`` in words: estimator codes by :data:`ESTIMATOR_SHORT`,
+    source ids by their names (:func:`source_words`), "all" by what it spans
+    (:data:`ALL_WORDS`), a curve's control set by its variables, data kinds, samples
+    ("income_group=Low income" -> "Income group: Low income"), and every panel, indicator
+    or gap column name in it by its registry label (:func:`in_words`)."""
+    if value == "":
+        return value
+    if value == "all" and col in ALL_WORDS:
+        return ALL_WORDS[col]
+    if col in ("estimator", "estimators") or (value in ESTIMATOR_SHORT and "_" in value):
+        return ", ".join(ESTIMATOR_SHORT.get(v.strip(), v.strip()) for v in value.split(","))
+    if value in ESTIMATOR_SHORT and col not in ("decision", *COLUMN_NAME_COLUMNS):
+        return ESTIMATOR_SHORT[value]
+    if col in SOURCE_COLUMNS or (col == "" and value in set(catalogue.sources()["source"])):
+        return "; ".join(source_words(v.strip()) for v in re.split(r"[;,]", value))
+    if col == "data_kind" and value in DATA_KIND_WORDS:
+        return DATA_KIND_WORDS[value]
+    if col == "controls":
+        sets = _control_sets()
+        if value in sets:
+            return ", ".join(term_label(c) for c in sets[value]) or "none"
+    if col == "sample" and "=" in value:
+        name, _, level = value.partition("=")
+        return f"{header_words(name)}: {level}"
+    if col in COLUMN_NAME_COLUMNS or col == "decision":
+        if value == "key_regressor" or value == "family":
+            return "key regressor (family)"
+        if not catalogue.has_column(value) and not _GAP.match(value):
+            return value.replace("_", " ")
+    text = in_words(value)
+    # source ids named in a text, in parentheses ("... (itu), male - female")
+    return re.sub(r"\((\w+)\)", lambda m: f"({source_words(m.group(1))})", text)
+
+
 def is_p_column(col: str) -> bool:
     return col in P_COLUMNS or col.startswith("p_") or col.endswith("_p")
 
 
-def format_column(col: str, values: pd.Series) -> list[str]:
-    """Cells of a column as text: p-values to 3 decimals with ``< 0.001`` below; integers as
-    they are; other numbers to 3 significant digits of the column's median size, a value too
-    small to show as ``< 0.0001`` (sign kept), never an exponent; minus signs as U+2212."""
+#: Columns that hold one quantity and its interval or error: shown with the same decimals
+#: (:func:`decimal_groups`); a ``_std`` (standardised) twin forms its own group.
+ESTIMATE_COLUMNS = ("estimate", "coef", "ci_low", "ci_high", "stderr", "se", "median_coef",
+                    "mean_coef", "lower", "upper")
+
+
+def decimal_groups(columns) -> dict[str, str]:
+    """Each column that belongs with others (an estimate, its interval and error: names in
+    :data:`ESTIMATE_COLUMNS`, with the same ``_std`` or similar suffix) -> its group's key."""
+    groups: dict[str, str] = {}
+    for col in map(str, columns):
+        for base in sorted(ESTIMATE_COLUMNS, key=len, reverse=True):
+            if col == base or col.startswith(base + "_"):
+                groups[col] = col[len(base):] or "_"
+                break
+    counts = pd.Series(list(groups.values()), dtype=object).value_counts()
+    return {c: k for c, k in groups.items() if counts[k] > 1}
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """(text, numbers) of a column, or None when it holds text."""
     raw = values.astype(object).where(values.notna(), "").astype(str)
     numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     if numbers[raw != ""].isna().any() or numbers.isna().all():
-        return [words_for_columns(v) for v in raw]
+        return None
+    return raw, numbers
+
+
+def decimal_places(numbers: pd.Series) -> int:
+    """Decimals that give 3 significant digits of the median size of nonzero ``numbers``
+    (0 to 4)."""
+    finite = numbers[np.isfinite(numbers)]
+    nonzero = finite[finite != 0].abs()
+    size = float(nonzero.median()) if len(nonzero) else 1.0
+    return int(min(4, max(0, 2 - np.floor(np.log10(size)))))
+
+
+def shared_places(frame: pd.DataFrame) -> dict[str, int]:
+    """Decimals shared by the columns of each :func:`decimal_groups` group that hold
+    non-integer numbers (an estimate and its interval never show 0.12 beside 0.1)."""
+    places: dict[str, int] = {}
+    groups = decimal_groups(frame.columns)
+    for key in dict.fromkeys(groups.values()):
+        cols = [c for c, k in groups.items() if k == key]
+        parsed = {c: _numbers(frame[c]) for c in cols}
+        numeric = {c: v[1] for c, v in parsed.items() if v is not None}
+        if len(numeric) < 2:
+            continue
+        every = pd.concat(list(numeric.values())).dropna()
+        if (every == every.round()).all():
+            continue
+        shared = decimal_places(every)
+        places.update({c: shared for c in numeric})
+    return places
+
+
+def format_column(col: str, values: pd.Series, places: int | None = None) -> list[str]:
+    """Cells of a column as text: p-values to 3 decimals with ``< 0.001`` below; integers as
+    they are; other numbers to 3 significant digits of the column's median size (or
+    ``places`` decimals: columns shown together, :func:`shared_places`), a value too small
+    to show as ``< 0.0001`` (sign kept), never an exponent; minus signs as U+2212; text in
+    words (:func:`cell_words`)."""
+    parsed = _numbers(values)
+    if parsed is None:
+        raw = values.astype(object).where(values.notna(), "").astype(str)
+        return [cell_words(col, v) for v in raw]
+    raw, numbers = parsed
     finite = numbers.dropna()
     if is_p_column(col):
         return ["" if pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
                 for x in numbers]
-    if (finite == finite.round()).all() and not raw.str.contains(r"\.\d*[1-9]").any():
+    if places is None and (finite == finite.round()).all() and not raw.str.contains(
+            r"\.\d*[1-9]").any():
         return ["" if pd.isna(x) else f"{int(x)}".replace("-", "\u2212") for x in numbers]
-    nonzero = finite[finite != 0].abs()
-    size = float(nonzero.median()) if len(nonzero) else 1.0
-    places = int(min(4, max(0, 2 - np.floor(np.log10(size)))))
+    if places is None:
+        places = decimal_places(finite)
     out = []
     for x in numbers:
         if pd.isna(x):
@@ -617,7 +740,9 @@ def display_frame(frame: pd.DataFrame, max_rows: int | None = None,
         where = f" (all of them in {source_name})" if source_name else ""
         notes.append(f"First {max_rows} of {n_rows} rows{where}.")
         frame = frame.head(max_rows)
-    shown = pd.DataFrame({i: format_column(c, frame[c]) for i, c in enumerate(frame.columns)})
+    places = shared_places(frame)
+    shown = pd.DataFrame({i: format_column(c, frame[c], places.get(c))
+                          for i, c in enumerate(frame.columns)})
     shown.columns = [header_words(c) if c else "" for c in frame.columns]
     return shown, " ".join(notes)
 
