@@ -63,3 +63,12 @@ def test_every_demo_table_is_shown_in_words(demo_report):
     assert len(tables) >= 20
     found = {csv.name: sorted(codes_shown(site.table_display(csv), codes)) for csv in tables}
     assert {name: c for name, c in found.items() if c} == {}
+
+
+def test_no_table_is_shown_twice(demo_report):
+    """Two files that show the same (the report would number and print it twice)."""
+    shown: dict[str, list[str]] = {}
+    for csv in sorted((demo_report / "tables").glob("*.csv")):
+        table = site.table_display(csv)
+        shown.setdefault(table.body.to_csv() + table.note, []).append(csv.name)
+    assert [names for names in shown.values() if len(names) > 1] == []

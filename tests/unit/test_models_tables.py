@@ -240,9 +240,9 @@ def test_an_estimate_its_interval_and_error_share_their_decimals():
     assert body["95% CI, high"].tolist() == ["1.5123", "2.5345"]
     assert body["Standard error"].tolist() == ["0.0610", "0.0700"]
     # the standardised twin is its own group (median 14.0: 1 decimal)
-    assert body["Coef std"].tolist() == ["12.3", "15.7"]
-    assert body["Ci low std"].tolist() == ["0.1", "0.5"]
-    assert body["Ci high std"].tolist() == ["20.1", "30.2"]
+    assert body["Standardised coefficient"].tolist() == ["12.3", "15.7"]
+    assert body["95% CI, low (standardised)"].tolist() == ["0.1", "0.5"]
+    assert body["95% CI, high (standardised)"].tolist() == ["20.1", "30.2"]
     assert body["Observations"].tolist() == ["10", "20"]
     assert tables.decimal_groups(frame.columns) == {
         "estimate": "_", "ci_low": "_", "ci_high": "_", "stderr": "_",

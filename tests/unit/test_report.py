@@ -83,6 +83,7 @@ def test_front_page_tables_and_sources(built, run_dir):
     assert built.tables == 1 and "Table 1" in tables
     assert tables.count("<tr") == report.TABLE_ROWS + 1  # header + first rows
     assert "First 25 of 40 rows" in tables
+    assert 'id="tab-03-key-terms"' in tables  # the anchor a figure or text links to
     sources = (run_dir / "report" / "sources.html").read_text(encoding="utf-8")
     assert "Transparency International" in sources and "World Bank" in sources
 

@@ -531,7 +531,28 @@ P_COLUMNS = {"p", "p_value", "pvalue", "p_wild", "placebo_p"}
 _HEADER_WORDS = {"p": "p-value", "p_value": "p-value", "pvalue": "p-value",
                  "stderr": "Standard error", "coef": "Coefficient", "ci_low": "95% CI, low",
                  "ci_high": "95% CI, high", "n_obs": "Observations", "n_countries": "Countries",
-                 "iso3": "Country", "n_periods": "Periods", "year": "Year"}
+                 "iso3": "Country", "n_periods": "Periods", "year": "Year",
+                 # the specification curve's tables (models.speccurve)
+                 "spec_id": "Specification", "n_specs": "Specifications",
+                 "coef_std": "Standardised coefficient",
+                 "ci_low_std": "95% CI, low (standardised)",
+                 "ci_high_std": "95% CI, high (standardised)",
+                 "median_coef_std": "Median standardised coefficient",
+                 "share_sig_pos": "Share significantly positive",
+                 "share_sig_neg": "Share significantly negative",
+                 "p_median_t": "p, median t", "p_median_t_rw": "p, median t (Romano-Wolf)",
+                 "p_share": "p, share significant",
+                 "p_share_rw": "p, share significant (Romano-Wolf)",
+                 "p_share_pos": "p, share positive (one-sided)",
+                 "p_share_neg": "p, share negative (one-sided)",
+                 "n_draws": "Bootstrap draws", "p_wild": "p, wild bootstrap",
+                 "wild_draws": "Wild bootstrap draws", "p_spec": "p used",
+                 "max_country_weight_share": "Largest one-country weight share",
+                 "max_weight_country": "Country with the largest weight",
+                 "rank_in_family": "Rank in family", "key_definition": "Key regressor defined as",
+                 "n_singletons": "Singletons", "year_first": "First year",
+                 "year_last": "Last year", "levels": "Options",
+                 "r2_alone": "R² alone", "r2_shapley": "Shapley R²", "r2_last": "R² added last"}
 
 
 def header_words(col: str) -> str:
@@ -790,6 +811,20 @@ def show(frame: pd.DataFrame, caption: str = "", max_rows: int | None = None) ->
     (a notebook cell ending with it displays an HTML table)."""
     body, note = display_frame(frame, max_rows)
     return FrameTable(body, note, in_words(caption))
+
+
+def read_table(csv: str | Path, max_rows: int | None = None):
+    """A saved CSV table as a reader sees it (the report's and the notebooks' one view): the
+    regression table of tidy model rows, else the frame in words and sensible digits, first
+    ``max_rows`` rows; caption from its caption file; marked as saved, so that the report
+    shows the saved table, numbered, in its place. A notebook shows a table a library step
+    saved with it, rather than saving a second copy."""
+    csv = Path(csv)
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    if is_tidy(frame):
+        return read_regression(csv)
+    body, note = display_frame(frame, max_rows, csv.name)
+    return FrameTable(body, note, table_caption(csv), saved=csv.name)
 
 
 def save_table(frame: pd.DataFrame, csv: str | Path, caption: str,

@@ -136,11 +136,7 @@ def table_display(csv: Path):
     """What the report shows of a CSV table: the regression table of tidy model rows, else
     the frame in words and sensible digits (:mod:`divides.models.tables`), first
     :data:`TABLE_ROWS` rows."""
-    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    if model_tables.is_tidy(frame):
-        return model_tables.read_regression(csv)
-    body, note = model_tables.display_frame(frame, TABLE_ROWS, csv.name)
-    return model_tables.FrameTable(body, note, model_tables.table_caption(csv))
+    return model_tables.read_table(csv, TABLE_ROWS)
 
 
 def table_block(csv: Path, number: int, rel: str = "tables") -> str:
@@ -151,7 +147,7 @@ def table_block(csv: Path, number: int, rel: str = "tables") -> str:
     anchor = "tab-" + re.sub(r"[^A-Za-z0-9]+", "-", csv.stem).strip("-").lower()
     caption = f"Table {number}: {model_tables.table_caption(csv).rstrip('.')}."
     body = shown.to_html(caption=caption).replace(
-        '<div class="table-wrap">', f'<div class="table-wrap" id="{anchor}">', 1)
+        '<div class="table-wrap"', f'<div class="table-wrap" id="{anchor}"', 1)
     return (f"```{{raw}} html\n{body}\n```\n\n"
             f"{{download}}`The whole table (CSV) <{rel}/{safe_name(csv)}>`\n")
 
