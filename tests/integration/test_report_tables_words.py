@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import pytest
 
-from divides import catalogue
+from divides import catalogue, config
 from divides.models.estimators import ESTIMATOR_LABELS
 from divides.models.tables import FrameTable
 from divides.models.speccurve import DECISIONS
@@ -32,7 +32,8 @@ def known_codes() -> set[str]:
     codes = (set(catalogue.columns()["column"]) | set(catalogue.indicators()["indicator"])
              | set(ESTIMATOR_LABELS) | set(catalogue.sources()["source"])
              | set(grid["gap_families"]) | set(grid["controls"]) | set(grid["grid"]["samples"])
-             | set(DATA_KINDS) | set(DECISIONS.values()))
+             | set(DATA_KINDS) | set(DECISIONS.values())
+             | set(pd.read_csv(config.GAP_DEFINITIONS_CSV, dtype=str)["indicator"]))
     return codes - PLAIN_WORDS
 
 

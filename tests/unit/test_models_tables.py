@@ -221,6 +221,10 @@ def test_codes_in_table_cells_are_shown_in_words():
     assert src["wdi"] == "World Bank WDI"  # data/sources.csv figure_label
     assert body["Sources"].tolist() == [f"{src['cpi']}; {src['wdi']}", src["wgi"], src["itu"]]
     assert body["Data kind"].tolist() == [tables.DEMO_LABEL, "published data", tables.DEMO_LABEL]
+    # a gap indicator that compares two indicators names both (gap_definitions.csv)
+    young = tables._indicator_name("unesco_literacy_15_24")
+    assert young and young in tables.cell_words("indicator",
+                                                "unesco_literacy_15_24_vs_65plus_pct")
     # a constant column said in the note is in words too
     _, note = tables.display_frame(frame.assign(source="wdi"))
     assert note == "In every row, Source: World Bank WDI."

@@ -607,6 +607,32 @@ def _control_sets() -> dict[str, list[str]]:
     return dict(load_grid().get("controls", {}))
 
 
+def _paired_indicator_words(value: str) -> str | None:
+    """A gap definition's own indicator that compares two indicators (``data/build/
+    gap_definitions.csv``: UNESCO literacy, youth vs older) as "<one> vs <other>"."""
+    table = _gap_definitions()
+    rows = table[(table["indicator"] == value) & (table["advantaged_indicator"] != "")]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    names = [_indicator_name(row[k].removesuffix("_pct")) or row[k]
+             for k in ("advantaged_indicator", "disadvantaged_indicator")]
+    return " vs ".join(names)
+
+
+def _gap_definitions() -> pd.DataFrame:
+    global _GAP_DEFINITIONS
+    if _GAP_DEFINITIONS is None:
+        from divides import config
+
+        _GAP_DEFINITIONS = pd.read_csv(config.GAP_DEFINITIONS_CSV, dtype=str,
+                                       keep_default_na=False)
+    return _GAP_DEFINITIONS
+
+
+_GAP_DEFINITIONS: pd.DataFrame | None = None
+
+
 def cell_words(col: str, value: str) -> str:
     """A text cell of column ``col`` in words: estimator codes by :data:`ESTIMATOR_SHORT`,
     source ids by their names (:func:`source_words`), "all" by what it spans
@@ -637,6 +663,9 @@ def cell_words(col: str, value: str) -> str:
             return "key regressor (family)"
         if not catalogue.has_column(value) and not _GAP.match(value):
             return value.replace("_", " ")
+    paired = _paired_indicator_words(value)
+    if paired:
+        return paired
     text = in_words(value)
     # source ids named in a text, in parentheses ("... (itu), male - female")
     return re.sub(r"\((\w+)\)", lambda m: f"({source_words(m.group(1))})", text)
