@@ -52,7 +52,7 @@ def test_constant_columns_become_a_note(tmp_path):
     frame = pd.DataFrame({"term": ["a", "b"], "coef": ["1.5", "2.5"],
                           "data_kind": ["demo", "demo"]})
     t = typeset.table(_csv(tmp_path, frame))
-    assert "Data kind: demo" in t.note
+    assert "Data kind: synthetic demo data" in t.note  # the data kind in words
     assert "data_kind" not in t.parts[0] and "Data kind" not in t.parts[0]
 
 
