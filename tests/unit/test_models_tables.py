@@ -206,6 +206,7 @@ def test_codes_in_table_cells_are_shown_in_words():
         "controls": ["none", "income", "income_urban"],
         "sources": ["cpi;wdi", "wgi", "itu"],
         "data_kind": ["demo", "real", "demo"],
+        "significant": [True, False, True],
         "n": [1, 2, 3]})
     body, _ = tables.display_frame(frame)
     assert body["Key regressor"].tolist() == [
@@ -221,6 +222,7 @@ def test_codes_in_table_cells_are_shown_in_words():
     assert src["wdi"] == "World Bank WDI"  # data/sources.csv figure_label
     assert body["Sources"].tolist() == [f"{src['cpi']}; {src['wdi']}", src["wgi"], src["itu"]]
     assert body["Data kind"].tolist() == [tables.DEMO_LABEL, "published data", tables.DEMO_LABEL]
+    assert body["Significant"].tolist() == ["yes", "no", "yes"]
     # a gap indicator that compares two indicators names both (gap_definitions.csv)
     young = tables._indicator_name("unesco_literacy_15_24")
     assert young and young in tables.cell_words("indicator",

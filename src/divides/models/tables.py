@@ -533,7 +533,7 @@ _HEADER_WORDS = {"p": "p-value", "p_value": "p-value", "pvalue": "p-value",
                  "ci_high": "95% CI, high", "n_obs": "Observations", "n_countries": "Countries",
                  "iso3": "Country", "n_periods": "Periods", "year": "Year",
                  # the specification curve's tables (models.speccurve)
-                 "spec_id": "Specification", "n_specs": "Specifications",
+                 "t": "t-statistic", "spec_id": "Specification", "n_specs": "Specifications",
                  "coef_std": "Standardised coefficient",
                  "ci_low_std": "95% CI, low (standardised)",
                  "ci_high_std": "95% CI, high (standardised)",
@@ -641,6 +641,8 @@ def cell_words(col: str, value: str) -> str:
     or gap column name in it by its registry label (:func:`in_words`)."""
     if value == "":
         return value
+    if value in ("True", "False"):  # a flag column ("significant")
+        return "yes" if value == "True" else "no"
     if value == "all" and col in ALL_WORDS:
         return ALL_WORDS[col]
     if col in ("estimator", "estimators") or (value in ESTIMATOR_SHORT and "_" in value):
