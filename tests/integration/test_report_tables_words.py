@@ -14,9 +14,9 @@ import pytest
 
 from divides import catalogue, config
 from divides.models.estimators import ESTIMATOR_LABELS
-from divides.models.tables import FrameTable
 from divides.models.speccurve import DECISIONS
 from divides.models.speccurve.grid import load_grid
+from divides.models.tables import FrameTable
 from divides.provenance import DATA_KINDS
 from divides.report import site
 
