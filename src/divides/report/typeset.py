@@ -229,7 +229,15 @@ def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
     n_rows = len(cells[0]) if cells else 0
     parts, chars = [], []
     for group in groups:
-        chars.append(sum(widths[i] for i in group))
+        used = sum(widths[i] for i in group)
+        if rule_after is None:
+            # a group with room to spare is as wide as its cells unwrapped (up to the
+            # sideways width): a long cell wraps only where it must, so that the rows of a
+            # sideways table stay within the page
+            natural = sum(max([len(c) for c in cells[i]] + [_longest_word([headers[i]])]) + 2
+                          for i in group)
+            used = max(used, min(natural, landscape_chars))
+        chars.append(used)
         align = ", ".join(("center" if center else "right") if numeric[i] else "left"
                           for i in group)
         head = ", ".join(f"[#strong({string_literal(headers[i])})]" for i in group)
