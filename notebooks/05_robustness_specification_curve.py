@@ -36,18 +36,21 @@
 # weight in every specification of a draw, so the dependence between specifications is
 # kept while each one keeps its own sample and design. Two statistics are tested:
 #
-# * `p_median_t`: the **median of the specifications' t-statistics** (studentised, so that
-#   specifications with few countries or one dominant country do not drive it), two-sided;
-# * `p_share`: the **share of significant specifications, direction-free**: the larger of
-#   the positive and negative shares against the bootstrap's larger share, so the
-#   direction is not chosen after seeing the data. `p_share_pos` and `p_share_neg` are
-#   **directional** (one-sided; valid only for a direction declared in advance).
+# * "p, median t": the **median of the specifications' t-statistics** (studentised, so
+#   that specifications with few countries or one dominant country do not drive it),
+#   two-sided;
+# * "p, share significant": the **share of significant specifications, direction-free**:
+#   the larger of the positive and negative shares against the bootstrap's larger share,
+#   so the direction is not chosen after seeing the data. "p, share positive" and "p,
+#   share negative" are **directional** (one-sided; valid only for a direction declared in
+#   advance).
 #
-# Romano-Wolf p-values (`_rw`) adjust for testing several key regressors. A specification
-# with fewer than 30 countries is judged significant by its own wild bootstrap p-value
-# (`p_wild`, more draws where it is near 0.05), not by t on clustered errors: `p_spec` and
-# `significant` in the table, used by the figure and the shares. `max_country_weight_share`
-# is each specification's largest one-country share of the key coefficient's weight.
+# Romano-Wolf p-values (headed "(Romano-Wolf)") adjust for testing several key regressors.
+# A specification with fewer than 30 countries is judged significant by its own wild
+# bootstrap p-value ("p, wild bootstrap", more draws where it is near 0.05), not by t on
+# clustered errors: "p used" and "Significant" in the table, used by the figure and the
+# shares. "Largest one-country weight share" is each specification's largest one-country
+# share of the key coefficient's weight.
 
 # %% tags=["parameters"]
 data = "demo"
@@ -88,9 +91,9 @@ _ = registry.save("spec_curve", figures_dir, curve_table=curve.table,
 #
 # Per key regressor and estimator: the median standardised coefficient (descriptive), the
 # median t (tested), the shares of specifications significantly positive and negative at
-# 5 %, and the null-imposed bootstrap p-values: `p_median_t` (two-sided), `p_share`
-# (direction-free), `p_share_pos` / `p_share_neg` (directional, one-sided), unadjusted and
-# Romano-Wolf adjusted across the key regressors (`_rw`).
+# 5 %, and the null-imposed bootstrap p-values: "p, median t" (two-sided), "p, share
+# significant" (direction-free), "p, share positive" / "p, share negative" (directional,
+# one-sided), unadjusted and Romano-Wolf adjusted across the key regressors.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -145,8 +148,8 @@ _ = registry.save("spec_curve_decomposition", figures_dir, curve_table=curve.tab
 # ## Reading the curve
 #
 # A result that holds only under pooled OLS, or only for one outcome, is a between-country
-# pattern or a data-source artefact, not a robust finding. Compare the `pooled` and `twfe`
-# rows, and the decisions' shares above: how much the estimator split matters is the
+# pattern or a data-source artefact, not a robust finding. Compare the pooled OLS and two-way
+# FE rows, and the decisions' shares above: how much the estimator split matters is the
 # estimator's share of the curve's variance.
 #
 # ## Limits
