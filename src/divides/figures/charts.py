@@ -757,8 +757,8 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
         for col in columns:
             counts = panel.dropna(subset=[col]).groupby("year")["iso3"].nunique()
             rows.append(counts.reindex(years, fill_value=0).to_numpy())
-            labels.append(textwrap.fill(style.short_label(col), 22) if style.is_narrow()
-                          else style.short_label(col))
+            labels.append(textwrap.fill(style.abbreviated_label(col), 24)
+                          if style.is_narrow() else style.short_label(col))
         if gaps is not None:
             for dim, part in gaps.dropna(subset=["gap_pp"]).groupby("dimension"):
                 counts = part.groupby("year")["iso3"].nunique()

@@ -197,6 +197,8 @@ def _resize(fig, width, height, close: bool):
         if close:
             plt.close(fig)
         return new
+    if height is not None:
+        fig._divides_content_in = None  # the height asked for is the whole figure's
     fig.set_size_inches(width_in, height if height is not None else fig.get_figheight())
     style.layout_footer(fig)
     style.fit_text(fig)

@@ -239,6 +239,8 @@ def new_figure(width_in: float | None = None, height_in: float = 4.0, **subplot_
         panel = fig.add_subfigure(grid[0])
         fig._divides_footer_panel = fig.add_subfigure(grid[1])
         fig._divides_grid = grid
+        if "height_in" not in options:  # the footer adds its own height (layout_footer)
+            fig._divides_content_in = height_in
         axes = panel.subplots(**subplot_kw)
     return panel, axes
 
@@ -323,6 +325,14 @@ def label(column: str, unit: bool = True) -> str:
 def short_label(column: str) -> str:
     """Label of a column without its unit (legends, titles)."""
     return label(column, unit=False)
+
+
+def abbreviated_label(column: str) -> str:
+    """Label of a column for narrow rows: the acronym its figure label gives in brackets
+    (``E-Government Development Index (EGDI)`` -> ``EGDI``), else the label without unit."""
+    name = short_label(column)
+    acronym = re.search(r"\(([A-Z][A-Za-z]*[A-Z])\)$", name)
+    return acronym.group(1) if acronym else name
 
 
 def column_source(column: str) -> str | None:
@@ -491,7 +501,13 @@ def layout_footer(fig) -> None:
     n_lines = wrapped.count("\n") + 1
     line_in = FOOTER_FONTSIZE * 1.25 * 1.2 / 72
     footer_in = n_lines * line_in + 0.06
-    content_in = max(fig.get_figheight() - footer_in, 0.5)
+    content_in = getattr(fig, "_divides_content_in", None)
+    if content_in is not None:
+        # the chart keeps the height it asked for; a long footer (narrow widths wrap it
+        # into many lines) makes the figure taller instead of squeezing the plot
+        fig.set_figheight(content_in + footer_in)
+    else:
+        content_in = max(fig.get_figheight() - footer_in, 0.5)
     fig._divides_grid.set_height_ratios([content_in, footer_in])
 
 
