@@ -74,8 +74,9 @@ def drawn(data: str = "demo", figures_dir: str | Path | None = None,
     matplotlib.use("Agg")
     source = Path(figures_dir) if figures_dir is not None else \
         config.reports_dir(data) / "figures"
+    plans = planned(source, only)  # unknown names fail before the build is read
     build = build if build is not None else _load(data)
-    for name, params in planned(source, only):
+    for name, params in plans:
         stem = registry.spec(name).stem(**params)
         try:
             inputs = registry.load_inputs(name, source, build, **params)

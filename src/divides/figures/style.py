@@ -331,8 +331,12 @@ def abbreviated_label(column: str) -> str:
     """Label of a column for narrow rows: the acronym its figure label gives in brackets
     (``E-Government Development Index (EGDI)`` -> ``EGDI``), else the label without unit."""
     name = short_label(column)
-    acronym = re.search(r"\(([A-Z][A-Za-z]*[A-Z])\)$", name)
-    return acronym.group(1) if acronym else name
+    found = re.fullmatch(r"(.+?)\s*\(([A-Z][A-Za-z]*[A-Z])\)", name)
+    if found:  # only an acronym of the words before it: not "GDP per capita (PPP)"
+        initials = "".join(w[0] for w in re.split(r"[\s-]+", found.group(1)) if w)
+        if initials.upper() == found.group(2).upper():
+            return found.group(2)
+    return name
 
 
 def column_source(column: str) -> str | None:
