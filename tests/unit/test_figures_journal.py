@@ -344,3 +344,18 @@ def test_a_png_comes_with_a_plain_twin_for_the_html_report(tmp_path):
     with Image.open(twin) as im, Image.open(paths[0]) as full:
         assert im.text["Title"] == full.text["Title"] and im.text["Title"]
         assert im.text["Description"] == full.text["Description"]
+
+
+def test_a_signed_gap_map_in_grayscale_runs_light_to_dark():
+    """A diverging map's two ends look alike in gray: the grayscale map keeps zero as a
+    break but colours its classes on one scale whose luminance rises class by class."""
+    signed = make_gaps(seed=5)
+    signed["gap_pp"] = signed["gap_pp"] - 8.0
+    fig = maps.gap_map(signed, "sex", grayscale=True)
+    drawn = fig._divides_map
+    assert drawn["cmap"] == style.SEQUENTIAL_CMAP and 0.0 in drawn["bins"]
+    luminance = [float(Image.new("RGB", (1, 1), c).convert("L").getpixel((0, 0)))
+                 for c in drawn["colours"]]
+    assert all(b - a > 10 for a, b in zip(luminance, luminance[1:])), luminance
+    assert "diverge" not in style.footer_artist(fig).get_text()
+    plt.close("all")

@@ -19,7 +19,6 @@ import pandas as pd
 from divides import config
 from divides.figures import export, registry
 
-
 #: Where ``divides figures`` writes by default, inside the run's figures folder (the
 #: figures the notebooks saved stay as they are).
 EXPORT_DIR = "export"
