@@ -151,12 +151,14 @@ def test_every_figure_draws_in_grayscale(build, figures_dir):
 
 
 def test_export_all_writes_model_figures_in_grayscale_eps_and_tiff(tmp_path, demo_report):
-    result = gallery.export_all("demo", width="single", dpi=100, formats=("tiff", "eps"),
-                                grayscale=True, decorations=False,
+    result = gallery.export_all("demo", width="single", dpi=100,
+                                formats=("tiff", "eps", "png"), grayscale=True,
                                 only=["synth", "spec_curve", "event_study"], out_dir=tmp_path)
     assert not result.skipped and len(result.written) >= 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for paths in result.written.values() for p in paths)  # no report twins
     for paths in result.written.values():
-        assert [p.suffix for p in paths] == [".tiff", ".eps"]
+        assert [p.suffix for p in paths] == [".tiff", ".eps", ".png"]
         assert paths[1].read_bytes().startswith(b"%!PS-Adobe-3.0 EPSF-3.0")
 
 

@@ -46,7 +46,7 @@ _EPS_DATE = re.compile(rb"^%%CreationDate:[^\n]*\n", re.MULTILINE)
 def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = FORMATS,
                 dpi: int = style.PRINT_DPI, close: bool = True,
                 width: str | float | None = None, height: float | None = None,
-                decorations: bool = True) -> list[Path]:
+                decorations: bool = True, twins: bool = True) -> list[Path]:
     """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format; returns the paths.
 
     ``width``: ``"single"`` (3.5 in), ``"double"`` (7.2 in) or inches; a chart from
@@ -56,7 +56,9 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     geometry). The folder is created when missing. ``close`` closes the figure afterwards.
     ``decorations=False`` leaves the drawn title and footer out (for a journal whose caption
     and note carry them); the footer must exist all the same. TIFF is RGB (no alpha
-    channel, which many journals refuse) with LZW compression.
+    channel, which many journals refuse) with LZW compression. With decorations, a PDF and
+    a PNG also get twins without them (``<name>.plain.pdf``, ``.plain.png``: the report's
+    images under their captions) unless ``twins=False``.
 
     >>> save_figure(fig, "cpi_vs_egdi", out, width="single", dpi=600,
     ...             formats=("tiff", "eps", "pdf"))  # doctest: +SKIP
@@ -103,7 +105,8 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
                 # The layout solved for the first format serves the others: one geometry
                 # in every format, and constrained layout is not solved three times.
                 fig.set_layout_engine("none")
-            plain = [f for f in ("pdf", "png") if f in formats] if decorations else []
+            plain = [f for f in ("pdf", "png") if f in formats] if decorations and twins \
+                else []
             if plain:
                 _save_plain(fig, out, name, plain, engine, dpi)
     finally:

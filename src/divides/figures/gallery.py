@@ -117,7 +117,8 @@ def export_all(data: str = "demo", width: str | float | None = "single", dpi: in
             result.skipped[stem] = why
             continue
         result.written[stem] = export.save_figure(fig, stem, out, formats=tuple(formats),
-                                                  dpi=dpi, decorations=decorations)
+                                                  dpi=dpi, decorations=decorations,
+                                                  twins=False)
         plt.close("all")
     print(f"divides figures --data {data} into {out}: {result.summary()}")
     return result
