@@ -356,6 +356,6 @@ def test_a_signed_gap_map_in_grayscale_runs_light_to_dark():
     assert drawn["cmap"] == style.SEQUENTIAL_CMAP and 0.0 in drawn["bins"]
     luminance = [float(Image.new("RGB", (1, 1), c).convert("L").getpixel((0, 0)))
                  for c in drawn["colours"]]
-    assert all(b - a > 10 for a, b in zip(luminance, luminance[1:])), luminance
+    assert all(b - a > 10 for a, b in itertools.pairwise(luminance)), luminance
     assert "diverge" not in style.footer_artist(fig).get_text()
     plt.close("all")
