@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.patches import Patch
 
 from divides.figures import style
 from divides.figures.style import house_style
@@ -25,10 +26,15 @@ def leave_one_out_plot(loo: pd.DataFrame, treated_label: str = "treated", years:
                    for w in rest["weight"]]
         ax.barh(rest["dropped"] + "  (w " + rest["weight"].round(2).astype(str) + ")",
                 rest["post_gap_mean"], color=colours)
+        present = {w > 0.001 for w in rest["weight"]}
+        handles = [Patch(color=pal.roles[role], label=text) for positive, role, text in (
+            (True, "treated", "donor with positive weight"),
+            (False, "synthetic", "donor with zero weight")) if positive in present]
         if len(full):
-            ax.axvline(float(full["post_gap_mean"].iloc[0]), color="black", linestyle="--",
-                       linewidth=0.9, label="all donors")
-            ax.legend(loc="lower right")
+            handles.append(ax.axvline(float(full["post_gap_mean"].iloc[0]), color="black",
+                                      linestyle="--", linewidth=0.9,
+                                      label="all donors"))
+        style.legend_below(fig, handles, ncols=3)  # on the plot it would cover bars
         ax.axvline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
         outcome = str(loo["outcome"].iloc[0]) if "outcome" in loo.columns else "outcome"
         ax.set_xlabel(f"Mean post-treatment gap, {style.label(outcome)}")
@@ -38,7 +44,8 @@ def leave_one_out_plot(loo: pd.DataFrame, treated_label: str = "treated", years:
         footer = style.make_footer(loo, sources=style.sources_for_columns([outcome]),
                                    years=years or "",
                                    n_countries=int(loo["n_donors"].max()) + 1,
-                                   note="Dark bars: donors with positive weight")
+                                   note="Each bar: the synthetic control fitted without "
+                                        "that donor")
     return style.add_footer(fig, footer)
 
 

@@ -488,7 +488,13 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
             ax.axhline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
             ax.axvline(-0.5, color=style.ROLE_COLOURS["reference"], linewidth=0.8,
                        linestyle="--")
-            ax.set_xticks(sorted(set(sub["event_time"]) | {reference_period}))
+            ticks = sorted(set(sub["event_time"]) | {reference_period})
+            # at a column's width two-digit event times touch: label every other one (the
+            # reference period always), keep every tick mark
+            step = 2 if style.is_narrow() and len(ticks) > 10 else 1
+            ax.set_xticks(ticks, [str(t).replace("-", "\u2212")
+                                  if (t - reference_period) % step == 0 else ""
+                                  for t in ticks])
             ax.set_xlabel(f"Years relative to {treatment_label}")
             ylab = f"Coefficient ({interval})"
             if outcome is not None:
