@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from divides import provenance
@@ -86,6 +88,9 @@ def _what(sub: pd.DataFrame, key: str) -> str:
 
     what = style.short_label(key)
     definition = str(sub["key_definition"].iloc[0]) if "key_definition" in sub.columns else ""
+    indicator = re.match(r"gap_pp of (\w+) \(", definition)
+    if indicator and key.startswith("gap_"):  # the family's indicator, by its catalogue name
+        what = f"{what.split(':')[0]}: {style.indicator_label(indicator.group(1))}"
     groups = definition.rsplit("): ", 1)[-1] if "): " in definition else ""
     return f"{what}, {groups.replace('_', ' ')}" if groups else what
 

@@ -295,8 +295,8 @@ def _gap_column_label(match: re.Match) -> tuple[str, str]:
 
 def has_label(column: str) -> bool:
     """Whether :func:`label` knows ``column`` (registry row, or a model's gap column)."""
-    return all(catalogue.has_column(part) or _GAP_COLUMN.match(part) is not None
-               for part in str(column).split(":"))
+    parts = [re.sub(r"_lag\d+$", "", p) for p in str(column).split(":")]
+    return all(catalogue.has_column(p) or _GAP_COLUMN.match(p) is not None for p in parts)
 
 
 def label(column: str, unit: bool = True) -> str:
@@ -309,6 +309,13 @@ def label(column: str, unit: bool = True) -> str:
     """
     if ":" in str(column):  # an interaction term of a model
         return " \u00d7 ".join(label(part, unit=False) for part in str(column).split(":"))
+    lagged = re.fullmatch(r"(.+)_lag(\d+)", str(column))
+    if lagged and has_label(lagged.group(1)):  # a model's lagged regressor: egdi_lag1
+        years = int(lagged.group(2))
+        base = label(lagged.group(1), unit=False)
+        unit_text = label(lagged.group(1))[len(base):]
+        return f"{base}, lagged {years} year{'s' if years != 1 else ''}" + (
+            unit_text if unit else "")
     if catalogue.has_column(column):
         row = catalogue.column_row(column)
         name, unit_text = row["figure_label"], row["figure_unit"]
