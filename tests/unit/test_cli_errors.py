@@ -31,6 +31,10 @@ def _one_line_error(capsys, command: str) -> str:
     (["demo", "--seed", "abc"], "usage: divides demo "),
     (["specs", "--backend", "gpu"], "usage: divides specs "),
     (["build", "--no-such-option"], "usage: divides "),
+    (["figures", "--width", "triple"], "usage: divides figures "),
+    (["figures", "--width", "40"], "usage: divides figures "),
+    (["figures", "--format", "tiff,jpg"], "usage: divides figures "),
+    (["figures", "--dpi", "0"], "usage: divides figures "),
 ])
 def test_bad_arguments_print_usage_and_exit_2(argv, usage, capsys):
     with pytest.raises(SystemExit) as info:
@@ -138,3 +142,13 @@ def test_a_full_disk_in_any_writer_is_one_line_naming_the_file(capsys, monkeypat
     assert line == ("divides figures: error: reports/demo/figures/x.png: expected room to "
                     "write it, found the disk full (No space left on device); free some space "
                     "and run again (a file already in place there is unchanged)")
+
+
+def test_figures_only_unknown_name(monkeypatch, capsys):
+    from divides.figures import gallery
+
+    monkeypatch.setattr(cli, "_demo_step", lambda data, raw_dir=None: None)
+    monkeypatch.setattr(gallery, "_load", lambda data: {"panel": None, "gaps": None})
+    assert cli.main(["figures", "--only", "no_such_figure"]) != 0
+    line = _one_line_error(capsys, "figures")
+    assert "no_such_figure" in line and "spec_curve" in line

@@ -83,7 +83,9 @@ def test_unknown_column_is_named():
 def test_figures_and_models_read_the_registry():
     assert style.label("cpi_score") == "CPI score (0-100, 100 = very clean)"
     assert style.label("gap_pp") == "Access gap (advantaged - disadvantaged) (percentage points)"
-    assert style.label("log_population") == "log population"
+    assert style.label("egdi_lag2") == "E-Government Development Index (EGDI), lagged 2 years (0-1)"
+    with pytest.raises(ValueError, match="log_population.*columns.csv"):
+        style.label("log_population")  # a figure never shows a name for want of words
     assert style.source_label("natural_earth") == "Natural Earth 1:110m (public domain)"
     assert style.sources_for_columns(["log_gdp_pc_ppp", "gap_pp", "egdi"]) == ["wdi", "egov"]
     empty = pd.DataFrame()

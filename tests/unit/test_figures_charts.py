@@ -144,7 +144,8 @@ def test_every_chart_builds_with_a_demo_footer():
     figures = all_figures("demo")
     for name, fig in figures.items():
         text = footer_text(fig)
-        assert provenance.DEMO_LABEL in text, name
+        # said once ("SYNTHETIC DEMO DATA, not real published values."), never twice
+        assert text.lower().count(provenance.DEMO_LABEL) == 1, (name, text)
         assert "Sources:" in text and "Years:" in text and "n = " in text, name
         plt.close(fig)
 

@@ -144,3 +144,22 @@ def test_specs_command_writes_tables_only(monkeypatch, tmp_path):
     assert sorted(p.relative_to(tmp_path / "demo").as_posix()
                   for p in (tmp_path / "demo").rglob("*") if p.is_file()) == [
         "specs/case_specs.csv"]  # not in tables/, which only the notebooks write
+
+
+def test_figures_command_exports_at_the_width_dpi_and_formats_asked(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from divides.run import cli
+
+    monkeypatch.setattr(gallery, "_load", lambda data: {"panel": fx.make_panel(),
+                                                        "gaps": fx.make_gaps()})
+    monkeypatch.setattr(cli, "_demo_step", lambda data, raw_dir=None: None)
+    monkeypatch.setattr(config, "reports_dir", lambda data: tmp_path / data)
+    assert cli.main(["figures", "--only", "coverage_heatmap", "--width", "single",
+                     "--dpi", "50", "--format", "png,eps", "--grayscale",
+                     "--no-decorations"]) == 0
+    out = tmp_path / "demo" / "figures" / gallery.EXPORT_DIR
+    assert sorted(p.name for p in out.iterdir()) == ["coverage_heatmap.eps",
+                                                     "coverage_heatmap.png"]
+    with Image.open(out / "coverage_heatmap.png") as im:
+        assert im.size[0] == round(3.5 * 50)

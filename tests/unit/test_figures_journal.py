@@ -324,3 +324,38 @@ def test_a_pdf_comes_with_a_plain_twin_for_the_report(tmp_path):
     assert title not in " ".join(text(plain).split()) and footer not in text(plain)
     again = export.save_figure(fig, "again", tmp_path, formats=("pdf",))
     assert title in " ".join(text(again[0]).split())
+
+
+def test_a_png_comes_with_a_plain_twin_for_the_html_report(tmp_path):
+    """``<name>.plain.png`` is the figure as ``decorations=False`` draws it,
+    and keeps the caption's title and footer as metadata."""
+    paths = export.save_figure(charts.cpi_vs_egdi(make_panel()), "fig", tmp_path / "a",
+                               formats=("png",), dpi=60)
+    twin = tmp_path / "a" / f"fig{export.PLAIN_PNG}"
+    assert [p.name for p in paths] == ["fig.png"] and twin.exists()
+    plain = export.save_figure(charts.cpi_vs_egdi(make_panel()), "fig", tmp_path / "b",
+                               formats=("png",), dpi=60, decorations=False)
+    with Image.open(twin) as a, Image.open(plain[0]) as b:
+        assert a.size == b.size
+        x, y = (np.asarray(i.convert("L"), dtype=int) for i in (a, b))
+    # the same drawing (the layout solved once more may move a few edge pixels)
+    assert (x != y).mean() < 0.001
+    assert not (tmp_path / "b" / f"fig{export.PLAIN_PNG}").exists()
+    with Image.open(twin) as im, Image.open(paths[0]) as full:
+        assert im.text["Title"] == full.text["Title"] and im.text["Title"]
+        assert im.text["Description"] == full.text["Description"]
+
+
+def test_a_signed_gap_map_in_grayscale_runs_light_to_dark():
+    """A diverging map's two ends look alike in gray: the grayscale map keeps zero as a
+    break but colours its classes on one scale whose luminance rises class by class."""
+    signed = make_gaps(seed=5)
+    signed["gap_pp"] = signed["gap_pp"] - 8.0
+    fig = maps.gap_map(signed, "sex", grayscale=True)
+    drawn = fig._divides_map
+    assert drawn["cmap"] == style.SEQUENTIAL_CMAP and 0.0 in drawn["bins"]
+    luminance = [float(Image.new("RGB", (1, 1), c).convert("L").getpixel((0, 0)))
+                 for c in drawn["colours"]]
+    assert all(b - a > 10 for a, b in itertools.pairwise(luminance)), luminance
+    assert "diverge" not in style.footer_artist(fig).get_text()
+    plt.close("all")

@@ -68,6 +68,9 @@ def test_notebook_page_shows_the_figure_numbered_with_its_caption(built, run_dir
     assert "SYNTHETIC DEMO DATA" in page                      # footer in the caption
     img = re.search(r'<img[^>]+src="([^"]+cpi_vs_egdi[^"]*\.png)"', page).group(1)
     assert (run_dir / "report" / img).exists()
+    # the image is the twin without drawn title and footer: the caption and note say them
+    assert img.endswith(export.PLAIN_PNG)
+    assert page.count("SYNTHETIC DEMO DATA") == 1
     assert "iVBORw0KGgo=" not in page  # the notebook's own inline copy is replaced
     assert "<details" in page          # code folded
     assert "PARAMETER_CELL_MARKER" not in page and "secret_marker" not in page

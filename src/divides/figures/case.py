@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.patches import Patch
 
 from divides.figures import style
 from divides.figures.style import house_style
 
 
+@style.sized
 def leave_one_out_plot(loo: pd.DataFrame, treated_label: str = "treated", years: str = ""):
     """Post-treatment gap of the synthetic control with each donor left out in turn.
 
@@ -19,14 +21,20 @@ def leave_one_out_plot(loo: pd.DataFrame, treated_label: str = "treated", years:
         full = loo[loo["dropped"] == "(none)"]
         rest = loo[loo["dropped"] != "(none)"].sort_values(["weight", "dropped"])
         fig, ax = style.new_figure(height_in=0.25 * len(rest) + 1.6)
-        colours = [style.OKABE_ITO[5] if w > 0.001 else style.OKABE_ITO[0]
+        pal = style.palette()
+        colours = [pal.roles["treated"] if w > 0.001 else pal.roles["synthetic"]
                    for w in rest["weight"]]
         ax.barh(rest["dropped"] + "  (w " + rest["weight"].round(2).astype(str) + ")",
                 rest["post_gap_mean"], color=colours)
+        present = {w > 0.001 for w in rest["weight"]}
+        handles = [Patch(color=pal.roles[role], label=text) for positive, role, text in (
+            (True, "treated", "donor with positive weight"),
+            (False, "synthetic", "donor with zero weight")) if positive in present]
         if len(full):
-            ax.axvline(float(full["post_gap_mean"].iloc[0]), color="black", linestyle="--",
-                       linewidth=0.9, label="all donors")
-            ax.legend(loc="lower right")
+            handles.append(ax.axvline(float(full["post_gap_mean"].iloc[0]), color="black",
+                                      linestyle="--", linewidth=0.9,
+                                      label="all donors"))
+        style.legend_below(fig, handles, ncols=3)  # on the plot it would cover bars
         ax.axvline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
         outcome = str(loo["outcome"].iloc[0]) if "outcome" in loo.columns else "outcome"
         ax.set_xlabel(f"Mean post-treatment gap, {style.label(outcome)}")
@@ -36,10 +44,12 @@ def leave_one_out_plot(loo: pd.DataFrame, treated_label: str = "treated", years:
         footer = style.make_footer(loo, sources=style.sources_for_columns([outcome]),
                                    years=years or "",
                                    n_countries=int(loo["n_donors"].max()) + 1,
-                                   note="Dark bars: donors with positive weight")
+                                   note="Each bar: the synthetic control fitted without "
+                                        "that donor")
     return style.add_footer(fig, footer)
 
 
+@style.sized
 def survey_waves_plot(waves: pd.DataFrame, treated_label: str = "treated",
                       treatment_year: int | None = None):
     """The treated country's survey waves against its donors' (one point per wave; dotted
@@ -50,13 +60,14 @@ def survey_waves_plot(waves: pd.DataFrame, treated_label: str = "treated",
     """
     with house_style():
         fig, ax = style.new_figure(height_in=3.4)
+        pal = style.palette()
         donors = waves[waves["role"] == "donor"]
         for i, (iso3, part) in enumerate(donors.groupby("iso3", sort=True)):
-            ax.plot(part["year"], part["value"], color=style.ROLE_COLOURS["placebo"],
+            ax.plot(part["year"], part["value"], color=pal.roles["placebo"],
                     linewidth=0.8, linestyle=":", marker="o", markersize=3,
                     label="donors (each country's waves)" if i == 0 else None)
         own = waves[waves["role"] == "treated"]
-        ax.plot(own["year"], own["value"], color=style.ROLE_COLOURS["treated"], linewidth=1.4,
+        ax.plot(own["year"], own["value"], color=pal.roles["treated"], linewidth=1.4,
                 linestyle=":", marker="o", markersize=5, label=treated_label, zorder=4)
         if treatment_year is not None:
             ax.axvline(treatment_year - 0.5, color=style.ROLE_COLOURS["reference"],

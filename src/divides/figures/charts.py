@@ -105,10 +105,8 @@ def _pick_indicator(gaps: pd.DataFrame, indicator: str | None) -> str:
 
 
 def indicator_text(code: str) -> str:
-    """``internet_use_pct`` -> ``Internet use`` (the unit is written separately)."""
-    text = re.sub(r"_(pct|share|rate)$", "", str(code))
-    text = re.sub(r"^(itu|wdi|findex|sdg|unesco|wgi|cpi|egov)_", "", text).replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """An indicator code in words (:func:`divides.figures.style.indicator_label`)."""
+    return style.indicator_label(code)
 
 
 def latest_gaps(gaps: pd.DataFrame, dimension: str, indicator: str | None = None
@@ -414,7 +412,7 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
                 # one model per (outcome, estimator): its sample, not the largest of any
                 countries, obs = int(rows["n_countries"].max()), int(rows["n_obs"].max())
                 handles.append(Line2D([], [], color=colours[est], marker=markers[est],
-                                      markersize=4, label=f"{est} ({countries:,} countries, "
+                                      markersize=4, label=f"{ESTIMATOR_WORDS.get(est, est)} ({countries:,} countries, "
                                                           f"{obs:,} obs.)"))
             ax.axvline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
             ax.set_title(style.label(outcome), loc="left", fontsize=8)
@@ -490,7 +488,13 @@ def event_study_plot(es: pd.DataFrame, treatment_label: str = "treatment",
             ax.axhline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
             ax.axvline(-0.5, color=style.ROLE_COLOURS["reference"], linewidth=0.8,
                        linestyle="--")
-            ax.set_xticks(sorted(set(sub["event_time"]) | {reference_period}))
+            ticks = sorted(set(sub["event_time"]) | {reference_period})
+            # at a column's width two-digit event times touch: label every other one (the
+            # reference period always), keep every tick mark
+            step = 2 if style.is_narrow() and len(ticks) > 10 else 1
+            ax.set_xticks(ticks, [str(t).replace("-", "\u2212")
+                                  if (t - reference_period) % step == 0 else ""
+                                  for t in ticks])
             ax.set_xlabel(f"Years relative to {treatment_label}")
             ylab = f"Coefficient ({interval})"
             if outcome is not None:
@@ -657,7 +661,8 @@ def specification_curve(specs: pd.DataFrame, choices: Sequence[str] | None = Non
             ax_ch.axhline(boundary - 0.5, color="#CCCCCC", linewidth=0.6)
         ax_ch.set_xlabel(f"Specification, sorted by estimate ({len(data)} specifications)")
         ax_ch.set_xlim(-1, max(len(data), 1))
-        fig.suptitle(f"Specification curve: coefficient on {style.label(term_name)}",
+        term_text = style.label(term_name) if style.has_label(term_name) else term_name
+        fig.suptitle(f"Specification curve: coefficient on {term_text}",
                      x=0.01, ha="left", fontsize=9, fontweight="bold")
         nmin, nmax = int(data["n_countries"].min()), int(data["n_countries"].max())
         note = "Countries per specification " + (f"{nmin}-{nmax}" if nmin != nmax else str(nmax))
@@ -758,13 +763,13 @@ def coverage_heatmap(panel: pd.DataFrame, columns: Sequence[str] | None = None,
         for col in columns:
             counts = panel.dropna(subset=[col]).groupby("year")["iso3"].nunique()
             rows.append(counts.reindex(years, fill_value=0).to_numpy())
-            labels.append(textwrap.fill(style.short_label(col), 22) if style.is_narrow()
-                          else style.short_label(col))
+            labels.append(textwrap.fill(style.abbreviated_label(col), 24)
+                          if style.is_narrow() else style.short_label(col))
         if gaps is not None:
             for dim, part in gaps.dropna(subset=["gap_pp"]).groupby("dimension"):
                 counts = part.groupby("year")["iso3"].nunique()
                 rows.append(counts.reindex(years, fill_value=0).to_numpy())
-                labels.append(f"gap by {dim}")
+                labels.append(f"{style.short_label('gap_pp').split(' (')[0]} by {dim}")
         matrix = np.vstack(rows) if rows else np.zeros((0, len(years)))
         fig, ax = style.new_figure(height_in=max(2.2, 0.27 * len(rows) + 1.4)
                                    + (0.9 if style.is_narrow() else 0.0))

@@ -36,13 +36,17 @@ PIL_KWARGS = {"tiff": {"compression": "tiff_lzw"}}
 #: Suffix of the PDF twin without drawn title and footer, which the report's PDF shows under
 #: the figure's caption and note (so that they are said once).
 PLAIN_PDF = ".plain.pdf"
+#: Suffix of the PNG twin without drawn title and footer, which the HTML report shows
+#: under the figure's caption and note (the same words are not said twice on a page).
+PLAIN_PNG = ".plain.png"
+PLAIN_SUFFIXES = (PLAIN_PDF, PLAIN_PNG)
 _EPS_DATE = re.compile(rb"^%%CreationDate:[^\n]*\n", re.MULTILINE)
 
 
 def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = FORMATS,
                 dpi: int = style.PRINT_DPI, close: bool = True,
                 width: str | float | None = None, height: float | None = None,
-                decorations: bool = True) -> list[Path]:
+                decorations: bool = True, twins: bool = True) -> list[Path]:
     """Write ``fig`` as ``<out_dir>/<name>.<fmt>`` for each format; returns the paths.
 
     ``width``: ``"single"`` (3.5 in), ``"double"`` (7.2 in) or inches; a chart from
@@ -52,7 +56,9 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
     geometry). The folder is created when missing. ``close`` closes the figure afterwards.
     ``decorations=False`` leaves the drawn title and footer out (for a journal whose caption
     and note carry them); the footer must exist all the same. TIFF is RGB (no alpha
-    channel, which many journals refuse) with LZW compression.
+    channel, which many journals refuse) with LZW compression. With decorations, a PDF and
+    a PNG also get twins without them (``<name>.plain.pdf``, ``.plain.png``: the report's
+    images under their captions) unless ``twins=False``.
 
     >>> save_figure(fig, "cpi_vs_egdi", out, width="single", dpi=600,
     ...             formats=("tiff", "eps", "pdf"))  # doctest: +SKIP
@@ -86,7 +92,7 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
                 if fmt == "png":  # the report captions each figure from these two
                     metadata = {**metadata, "Title": figure_title(fig),
                                 "Description": style.footer_of(fig).text}
-                with _no_eps_transparency_notice(fmt):
+                with _no_eps_transparency_notice(fmt), _opaque_for_eps(fig, fmt):
                     fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata,
                                 facecolor="white", **extra)
                 if fmt == "svg":
@@ -99,8 +105,10 @@ def save_figure(fig, name: str, out_dir: Path | str, formats: tuple[str, ...] = 
                 # The layout solved for the first format serves the others: one geometry
                 # in every format, and constrained layout is not solved three times.
                 fig.set_layout_engine("none")
-            if decorations and "pdf" in formats:
-                _save_plain_pdf(fig, out / f"{name}{PLAIN_PDF}", engine)
+            plain = [f for f in ("pdf", "png") if f in formats] if decorations and twins \
+                else []
+            if plain:
+                _save_plain(fig, out, name, plain, engine, dpi)
     finally:
         if not close and engine is not None:
             fig.set_layout_engine(engine)
@@ -126,22 +134,83 @@ def _no_eps_transparency_notice(fmt: str):
         logger.removeFilter(notice)
 
 
+def _on_white(rgba) -> tuple[float, float, float, float]:
+    """An RGBA colour as the opaque colour it shows on white paper."""
+    r, g, b, a = rgba
+    return (1 - a + a * r, 1 - a + a * g, 1 - a + a * b, 1.0)
+
+
+@contextlib.contextmanager
+def _opaque_for_eps(fig, fmt: str):
+    """PostScript has no transparency: matplotlib would print a translucent mark (alpha
+    0.7) at full strength. For EPS every translucent face, edge and line is drawn in the
+    opaque colour it has on white instead (overlaps of translucent marks then hide rather
+    than mix); the figure is restored afterwards."""
+    if fmt != "eps":
+        yield
+        return
+    from matplotlib import colors
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    undo = []
+    for artist in fig.findobj(lambda a: isinstance(a, (Collection, Line2D, Patch))):
+        alpha = artist.get_alpha()
+        if isinstance(artist, Line2D):
+            rgba = colors.to_rgba(artist.get_color(), alpha)
+            if rgba[3] < 1:
+                undo.append((artist.set_color, artist.get_color()))
+                undo.append((artist.set_alpha, alpha))
+                artist.set_alpha(None)
+                artist.set_color(_on_white(rgba))
+            continue
+        face, edge = artist.get_facecolor(), artist.get_edgecolor()  # alpha applied
+        if (alpha is None or alpha >= 1) and not any(
+                len(c) and (colors.to_rgba_array(c)[:, 3] < 1).any() for c in (face, edge)):
+            continue
+        undo += [(artist.set_alpha, alpha), (artist.set_facecolor, face),
+                 (artist.set_edgecolor, edge)]
+        artist.set_alpha(None)
+        for setter, value in ((artist.set_facecolor, face), (artist.set_edgecolor, edge)):
+            arr = colors.to_rgba_array(value)
+            if not len(arr):
+                continue
+            keep = arr[:, 3] > 0  # fully transparent stays invisible
+            if keep.any():
+                arr[keep] = [_on_white(c) for c in arr[keep]]
+            setter(arr if len(arr) > 1 else arr[0])
+    try:
+        yield
+    finally:
+        for setter, value in reversed(undo):
+            setter(value)
+
+
 class _TransparencyNotice(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "does not support transparency" not in record.getMessage()
 
 
-def _save_plain_pdf(fig, path: Path, engine) -> None:
-    """``fig`` without its drawn title and footer as a PDF (the layout solved again for the
-    room they leave); the figure's title and footer are shown again afterwards."""
+def _save_plain(fig, out: Path, name: str, formats: list[str], engine, dpi: int) -> None:
+    """``fig`` without its drawn title and footer as ``<name>.plain.pdf`` and/or
+    ``.plain.png`` (the layout solved again for the room they leave); the figure's title and
+    footer are shown again afterwards. The PNG keeps the caption's Title and Description."""
     hidden = [a for a in (title_artist(fig), style.footer_artist(fig)) if a is not None]
     grid = getattr(fig, "_divides_grid", None)
     ratios = grid.get_height_ratios() if grid is not None else None
+    metadata = {"pdf": METADATA["pdf"],
+                "png": {**METADATA["png"], "Title": figure_title(fig),
+                        "Description": style.footer_of(fig).text}}
     if engine is not None:
         fig.set_layout_engine(engine)
     strip_decorations(fig)
     try:
-        fig.savefig(path, format="pdf", metadata=METADATA["pdf"], facecolor="white")
+        for fmt in formats:
+            suffix = PLAIN_PDF if fmt == "pdf" else PLAIN_PNG
+            fig.savefig(out / f"{name}{suffix}", format=fmt, metadata=metadata[fmt],
+                        facecolor="white", **({"dpi": dpi} if fmt == "png" else {}))
+            fig.set_layout_engine("none")
     finally:
         for artist in hidden:
             artist.set_visible(True)
@@ -149,6 +218,16 @@ def _save_plain_pdf(fig, path: Path, engine) -> None:
         if ratios is not None:
             grid.set_height_ratios(ratios)
         fig.set_layout_engine("none")
+
+
+def plain_twin(path: Path, suffix: str = PLAIN_PNG) -> Path:
+    """The twin of a saved figure without drawn title and footer (it may not exist)."""
+    path = Path(path)
+    return path.parent / f"{path.name.split('.')[0]}{suffix}"
+
+
+def is_plain_twin(path: Path | str) -> bool:
+    return str(path).endswith(PLAIN_SUFFIXES)
 
 
 def _tiff_rgb(path: Path) -> None:
@@ -197,6 +276,8 @@ def _resize(fig, width, height, close: bool):
         if close:
             plt.close(fig)
         return new
+    if height is not None:
+        fig._divides_content_in = None  # the height asked for is the whole figure's
     fig.set_size_inches(width_in, height if height is not None else fig.get_figheight())
     style.layout_footer(fig)
     style.fit_text(fig)

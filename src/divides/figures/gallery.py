@@ -19,14 +19,19 @@ import pandas as pd
 from divides import config
 from divides.figures import export, registry
 
+#: Where ``divides figures`` writes by default, inside the run's figures folder (the
+#: figures the notebooks saved stay as they are).
+EXPORT_DIR = "export"
+
 
 @dataclass
 class GalleryResult:
     written: dict[str, list[Path]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    formats: tuple[str, ...] = export.FORMATS
 
     def summary(self) -> str:
-        lines = [f"wrote {len(self.written)} figures (png, svg, pdf)"]
+        lines = [f"wrote {len(self.written)} figures ({', '.join(self.formats)})"]
         lines += [f"  skipped {name}: {why}" for name, why in self.skipped.items()]
         return "\n".join(lines)
 
@@ -47,34 +52,95 @@ def planned(figures_dir: Path, only: list[str] | None = None
     for name, fig_spec in registry.FIGURES.items():
         if fig_spec.stem() not in plans:
             plans[fig_spec.stem()] = (name, {})
+    if only:
+        known = {n for n, _ in plans.values()} | set(plans)
+        unknown = [o for o in only if o not in known]
+        if unknown:
+            raise ValueError(f"only: expected registry names or file stems, found {unknown}; "
+                             f"known names: {sorted(registry.FIGURES)}")
     return [plan for stem, plan in sorted(plans.items())
             if not only or plan[0] in only or stem in only]
+
+
+def drawn(data: str = "demo", figures_dir: str | Path | None = None,
+          only: list[str] | None = None, width: str | float | None = None,
+          grayscale: bool = False, build: dict[str, pd.DataFrame] | None = None):
+    """Yield ``(stem, figure or None, reason skipped)`` for every figure of ``data``: the
+    build figures, and the model figures from the inputs the notebooks saved in
+    ``figures_dir`` (default ``reports/<data>/figures``), at ``width``, in colour or gray."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    source = Path(figures_dir) if figures_dir is not None else \
+        config.reports_dir(data) / "figures"
+    plans = planned(source, only)  # unknown names fail before the build is read
+    build = build if build is not None else _load(data)
+    for name, params in plans:
+        stem = registry.spec(name).stem(**params)
+        try:
+            inputs = registry.load_inputs(name, source, build, **params)
+        except registry.Unavailable as why:
+            yield stem, None, str(why)
+            continue
+        yield stem, registry.draw(name, inputs, width=width, grayscale=grayscale,
+                                  **params), ""
+
+
+def export_all(data: str = "demo", width: str | float | None = "single", dpi: int = 600,
+               formats: tuple[str, ...] = ("tiff", "eps", "pdf"), grayscale: bool = False,
+               decorations: bool = True, only: list[str] | None = None,
+               out_dir: str | Path | None = None,
+               figures_dir: str | Path | None = None) -> GalleryResult:
+    """Every figure of the run of ``data`` (model figures included) for a journal.
+
+    Written into ``out_dir`` (default ``reports/<data>/figures/export/``) as
+    ``<stem>.<format>`` at ``width`` (``"single"`` 3.5 in, ``"double"`` 7.2 in, or inches;
+    None: as drawn), ``dpi`` for TIFF and PNG, in ``grayscale`` or colour, with or without
+    the drawn title and footer (``decorations``). A model figure whose notebook has not run
+    is skipped with the reason (:attr:`GalleryResult.skipped`); nothing is fitted here.
+
+    >>> import divides.figures
+    >>> divides.figures.export_all("demo", width="single", dpi=600,
+    ...                            formats=("tiff", "eps", "pdf"))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    unknown = [f for f in formats if f not in export.ALL_FORMATS]
+    if unknown:
+        raise ValueError(f"formats: expected some of {export.ALL_FORMATS}, found {unknown}")
+    figures_dir = Path(figures_dir) if figures_dir is not None else \
+        config.reports_dir(data) / "figures"
+    out = Path(out_dir) if out_dir is not None else figures_dir / EXPORT_DIR
+    result = GalleryResult(formats=tuple(formats))
+    for stem, fig, why in drawn(data, figures_dir, only, width=width, grayscale=grayscale):
+        if fig is None:
+            result.skipped[stem] = why
+            continue
+        result.written[stem] = export.save_figure(fig, stem, out, formats=tuple(formats),
+                                                  dpi=dpi, decorations=decorations,
+                                                  twins=False)
+        plt.close("all")
+    print(f"divides figures --data {data} into {out}: {result.summary()}")
+    return result
 
 
 def write_all(data: str = "demo", out_dir: str | Path | None = None,
               only: list[str] | None = None, formats=export.FORMATS,
               dpi: int | None = None) -> GalleryResult:
-    """Redraw the figures of ``data`` into ``reports/<data>/figures`` (or ``out_dir``).
+    """Redraw the figures of ``data`` into ``reports/<data>/figures`` (or ``out_dir``) as the
+    notebooks drew them (their width, colour, title and footer).
 
     ``only`` limits the run to some registry names or file stems; ``dpi`` overrides the print
     resolution (tests).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out = Path(out_dir) if out_dir is not None else config.reports_dir(data) / "figures"
-    build = _load(data)
-    result = GalleryResult()
-    for name, params in planned(out, only):
-        stem = registry.spec(name).stem(**params)
-        try:
-            inputs = registry.load_inputs(name, out, build, **params)
-        except registry.Unavailable as why:
-            result.skipped[stem] = str(why)
+    result = GalleryResult(formats=tuple(formats))
+    for stem, fig, why in drawn(data, out, only):
+        if fig is None:
+            result.skipped[stem] = why
             continue
-        fig = registry.draw(name, inputs, **params)
         kwargs = {} if dpi is None else {"dpi": dpi}
         result.written[stem] = export.save_figure(fig, stem, out, formats=formats, **kwargs)
         plt.close("all")

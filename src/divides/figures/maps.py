@@ -126,7 +126,10 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
     y = have["value"].to_numpy(dtype=float)
     k_used = max(1, min(k, len(np.unique(y))))
     diverging = bool(len(y)) and float(y.min()) < 0 < float(y.max())
-    cmap = cmap or (style.DIVERGING_CMAP if diverging else style.SEQUENTIAL_CMAP)
+    # in gray a diverging map's two ends look alike: one light-to-dark scale instead, zero
+    # still a class break (the legend gives each class's sign)
+    gray = style.palette() is style.GRAYSCALE
+    cmap = cmap or (style.DIVERGING_CMAP if diverging and not gray else style.SEQUENTIAL_CMAP)
     with warnings.catch_warnings():
         # mapclassify's pure-Python Fisher-Jenks is fast enough for ~200 countries.
         warnings.filterwarnings("ignore", message="Numba not installed")
@@ -169,7 +172,8 @@ def choropleth(frame: pd.DataFrame, column: str, year: int | str | None = None,
         fig.suptitle(title or f"{style.short_label(column)}, {rule}", x=0.01, ha="left",
                      fontsize=9, fontweight="bold")
         parts = [(f"{k_used} classes by {scheme_name} (mapclassify)"
-                  + ("; zero added as a break, colours diverge from zero" if diverging else "")
+                  + ("" if not diverging else "; zero added as a break, colours diverge "
+                     "from zero" if cmap == style.DIVERGING_CMAP else "; zero added as a break")
                   + "; Equal Earth projection, Antarctica left out"),
                  f"{len(missing)} countries on the map without a value (hatched)"]
         if not_drawn:

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from divides.figures import case as case_figures
-from divides.figures import charts, export, maps
+from divides.figures import charts, export, maps, style
 
 #: Inputs loaded from the build rather than saved beside the figure.
 BUILD_INPUTS = ("panel", "gaps")
@@ -72,6 +72,7 @@ def _spec_curve(curve_table: pd.DataFrame, curve_inference: pd.DataFrame, key_re
 
     from divides.figures import speccurve
 
+    curve_table = speccurve.with_gap_sources(curve_table)
     curve = SimpleNamespace(table=curve_table, data_kind=str(curve_table["data_kind"].iloc[0]))
     inputs = list(speccurve.figure_inputs(curve, keys=[key_regressor]))
     if not inputs:
@@ -83,9 +84,11 @@ def _spec_curve(curve_table: pd.DataFrame, curve_inference: pd.DataFrame, key_re
 
 
 def _curve_decomposition(curve_table: pd.DataFrame):
+    from divides.figures.speccurve import with_gap_sources
     from divides.models import speccurve
 
-    return charts.curve_decomposition(speccurve.decompose(curve_table), curve_table)
+    return charts.curve_decomposition(speccurve.decompose(curve_table),
+                                      with_gap_sources(curve_table))
 
 
 FIGURES: dict[str, FigureSpec] = {
@@ -179,8 +182,13 @@ def spec(name: str) -> FigureSpec:
             from None
 
 
-def draw(name: str, inputs: dict[str, object], **params):
-    """Build figure ``name`` from its inputs with these parameters (defaults otherwise)."""
+def draw(name: str, inputs: dict[str, object], width: str | float | None = None,
+         grayscale: bool = False, **params):
+    """Build figure ``name`` from its inputs with these parameters (defaults otherwise).
+
+    ``width`` (``"single"``, ``"double"`` or inches) and ``grayscale`` reach every chart the
+    builder draws (:func:`divides.figures.style.drawing`), model figures included.
+    """
     fig_spec = spec(name)
     missing = [i for i in fig_spec.inputs if i not in inputs]
     extra = sorted(set(inputs) - set(fig_spec.inputs))
@@ -188,7 +196,8 @@ def draw(name: str, inputs: dict[str, object], **params):
         raise ValueError(f"figure {name!r}: expected inputs {list(fig_spec.inputs)}, "
                          f"missing {missing}, unexpected {extra}")
     fig_spec.stem(**params)  # checks the parameter names
-    return fig_spec.builder(**inputs, **{**fig_spec.parameters, **params})
+    with style.drawing(width=width, grayscale=grayscale):
+        return fig_spec.builder(**inputs, **{**fig_spec.parameters, **params})
 
 
 def input_path(figures_dir: Path, stem: str, input_name: str) -> Path:

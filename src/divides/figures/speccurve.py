@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from divides import provenance
 
 FIGURE_CHOICES = ("outcome", "estimator", "controls", "lag", "sample")
+#: Each choice of the curve in words: the figure's rows read "Estimator: pooled OLS".
+CHOICE_WORDS = {"outcome": "Outcome", "estimator": "Estimator", "controls": "Controls",
+                "lag": "Lag (years)", "sample": "Sample"}
+
+
+def choice_value_words(choice: str, value: object, grid: dict | None = None) -> str:
+    """One option of a choice in words: an outcome by its figure label, an estimator by
+    :data:`divides.figures.charts.ESTIMATOR_WORDS`, a control set by its columns' labels
+    (from the curve's grid), a sample by its group."""
+    from divides.figures import charts, style
+
+    text = str(value)
+    if choice == "outcome":
+        return style.short_label(text)
+    if choice == "estimator":
+        return charts.ESTIMATOR_WORDS.get(text, text)
+    if choice == "controls":
+        if grid is None:
+            from divides.models import speccurve
+
+            grid = speccurve.load_grid()
+        columns = grid.get("controls", {}).get(text)
+        if columns is None:
+            raise ValueError(f"spec curve: control set {text!r}: expected one of the grid's "
+                             f"[controls] {sorted(grid.get('controls', {}))}")
+        return ", ".join(style.short_label(c) for c in columns) or "none"
+    if choice == "sample":
+        return "all countries" if text == "all" else text.split("=", 1)[-1]
+    return text
 
 
 def figure_inputs(curve, keys=None):
@@ -27,10 +58,11 @@ def figure_inputs(curve, keys=None):
                if "significant" in sub.columns else {}),
             "n_countries": sub["n_countries"], "sources": sub["sources"],
             "data_kind": sub["data_kind"], "term": f"{_what(sub, key)} (standardised)",
-            **{c: sub[c].astype(str) for c in FIGURE_CHOICES}}).reset_index(drop=True)
+            **{CHOICE_WORDS[c]: [choice_value_words(c, v) for v in sub[c]]
+               for c in FIGURE_CHOICES}}).reset_index(drop=True)
         frame.attrs = {provenance.META_KEY: {"data": curve.data_kind}}
         years = f"{int(sub['year_first'].min())}-{int(sub['year_last'].max())}"
-        kwargs = {"choices": list(FIGURE_CHOICES), "years": years}
+        kwargs = {"choices": [CHOICE_WORDS[c] for c in FIGURE_CHOICES], "years": years}
         if "significant" in sub.columns:
             kwargs["significance"] = significance_rule(sub)
         yield f"speccurve_{key}", frame, kwargs
@@ -39,7 +71,7 @@ def figure_inputs(curve, keys=None):
 def significance_rule(sub: pd.DataFrame) -> str:
     """How the specs of ``sub`` were judged significant, from their own columns."""
     wild = sub[sub["wild_draws"] > 0] if "wild_draws" in sub.columns else sub.iloc[:0]
-    text = "Significant: p_spec < 0.05, "
+    text = "Significant: the specification's p < 0.05, "
     if len(wild):
         text += (f"by the wild cluster bootstrap (WCR) for the {len(wild)} specs with "
                  f"{int(wild['n_countries'].min())}-{int(wild['n_countries'].max())} "
@@ -50,11 +82,17 @@ def significance_rule(sub: pd.DataFrame) -> str:
 
 
 def _what(sub: pd.DataFrame, key: str) -> str:
-    """The key regressor with what it is (a gap family's indicator, source and groups)."""
-    if "key_definition" not in sub.columns:
-        return key
-    what = str(sub["key_definition"].iloc[0])
-    return key if what in ("", key, "nan") else f"{key}: {what}"
+    """The key regressor in words (its figure label; a gap family with the groups it
+    compares, from the curve's ``key_definition``: ``... : male - female``)."""
+    from divides.figures import style
+
+    what = style.short_label(key)
+    definition = str(sub["key_definition"].iloc[0]) if "key_definition" in sub.columns else ""
+    indicator = re.match(r"gap_pp of (\w+) \(", definition)
+    if indicator and key.startswith("gap_"):  # the family's indicator, by its catalogue name
+        what = f"{what.split(':')[0]}: {style.indicator_label(indicator.group(1))}"
+    groups = definition.rsplit("): ", 1)[-1] if "): " in definition else ""
+    return f"{what}, {groups.replace('_', ' ')}" if groups else what
 
 
 def tests_note(inference: pd.DataFrame, key: str, estimator: str = "all") -> str:
@@ -67,9 +105,35 @@ def tests_note(inference: pd.DataFrame, key: str, estimator: str = "all") -> str
         return "no curve-level test (no bootstrap draws)"
     r = rows.iloc[0]
     return (f"Curve tests, null imposed in each spec ({int(r['n_draws'])} draws, "
-            f"{estimator} specs): median t {r['median_t']:+.2f}, p {r['p_median_t']:.3f} "
+            f"{_estimator_words(estimator)} specifications): median t {r['median_t']:+.2f}, p {r['p_median_t']:.3f} "
             f"(two-sided); share significant in either direction "
             f"{max(r['share_sig_pos'], r['share_sig_neg']):.2f}, p {r['p_share']:.3f} "
             f"(direction-free); directional, one-sided: positive {r['share_sig_pos']:.2f} "
             f"p {r['p_share_pos']:.3f}, negative {r['share_sig_neg']:.2f} "
             f"p {r['p_share_neg']:.3f}")
+
+
+def _estimator_words(estimator: str) -> str:
+    from divides.figures import charts
+
+    return "all" if estimator == "all" else charts.ESTIMATOR_WORDS.get(estimator, estimator)
+
+
+def with_gap_sources(table: pd.DataFrame) -> pd.DataFrame:
+    """The curve table with ``gaps`` in its ``sources`` replaced by the publisher of each
+    spec's gap family (named in its ``key_definition``: ``gap_pp of ... (itu): ...``), so a
+    footer names ITU or Findex, not the project's gaps table."""
+    import re
+
+    if "sources" not in table.columns or "key_definition" not in table.columns:
+        return table
+
+    def fix(sources: str, definition: str) -> str:
+        found = re.search(r"\((\w+)\): ", str(definition))
+        parts = [found.group(1) if p == "gaps" and found else p
+                 for p in str(sources).split(";")]
+        return ";".join(dict.fromkeys(p for p in parts if p != "gaps"))
+
+    out = table.copy()
+    out["sources"] = [fix(s, d) for s, d in zip(table["sources"], table["key_definition"])]
+    return out

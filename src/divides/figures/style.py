@@ -11,6 +11,7 @@ Importing this module does not choose a matplotlib backend (the gallery and CLI 
 from __future__ import annotations
 
 import functools
+import re
 import textwrap
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -164,6 +165,22 @@ def sized(chart):
     return wrapper
 
 
+@contextmanager
+def drawing(width: str | float | None = None, height: float | None = None,
+            grayscale: bool = False):
+    """Context in which every chart drawn (through :func:`sized`) gets this width, height
+    and palette unless its call says otherwise: how the registry and ``divides figures``
+    draw a figure whose builder does not pass them on."""
+    options = {"width_in": column_width(width), "grayscale": bool(grayscale)}
+    if height is not None:
+        options["height_in"] = float(height)
+    token = _CURRENT.set(options)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
 RC_PARAMS = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: same glyphs on every machine
     "font.size": 8,
@@ -222,6 +239,8 @@ def new_figure(width_in: float | None = None, height_in: float = 4.0, **subplot_
         panel = fig.add_subfigure(grid[0])
         fig._divides_footer_panel = fig.add_subfigure(grid[1])
         fig._divides_grid = grid
+        if "height_in" not in options:  # the footer adds its own height (layout_footer)
+            fig._divides_content_in = height_in
         axes = panel.subplots(**subplot_kw)
     return panel, axes
 
@@ -237,23 +256,94 @@ def legend_below(panel, handles=None, ncols: int = 2, **kwargs):
 
 # --- labels -------------------------------------------------------------------------------
 
+#: A model's gap column (:func:`divides.models.frames.gap_column_name`, or a spec-curve gap
+#: family such as ``gap_sex_internet_pp``): dimension, indicator stem, measure, latest.
+_GAP_COLUMN = re.compile(r"^gap_(?P<dimension>[a-z]+)_(?P<stem>[a-z0-9_]+?)_"
+                         r"(?P<measure>pp|parity|relgap)(?P<latest>_latest)?$")
+_GAP_UNITS = {"pp": "percentage points", "parity": "ratio, 1 = parity",
+              "relgap": "share of the advantaged rate"}
+_GAP_MEASURES = {"pp": "gap", "parity": "parity ratio", "relgap": "relative gap"}
+
+
+def indicator_label(code: str) -> str:
+    """An indicator code in words: its catalogue name (``data/build/indicators.csv``, the
+    whole-population row), without the trailing parenthesis (``Individuals using the
+    Internet``); a code the catalogue lacks is read from its words, source prefix and
+    ``_pct`` dropped."""
+    table = catalogue.indicators()
+    rows = table[table["indicator"] == str(code)]
+    if len(rows):
+        total = rows[rows["breakdown"].isin(["total", "*"])]
+        name = str((total if len(total) else rows)["name"].iloc[0])
+        return re.sub(r"\s*\([^)]*\)$", "", name)
+    text = re.sub(r"_(pct|share|rate)$", "", str(code))
+    text = re.sub(r"^(itu|wdi|findex|sdg|unesco|wgi|cpi|egov)_", "", text).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _gap_column_label(match: re.Match) -> tuple[str, str]:
+    stem = match["stem"]
+    codes = set(catalogue.indicators()["indicator"])
+    code = next((c for c in (f"{stem}_pct", stem) if c in codes), None)
+    what = indicator_label(code) if code else stem.replace("_", " ")
+    name = f"{_GAP_MEASURES[match['measure']].capitalize()} by {match['dimension']}: {what}"
+    unit_text = _GAP_UNITS[match["measure"]]
+    if match["latest"]:
+        unit_text += ", latest survey year"
+    return name, unit_text
+
+
+def has_label(column: str) -> bool:
+    """Whether :func:`label` knows ``column`` (registry row, or a model's gap column)."""
+    parts = [re.sub(r"_lag\d+$", "", p) for p in str(column).split(":")]
+    return all(catalogue.has_column(p) or _GAP_COLUMN.match(p) is not None for p in parts)
+
+
 def label(column: str, unit: bool = True) -> str:
     """Axis label of a column, with its unit: ``"CPI score (0-100, 100 = very clean)"``.
 
     From the column registry's ``figure_label``/``figure_unit`` (``data/build/columns.csv``);
-    a column it lacks (a model term such as ``log_population``) is shown by its name.
+    a model's gap column (``gap_sex_itu_internet_users_pp_latest``) from the indicator
+    catalogue's name of its indicator and its measure's unit. Any other name raises: a
+    figure never shows a column name for want of its words.
     """
+    if ":" in str(column):  # an interaction term of a model
+        return " \u00d7 ".join(label(part, unit=False) for part in str(column).split(":"))
+    lagged = re.fullmatch(r"(.+)_lag(\d+)", str(column))
+    if lagged and has_label(lagged.group(1)):  # a model's lagged regressor: egdi_lag1
+        years = int(lagged.group(2))
+        base = label(lagged.group(1), unit=False)
+        unit_text = label(lagged.group(1))[len(base):]
+        return f"{base}, lagged {years} year{'s' if years != 1 else ''}" + (
+            unit_text if unit else "")
     if catalogue.has_column(column):
         row = catalogue.column_row(column)
         name, unit_text = row["figure_label"], row["figure_unit"]
+    elif (match := _GAP_COLUMN.match(str(column))) is not None:
+        name, unit_text = _gap_column_label(match)
     else:
-        name, unit_text = column.replace("_", " "), ""
+        raise ValueError(f"column {column!r}: no figure label; expected a row in the column "
+                         "registry (data/build/columns.csv, figure_label and figure_unit) or "
+                         "a gap column gap_<dimension>_<indicator>_<pp|parity|relgap>")
+    name = name[:1].upper() + name[1:]
     return f"{name} ({unit_text})" if unit and unit_text else name
 
 
 def short_label(column: str) -> str:
     """Label of a column without its unit (legends, titles)."""
     return label(column, unit=False)
+
+
+def abbreviated_label(column: str) -> str:
+    """Label of a column for narrow rows: the acronym its figure label gives in brackets
+    (``E-Government Development Index (EGDI)`` -> ``EGDI``), else the label without unit."""
+    name = short_label(column)
+    found = re.fullmatch(r"(.+?)\s*\(([A-Z][A-Za-z]*[A-Z])\)", name)
+    if found:  # only an acronym of the words before it: not "GDP per capita (PPP)"
+        initials = "".join(w[0] for w in re.split(r"[\s-]+", found.group(1)) if w)
+        if initials.upper() == found.group(2).upper():
+            return found.group(2)
+    return name
 
 
 def column_source(column: str) -> str | None:
@@ -341,8 +431,7 @@ class Footer:
                             for s in self.sources) or "not stated"
         parts = []
         if self.data_kind == "demo":
-            parts.append(f"{provenance.DEMO_LABEL.upper()}: {provenance.DEMO_LABEL}, "
-                         "not real published values.")
+            parts.append(f"{provenance.DEMO_LABEL.upper()}, not real published values.")
         parts.append(f"Sources: {sources}.")
         parts.append(f"Years: {self.years}.")
         parts.append(f"Countries: n = {self.n_countries}.")
@@ -423,7 +512,13 @@ def layout_footer(fig) -> None:
     n_lines = wrapped.count("\n") + 1
     line_in = FOOTER_FONTSIZE * 1.25 * 1.2 / 72
     footer_in = n_lines * line_in + 0.06
-    content_in = max(fig.get_figheight() - footer_in, 0.5)
+    content_in = getattr(fig, "_divides_content_in", None)
+    if content_in is not None:
+        # the chart keeps the height it asked for; a long footer (narrow widths wrap it
+        # into many lines) makes the figure taller instead of squeezing the plot
+        fig.set_figheight(content_in + footer_in)
+    else:
+        content_in = max(fig.get_figheight() - footer_in, 0.5)
     fig._divides_grid.set_height_ratios([content_in, footer_in])
 
 
@@ -498,7 +593,7 @@ def drawn_texts(fig) -> list:
             hidden.update(id(lab) for t in ticks if id(t) not in shown
                           for lab in (t.label1, t.label2))
             if not ax.axison:
-                hidden.add(id(axis.label))
+                hidden.update((id(axis.label), id(axis.offsetText)))
         if not ax.get_visible():
             hidden.update(id(t) for t in ax.findobj(Text))
     return [t for t in fig.findobj(Text) if id(t) not in hidden and t.get_visible()
@@ -517,6 +612,24 @@ def texts_outside_canvas(fig, tolerance_px: float = 1.0) -> list[tuple[str, tupl
                 or box.x1 > canvas.x1 + tolerance_px or box.y1 > canvas.y1 + tolerance_px):
             out.append((t.get_text(), tuple(round(v, 1) for v in box.extents)))
     return out
+
+
+def overlapping_texts(fig, tolerance_px: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of drawn texts (:func:`drawn_texts`) whose window extents overlap by more than
+    ``tolerance_px`` both ways: labels that collide (tick labels, axis labels, legend,
+    annotations, titles, footer)."""
+    import numpy as np
+
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = np.array([t.get_window_extent(renderer).extents for t in texts]).reshape(-1, 4)
+    found = []
+    for i in range(len(texts)):
+        dx = np.minimum(boxes[i, 2], boxes[i + 1:, 2]) - np.maximum(boxes[i, 0], boxes[i + 1:, 0])
+        dy = np.minimum(boxes[i, 3], boxes[i + 1:, 3]) - np.maximum(boxes[i, 1], boxes[i + 1:, 1])
+        for j in np.flatnonzero((dx > tolerance_px) & (dy > tolerance_px)):
+            found.append((texts[i].get_text(), texts[i + 1 + j].get_text()))
+    return found
 
 
 def footer_of(fig) -> Footer | None:

@@ -32,6 +32,7 @@ import nbformat
 import pandas as pd
 
 from divides import config
+from divides.figures import export
 from divides.figures.registry import FIGURE_MARKER
 from divides.models import narrative
 from divides.models import tables as model_tables
@@ -89,9 +90,10 @@ def run_figures(run_dir: Path) -> list[Path]:
     enter the report; without a manifest, every PNG in ``figures/``."""
     listed = _listed(run_dir, "figures")
     if listed is None:
-        return sorted((run_dir / "figures").glob("*.png"))
-    return sorted(run_dir / f for f in listed
-                  if f.endswith(".png") and Path(f).parent.name == "figures")
+        return sorted(p for p in (run_dir / "figures").glob("*.png")
+                      if not export.is_plain_twin(p))
+    return sorted(run_dir / f for f in listed if f.endswith(".png")
+                  and Path(f).parent.name == "figures" and not export.is_plain_twin(f))
 
 
 def run_tables(run_dir: Path) -> list[Path]:
@@ -117,7 +119,8 @@ def saved_figures(source: str, figures_dir: Path) -> list[Path]:
     found: list[Path] = []
     for is_f, name in _SAVE_CALL.findall(source):
         pattern = re.sub(r"\{[^}]*\}", "*", name) if is_f else name
-        found += sorted(figures_dir.glob(f"{pattern}.png"))
+        found += sorted(p for p in figures_dir.glob(f"{pattern}.png")
+                        if not export.is_plain_twin(p))
     return found
 
 
@@ -203,10 +206,20 @@ def cell_figures(cell, figures_dir: Path) -> list[Path]:
     return [p for p in dict.fromkeys(pngs) if p.exists()]
 
 
+def figure_image(png: Path) -> Path:
+    """The image the HTML shows for a saved figure: its twin without drawn title and footer
+    (``export.PLAIN_PNG``; the caption and note say them), else the PNG itself."""
+    plain = export.plain_twin(png)
+    return plain if plain.exists() else png
+
+
 def figure_block(png: Path, rel: str) -> str:
-    """A numbered MyST figure: the caption is the title (what is shown); the footer (sources
-    and editions) is the legend below it, once. Text is escaped (:func:`md_text`)."""
+    """A numbered MyST figure: the image without its drawn title and footer
+    (:func:`figure_image`), the caption its title, the footer (sources and editions) the
+    legend below it: each said once. Text is escaped (:func:`md_text`)."""
     title, footer = figure_caption(png)
+    image = figure_image(png)
+    rel = str(Path(rel).with_name(image.name)) if image != png else rel
     legend = f"\n\n{md_text(footer)}" if footer else ""
     alt = " ".join(title.splitlines())
     return (f":::{{figure}} {rel}\n:name: fig-{png.stem.replace('_', '-')}\n"
@@ -544,6 +557,8 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     (staging / "figures").mkdir(parents=True)
     for png in run_figures(run_dir):
         shutil.copy2(png, staging / "figures" / png.name)
+        if figure_image(png) != png:
+            shutil.copy2(figure_image(png), staging / "figures" / figure_image(png).name)
     chapters, further = outline(run_dir)
     numbers = table_numbers(chapters, further)
     own = {c.notebook: {t: numbers[t] for t in c.tables} for c in chapters}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from divides import __version__
 
@@ -166,12 +167,47 @@ def _cmd_specs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _width(text: str) -> str | float:
+    """``single``, ``double`` or a width in inches (1.5-20)."""
+    from divides.figures import style
+
+    value: str | float = text if text in style.JOURNAL_WIDTHS_IN else _inches(text)
+    try:
+        style.column_width(value)
+    except ValueError as why:
+        raise argparse.ArgumentTypeError(str(why)) from None
+    return value
+
+
+def _inches(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected single, double or inches (e.g. 3.5), "
+                                         f"found {text!r}") from None
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """Comma-separated formats, each one of the export's."""
+    from divides.figures import export
+
+    found = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in found if f not in export.ALL_FORMATS]
+    if unknown or not found:
+        raise argparse.ArgumentTypeError(f"expected some of {','.join(export.ALL_FORMATS)} "
+                                         f"(comma-separated), found {text!r}")
+    return tuple(dict.fromkeys(found))
+
+
 def _cmd_figures(args: argparse.Namespace) -> int:
     from divides.figures import gallery
 
     _demo_step(args.data)
-    gallery.write_all(data=args.data)
-    return 0
+    result = gallery.export_all(data=args.data, width=args.width, dpi=args.dpi,
+                                formats=args.format, grayscale=args.grayscale,
+                                decorations=not args.no_decorations, only=args.only,
+                                out_dir=args.out)
+    return 0 if result.written or not result.skipped else 1
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -267,9 +303,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "999; 0 skips the curve inference)")
     p.set_defaults(func=_cmd_specs)
 
-    p = sub.add_parser("figures", help="redraw the figures into reports/<data>/figures/ from "
-                       "the figure registry (model figures from the inputs the notebooks saved)")
+    p = sub.add_parser("figures", help="export every figure of the registry for a journal "
+                       "into reports/<data>/figures/export/ (model figures from the inputs "
+                       "the notebooks saved)")
     p.add_argument("--data", choices=DATA_CHOICES, default="demo")
+    p.add_argument("--width", type=_width, default="single",
+                   help="single (3.5 in), double (7.2 in) or inches (default: single)")
+    p.add_argument("--dpi", type=_positive_int, default=600,
+                   help="resolution of TIFF and PNG (default: 600)")
+    p.add_argument("--format", type=_formats, default=("tiff", "eps", "pdf"),
+                   help="comma-separated, some of tiff,eps,pdf,png,svg (default: tiff,eps,pdf)")
+    p.add_argument("--grayscale", action="store_true",
+                   help="a palette whose colours differ in gray (and marker shapes)")
+    p.add_argument("--no-decorations", action="store_true",
+                   help="leave out the drawn title and source footer (the caption says them)")
+    p.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                   help="registry names or file stems (default: all)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder to write into (default: reports/<data>/figures/export/)")
     p.set_defaults(func=_cmd_figures)
 
     p = sub.add_parser("run", help="run the pipeline: read, build, spec curve, codebook, "

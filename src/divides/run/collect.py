@@ -127,7 +127,9 @@ def write_index(root: Path) -> Path:
     """``<run folder>/index.html``: exactly the notebooks, figures and tables of its manifest."""
     manifest = read_manifest(root)
     data = manifest["data"]
-    figures = [root / f for f in manifest["figures"] if f.endswith(".png")]
+    # a figure's plain twin (no drawn title and footer) is the report's, not another figure
+    figures = [root / f for f in manifest["figures"] if f.endswith(".png")
+               and not f.endswith(".plain.png")]
     tables = [root / f for f in manifest["tables"]
               if f.rsplit(".", 1)[-1] in ("csv", "md", "tex")]
     listed = set(manifest["figures"])
