@@ -95,6 +95,37 @@ def test_gallery_redraws_what_a_notebook_saved_byte_for_byte(tmp_path, monkeypat
     assert {p.name: _sha(p) for p in result.written[stem]} == before
 
 
+def test_inputs_an_earlier_run_left_are_not_drawn(tmp_path, monkeypatch):
+    """A figure input the last run did not write (here: of a figure since renamed, which the
+    registry no longer knows) stopped `divides figures` with 'not in the registry'."""
+    import json
+
+    build = {"panel": fx.make_panel(), "gaps": fx.make_gaps()}
+    monkeypatch.setattr(gallery, "_load", lambda data: build)
+    fig_dir = tmp_path / "run" / "figures"
+    params = {"treated": "AZE", "donor_group": "eap", "treatment_year": 2014,
+              "outcome": "cpi_score"}
+    registry.save("event_study", fig_dir, close=True, formats=("png",), dpi=30,
+                  es=fx.make_event_study(), **params)
+    stem = registry.spec("event_study").stem(**params)
+    inputs = fig_dir / registry.INPUTS_DIR
+    (inputs / "cpi_vs_egdi.json").write_text('{"figure": "cpi_vs_egdi", "parameters": {}}')
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"notebooks": {"04": {"files": [
+        f"figures/{registry.INPUTS_DIR}/{p.name}" for p in inputs.iterdir()
+        if p.name != "cpi_vs_egdi.json"]}}}))
+    stale: dict[str, str] = {}
+    plans = gallery.planned(fig_dir, None, stale)
+    assert ("event_study", params) in plans and "cpi_vs_egdi" not in {n for n, _ in plans}
+    assert stale == {"cpi_vs_egdi": "cpi_vs_egdi.json was left by an earlier run (not in "
+                                    "run.json): not drawn"}
+    drawn = {s: why for s, fig, why in gallery.drawn("demo", fig_dir, only=["event_study"])}
+    assert drawn[stem] == "" and "cpi_vs_egdi" not in drawn
+    # without a manifest every saved input counts (and the unknown one fails loudly)
+    (tmp_path / "run" / "run.json").unlink()
+    with pytest.raises(ValueError, match="'cpi_vs_egdi': not in the registry"):
+        list(gallery.drawn("demo", fig_dir, only=["cpi_vs_egdi"]))
+
+
 def test_gallery_draws_build_figures_and_skips_unsaved_model_figures(tmp_path, monkeypatch):
     gaps = fx.make_gaps()
     gaps["indicator"] = registry.spec("gap_dumbbell_sex").parameters["indicator"]

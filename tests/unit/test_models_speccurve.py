@@ -338,6 +338,10 @@ def test_tables_and_figures_say_what_each_gap_family_is(panel):
     fam = curve.table[curve.table["key_regressor"] == "gap_sex_internet_pp"]
     assert len(fam) and (fam["key_definition"] == (
         "gap_pp of itu_internet_users_pct (itu): male - female")).all()
+    # the family's publisher, not the project's gaps table, is its source
+    assert fam["sources"].str.split(";").map(lambda s: "itu" in s and "gaps" not in s).all()
+    assert sc.publisher_sources("cpi;gaps;wdi", "gap_pp of x (findex): a - b") == "cpi;findex;wdi"
+    assert sc.publisher_sources("cpi;gaps", "no definition") == "cpi;gaps"
     inputs = {name: frame for name, frame, _ in speccurve_figures.figure_inputs(curve)}
     term = inputs["speccurve_gap_sex_internet_pp"]["term"].iloc[0]
-    assert "itu_internet_users_pct (itu): male - female" in term
+    assert term.startswith("Gap by sex: Individuals using the Internet, male - female")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -42,11 +42,33 @@ def _load(data: str) -> dict[str, pd.DataFrame]:
     return {"panel": build.load_panel(data=data), "gaps": build.load_gaps(data=data)}
 
 
-def planned(figures_dir: Path, only: list[str] | None = None
-            ) -> list[tuple[str, dict[str, object]]]:
-    """(registry name, parameters) to draw: what the notebooks saved, then build-only defaults."""
+def run_inputs(figures_dir: Path) -> set[str] | None:
+    """Names of the saved figure inputs the last run of this folder wrote (its ``run.json``),
+    or None when there is no manifest (every saved input counts)."""
+    manifest = Path(figures_dir).parent / "run.json"
+    if not manifest.exists():
+        return None
+    run = json.loads(manifest.read_text(encoding="utf-8"))
+    files = set(run.get("figures", []))
+    for nb in run.get("notebooks", {}).values():
+        files |= set(nb.get("files", []))
+    return {PurePosixPath(f).name for f in files
+            if PurePosixPath(f).parent.as_posix() == f"figures/{registry.INPUTS_DIR}"}
+
+
+def planned(figures_dir: Path, only: list[str] | None = None,
+            stale: dict[str, str] | None = None) -> list[tuple[str, dict[str, object]]]:
+    """(registry name, parameters) to draw: what the notebooks saved, then build-only defaults.
+    A saved input the last run did not write (an earlier run's, perhaps of a figure since
+    renamed) is not drawn: it goes into ``stale`` (file stem -> why)."""
     plans: dict[str, tuple[str, dict]] = {}
+    listed = run_inputs(figures_dir)
     for record in sorted((Path(figures_dir) / registry.INPUTS_DIR).glob("*.json")):
+        if listed is not None and record.name not in listed:
+            if stale is not None:
+                stale[record.stem] = (f"{record.name} was left by an earlier run (not in "
+                                      "run.json): not drawn")
+            continue
         saved = json.loads(record.read_text(encoding="utf-8"))
         plans[record.stem] = (saved["figure"], saved["parameters"])
     for name, fig_spec in registry.FIGURES.items():
@@ -73,7 +95,10 @@ def drawn(data: str = "demo", figures_dir: str | Path | None = None,
     matplotlib.use("Agg")
     source = Path(figures_dir) if figures_dir is not None else \
         config.reports_dir(data) / "figures"
-    plans = planned(source, only)  # unknown names fail before the build is read
+    stale: dict[str, str] = {}
+    plans = planned(source, only, stale)  # unknown names fail before the build is read
+    if not only:
+        yield from ((stem, None, why) for stem, why in stale.items())
     build = build if build is not None else _load(data)
     for name, params in plans:
         stem = registry.spec(name).stem(**params)

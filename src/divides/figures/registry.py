@@ -72,7 +72,6 @@ def _spec_curve(curve_table: pd.DataFrame, curve_inference: pd.DataFrame, key_re
 
     from divides.figures import speccurve
 
-    curve_table = speccurve.with_gap_sources(curve_table)
     curve = SimpleNamespace(table=curve_table, data_kind=str(curve_table["data_kind"].iloc[0]))
     inputs = list(speccurve.figure_inputs(curve, keys=[key_regressor]))
     if not inputs:
@@ -84,11 +83,9 @@ def _spec_curve(curve_table: pd.DataFrame, curve_inference: pd.DataFrame, key_re
 
 
 def _curve_decomposition(curve_table: pd.DataFrame):
-    from divides.figures.speccurve import with_gap_sources
     from divides.models import speccurve
 
-    return charts.curve_decomposition(speccurve.decompose(curve_table),
-                                      with_gap_sources(curve_table))
+    return charts.curve_decomposition(speccurve.decompose(curve_table), curve_table)
 
 
 FIGURES: dict[str, FigureSpec] = {

@@ -117,23 +117,3 @@ def _estimator_words(estimator: str) -> str:
     from divides.figures import charts
 
     return "all" if estimator == "all" else charts.ESTIMATOR_WORDS.get(estimator, estimator)
-
-
-def with_gap_sources(table: pd.DataFrame) -> pd.DataFrame:
-    """The curve table with ``gaps`` in its ``sources`` replaced by the publisher of each
-    spec's gap family (named in its ``key_definition``: ``gap_pp of ... (itu): ...``), so a
-    footer names ITU or Findex, not the project's gaps table."""
-    import re
-
-    if "sources" not in table.columns or "key_definition" not in table.columns:
-        return table
-
-    def fix(sources: str, definition: str) -> str:
-        found = re.search(r"\((\w+)\): ", str(definition))
-        parts = [found.group(1) if p == "gaps" and found else p
-                 for p in str(sources).split(";")]
-        return ";".join(dict.fromkeys(p for p in parts if p != "gaps"))
-
-    out = table.copy()
-    out["sources"] = [fix(s, d) for s, d in zip(table["sources"], table["key_definition"])]
-    return out

@@ -78,6 +78,7 @@ from divides.models.speccurve.run import (
     STD_NOTE,
     TABLE_COLUMNS,
     SpecCurve,
+    publisher_sources,
     run,
     write,
 )
@@ -113,6 +114,7 @@ __all__ = [
                                              "key_regressors",
                                              "load",
                                              "load_grid",
+                                             "publisher_sources",
                                              "make_payload",
                                              "run",
                                              "run_chunk",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,15 @@ class SpecCurve:
     notes: dict = field(default_factory=dict)
 
 
+def publisher_sources(sources: str, definition: str) -> str:
+    """``sources`` (``;``-joined) with ``gaps`` (the project's gaps table) replaced by the
+    publisher of the gap family, named in its definition (``gap_pp of ... (itu): ...``), so
+    a table or footer cites ITU or Findex."""
+    found = re.search(r"\((\w+)\): ", str(definition))
+    parts = [found.group(1) if p == "gaps" and found else p for p in str(sources).split(";")]
+    return ";".join(sorted(dict.fromkeys(p for p in parts if p != "gaps" or not found)))
+
+
 def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
               grid: dict) -> pd.DataFrame:
     alpha = float(grid.get("inference", {}).get("alpha", 0.05))
@@ -83,7 +93,7 @@ def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
         rec["year_first"] = int(years[res["year_first_code"]]) if "year_first_code" in res else pd.NA
         rec["year_last"] = int(years[res["year_last_code"]]) if "year_last_code" in res else pd.NA
         rec["data_kind"] = kind
-        rec["sources"] = sources[skey]
+        rec["sources"] = publisher_sources(sources[skey], rec["key_definition"])
         recs.append(rec)
     table = pd.DataFrame(recs)
     table["year_first"] = table["year_first"].astype("Int64")
