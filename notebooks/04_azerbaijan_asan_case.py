@@ -48,7 +48,7 @@ from IPython.display import Markdown
 import divides
 from divides import config
 from divides.figures import registry, style
-from divides.models import ModelError, case
+from divides.models import ModelError, case, narrative
 
 panel = divides.load_panel(data)
 screen = case.donor_screen(donor_group, keep=tuple(keep_donors), panel=panel, treated=treated)
@@ -153,8 +153,7 @@ for outcome in event_outcomes:
               lineterminator="\n", float_format="%.6g")
     _ = registry.save("event_study", figures_dir, es=es, outcome=outcome, treated=treated,
                       donor_group=donor_tag, treatment_year=treatment_year)
-    newest = int(panel.loc[panel["iso3"] == treated, ["year", outcome]].dropna()["year"].max())
-    print(f"{outcome}: {es['years'].iloc[0]}, to the newest edition with {treated} ({newest})")
+    print(narrative.event_window_sentence(es, panel, treated))
     print(es[["event_time", "coef", "ci_low", "ci_high", "placebo_p"]].round(3)
           .to_string(index=False))
 
@@ -220,24 +219,19 @@ _ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=main,
 
 # %%
 # NBVAL_CHECK_OUTPUT
-full = loo[loo["dropped"] == "(none)"].iloc[0]
-rest = loo[loo["dropped"] != "(none)"]
-worst = rest.loc[(rest["post_gap_mean"] - full["post_gap_mean"]).abs().idxmax()]
-print(f"All donors: post-treatment gap {full['post_gap_mean']:+.3f} (placebo p = "
-      f"{full['placebo_p']:.2f}), {full['top_donor']} carrying {full['top_weight']:.0%} of the "
-      f"weight. Leaving one donor out, the gap ranges from {rest['post_gap_mean'].min():+.3f} "
-      f"to {rest['post_gap_mean'].max():+.3f}; without {worst['dropped']} it is "
-      f"{worst['post_gap_mean']:+.3f} (placebo p = {worst['placebo_p']:.2f}).")
+loo_text = narrative.leave_one_out_sentence(loo)
+print(loo_text)
 screened = screen.loc[~screen["used"] & (screen["iso3"] != treated), "iso3"].tolist()
 if screened:
     with_screened = case.synthetic_control(
         panel, main, treated=treated, treatment_year=treatment_year,
         donor_pool=case.donors(donor_group, keep=tuple(screened), panel=panel, treated=treated))
     gap_all = with_screened.summary.set_index("unit").loc[treated, "post_gap_mean"]
-    print(f"With the screened donors put back ({', '.join(screened)}): gap {gap_all:+.3f}, "
-          f"placebo p = {with_screened.p_value:.2f}.")
+    screened_text = narrative.screened_sentence(screened, donor_group, gap_all,
+                                                with_screened.p_value)
 else:
-    print(f"No donor of {donor_group} is screened out: nothing to put back.")
+    screened_text = narrative.screened_sentence(screened, donor_group)
+print(screened_text)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -251,7 +245,8 @@ print(ok[["fake_treatment_year", "post_gap_mean", "rmspe_ratio", "placebo_p"]].r
 print(f"{len(fake) - len(ok)} fake years without enough pre-treatment years left out")
 interval = case.conformal_interval(panel, main, treated=treated, donor_pool=donors,
                                    treatment_year=treatment_year, alpha=0.1)
-print(case.conformal_sentence(interval))
+conformal_text = case.conformal_sentence(interval)
+print(conformal_text)
 
 # %% [markdown]
 # What this does to the claim: whether the synthetic-control gap rests on one donor is
