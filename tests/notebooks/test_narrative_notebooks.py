@@ -98,6 +98,12 @@ def test_03_sentences_match_the_key_terms_table(data):
     assert f"is {expected} in size than" in text
     assert ("opposite sign" in text) == (np.sign(within) != np.sign(pooled))
     assert ("includes zero" in text) == (lo <= 0 <= hi)
+    # the convention the interval holds under: its errors, years, countries and p
+    w = table[(table["model"] == "two-way FE") & (table["term"] == regressor)].iloc[0]
+    convention = text.split("under this convention only (", 1)[1]
+    assert convention.startswith(w["cov_detail"] if w["cov_detail"] else w["cov_type"])
+    assert (f"{int(w['year_first'])}-{int(w['year_last'])}, {int(w['n_countries'])} "
+            f"countries, {narrative._p(float(w['p']))})." in convention)
 
     year, x, y = ns["pooled_year"], ns["regressor"], ns["outcome"]  # the notebook's parameters
     rows = ns["panel"][ns["panel"]["year"] == year][[x, y]].dropna()
