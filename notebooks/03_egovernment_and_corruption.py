@@ -203,13 +203,8 @@ conventions = p_value_conventions(panel, editions["all editions"])
 display(save_table(conventions, tables_dir / f"03_egov_{outcome}_p_conventions.csv",
                    float_format="%.6g",
                    caption=f"One two-way FE estimate of {regressor}, four p-values"))
-n_periods = int(conventions["n_periods"].iloc[0])
-usable = conventions[~conventions["note"].str.startswith("unreliable")]
-print(f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one estimate "
-      f"({conventions['coef'].iloc[0]:.3f}) under the usable conventions; Driscoll-Kraay "
-      + (f"is not reliable here: {n_periods} unevenly spaced periods, fewer than "
-         f"{DK_MIN_PERIODS}, bias its errors downwards" if n_periods < DK_MIN_PERIODS
-         else f"uses {n_periods} periods"))
+conventions_text = narrative.p_conventions_sentence(conventions, DK_MIN_PERIODS)
+print(conventions_text)
 
 # %% [markdown]
 # ## Is e-government weaker where gaps are larger?

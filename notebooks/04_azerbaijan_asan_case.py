@@ -151,8 +151,7 @@ for outcome in event_outcomes:
                           treatment_year=treatment_year)
     _ = registry.save("event_study", figures_dir, es=es, outcome=outcome, treated=treated,
                       donor_group=donor_tag, treatment_year=treatment_year)
-    newest = int(panel.loc[panel["iso3"] == treated, ["year", outcome]].dropna()["year"].max())
-    print(f"{outcome}: {es['years'].iloc[0]}, to the newest edition with {treated} ({newest})")
+    print(narrative.event_window_sentence(es, panel, treated))
     display(save_table(es, tables_dir / f"04_event_study_{case_tag}_{outcome}.csv",
                        caption=f"Event study of {outcome}, {treated_name}",
                        float_format="%.6g"))
@@ -212,24 +211,19 @@ _ = registry.save("synth_leave_one_out", figures_dir, loo=loo, outcome=main,
 
 # %%
 # NBVAL_CHECK_OUTPUT
-full = loo[loo["dropped"] == "(none)"].iloc[0]
-rest = loo[loo["dropped"] != "(none)"]
-worst = rest.loc[(rest["post_gap_mean"] - full["post_gap_mean"]).abs().idxmax()]
-print(f"All donors: post-treatment gap {full['post_gap_mean']:+.3f} (placebo p = "
-      f"{full['placebo_p']:.2f}), {full['top_donor']} carrying {full['top_weight']:.0%} of the "
-      f"weight. Leaving one donor out, the gap ranges from {rest['post_gap_mean'].min():+.3f} "
-      f"to {rest['post_gap_mean'].max():+.3f}; without {worst['dropped']} it is "
-      f"{worst['post_gap_mean']:+.3f} (placebo p = {worst['placebo_p']:.2f}).")
+loo_text = narrative.leave_one_out_sentence(loo)
+print(loo_text)
 screened = screen.loc[~screen["used"] & (screen["iso3"] != treated), "iso3"].tolist()
 if screened:
     with_screened = case.synthetic_control(
         panel, main, treated=treated, treatment_year=treatment_year,
         donor_pool=case.donors(donor_group, keep=tuple(screened), panel=panel, treated=treated))
     gap_all = with_screened.summary.set_index("unit").loc[treated, "post_gap_mean"]
-    print(f"With the screened donors put back ({', '.join(screened)}): gap {gap_all:+.3f}, "
-          f"placebo p = {with_screened.p_value:.2f}.")
+    screened_text = narrative.screened_sentence(screened, donor_group, gap_all,
+                                                with_screened.p_value)
 else:
-    print(f"No donor of {donor_group} is screened out: nothing to put back.")
+    screened_text = narrative.screened_sentence(screened, donor_group)
+print(screened_text)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -240,7 +234,8 @@ display(save_table(fake, tables_dir / f"04_placebo_in_time_{case_tag}_{main}.csv
                                                 f"{treated_name}, fake treatment years"))
 interval = case.conformal_interval(panel, main, treated=treated, donor_pool=donors,
                                    treatment_year=treatment_year, alpha=0.1)
-print(case.conformal_sentence(interval))
+conformal_text = case.conformal_sentence(interval)
+print(conformal_text)
 _ = headline.write(config.notebook_output_dir(data, report_dir), "04",
                    headline.from_case(loo, interval, treated))
 

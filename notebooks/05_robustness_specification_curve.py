@@ -72,8 +72,7 @@ tables_dir = config.notebook_output_dir(data, report_dir) / "tables"
 # the curve of the current build (stored by the pipeline's `specs` step, else estimated now)
 curve = speccurve.load(data, draws=draws, backend=backend)
 _ = speccurve.write(curve, tables_dir)
-print(f"{curve.notes['n_ok']} of {curve.notes['n_specs']} specifications estimated; "
-      f"{curve.notes['draws']} null-imposed bootstrap draws")
+print(narrative.curve_count_sentence(curve.notes))
 for column, what in curve.notes["gap_columns"].items():
     print(f"{column}: {what}")
 for column, why in curve.notes["gap_missing"].items():

@@ -201,3 +201,66 @@ def test_decomposition_sentence_states_the_shares_it_is_given():
     assert "no decision explains 5% or more" in none and "On its own" not in none
     assert none.endswith("More than half of the variance is in the interactions: what one "
                          "decision does depends on the others.")
+
+
+def _conventions(ps, notes, n_periods=11, coef=-0.25):
+    return pd.DataFrame({"term": "egdi", "coef": coef,
+                         "convention": [f"c{i}" for i in range(len(ps))], "stderr": 0.1,
+                         "p": ps, "note": notes, "n_periods": n_periods})
+
+
+def test_p_conventions_sentence_states_the_range_of_the_usable_conventions_only():
+    c = _conventions([0.03, 0.2, 0.11, 0.0001], ["t(10)", "t(10)", "999 draws",
+                                                "unreliable: 11 periods (< 20)"])
+    text = narrative.p_conventions_sentence(c, 20)
+    # the unreliable Driscoll-Kraay p (0.0001) is not the low end: 0.030 is
+    assert text.startswith("p-values from 0.030 to 0.200 for one estimate (-0.250) under "
+                           "the usable conventions")
+    assert "not reliable here: 11 unevenly spaced periods, fewer than 20" in text
+    reliable = narrative.p_conventions_sentence(c.assign(note="", n_periods=25), 20)
+    assert reliable.startswith("p-values from 0.000 to 0.200")
+    assert reliable.endswith("Driscoll-Kraay uses 25 periods")
+    assert "(0.250)" in narrative.p_conventions_sentence(c.assign(coef=0.25), 20)
+
+
+def _loo(gaps, ps, dropped=("(none)", "GEO", "ARM", "KAZ")):
+    return pd.DataFrame({"dropped": list(dropped), "post_gap_mean": gaps, "placebo_p": ps,
+                         "weight": [np.nan, 0.6, 0.3, 0.1], "top_donor": "GEO",
+                         "top_weight": 0.6})
+
+
+def test_leave_one_out_sentence_states_the_range_and_the_donor_that_moves_it_most():
+    text = narrative.leave_one_out_sentence(_loo([-0.2, 0.05, -0.25, -0.18],
+                                                 [0.1, 0.8, 0.2, 0.1]))
+    assert text == ("All donors: post-treatment gap -0.200 (placebo p = 0.10), GEO carrying "
+                    "60% of the weight. Leaving one donor out, the gap ranges from -0.250 to "
+                    "+0.050; without GEO it is +0.050 (placebo p = 0.80).")
+    flipped = narrative.leave_one_out_sentence(_loo([0.2, -0.05, 0.25, 0.18],
+                                                    [0.1, 0.8, 0.2, 0.1]))
+    assert "gap +0.200" in flipped and "from -0.050 to +0.250" in flipped
+    with pytest.raises(ValueError, match="dropped '\\(none\\)'"):
+        narrative.leave_one_out_sentence(_loo([0.1] * 4, [0.1] * 4, ("A", "B", "C", "D")))
+
+
+def test_screened_sentence_names_the_donors_put_back_or_says_there_are_none():
+    assert narrative.screened_sentence(["GEO"], "post_soviet", -0.1234, 0.25) == (
+        "With the screened donors put back (GEO): gap -0.123, placebo p = 0.25.")
+    assert narrative.screened_sentence([], "post_soviet") == (
+        "No donor of post_soviet is screened out: nothing to put back.")
+    with pytest.raises(ValueError, match="GEO"):
+        narrative.screened_sentence(["GEO"], "post_soviet")
+
+
+def test_event_window_sentence_says_whether_the_window_reaches_the_newest_edition():
+    panel = pd.DataFrame({"iso3": ["AZE"] * 3 + ["ARM"], "year": [2008, 2020, 2022, 2024],
+                          "wgi": [0.1, 0.2, np.nan, 0.3]})
+    es = pd.DataFrame({"outcome": ["wgi"], "years": ["2008-2020"]})
+    assert narrative.event_window_sentence(es, panel, "AZE") == (
+        "wgi: 2008-2020, to the newest edition with AZE (2020)")
+    short = narrative.event_window_sentence(es.assign(years="2008-2018"), panel, "AZE")
+    assert short == "wgi: 2008-2018, ending 2 years before the newest edition with AZE (2020)"
+
+
+def test_curve_count_sentence_reads_the_notes():
+    assert narrative.curve_count_sentence({"n_ok": 1150, "n_specs": 1296, "draws": 199}) == (
+        "1150 of 1296 specifications estimated; 199 null-imposed bootstrap draws")

@@ -344,6 +344,79 @@ def decomposition_sentence(decomposition: pd.DataFrame, named: float = NAMED_SHA
     return text
 
 
+def p_conventions_sentence(conventions: pd.DataFrame, dk_min_periods: int) -> str:
+    """The range of one estimate's p-values over the conventions of
+    :func:`divides.models.estimators.p_value_conventions` whose ``note`` does not call them
+    unreliable, and whether Driscoll-Kraay is among them (it needs ``dk_min_periods``)."""
+    if conventions.empty:
+        raise ValueError("p-value conventions: expected at least one convention, found none")
+    usable = conventions[~conventions["note"].fillna("").str.startswith("unreliable")]
+    n_periods = int(conventions["n_periods"].iloc[0])
+    dk = (f"is not reliable here: {n_periods} unevenly spaced periods, fewer than "
+          f"{dk_min_periods}, bias its errors downwards" if n_periods < dk_min_periods
+          else f"uses {n_periods} periods")
+    coef = float(conventions["coef"].iloc[0])
+    if usable.empty:
+        return (f"No usable convention for the estimate ({coef:.3f}); Driscoll-Kraay {dk}")
+    return (f"p-values from {usable['p'].min():.3f} to {usable['p'].max():.3f} for one "
+            f"estimate ({coef:.3f}) under the usable conventions; Driscoll-Kraay {dk}")
+
+
+def leave_one_out_sentence(loo: pd.DataFrame) -> str:
+    """The synthetic-control gap with all donors and its range when each donor is left out
+    in turn (from :func:`divides.models.case.leave_one_out`), naming the donor whose
+    removal moves it most."""
+    none = loo[loo["dropped"] == "(none)"]
+    if len(none) != 1:
+        raise ValueError(f"leave-one-out table: expected one row with dropped '(none)', "
+                         f"found {len(none)}")
+    full = none.iloc[0]
+    rest = loo[loo["dropped"] != "(none)"]
+    head = (f"All donors: post-treatment gap {full['post_gap_mean']:+.3f} (placebo p = "
+            f"{full['placebo_p']:.2f}), {full['top_donor']} carrying "
+            f"{full['top_weight']:.0%} of the weight.")
+    if rest.empty:
+        return head + " No donor to leave out."
+    worst = rest.loc[(rest["post_gap_mean"] - full["post_gap_mean"]).abs().idxmax()]
+    return (head + f" Leaving one donor out, the gap ranges from "
+            f"{rest['post_gap_mean'].min():+.3f} to {rest['post_gap_mean'].max():+.3f}; "
+            f"without {worst['dropped']} it is {worst['post_gap_mean']:+.3f} (placebo p = "
+            f"{worst['placebo_p']:.2f}).")
+
+
+def screened_sentence(screened: list[str], donor_group: str, gap: float | None = None,
+                      p_value: float | None = None) -> str:
+    """The synthetic-control gap and placebo p with the screened-out donors put back, or
+    that the group has none."""
+    if not screened:
+        return f"No donor of {donor_group} is screened out: nothing to put back."
+    if gap is None or p_value is None:
+        raise ValueError(f"screened donors {screened}: expected the gap and p-value with "
+                         f"them put back")
+    return (f"With the screened donors put back ({', '.join(screened)}): gap {gap:+.3f}, "
+            f"placebo p = {p_value:.2f}.")
+
+
+def event_window_sentence(es: pd.DataFrame, panel: pd.DataFrame, treated: str) -> str:
+    """The years of an event study (from :func:`divides.models.case.event_study`) and
+    whether they reach the newest year in which ``treated`` has the outcome in ``panel``."""
+    outcome = str(es["outcome"].iloc[0])
+    years = str(es["years"].iloc[0])
+    newest = int(panel.loc[panel["iso3"] == treated, ["year", outcome]].dropna()["year"].max())
+    last = int(years.rsplit("-", 1)[-1])
+    reach = ("to the newest edition" if last == newest
+             else f"ending {newest - last} years before the newest edition")
+    return f"{outcome}: {years}, {reach} with {treated} ({newest})"
+
+
+def curve_count_sentence(notes: dict) -> str:
+    """How many of the grid's specifications were estimated and how many null-imposed
+    draws the curve tests have (from a :class:`~divides.models.speccurve.SpecCurve`'s
+    ``notes``)."""
+    return (f"{notes['n_ok']} of {notes['n_specs']} specifications estimated; "
+            f"{notes['draws']} null-imposed bootstrap draws")
+
+
 # -- the report's summary ------------------------------------------------------------------
 
 #: Output metadata that marks a displayed sentence as a notebook's headline finding (the
