@@ -61,7 +61,15 @@ def test_a_narrow_table_is_portrait_a_wide_one_landscape_or_split(tmp_path):
     assert not narrow.landscape and len(narrow.parts) == 1
     wide = pd.DataFrame({f"column_number_{i}": [f"{i}.123456", f"{i}.5"] for i in range(30)})
     split = typeset.table(_csv(tmp_path, wide))
-    assert split.landscape and len(split.parts) > 1
+    assert not split.landscape and len(split.parts) > 1  # upright groups, one under another
+    assert max(split.chars) <= typeset.PORTRAIT_CHARS
+    # the leading text columns that name a row are repeated in every group
+    named = pd.DataFrame({"key_regressor": ["egdi", "osi"], "estimator": ["pooled", "twfe"],
+                          **{f"column_number_{i}": [f"{i}.123456", "1.5"] for i in range(30)}})
+    parts = typeset.table(_csv(tmp_path, named, "named.csv")).parts
+    assert len(parts) > 1 and all('"Key regressor"' in p and '"Estimator"' in p for p in parts)
+    sideways = pd.DataFrame({f"column_number_{i}": [f"{i}.123456", f"{i}.5"] for i in range(6)})
+    assert typeset.table(_csv(tmp_path, sideways, "six.csv")).landscape
     # each part repeats the key column and together they show every column once more
     assert all('"Column number 0"' in p for p in split.parts)
     shown = sum(p.count("[#strong(") for p in split.parts) - (len(split.parts) - 1)
@@ -99,4 +107,4 @@ def test_a_group_with_room_is_as_wide_as_its_cells_unwrapped():
     assert t.chars == [len("Id") + 2 + len(long) + 2]
     wide = typeset._layout(["Id", "Sources"], [["1"], [long * 10]],
                            [4, typeset.WRAP_CHARS + 2], [True, False], "")
-    assert wide.chars == [typeset.LANDSCAPE_CHARS]
+    assert wide.chars == [typeset.PORTRAIT_CHARS]  # split upright: each group's width

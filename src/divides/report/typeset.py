@@ -34,7 +34,8 @@ from divides.report import site
 #: Rows of a table typeset in the PDF (the CSV in ``tables/`` has them all); as in the HTML.
 TABLE_ROWS = site.TABLE_ROWS
 #: Width of the text block in characters of the tables' 7.5 pt type (upright, sideways),
-#: estimated from 0.5 em per character; a table wider than sideways room is split by columns.
+#: estimated from 0.5 em per character; a table wider than sideways room is split by columns
+#: into upright groups.
 PORTRAIT_CHARS, LANDSCAPE_CHARS = 78, 120
 #: Width of a sideways table: the text block's height (A4, 25 mm margins) less a little.
 SIDEWAYS_WIDTH_MM = 240
@@ -213,16 +214,26 @@ def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
             center: bool = False, portrait_chars: int = PORTRAIT_CHARS,
             landscape_chars: int = LANDSCAPE_CHARS) -> TableText:
     """Typst tables of the columns: upright when they fit the text block, sideways when
-    they fit so, else split into column groups that repeat the first column. ``rule_after``
-    draws a thin rule after that many body rows (a regression table's coefficients)."""
-    landscape = sum(widths) > portrait_chars
+    they fit so, else upright in column groups that repeat the row-naming columns, one under
+    the other (a table turned sideways in pieces, with the text running on below the last
+    piece, is not how journals print). ``rule_after`` draws a thin rule after that many body
+    rows (a regression table's coefficients)."""
+    landscape = portrait_chars < sum(widths) <= landscape_chars
+    limit = landscape_chars if landscape else portrait_chars
     groups: list[list[int]] = [list(range(len(headers)))]
-    if sum(widths) > landscape_chars:
-        groups, current, used = [], [0], widths[0]
-        for i in range(1, len(headers)):
-            if used + widths[i] > landscape_chars and len(current) > 1:
+    if sum(widths) > limit:
+        # every group repeats the leading text columns that name a row (e.g. key regressor
+        # and estimator), as long as they leave a third of the width to the others
+        keys = [0]
+        while (len(keys) < len(headers) - 1 and not numeric[len(keys)]
+               and sum(widths[i] for i in keys) + widths[len(keys)] <= 2 * limit // 3):
+            keys.append(len(keys))
+        key_width = sum(widths[i] for i in keys)
+        groups, current, used = [], list(keys), key_width
+        for i in range(len(keys), len(headers)):
+            if used + widths[i] > limit and len(current) > len(keys):
                 groups.append(current)
-                current, used = [0], widths[0]
+                current, used = list(keys), key_width
             current.append(i)
             used += widths[i]
         groups.append(current)
@@ -236,7 +247,7 @@ def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
             # sideways table stay within the page
             natural = sum(max([len(c) for c in cells[i]] + [_longest_word([headers[i]])]) + 2
                           for i in group)
-            used = max(used, min(natural, landscape_chars))
+            used = max(used, min(natural, limit))
         chars.append(used)
         align = ", ".join(("center" if center else "right") if numeric[i] else "left"
                           for i in group)
