@@ -79,9 +79,13 @@ def test_notebook_page_shows_the_figure_numbered_with_its_caption(built, run_dir
 
 def test_front_page_tables_and_sources(built, run_dir):
     front = (run_dir / "report" / "index.html").read_text(encoding="utf-8")
-    for text in ("demo data", "2026-12-03 10:11 UTC", "Parameters", "cpi_score",
-                 "Package versions", "myst-nb", "Editions and releases", "report.pdf"):
+    for text in ("demo data", "2026-12-03 10:11 UTC", "report.pdf", "appendix.html"):
         assert text in front, text
+    # editions, files, parameters and versions are the appendix, not the front page
+    appendix = (run_dir / "report" / "appendix.html").read_text(encoding="utf-8")
+    for text in ("Parameters in effect", "cpi_score", "Package versions", "myst-nb",
+                 "Editions and releases"):
+        assert text in appendix and text not in front, text
     tables = (run_dir / "report" / "tables.html").read_text(encoding="utf-8")
     assert built.tables == 1 and "Table 1" in tables
     assert tables.count("<tr") == report.TABLE_ROWS + 1  # header + first rows
@@ -122,3 +126,12 @@ def test_only_the_runs_own_files_enter_the_report(tmp_path):
         "04_event_study_AZE_post_soviet_2013_cpi_score.csv"]
     assert [p.name for p in report.run_figures(tmp_path)] == ["synth.png"]
     assert [p.name for p in report.run_notebooks(tmp_path)] == ["04_case.ipynb"]
+
+
+def test_appendix_names_sources_and_indicators_in_words():
+    manifest = {"releases": [{"source": "wdi", "indicator": "wdi_population",
+                              "release": "2025-04-15", "years": [2003, 2023],
+                              "status": "set_aside", "files": ["API_SP.POP.TOTL.csv"]}]}
+    page = report.appendix_page({"03_x": {"outcome": "cpi_score"}}, manifest)
+    assert "| World Bank WDI | Population, total | 2025-04-15 | 2003-2023 | set aside |" in page
+    assert "wdi_population" not in page and "| wdi |" not in page

@@ -29,7 +29,8 @@ def test_case4_front_page_escapes_file_names_labels_countries_and_parameters():
         "file_releases": {f"egov/EGOV_DATA_2022_{EVIL}.csv": f"Côte d'Ivoire {EVIL}"},
     }
     params = {"03_egovernment": {"trend_indicator": EVIL, f"x{EVIL}": [EVIL]}}
-    page = site.front_page("real", "2026-12-01 10:00 UTC", params, manifest, ["03_x"])
+    page = (site.front_page("real", "2026-12-01 10:00 UTC", params, manifest, ["03_x"])
+            + site.appendix_page(params, manifest))
     rendered = _html(page)
     assert "<img" not in rendered
     assert rendered.count(SHOWN) >= 7, rendered

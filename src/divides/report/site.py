@@ -336,7 +336,9 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
                pages: list[str], summary: str = "") -> str:
-    """Markdown of the front page (``summary``: :func:`run_summary`)."""
+    """Markdown of the front page: what the run is, the summary (:func:`run_summary`) and the
+    contents; editions, files, parameters and versions are the appendix
+    (:func:`appendix_page`)."""
     kind = ("synthetic demo data (invented values, not the publishers')" if data == "demo"
             else "real published data")
     out = [f"# divides report: {data} data", "",
@@ -348,30 +350,55 @@ def front_page(data: str, date: str, params: dict[str, dict], manifest: dict,
     if summary:
         out += ["## Summary", "", summary, ""]
     out += ["## Contents", "", "```{toctree}", ":maxdepth: 1", "", *pages, "tables",
-            "sources", "```", "", "[The whole report as a PDF](report.pdf)", ""]
+            APPENDIX, "sources", "```", "", "[The whole report as a PDF](report.pdf)", ""]
+    return "\n".join(out)
+
+
+def _indicator_words(indicator: str) -> str:
+    """An indicator's name in the catalogue (its publisher's wording), else the registry's
+    label of it (:func:`divides.models.tables.cell_words`)."""
+    from divides import catalogue
+
+    names = catalogue.indicators().drop_duplicates("indicator").set_index("indicator")["name"]
+    found = names.get(indicator)
+    return str(found) if isinstance(found, str) and found else \
+        model_tables.cell_words("indicator", indicator)
+
+
+#: The appendix page's name (editions, files, parameters in effect, package versions).
+APPENDIX = "appendix"
+
+
+def appendix_page(params: dict[str, dict], manifest: dict) -> str:
+    """Markdown of the appendix: the editions and releases the build used (sources and
+    indicators in words), the edition of each input file, each notebook's parameters in
+    effect and the package versions."""
+    out = ["# Appendix: editions, files, parameters and versions", ""]
     releases = manifest.get("releases") or []
     out += ["## Editions and releases", ""]
     if releases:
         rows = pd.DataFrame([{
-            "source": r.get("source", ""), "indicator": r.get("indicator", ""),
-            "release": r.get("release", ""), "years": "-".join(str(y) for y in r.get("years", [])),
-            "status": r.get("status", ""), "files": ", ".join(r.get("files", []))}
-            for r in releases])
+            "Source": model_tables.cell_words("source", str(r.get("source", ""))),
+            "Indicator": _indicator_words(str(r.get("indicator", ""))),
+            "Release": r.get("release", ""),
+            "Years": "-".join(str(y) for y in r.get("years", [])),
+            "Status": str(r.get("status", "")).replace("_", " "),
+            "Files": ", ".join(r.get("files", []))} for r in releases])
         out += [_md_table(rows), ""]
     files = manifest.get("file_releases") or {}
     if files:
-        out += ["Edition of each input file, read from its content:", "",
-                _md_table(pd.DataFrame({"file": list(files), "edition": list(files.values())})),
+        out += ["## Files", "", "The edition of each input file, read from its content.", "",
+                _md_table(pd.DataFrame({"File": list(files), "Edition": list(files.values())})),
                 ""]
     if not releases and not files:
         out += ["The build manifest records no releases for this data.", ""]
-    out += ["## Parameters", ""]
-    rows = [{"notebook": nb, "parameter": k, "value": json.dumps(v)}
+    out += ["## Parameters in effect", ""]
+    rows = [{"Notebook": nb, "Parameter": k, "Value": json.dumps(v)}
             for nb, p in params.items() for k, v in sorted(p.items())]
     out += [_md_table(pd.DataFrame(rows)) if rows else "No parameters recorded.", ""]
     out += ["## Package versions", "",
-            _md_table(pd.DataFrame({"package": list(VERSIONED),
-                                    "version": [package_version(p) for p in VERSIONED]})), ""]
+            _md_table(pd.DataFrame({"Package": list(VERSIONED),
+                                    "Version": [package_version(p) for p in VERSIONED]})), ""]
     return "\n".join(out)
 
 
@@ -585,6 +612,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     (staging / "index.md").write_text(front_page(data, date, params, manifest,
                                                  pages + (["sweeps"] if n_sweeps else []),
                                                  summary), encoding="utf-8")
+    (staging / f"{APPENDIX}.md").write_text(appendix_page(params, manifest), encoding="utf-8")
     title = f"divides report: {data} data"
     (staging / "conf.py").write_text(CONF.format(
         title=title, date=date, subtitle="synthetic demo data" if data == "demo"
