@@ -267,10 +267,10 @@ def test_coefficient_panels_state_their_own_countries_observations_and_years(wid
                          "year_first": first, "year_last": 2022})
     fig = charts.coefficient_plot(pd.DataFrame(rows), width=width)
     cpi, wgi = _panel_legend_texts(fig)
-    assert cpi == ["pooled OLS (172 countries, 1,008 obs.)",
-                   "two-way FE (169 countries, 1,005 obs.)"]
-    assert wgi == ["pooled OLS (185 countries, 1,952 obs.)",
-                   "two-way FE (182 countries, 1,949 obs.)"]
+    assert cpi == ["pooled OLS\n(172 countries, 1,008 obs.)",
+                   "two-way FE\n(169 countries, 1,005 obs.)"]
+    assert wgi == ["pooled OLS\n(185 countries, 1,952 obs.)",
+                   "two-way FE\n(182 countries, 1,949 obs.)"]
     footer = style.footer_of(fig)
     assert footer.years == ("CPI score 2012-2022; WGI Control of Corruption 2003-2022")
     # the two estimators' samples differ: each has its own n, never the larger for both

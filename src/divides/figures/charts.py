@@ -378,7 +378,7 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
         term_order = list(dict.fromkeys(data["term"]))
         n_panels = max(1, len(outcomes))
         narrow = style.is_narrow()
-        legend_in = 0.17 * len(estimators) if narrow else 0.3
+        legend_in = 0.3 * len(estimators)
         height = max(2.8, 0.42 * len(term_order) * max(1, len(estimators)) ** 0.5 + 2.0)
         panel, first_ax = style.new_figure(height_in=(height + legend_in) * (
             0.8 * n_panels if narrow else 1.0))
@@ -411,9 +411,12 @@ def coefficient_plot(results: pd.DataFrame, terms: Sequence[str] | None = None,
                            marker=markers[est])
                 # one model per (outcome, estimator): its sample, not the largest of any
                 countries, obs = int(rows["n_countries"].max()), int(rows["n_obs"].max())
+                # the sample on a line of its own: side by side, a panel's legend is half
+                # the figure wide
                 handles.append(Line2D([], [], color=colours[est], marker=markers[est],
-                                      markersize=4, label=f"{ESTIMATOR_WORDS.get(est, est)} ({countries:,} countries, "
-                                                          f"{obs:,} obs.)"))
+                                      markersize=4,
+                                      label=(f"{ESTIMATOR_WORDS.get(est, est)}\n"
+                                             f"({countries:,} countries, {obs:,} obs.)")))
             ax.axvline(0, color=style.ROLE_COLOURS["reference"], linewidth=0.8)
             ax.set_title(style.label(outcome), loc="left", fontsize=8)
             ax.set_xlabel("Coefficient (95% CI)")
