@@ -65,7 +65,7 @@ def simulate(families: list[tuple[str, str]], sims: int, resume: bool) -> None:
         validate_grid,
     )
     from divides.models.speccurve.inference import curve_inference
-    from divides.models.speccurve.run import _assemble
+    from divides.models.speccurve.run import assemble
 
     panel, gaps = divides.load_panel("real"), divides.load_gaps("real")
     grid = validate_grid(load_grid())
@@ -90,7 +90,7 @@ def simulate(families: list[tuple[str, str]], sims: int, resume: bool) -> None:
             rows = [r for r in specs if r.key == key and r.estimator == est]
             if not rows:
                 raise SystemExit(f"family {key}:{est}: no spec in the grid")
-            table = _assemble(frame, rows, [engine.estimate(r) for r in rows], grid)
+            table = assemble(frame, rows, [engine.estimate(r) for r in rows], grid)
             null = [(r.spec_id, *d) for r in rows
                     if (d := engine.null_draws(r, DRAWS, sim)) is not None]
             inf = curve_inference(table, null, ALPHA, DRAWS)

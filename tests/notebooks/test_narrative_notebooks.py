@@ -103,7 +103,7 @@ def test_03_sentences_match_the_key_terms_table(data):
     convention = text.split("under this convention only (", 1)[1]
     assert convention.startswith(w["cov_detail"] if w["cov_detail"] else w["cov_type"])
     assert (f"{int(w['year_first'])}-{int(w['year_last'])}, {int(w['n_countries'])} "
-            f"countries, {narrative._p(float(w['p']))})." in convention)
+            f"countries, {narrative.p_text(float(w['p']))})." in convention)
 
     year, x, y = ns["pooled_year"], ns["regressor"], ns["outcome"]  # the notebook's parameters
     rows = ns["panel"][ns["panel"]["year"] == year][[x, y]].dropna()
@@ -125,7 +125,7 @@ def test_03_sentences_match_the_key_terms_table(data):
     assert numbers(text)[:3] == [round(r["coef"], 3), round(r["ci_low"], 3),
                                  round(r["ci_high"], 3)]
     assert (f"{int(r['n_obs'])} country-years of {int(r['n_countries'])} countries" in text)
-    assert narrative._p(float(r["p"])) in text
+    assert narrative.p_text(float(r["p"])) in text
     assert ("rises with" in text) == (r["ci_low"] > 0)
     assert ("falls as" in text) == (r["ci_high"] < 0)
     assert ("not established" in text) == (r["ci_low"] <= 0 <= r["ci_high"])
@@ -273,10 +273,10 @@ def test_05_sentences_match_the_curve(data):
         larger = "positive" if pos > neg else "negative" if neg > pos else "either (tied)"
         assert f"the larger share ({larger})" in text
         # the direction-free p is p_share, the directional ones p_share_pos / _neg
-        assert (f"direction: {narrative._p(row.p_share)} (direction-free)" in text)
-        assert (f"positive {narrative._p(row.p_share_pos)}, negative "
-                f"{narrative._p(row.p_share_neg)}." in text)
-        assert f"null-imposed {narrative._p(row.p_median_t)} (two-sided" in text
+        assert (f"direction: {narrative.p_text(row.p_share)} (direction-free)" in text)
+        assert (f"positive {narrative.p_text(row.p_share_pos)}, negative "
+                f"{narrative.p_text(row.p_share_neg)}." in text)
+        assert f"null-imposed {narrative.p_text(row.p_median_t)} (two-sided" in text
         # mirrored: the shares swap, and so do the word and the directional p-values
         mirror = inference.assign(
             share_sig_pos=inference["share_sig_neg"], share_sig_neg=inference["share_sig_pos"],

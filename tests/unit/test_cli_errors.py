@@ -148,7 +148,7 @@ def test_figures_only_unknown_name(monkeypatch, capsys):
     from divides.figures import gallery
 
     monkeypatch.setattr(cli, "_demo_step", lambda data, raw_dir=None: None)
-    monkeypatch.setattr(gallery, "_load", lambda data: {"panel": None, "gaps": None})
+    monkeypatch.setattr(gallery, "load_build", lambda data: {"panel": None, "gaps": None})
     assert cli.main(["figures", "--only", "no_such_figure"]) != 0
     line = _one_line_error(capsys, "figures")
     assert "no_such_figure" in line and "spec_curve" in line

@@ -78,7 +78,7 @@ def test_inputs_must_match_the_registry():
 
 def test_gallery_redraws_what_a_notebook_saved_byte_for_byte(tmp_path, monkeypatch):
     build = {"panel": fx.make_panel(), "gaps": fx.make_gaps()}
-    monkeypatch.setattr(gallery, "_load", lambda data: build)
+    monkeypatch.setattr(gallery, "load_build", lambda data: build)
     fig_dir = tmp_path / "figures"
     params = {"treated": "AZE", "donor_group": "eap", "treatment_year": 2014,
               "outcome": "cpi_score"}
@@ -101,7 +101,7 @@ def test_inputs_an_earlier_run_left_are_not_drawn(tmp_path, monkeypatch):
     import json
 
     build = {"panel": fx.make_panel(), "gaps": fx.make_gaps()}
-    monkeypatch.setattr(gallery, "_load", lambda data: build)
+    monkeypatch.setattr(gallery, "load_build", lambda data: build)
     fig_dir = tmp_path / "run" / "figures"
     params = {"treated": "AZE", "donor_group": "eap", "treatment_year": 2014,
               "outcome": "cpi_score"}
@@ -129,7 +129,7 @@ def test_inputs_an_earlier_run_left_are_not_drawn(tmp_path, monkeypatch):
 def test_gallery_draws_build_figures_and_skips_unsaved_model_figures(tmp_path, monkeypatch):
     gaps = fx.make_gaps()
     gaps["indicator"] = registry.spec("gap_dumbbell_sex").parameters["indicator"]
-    monkeypatch.setattr(gallery, "_load", lambda data: {"panel": fx.make_panel(), "gaps": gaps})
+    monkeypatch.setattr(gallery, "load_build", lambda data: {"panel": fx.make_panel(), "gaps": gaps})
     result = gallery.write_all("demo", out_dir=tmp_path / "f", dpi=30, formats=("png",))
     assert sorted(registry.spec(n).stem() for n in BUILD_ONLY) == sorted(result.written)
     model_figures = {registry.spec(n).stem(): registry.spec(n).notebook
@@ -182,7 +182,7 @@ def test_figures_command_exports_at_the_width_dpi_and_formats_asked(tmp_path, mo
 
     from divides.run import cli
 
-    monkeypatch.setattr(gallery, "_load", lambda data: {"panel": fx.make_panel(),
+    monkeypatch.setattr(gallery, "load_build", lambda data: {"panel": fx.make_panel(),
                                                         "gaps": fx.make_gaps()})
     monkeypatch.setattr(cli, "_demo_step", lambda data, raw_dir=None: None)
     monkeypatch.setattr(config, "reports_dir", lambda data: tmp_path / data)

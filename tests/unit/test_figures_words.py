@@ -37,7 +37,7 @@ ENGLISH_PHRASES = frozenset({"income group", "country name", "advantaged group",
 
 @pytest.fixture(scope="module")
 def build():
-    return gallery._load("demo")
+    return gallery.load_build("demo")
 
 
 @pytest.fixture(scope="module")

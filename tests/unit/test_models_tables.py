@@ -224,7 +224,7 @@ def test_codes_in_table_cells_are_shown_in_words():
     assert body["Data kind"].tolist() == [tables.DEMO_LABEL, "published data", tables.DEMO_LABEL]
     assert body["Significant"].tolist() == ["yes", "no", "yes"]
     # a gap indicator that compares two indicators names both (gap_definitions.csv)
-    young = tables._indicator_name("unesco_literacy_15_24")
+    young = tables.indicator_name("unesco_literacy_15_24")
     assert young and young in tables.cell_words("indicator",
                                                 "unesco_literacy_15_24_vs_65plus_pct")
     # a constant column said in the note is in words too

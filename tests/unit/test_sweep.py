@@ -346,7 +346,7 @@ def test_the_table_takes_each_members_listed_headline_and_the_report_shows_it(
     (staging / "sweeps.md").write_text(text)
     (staging / "index.md").write_text("# Report\n\n```{toctree}\nsweeps\n```\n")
     (staging / "conf.py").write_text(site.CONF.format(title="t"))
-    site._sphinx("html", staging, tmp_path / "html")
+    site.run_sphinx("html", staging, tmp_path / "html")
     page = (tmp_path / "html" / "sweeps.html").read_text()
     assert "<td><p>ARM</p></td>" in page and "<td><p>0.5</p></td>" in page
     assert 'src="_images/sweep-1.png"' in page

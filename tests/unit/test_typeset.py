@@ -102,9 +102,9 @@ def test_a_group_with_room_is_as_wide_as_its_cells_unwrapped():
     """A long cell (a list of sources) wraps only when the sideways width is used up: 25
     rows wrapped to three lines each ran past the page (glyphs over the table's note)."""
     long = "Transparency International CPI; World Bank WDI"
-    t = typeset._layout(["Id", "Sources"], [["1", "2"], [long, long]],
+    t = typeset.layout(["Id", "Sources"], [["1", "2"], [long, long]],
                         [4, typeset.WRAP_CHARS + 2], [True, False], "")
     assert t.chars == [len("Id") + 2 + len(long) + 2]
-    wide = typeset._layout(["Id", "Sources"], [["1"], [long * 10]],
+    wide = typeset.layout(["Id", "Sources"], [["1"], [long * 10]],
                            [4, typeset.WRAP_CHARS + 2], [True, False], "")
     assert wide.chars == [typeset.PORTRAIT_CHARS]  # split upright: each group's width

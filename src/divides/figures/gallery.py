@@ -36,7 +36,7 @@ class GalleryResult:
         return "\n".join(lines)
 
 
-def _load(data: str) -> dict[str, pd.DataFrame]:
+def load_build(data: str) -> dict[str, pd.DataFrame]:
     from divides import build
 
     return {"panel": build.load_panel(data=data), "gaps": build.load_gaps(data=data)}
@@ -99,7 +99,7 @@ def drawn(data: str = "demo", figures_dir: str | Path | None = None,
     plans = planned(source, only, stale)  # unknown names fail before the build is read
     if not only:
         yield from ((stem, None, why) for stem, why in stale.items())
-    build = build if build is not None else _load(data)
+    build = build if build is not None else load_build(data)
     for name, params in plans:
         stem = registry.spec(name).stem(**params)
         try:

@@ -46,7 +46,7 @@ def association(frame: pd.DataFrame, x: str, y: str) -> Association:
     return Association(float(rho), float(p), len(both))
 
 
-def _p(p: float) -> str:
+def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
@@ -59,7 +59,7 @@ def association_sentence(frame: pd.DataFrame, x: str, y: str, x_text: str, y_tex
     says = {"rises": f"rises with {x_text}", "falls": f"falls as {x_text} rises",
             "unclear": f"shows no clear monotonic relation to {x_text}"}[a.direction]
     return (f"Across {a.n} {unit}, {y_text} {says} (Spearman rho = {a.rho:.2f}, "
-            f"{_p(a.p_value)}).")
+            f"{p_text(a.p_value)}).")
 
 
 def _row(table: pd.DataFrame, model: str, term: str) -> pd.Series:
@@ -131,7 +131,7 @@ def _convention(row: pd.Series) -> str:
     if "n_countries" in row.index and pd.notna(row["n_countries"]):
         parts.append(f"{int(row['n_countries'])} countries")
     if "p" in row.index and pd.notna(row["p"]):
-        parts.append(f"{_p(float(row['p']))}")
+        parts.append(f"{p_text(float(row['p']))}")
     return (" under this convention only (" + ", ".join(parts) + ")") if parts else ""
 
 
@@ -159,12 +159,12 @@ def curve_tests(inference: pd.DataFrame, key: str, estimator: str) -> str:
     larger = "positive" if pos > neg else "negative" if neg > pos else "either (tied)"
     return (f"{key}, {estimator} ({int(r['n_specs'])} specifications): median standardised "
             f"estimate {r['median_coef_std']:+.3f}, median t {r['median_t']:+.2f}, "
-            f"null-imposed {_p(r['p_median_t'])} (two-sided; Romano-Wolf across key "
-            f"regressors {_p(r['p_median_t_rw'])}). Significant: {pos:.2f} positive, "
+            f"null-imposed {p_text(r['p_median_t'])} (two-sided; Romano-Wolf across key "
+            f"regressors {p_text(r['p_median_t_rw'])}). Significant: {pos:.2f} positive, "
             f"{neg:.2f} negative; the larger share ({larger}) tested without choosing its "
-            f"direction: {_p(r['p_share'])} (direction-free). Directional, one-sided tests "
+            f"direction: {p_text(r['p_share'])} (direction-free). Directional, one-sided tests "
             f"(a direction declared in advance, not chosen from the data): positive "
-            f"{_p(r['p_share_pos'])}, negative {_p(r['p_share_neg'])}.")
+            f"{p_text(r['p_share_pos'])}, negative {p_text(r['p_share_neg'])}.")
 
 
 def dominated_families(table: pd.DataFrame, share: float = DOMINANT_SHARE,
@@ -273,7 +273,7 @@ def measurement_sentence(panel: pd.DataFrame, outcome: str, outcome_text: str,
         else:
             parts.append(f"{text}, observed in {po.n_values} country-years, has Spearman rho "
                          f"= {a.rho:.2f} with it over the {a.n} country-years having both "
-                         f"({_p(a.p_value)})")
+                         f"({p_text(a.p_value)})")
     compare = ("; ".join(parts) + ".") if parts else ""
     return f"**{outcome_text}.** {definition} {when} {compare}".strip()
 
@@ -291,7 +291,7 @@ def estimate_sentence(table: pd.DataFrame, model: str, term: str, term_text: str
     else:
         says = "the direction is not established (the interval includes zero)"
     return (f"In the *{model}* model the coefficient on {term_text} is {coef:.3f} (95 % "
-            f"interval {lo:.3f} to {hi:.3f}, {_p(float(r['p']))}; {int(r['n_obs'])} "
+            f"interval {lo:.3f} to {hi:.3f}, {p_text(float(r['p']))}; {int(r['n_obs'])} "
             f"country-years of {int(r['n_countries'])} countries): {says}.")
 
 

@@ -220,7 +220,7 @@ _GAP_DIMENSIONS = {"sex": "men minus women", "area": "urban minus rural",
 _GAP_UNITS = {"pp": "pp", "parity": "parity ratio", "relgap": "relative gap"}
 
 
-def _indicator_name(stem: str) -> str | None:
+def indicator_name(stem: str) -> str | None:
     table = catalogue.indicators()
     rows = table[table["indicator"] == f"{stem}_pct"]
     if rows.empty:
@@ -249,7 +249,7 @@ def term_label(term: str) -> str:
         return str(catalogue.column_row(term)["figure_label"] or catalogue.column_label(term))
     gap = _GAP.match(term)
     if gap:
-        what = _indicator_name(gap["stem"]) if gap["stem"] else None
+        what = indicator_name(gap["stem"]) if gap["stem"] else None
         if gap["stem"] and what is None:
             what = gap["stem"].replace("_", " ")
             what = what[:1].upper() + what[1:]
@@ -275,7 +275,7 @@ def in_words(text: str) -> str:
     def words(name: str) -> str:
         if catalogue.has_column(name):
             return term_label(name)
-        return _indicator_name(name.removesuffix("_pct")) or name
+        return indicator_name(name.removesuffix("_pct")) or name
 
     text = _NAMES.sub(lambda m: words(m.group(1)), text)
     # gap columns (models.frames names) in words
@@ -615,7 +615,7 @@ def _paired_indicator_words(value: str) -> str | None:
     if rows.empty:
         return None
     row = rows.iloc[0]
-    names = [_indicator_name(row[k].removesuffix("_pct")) or row[k]
+    names = [indicator_name(row[k].removesuffix("_pct")) or row[k]
              for k in ("advantaged_indicator", "disadvantaged_indicator")]
     return " vs ".join(names)
 

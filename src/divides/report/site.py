@@ -559,7 +559,7 @@ return bad;
 """
 
 
-def _sphinx(builder: str, src: Path, out: Path, *extra: str) -> None:
+def run_sphinx(builder: str, src: Path, out: Path, *extra: str) -> None:
     cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-q", "-d", str(src / "_doctrees"),
            *extra, str(src), str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -617,7 +617,7 @@ def build(run_dir: str | Path, data: str | None = None, pdf: bool = True) -> Rep
     (staging / "conf.py").write_text(CONF.format(
         title=title, date=date, subtitle="synthetic demo data" if data == "demo"
         else "real published data"), encoding="utf-8")
-    _sphinx("html", staging, out)
+    run_sphinx("html", staging, out)
     pdf_path = None
     if pdf:
         from divides.report import typeset  # typst: only when a PDF is asked for

@@ -185,7 +185,7 @@ def table(csv: Path) -> TableText:
     cells = [shown.iloc[:, i].tolist() for i in range(len(headers))]
     widths = [_width(h, c) for h, c in zip(headers, cells)]
     numeric = [all(v == "" or re.fullmatch(r"[\u2212<>\d., -]+", v) for v in c) for c in cells]
-    return _layout(headers, cells, widths, numeric, note)
+    return layout(headers, cells, widths, numeric, note)
 
 
 def regression_table(reg) -> TableText:
@@ -204,12 +204,12 @@ def regression_table(reg) -> TableText:
                           min(len(header), REG_HEADER_CHARS)) + 2)
     numeric = [False] + [True] * body.shape[1]
     # its columns have set widths, so the whole text block (or page, sideways) is usable
-    return _layout(headers, cells, widths, numeric, reg.note, rule_after=reg.n_coef_rows,
+    return layout(headers, cells, widths, numeric, reg.note, rule_after=reg.n_coef_rows,
                    center=True, portrait_chars=int(TEXT_WIDTH_MM / MM_PER_CHAR),
                    landscape_chars=int(SIDEWAYS_WIDTH_MM / MM_PER_CHAR) - 8)
 
 
-def _layout(headers: list[str], cells: list[list[str]], widths: list[int],
+def layout(headers: list[str], cells: list[list[str]], widths: list[int],
             numeric: list[bool], note: str, rule_after: int | None = None,
             center: bool = False, portrait_chars: int = PORTRAIT_CHARS,
             landscape_chars: int = LANDSCAPE_CHARS) -> TableText:

@@ -59,7 +59,7 @@ def publisher_sources(sources: str, definition: str) -> str:
     return ";".join(sorted(dict.fromkeys(p for p in parts if p != "gaps" or not found)))
 
 
-def _assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
+def assemble(frame: pd.DataFrame, rows: list[SpecRow], results: list[dict],
               grid: dict) -> pd.DataFrame:
     alpha = float(grid.get("inference", {}).get("alpha", 0.05))
     years = np.sort(frame[TIME].unique())
@@ -128,7 +128,7 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
     if engine != "numpy":
         results = [estimate_with_library(frame, r, engine, payload.masks, alpha,
                                          payload.min_countries) for r in rows]
-        table = _assemble(frame, rows, results, grid)
+        table = assemble(frame, rows, results, grid)
         inference = curve_inference(table, [], alpha)
         inference.insert(0, "data_kind", kind_data)
         return SpecCurve(table=table, inference=inference, data_kind=kind_data,
@@ -136,7 +136,7 @@ def run(panel: pd.DataFrame, gaps: pd.DataFrame | None = None, backend: str = "s
                                 "n_ok": int((table["status"] == "ok").sum())})
     with Backend(backend, workers, scheduler, client) as be:
         results = be.map_specs(payload, rows)
-        table = _assemble(frame, rows, results, grid)
+        table = assemble(frame, rows, results, grid)
         null = be.map_null(payload, rows, n_draws, base_seed, kind) if n_draws else []
     inference = curve_inference(table, null, alpha)
     inference.insert(0, "data_kind", kind_data)
