@@ -10,7 +10,7 @@ RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 
 def write_section(text: str, path: Path = RESULTS_MD, heading: str = "") -> None:
     """Replace the section of ``path`` that starts with ``heading`` (to the next level-2
-    heading) by ``text``, or append it."""
+    heading or marked block of :func:`write_between`) by ``text``, or append it."""
     if not text.startswith(heading):
         raise ValueError(f"RESULTS.md section: text starts {text[:60]!r}: expected the "
                          f"heading {heading!r}")
@@ -19,7 +19,9 @@ def write_section(text: str, path: Path = RESULTS_MD, heading: str = "") -> None
     if start < 0:
         new = old.rstrip("\n") + "\n\n" + text
     else:
-        end = old.find("\n## ", start + len(heading))
+        ends = [i for i in (old.find("\n## ", start + len(heading)),
+                            old.find("\n<!-- ", start + len(heading))) if i >= 0]
+        end = min(ends, default=-1)
         new = old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else "")
     path.write_text(new, encoding="utf-8")
 

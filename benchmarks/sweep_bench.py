@@ -139,9 +139,9 @@ def write_section(text: str, path: Path = RESULTS_MD, heading: str = HEADING) ->
     """Replace the section of RESULTS.md that starts with ``heading`` (to the next level-2
     heading) by ``text``, or append it."""
     sys.path.insert(0, str(HERE))
-    from speccurve_size import write_section as write
+    import _results
 
-    write(text, path, heading)
+    _results.write_section(text, path, heading)
 
 
 def main(argv=None) -> int:

@@ -34,6 +34,18 @@ def test_write_section_replaces_only_the_section_with_its_heading(tmp_path):
         size.write_section("## Something else\n", path, heading=real.HEADING)
 
 
+def test_a_section_written_before_a_marked_block_keeps_its_marker(tmp_path):
+    import _results
+
+    path = tmp_path / "RESULTS.md"
+    path.write_text(f"# R\n\n{size.HEADING}\n\nold\n\n<!-- b: begin -->\n## B\n\nb\n"
+                    "<!-- b: end -->\n", encoding="utf-8")
+    size.write_section(f"{size.HEADING}\n\nnew\n", path)
+    _results.write_between("<!-- b: begin -->", "<!-- b: end -->", "## B\n\nb2", path)
+    text = path.read_text(encoding="utf-8")
+    assert "new" in text and "old" not in text and text.count("## B") == 1 and "b2" in text
+
+
 def test_real_design_rates_come_from_the_stored_p_values():
     rows = []
     for sim in range(20):

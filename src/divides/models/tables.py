@@ -765,17 +765,24 @@ def format_column(col: str, values: pd.Series, places: int | None = None) -> lis
     return out
 
 
+def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with one level of column names (a MultiIndex joined in words) and an index
+    that names rows turned into the first column(s)."""
+    flat = frame.copy()
+    if isinstance(flat.columns, pd.MultiIndex):
+        flat.columns = [", ".join(term_label(str(p)) for p in c if str(p))
+                        for c in flat.columns]
+    if not isinstance(flat.index, pd.RangeIndex):
+        flat = flat.reset_index()
+    return flat
+
+
 def display_frame(frame: pd.DataFrame, max_rows: int | None = None,
                   source_name: str = "") -> tuple[pd.DataFrame, str]:
     """A frame as text for a reader, and a note: columns constant over all rows said once
     in the note ("In every row, ..."), headers in words (:func:`header_words`), numbers
     formatted (:func:`format_column`), the first ``max_rows`` rows."""
-    frame = frame.copy()
-    if isinstance(frame.columns, pd.MultiIndex):
-        frame.columns = [", ".join(term_label(str(p)) for p in c if str(p))
-                         for c in frame.columns]
-    if not isinstance(frame.index, pd.RangeIndex):
-        frame = frame.reset_index()
+    frame = flat_frame(frame)
     frame.columns = ["" if str(c).startswith("Unnamed") else str(c) for c in frame.columns]
     n_rows = len(frame)
     notes = []
@@ -865,12 +872,7 @@ def save_table(frame: pd.DataFrame, csv: str | Path, caption: str,
     saved so that the report shows the saved table, numbered, in its place."""
     csv = Path(csv)
     csv.parent.mkdir(parents=True, exist_ok=True)
-    flat = frame.copy()
-    if isinstance(flat.columns, pd.MultiIndex):
-        flat.columns = [", ".join(term_label(str(p)) for p in c if str(p))
-                        for c in flat.columns]
-    if not isinstance(flat.index, pd.RangeIndex):
-        flat = flat.reset_index()
+    flat = flat_frame(frame)
     csv.write_bytes(flat.to_csv(index=False, lineterminator="\n", float_format=float_format)
                     .encode("utf-8"))
     write_meta(csv, in_words(caption))
